@@ -1,0 +1,64 @@
+/**
+ * The one error table. JSON-RPC codes of application errors lie outside the range the
+ * JSON-RPC 2.0 specification reserves (-32768..-32000); the spec's own codes are used for
+ * what the spec defines. Recognise errors by `type` or `code`, never by class or message.
+ */
+export const ERRORS = {
+  PARSE_ERROR: { code: -32700, http: 400, title: 'Parse error', retryable: false },
+  INVALID_REQUEST: { code: -32600, http: 400, title: 'Invalid request', retryable: false },
+  METHOD_NOT_FOUND: { code: -32601, http: 404, title: 'Method not found', retryable: false },
+  VALIDATION_FAILED: { code: -32602, http: 400, title: 'Invalid params', retryable: false },
+  INTERNAL: { code: -32603, http: 500, title: 'Internal error', retryable: false },
+  UNAUTHORIZED: { code: 40100, http: 401, title: 'Unauthorized', retryable: false },
+  UNKNOWN_TASK_TYPE: { code: 40001, http: 400, title: 'Unknown task type', retryable: false },
+  TASK_NOT_FOUND: { code: 40400, http: 404, title: 'Task not found', retryable: false },
+  INVALID_TRANSITION: { code: 40900, http: 409, title: 'Invalid status transition', retryable: false },
+  LEASE_LOST: { code: 40901, http: 409, title: 'Lease not held', retryable: false },
+  IDEMPOTENCY_CONFLICT: {
+    code: 40902,
+    http: 409,
+    title: 'Idempotency key reused with a different body',
+    retryable: false,
+  },
+  TASK_NOT_DUE: { code: 40903, http: 409, title: 'Task is not due yet', retryable: true },
+  TYPE_KIND_MISMATCH: { code: 40904, http: 409, title: 'Task type registered with another kind', retryable: false },
+  PAYLOAD_INVALID: { code: 42200, http: 422, title: 'Payload fails the task type schema', retryable: false },
+  PAYLOAD_TOO_LARGE: { code: 41300, http: 413, title: 'Request too large', retryable: false },
+  BUSY: { code: 50300, http: 503, title: 'Task is being changed by another call', retryable: true },
+  DEPENDENCY_UNAVAILABLE: { code: 50301, http: 503, title: 'A dependency is unreachable', retryable: true },
+} as const;
+
+export type ErrorType = keyof typeof ERRORS;
+
+export interface ErrorData {
+  type: ErrorType;
+  /** Validation errors: one entry per failing field. */
+  fields?: { path: string; message: string }[];
+  /** Conflicts: the task's current status. */
+  status?: string;
+  [key: string]: unknown;
+}
+
+/** A JSON-RPC error object as the store sends it. */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: ErrorData;
+}
+
+const byCode = new Map<number, ErrorType>(
+  Object.entries(ERRORS).map(([type, e]) => [e.code, type as ErrorType]),
+);
+
+export function errorTypeForCode(code: number): ErrorType | undefined {
+  return byCode.get(code);
+}
+
+/** Builds the JSON-RPC error object for an application error. */
+export function rpcError(
+  type: ErrorType,
+  message: string = ERRORS[type].title,
+  data: Omit<ErrorData, 'type'> = {},
+): RpcErrorObject {
+  return { code: ERRORS[type].code, message, data: { ...data, type } };
+}

@@ -1,0 +1,6 @@
+export * from './task.js';
+export * from './transitions.js';
+export * from './errors.js';
+export * from './schemas.js';
+export * from './methods.js';
+export * from './store-client.js';

@@ -1,0 +1,161 @@
+/**
+ * The JSON-RPC methods of the task store: names, param and result types, the errors each
+ * can return, and whether a caller may repeat a call whose answer it never received.
+ * Params are always passed by name (a JSON object).
+ */
+import type { ErrorType } from './errors.js';
+import type { Task, TaskError, TaskKind, TaskStatus, TaskType, TaskTypeDefinition } from './task.js';
+
+export interface CreateTaskParams {
+  type: string;
+  kind?: TaskKind;
+  payload?: unknown;
+  priority?: number;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  runAt?: string;
+  idempotencyKey?: string;
+}
+
+export interface ListParams {
+  status?: TaskStatus;
+  type?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Stats {
+  byStatus: Record<TaskStatus, number>;
+  byType: Record<string, Partial<Record<TaskStatus, number>>>;
+  succeededLastMinute: number;
+  failedLastMinute: number;
+}
+
+export interface StoreMethods {
+  'tasks.create': { params: CreateTaskParams; result: { task: Task; created: boolean } };
+  'tasks.createMany': { params: { tasks: Omit<CreateTaskParams, 'idempotencyKey'>[] }; result: { tasks: Task[] } };
+  'tasks.get': { params: { id: string }; result: Task };
+  'tasks.list': { params: ListParams; result: Page<Task> };
+  'tasks.claim': { params: { id: string; workerId: string; leaseMs: number }; result: Task };
+  'tasks.heartbeat': {
+    params: { id: string; leaseId: string; leaseMs: number; progress?: number; progressMessage?: string };
+    result: Task;
+  };
+  'tasks.complete': { params: { id: string; leaseId: string; result?: unknown }; result: Task };
+  'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: Task };
+  'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: Task };
+  'tasks.retry': { params: { id: string; by?: string }; result: Task };
+  'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
+  'tasks.listUnpublished': { params: { olderThanMs?: number; limit?: number }; result: { items: Task[] } };
+  'tasks.listExpiredLeases': { params: { limit?: number }; result: { items: Task[] } };
+  'tasks.requeueExpired': { params: { limit?: number; by?: string }; result: { items: Task[] } };
+  'tasks.stats': { params: Record<string, never>; result: Stats };
+  'taskTypes.register': {
+    params: { workerId: string; types: TaskTypeDefinition[] };
+    result: { registered: number };
+  };
+  'taskTypes.list': { params: Record<string, never>; result: { items: TaskType[] } };
+}
+
+export type MethodName = keyof StoreMethods;
+export type ParamsOf<M extends MethodName> = StoreMethods[M]['params'];
+export type ResultOf<M extends MethodName> = StoreMethods[M]['result'];
+
+export interface MethodInfo {
+  summary: string;
+  /** Safe to send again when the first answer was lost. */
+  idempotent: boolean;
+  errors: readonly ErrorType[];
+}
+
+const common = ['VALIDATION_FAILED', 'UNAUTHORIZED', 'INTERNAL', 'DEPENDENCY_UNAVAILABLE'] as const;
+
+export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
+  'tasks.create': {
+    summary:
+      'Create a queued task. With idempotencyKey, a repeat with the same body returns the first task (created: false).',
+    idempotent: false, // idempotent only with a key; the client decides per call
+    errors: [...common, 'UNKNOWN_TASK_TYPE', 'TYPE_KIND_MISMATCH', 'PAYLOAD_INVALID', 'IDEMPOTENCY_CONFLICT'],
+  },
+  'tasks.createMany': {
+    summary: 'Create up to 1,000 queued tasks in one bulk write; all are validated before any is written.',
+    idempotent: false,
+    errors: [...common, 'UNKNOWN_TASK_TYPE', 'TYPE_KIND_MISMATCH', 'PAYLOAD_INVALID'],
+  },
+  'tasks.get': { summary: 'One task by id.', idempotent: true, errors: [...common, 'TASK_NOT_FOUND'] },
+  'tasks.list': {
+    summary: 'Newest first, filtered; keyset pagination on (createdAt, id) with an opaque cursor.',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.claim': {
+    summary: 'queued → running (or re-claim of an expired lease): attempts + 1, a new lease and leaseId.',
+    idempotent: false,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'TASK_NOT_DUE', 'BUSY'],
+  },
+  'tasks.heartbeat': {
+    summary: 'Extend the lease of the current holder; optional progress (0..100) and message.',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
+  },
+  'tasks.complete': {
+    summary: 'running → succeeded, by the lease holder only. Repeating it after success returns the task.',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
+  },
+  'tasks.fail': {
+    summary:
+      'running → queued (retryable error, attempts left; runAt set by backoff) or failed, by the lease holder only.',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
+  },
+  'tasks.cancel': {
+    summary: 'queued | running → cancelled. A late result of the cancelled run is refused.',
+    idempotent: false,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
+  },
+  'tasks.retry': {
+    summary: 'failed | cancelled → queued, with attempts reset to 0 (a full new budget); history is kept.',
+    idempotent: false,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
+  },
+  'tasks.markPublished': {
+    summary: 'Record that the broker confirmed these queued tasks (by id and the version that was published).',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.listUnpublished': {
+    summary: 'Queued tasks whose publication was not confirmed within olderThanMs (default 10,000).',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.listExpiredLeases': {
+    summary: 'Running tasks whose lease has expired.',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.requeueExpired': {
+    summary:
+      'Expired leases: running → queued when attempts are left, else failed (LEASE_EXPIRED). Returns the changed tasks.',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.stats': {
+    summary: 'Counts by status and by type, and outcomes in the last minute.',
+    idempotent: true,
+    errors: common,
+  },
+  'taskTypes.register': {
+    summary: 'Insert or replace task type definitions (called by executors at start-up).',
+    idempotent: true,
+    errors: common,
+  },
+  'taskTypes.list': { summary: 'All registered task types.', idempotent: true, errors: common },
+};

@@ -1,0 +1,124 @@
+/** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
+import { TASK_KINDS, TASK_STATUSES } from './task.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
+const actor = { type: 'string', minLength: 1, maxLength: 100 } as const;
+const taskTypeName = { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' } as const;
+const dateTime = { type: 'string', format: 'date-time' } as const;
+const leaseMs = { type: 'integer', minimum: 1_000, maximum: 3_600_000 } as const;
+const jsonObject = { type: 'object' } as const;
+
+const createFields = {
+  type: taskTypeName,
+  kind: { enum: TASK_KINDS },
+  payload: {},
+  priority: { type: 'integer', minimum: -1000, maximum: 1000 },
+  maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+  timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+  runAt: dateTime,
+} as const;
+
+const createOne = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    ...createFields,
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+} as const;
+
+const taskError = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string', minLength: 1, maxLength: 100 },
+    message: { type: 'string', maxLength: 10_000 },
+    retryable: { type: 'boolean' },
+  },
+} as const;
+
+const taskTypeDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'kind', 'payloadSchema', 'timeoutMs', 'maxAttempts'],
+  properties: {
+    type: taskTypeName,
+    kind: { enum: TASK_KINDS },
+    description: { type: 'string', maxLength: 1000 },
+    payloadSchema: jsonObject,
+    resultSchema: jsonObject,
+    timeoutMs: createFields.timeoutMs,
+    maxAttempts: createFields.maxAttempts,
+  },
+} as const;
+
+function params(properties: Record<string, unknown>, required: string[] = []) {
+  return { type: 'object', additionalProperties: false, required, properties } as const;
+}
+
+export const PARAM_SCHEMAS = {
+  'tasks.create': createOne,
+  'tasks.createMany': params(
+    {
+      tasks: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 1000,
+        items: { type: 'object', additionalProperties: false, required: ['type'], properties: createFields },
+      },
+    },
+    ['tasks'],
+  ),
+  'tasks.get': params({ id }, ['id']),
+  'tasks.list': params({
+    status: { enum: TASK_STATUSES },
+    type: taskTypeName,
+    createdAfter: dateTime,
+    createdBefore: dateTime,
+    limit: { type: 'integer', minimum: 1, maximum: 500 },
+    cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' },
+  }),
+  'tasks.claim': params({ id, workerId: actor, leaseMs }, ['id', 'workerId', 'leaseMs']),
+  'tasks.heartbeat': params(
+    {
+      id,
+      leaseId: id,
+      leaseMs,
+      progress: { type: 'number', minimum: 0, maximum: 100 },
+      progressMessage: { type: 'string', maxLength: 500 },
+    },
+    ['id', 'leaseId', 'leaseMs'],
+  ),
+  'tasks.complete': params({ id, leaseId: id, result: {} }, ['id', 'leaseId']),
+  'tasks.fail': params({ id, leaseId: id, error: taskError }, ['id', 'leaseId', 'error']),
+  'tasks.cancel': params({ id, by: actor, reason: { type: 'string', maxLength: 500 } }, ['id']),
+  'tasks.retry': params({ id, by: actor }, ['id']),
+  'tasks.markPublished': params(
+    {
+      tasks: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 1000,
+        items: params({ id, version: { type: 'integer', minimum: 1 } }, ['id', 'version']),
+      },
+    },
+    ['tasks'],
+  ),
+  'tasks.listUnpublished': params({
+    olderThanMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+  }),
+  'tasks.listExpiredLeases': params({ limit: { type: 'integer', minimum: 1, maximum: 1000 } }),
+  'tasks.requeueExpired': params({
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+    by: actor,
+  }),
+  'tasks.stats': params({}),
+  'taskTypes.register': params(
+    { workerId: actor, types: { type: 'array', minItems: 1, maxItems: 200, items: taskTypeDefinition } },
+    ['workerId', 'types'],
+  ),
+  'taskTypes.list': params({}),
+} as const;

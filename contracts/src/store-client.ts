@@ -1,0 +1,142 @@
+/**
+ * Typed JSON-RPC 2.0 client for the task store. Built on Node's fetch (undici), which keeps
+ * connections alive and pools them; each call has its own timeout and request id header.
+ */
+import { randomUUID } from 'node:crypto';
+import { ERRORS, errorTypeForCode, type ErrorData, type ErrorType, type RpcErrorObject } from './errors.js';
+import { METHODS, type MethodName, type ParamsOf, type ResultOf } from './methods.js';
+
+/** An error answered by the store (or a transport failure mapped onto the error table). */
+export class StoreError extends Error {
+  readonly type: ErrorType;
+  readonly code: number;
+  readonly data: ErrorData | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: number, message: string, data?: ErrorData, transport = false) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+    this.type = data?.type ?? errorTypeForCode(code) ?? 'INTERNAL';
+    this.data = data;
+    this.retryable = transport || ERRORS[this.type].retryable;
+  }
+}
+
+/** Recognises store errors by their type, also across package copies. */
+export function isStoreError(err: unknown, type?: ErrorType): err is StoreError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'StoreError' &&
+    (type === undefined || (err as StoreError).type === type)
+  );
+}
+
+export interface StoreClientOptions {
+  url: string;
+  token?: string;
+  /** Per-call timeout. */
+  timeoutMs?: number;
+  /** Extra attempts for calls that are safe to repeat (transport errors and retryable errors only). */
+  retries?: number;
+  retryBaseMs?: number;
+}
+
+export interface CallOptions {
+  requestId?: string;
+  timeoutMs?: number;
+  /** Override whether this call may be repeated (e.g. tasks.create with an idempotency key). */
+  idempotent?: boolean;
+}
+
+interface RpcResponse {
+  jsonrpc: '2.0';
+  id: string | number | null;
+  result?: unknown;
+  error?: RpcErrorObject;
+}
+
+export type BatchCall = { [M in MethodName]: { method: M; params: ParamsOf<M> } }[MethodName];
+export type BatchResult = { ok: true; result: unknown } | { ok: false; error: StoreError };
+
+export class TaskStoreClient {
+  private readonly opts: Required<Omit<StoreClientOptions, 'token'>> & { token?: string };
+
+  constructor(options: StoreClientOptions) {
+    this.opts = { timeoutMs: 10_000, retries: 2, retryBaseMs: 100, ...options };
+  }
+
+  async call<M extends MethodName>(method: M, params: ParamsOf<M>, options: CallOptions = {}): Promise<ResultOf<M>> {
+    const idempotent = options.idempotent ?? METHODS[method].idempotent;
+    const requestId = options.requestId ?? randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [response] = await this.post([{ jsonrpc: '2.0', id: 1, method, params }], requestId, options);
+        if (!response) throw new StoreError(ERRORS.INTERNAL.code, 'empty response from store', undefined, true);
+        if (response.error) throw toStoreError(response.error);
+        return response.result as ResultOf<M>;
+      } catch (err) {
+        const retryable = isStoreError(err) && err.retryable;
+        if (!idempotent || !retryable || attempt >= this.opts.retries) throw err;
+        await sleep(this.opts.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
+  /** Sends several calls in one JSON-RPC batch; results come back in call order. Never retried. */
+  async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
+    if (calls.length === 0) return [];
+    const body = calls.map((c, i) => ({ jsonrpc: '2.0' as const, id: i, method: c.method, params: c.params }));
+    const responses = await this.post(body, options.requestId ?? randomUUID(), options);
+    const byId = new Map(responses.map((r) => [r.id, r]));
+    return calls.map((_, i): BatchResult => {
+      const r = byId.get(i);
+      if (!r) return { ok: false, error: new StoreError(ERRORS.INTERNAL.code, `no response for call ${i}`) };
+      return r.error ? { ok: false, error: toStoreError(r.error) } : { ok: true, result: r.result };
+    });
+  }
+
+  private async post(body: object[], requestId: string, options: CallOptions): Promise<RpcResponse[]> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const single = body.length === 1 && !Array.isArray((body as unknown[])[0]);
+    let res: Response;
+    try {
+      res = await fetch(this.opts.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(single ? body[0] : body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? this.opts.timeoutMs),
+      });
+    } catch (err) {
+      const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      throw new StoreError(ERRORS.DEPENDENCY_UNAVAILABLE.code, `task store unreachable: ${reason}`, undefined, true);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (isRpcResponse(parsed) || Array.isArray(parsed)) {
+      return (Array.isArray(parsed) ? parsed : [parsed]) as RpcResponse[];
+    }
+    const transport = res.status >= 502 && res.status <= 504;
+    const code = transport ? ERRORS.DEPENDENCY_UNAVAILABLE.code : ERRORS.INTERNAL.code;
+    throw new StoreError(code, `task store answered HTTP ${res.status}`, undefined, transport);
+  }
+}
+
+function isRpcResponse(v: unknown): v is RpcResponse {
+  return typeof v === 'object' && v !== null && (v as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
+function toStoreError(e: RpcErrorObject): StoreError {
+  return new StoreError(e.code, e.message, e.data);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,85 @@
+/** The task model as it travels on the wire (dates are ISO-8601 strings). */
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export const TASK_KINDS = ['cpu', 'io'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+export interface TaskError {
+  code: string;
+  message: string;
+  /** false means the handler asked for no further attempts. */
+  retryable?: boolean;
+}
+
+export interface HistoryEntry {
+  status: TaskStatus;
+  at: string;
+  /** Who made the change: a worker id, or the caller named in cancel/retry ("api", "tasksctl", ...). */
+  by: string;
+  attempt: number;
+  error?: TaskError;
+}
+
+export interface Task {
+  id: string;
+  type: string;
+  kind: TaskKind;
+  payload: unknown;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  runAt: string;
+  idempotencyKey: string | null;
+  result: unknown;
+  error: TaskError | null;
+  progress: number | null;
+  progressMessage: string | null;
+  leaseOwner: string | null;
+  /** Fencing token of the current (or last) claim; only its holder may heartbeat, complete or fail. */
+  leaseId: string | null;
+  leaseExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The most recent changes, oldest first, at most HISTORY_LIMIT entries. */
+  history: HistoryEntry[];
+  version: number;
+}
+
+export const HISTORY_LIMIT = 50;
+
+export interface TaskTypeDefinition {
+  type: string;
+  kind: TaskKind;
+  description?: string;
+  payloadSchema: Record<string, unknown>;
+  resultSchema?: Record<string, unknown>;
+  timeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface TaskType extends TaskTypeDefinition {
+  registeredBy: string;
+  updatedAt: string;
+}
+
+/** Defaults applied when neither the request nor the task type gives a value. */
+export const TASK_DEFAULTS = {
+  priority: 0,
+  maxAttempts: 3,
+  timeoutMs: 60_000,
+} as const;
+
+/** Retry backoff after a retryable failure: min(cap, base * factor^(attempt-1)), with full jitter on top half. */
+export const RETRY_BACKOFF = {
+  baseMs: 1_000,
+  factor: 2,
+  capMs: 5 * 60_000,
+} as const;

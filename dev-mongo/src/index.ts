@@ -1,0 +1,116 @@
+/**
+ * One way to get a MongoDB-wire server, for tests and for local runs (DESIGN.md, last section):
+ * MONGO_URL if set; else mongodb-memory-server (a real mongod, when one can be downloaded or
+ * MONGOMS_SYSTEM_BINARY names one); else FerretDB 1.x built with the Go toolchain, on SQLite.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { startFerretDb } from './ferretdb.js';
+
+export { ensureFerretDbBinary, ferretDbBinaryPath, FERRETDB_VERSION } from './ferretdb.js';
+
+export type MongoSource = 'MONGO_URL' | 'mongodb-memory-server' | 'ferretdb';
+
+export interface MongoHandle {
+  url: string;
+  source: MongoSource;
+  /** Server name and version, e.g. "FerretDB v1.24.2" or "MongoDB 7.0.14". */
+  server: string;
+  stop(): Promise<void>;
+}
+
+export interface ProvisionOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where FerretDB keeps its files; a fresh temporary directory (removed on stop) when absent. */
+  dataDir?: string;
+  /** Progress lines; silent by default. */
+  log?: (line: string) => void;
+  /** How long mongodb-memory-server may take before we fall back (it downloads on first use). */
+  memoryServerTimeoutMs?: number;
+}
+
+export async function provisionMongo(options: ProvisionOptions = {}): Promise<MongoHandle> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+
+  if (env.MONGO_URL) {
+    return { url: env.MONGO_URL, source: 'MONGO_URL', server: await describeServer(env.MONGO_URL), stop: async () => {} };
+  }
+
+  if (env.DEV_MONGO_SKIP_MEMORY_SERVER !== '1') {
+    try {
+      const handle = await startMemoryServer(options.memoryServerTimeoutMs ?? 60_000);
+      log(`using mongodb-memory-server at ${handle.url}`);
+      return handle;
+    } catch (err) {
+      log(`mongodb-memory-server unavailable (${firstLine(err)}); falling back to FerretDB`);
+    }
+  }
+
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ferretdb-'));
+  const ferret = await startFerretDb({ dataDir, log });
+  const stop = async () => {
+    if (ferret.process.exitCode === null) {
+      const exited = new Promise((r) => ferret.process.once('exit', r));
+      ferret.process.kill('SIGTERM');
+      await exited;
+    }
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const server = await describeServer(ferret.url);
+    log(`using ${server} at ${ferret.url} (data in ${dataDir})`);
+    return { url: ferret.url, source: 'ferretdb', server, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startMemoryServer(timeoutMs: number): Promise<MongoHandle> {
+  // Imported lazily: most runs here never get this far.
+  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no mongod after ${timeoutMs} ms`)), timeoutMs);
+  });
+  const starting = MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
+  try {
+    const mms = await Promise.race([starting, timeout]);
+    const url = mms.getUri();
+    return {
+      url,
+      source: 'mongodb-memory-server',
+      server: await describeServer(url),
+      stop: async () => {
+        await mms.stop();
+      },
+    };
+  } catch (err) {
+    // If it started after we gave up, stop it rather than leak a mongod.
+    starting.then((m) => m.stop(), () => undefined).catch(() => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Connects once and names the server: FerretDB says so in buildInfo. */
+export async function describeServer(url: string): Promise<string> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    return typeof info.ferretdbVersion === 'string'
+      ? `FerretDB ${info.ferretdbVersion} (MongoDB ${String(info.version)} wire)`
+      : `MongoDB ${String(info.version)}`;
+  } finally {
+    await client.close();
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
