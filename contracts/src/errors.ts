@@ -21,7 +21,12 @@ export const ERRORS = {
     retryable: false,
   },
   TASK_NOT_DUE: { code: 40903, http: 409, title: 'Task is not due yet', retryable: true },
-  TYPE_KIND_MISMATCH: { code: 40904, http: 409, title: 'Task type registered with another kind', retryable: false },
+  TYPE_KIND_MISMATCH: {
+    code: 40904,
+    http: 409,
+    title: 'Task type registered with another kind',
+    retryable: false,
+  },
   PAYLOAD_INVALID: { code: 42200, http: 422, title: 'Payload fails the task type schema', retryable: false },
   PAYLOAD_TOO_LARGE: { code: 41300, http: 413, title: 'Request too large', retryable: false },
   BUSY: { code: 50300, http: 503, title: 'Task is being changed by another call', retryable: true },

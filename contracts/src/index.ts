@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './schemas.js';
 export * from './methods.js';
 export * from './store-client.js';
+export * from './ajv.js';

@@ -40,7 +40,10 @@ export interface Stats {
 
 export interface StoreMethods {
   'tasks.create': { params: CreateTaskParams; result: { task: Task; created: boolean } };
-  'tasks.createMany': { params: { tasks: Omit<CreateTaskParams, 'idempotencyKey'>[] }; result: { tasks: Task[] } };
+  'tasks.createMany': {
+    params: { tasks: Omit<CreateTaskParams, 'idempotencyKey'>[] };
+    result: { tasks: Task[] };
+  };
   'tasks.get': { params: { id: string }; result: Task };
   'tasks.list': { params: ListParams; result: Page<Task> };
   'tasks.claim': { params: { id: string; workerId: string; leaseMs: number }; result: Task };
@@ -127,7 +130,8 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
   },
   'tasks.markPublished': {
-    summary: 'Record that the broker confirmed these queued tasks (by id and the version that was published).',
+    summary:
+      'Record that the broker confirmed these queued tasks (by id and the version that was published).',
     idempotent: true,
     errors: common,
   },

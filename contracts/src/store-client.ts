@@ -67,13 +67,18 @@ export class TaskStoreClient {
     this.opts = { timeoutMs: 10_000, retries: 2, retryBaseMs: 100, ...options };
   }
 
-  async call<M extends MethodName>(method: M, params: ParamsOf<M>, options: CallOptions = {}): Promise<ResultOf<M>> {
+  async call<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    options: CallOptions = {},
+  ): Promise<ResultOf<M>> {
     const idempotent = options.idempotent ?? METHODS[method].idempotent;
     const requestId = options.requestId ?? randomUUID();
     for (let attempt = 0; ; attempt++) {
       try {
         const [response] = await this.post([{ jsonrpc: '2.0', id: 1, method, params }], requestId, options);
-        if (!response) throw new StoreError(ERRORS.INTERNAL.code, 'empty response from store', undefined, true);
+        if (!response)
+          throw new StoreError(ERRORS.INTERNAL.code, 'empty response from store', undefined, true);
         if (response.error) throw toStoreError(response.error);
         return response.result as ResultOf<M>;
       } catch (err) {
@@ -87,7 +92,12 @@ export class TaskStoreClient {
   /** Sends several calls in one JSON-RPC batch; results come back in call order. Never retried. */
   async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
     if (calls.length === 0) return [];
-    const body = calls.map((c, i) => ({ jsonrpc: '2.0' as const, id: i, method: c.method, params: c.params }));
+    const body = calls.map((c, i) => ({
+      jsonrpc: '2.0' as const,
+      id: i,
+      method: c.method,
+      params: c.params,
+    }));
     const responses = await this.post(body, options.requestId ?? randomUUID(), options);
     const byId = new Map(responses.map((r) => [r.id, r]));
     return calls.map((_, i): BatchResult => {
@@ -110,8 +120,14 @@ export class TaskStoreClient {
         signal: AbortSignal.timeout(options.timeoutMs ?? this.opts.timeoutMs),
       });
     } catch (err) {
-      const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      throw new StoreError(ERRORS.DEPENDENCY_UNAVAILABLE.code, `task store unreachable: ${reason}`, undefined, true);
+      const reason =
+        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      throw new StoreError(
+        ERRORS.DEPENDENCY_UNAVAILABLE.code,
+        `task store unreachable: ${reason}`,
+        undefined,
+        true,
+      );
     }
     const text = await res.text();
     let parsed: unknown;

@@ -36,7 +36,12 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
   const log = options.log ?? (() => undefined);
 
   if (env.MONGO_URL) {
-    return { url: env.MONGO_URL, source: 'MONGO_URL', server: await describeServer(env.MONGO_URL), stop: async () => {} };
+    return {
+      url: env.MONGO_URL,
+      source: 'MONGO_URL',
+      server: await describeServer(env.MONGO_URL),
+      stop: async () => {},
+    };
   }
 
   if (env.DEV_MONGO_SKIP_MEMORY_SERVER !== '1') {
@@ -91,7 +96,12 @@ async function startMemoryServer(timeoutMs: number): Promise<MongoHandle> {
     };
   } catch (err) {
     // If it started after we gave up, stop it rather than leak a mongod.
-    starting.then((m) => m.stop(), () => undefined).catch(() => undefined);
+    starting
+      .then(
+        (m) => m.stop(),
+        () => undefined,
+      )
+      .catch(() => undefined);
     throw err;
   } finally {
     clearTimeout(timer);

@@ -1,0 +1,20 @@
+/**
+ * Mocha root hooks: one MongoDB-wire server for the whole run (provisionMongo's order of
+ * preference), exposed to tests as process.env.MONGO_URL. Each test makes its own database.
+ */
+import { provisionMongo, type MongoHandle } from './index.js';
+
+let handle: MongoHandle | undefined;
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(10 * 60_000); // the first run may build FerretDB
+    handle = await provisionMongo({ log: (line) => process.stderr.write(`dev-mongo: ${line}\n`) });
+    process.env.MONGO_URL = handle.url;
+    process.stderr.write(`dev-mongo: tests use ${handle.server} (${handle.source})\n`);
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(30_000);
+    await handle?.stop();
+  },
+};

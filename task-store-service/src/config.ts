@@ -1,0 +1,57 @@
+import { createAjv } from '@tasks/contracts';
+
+export interface Config {
+  host: string;
+  port: number;
+  mongoUrl: string;
+  mongoDb: string;
+  /** When set, every call must carry `Authorization: Bearer <token>`. */
+  rpcToken: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  maxBodyBytes: number;
+  shutdownGraceMs: number;
+}
+
+const schema = {
+  type: 'object',
+  properties: {
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 4001 },
+    MONGO_URL: { type: 'string', pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:27017' },
+    MONGO_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'tasks' },
+    RPC_TOKEN: { type: 'string', minLength: 16 },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+  },
+} as const;
+
+const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const known = Object.keys(schema.properties);
+  // Empty strings count as unset, so `RPC_TOKEN=` in a compose file means "no token".
+  const input: Record<string, unknown> = Object.fromEntries(
+    known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+  );
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map(
+      (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const v = input as Record<string, string | number | undefined>;
+  return Object.freeze({
+    host: v.HOST as string,
+    port: v.PORT as number,
+    mongoUrl: v.MONGO_URL as string,
+    mongoDb: v.MONGO_DB as string,
+    rpcToken: v.RPC_TOKEN as string | undefined,
+    logLevel: v.LOG_LEVEL as Config['logLevel'],
+    maxBodyBytes: v.MAX_BODY_BYTES as number,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+  });
+}

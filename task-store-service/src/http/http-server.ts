@@ -1,0 +1,129 @@
+/**
+ * HTTP front of the store: POST /rpc (JSON-RPC 2.0, optional bearer token, body size limit),
+ * GET /healthz, GET /readyz (MongoDB answers a ping), GET /metrics.
+ *
+ * JSON-RPC answers go out with HTTP 200 (errors included, as the JSON-RPC-over-HTTP convention
+ * has it) or 204 when every call was a notification. Only failures before JSON-RPC is reached
+ * use other statuses: 401 (token), 413 (size), 415 (content type), 404/405 (wrong path/verb);
+ * their bodies are still JSON-RPC error responses so any JSON-RPC client can read them.
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
+import type jayson from 'jayson/promise/index.js';
+import { ERRORS, rpcError, type ErrorType } from '@tasks/contracts';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+
+export interface HttpDeps {
+  rpc: jayson.Server;
+  db: Db;
+  metrics: Metrics;
+  log: Logger;
+  rpcToken: string | undefined;
+  maxBodyBytes: number;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendRpcError(res: ServerResponse, type: ErrorType, message: string): void {
+  send(res, ERRORS[type].http, { jsonrpc: '2.0', id: null, error: rpcError(type, message) });
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function handleRpc(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<void> {
+  if (deps.rpcToken !== undefined && !tokenMatches(req.headers.authorization, deps.rpcToken)) {
+    res.setHeader('www-authenticate', 'Bearer');
+    return sendRpcError(res, 'UNAUTHORIZED', 'a valid bearer token is required');
+  }
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    return send(res, 415, {
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError('INVALID_REQUEST', 'content-type must be application/json'),
+    });
+  }
+  let text: string;
+  try {
+    text = await getRawBody(req, { limit: deps.maxBodyBytes, encoding: 'utf8' });
+  } catch (err) {
+    if ((err as { type?: string }).type === 'entity.too.large') {
+      return sendRpcError(res, 'PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`);
+    }
+    throw err;
+  }
+  let request: unknown;
+  try {
+    request = JSON.parse(text);
+  } catch {
+    return send(res, 200, {
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError('PARSE_ERROR', 'request body is not valid JSON'),
+    });
+  }
+  const response = await new Promise<unknown>((resolve) => {
+    deps.rpc.call(request as jayson.JSONRPCRequestLike, { log }, (err: unknown, result: unknown) =>
+      resolve(err ?? result),
+    );
+  });
+  if (response === undefined || (Array.isArray(response) && response.length === 0)) {
+    res.writeHead(204).end();
+    return;
+  }
+  send(res, 200, response);
+}
+
+export function createHttpServer(deps: HttpDeps): Server {
+  return createServer((req, res) => {
+    const reqId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 200) || randomUUID();
+    res.setHeader('x-request-id', reqId);
+    const log = deps.log.child({ reqId });
+    const path = (req.url ?? '/').split('?')[0];
+    const route = async (): Promise<void> => {
+      if (path === '/rpc') {
+        if (req.method !== 'POST') {
+          res.setHeader('allow', 'POST');
+          return send(res, 405, { jsonrpc: '2.0', id: null, error: rpcError('INVALID_REQUEST', 'use POST') });
+        }
+        return handleRpc(deps, req, res, log);
+      }
+      if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
+      if (req.method === 'GET' && path === '/readyz') {
+        try {
+          await deps.db.command({ ping: 1 }, { timeoutMS: 2_000 });
+          return send(res, 200, { status: 'ready', mongodb: 'up' });
+        } catch {
+          return send(res, 503, { status: 'not ready', mongodb: 'down' });
+        }
+      }
+      if (req.method === 'GET' && path === '/metrics') {
+        return send(res, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
+      }
+      send(res, 404, { error: 'not found' });
+    };
+    route().catch((err: unknown) => {
+      log.error({ err }, 'http request failed');
+      if (!res.headersSent) sendRpcError(res, 'INTERNAL', 'internal error');
+      else res.destroy();
+    });
+  });
+}

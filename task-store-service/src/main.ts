@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startStoreService } from './store-service.js';
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const service = await startStoreService(config, log);
+  log.info({ url: service.url }, 'task store listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    service.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+run().catch((err: unknown) => {
+  // One clear line for a bad configuration; the full error otherwise.
+  process.stderr.write(
+    err instanceof ConfigError
+      ? `task-store: ${err.message}\n`
+      : `task-store: failed to start: ${String((err as Error)?.stack ?? err)}\n`,
+  );
+  process.exit(1);
+});

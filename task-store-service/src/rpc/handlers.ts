@@ -1,0 +1,45 @@
+/** The JSON-RPC methods: each takes params already validated against its contracts schema. */
+import type { MethodName, ParamsOf, ResultOf } from '@tasks/contracts';
+import type { StoreContext } from '../store/task-creation.js';
+import { createTask, createTasks } from '../store/task-creation.js';
+import { toWire } from '../store/documents.js';
+import * as lifecycle from '../store/task-lifecycle.js';
+import { listUnpublished, markPublished } from '../store/outbox.js';
+import { getTask, listExpiredLeases, listTasks, stats } from '../store/task-queries.js';
+
+export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
+
+export function handlers(ctx: StoreContext): Handlers {
+  const { c } = ctx;
+  return {
+    'tasks.create': async (p) => {
+      const { doc, created } = await createTask(ctx, p);
+      return { task: toWire(doc), created };
+    },
+    'tasks.createMany': async (p) => ({ tasks: (await createTasks(ctx, p.tasks)).map(toWire) }),
+    'tasks.get': async (p) => toWire(await getTask(c, p.id)),
+    'tasks.list': async (p) => {
+      const { docs, nextCursor } = await listTasks(c, p);
+      return { items: docs.map(toWire), nextCursor };
+    },
+    'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p.id, p.workerId, p.leaseMs)),
+    'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
+    'tasks.complete': async (p) => toWire(await lifecycle.complete(c, p)),
+    'tasks.fail': async (p) => toWire(await lifecycle.fail(c, p)),
+    'tasks.cancel': async (p) => toWire(await lifecycle.cancel(c, p)),
+    'tasks.retry': async (p) => toWire(await lifecycle.retry(c, p)),
+    'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),
+    'tasks.listUnpublished': async (p) => ({
+      items: (await listUnpublished(c, p.olderThanMs ?? 10_000, p.limit ?? 100)).map(toWire),
+    }),
+    'tasks.listExpiredLeases': async (p) => ({
+      items: (await listExpiredLeases(c, p.limit ?? 100)).map(toWire),
+    }),
+    'tasks.requeueExpired': async (p) => ({
+      items: (await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper')).map(toWire),
+    }),
+    'tasks.stats': () => stats(c),
+    'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
+    'taskTypes.list': async () => ({ items: await ctx.registry.list() }),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Builds the whole store (MongoDB connection, indexes, JSON-RPC server, HTTP server) without
+ * reading the environment, so tests and main.ts start it the same way.
+ */
+import type { AddressInfo } from 'node:net';
+import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createHttpServer } from './http/http-server.js';
+import { createMetrics } from './metrics.js';
+import { handlers } from './rpc/handlers.js';
+import { createRpcServer } from './rpc/rpc-server.js';
+import { collections, ensureIndexes } from './store/collections.js';
+import { sweepFences } from './store/fenced-update.js';
+import { TaskTypeRegistry } from './store/task-type-registry.js';
+
+export interface StoreService {
+  /** The JSON-RPC endpoint, e.g. http://127.0.0.1:4001/rpc */
+  url: string;
+  port: number;
+  /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes MongoDB. */
+  close(): Promise<void>;
+}
+
+const FENCE_SWEEP_INTERVAL_MS = 60_000;
+
+export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
+  const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5_000, appName: 'task-store' });
+  await client.connect();
+  const db = client.db(config.mongoDb);
+  const c = collections(db);
+  await ensureIndexes(c);
+
+  const metrics = createMetrics();
+  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c) }), metrics);
+  const server = createHttpServer({
+    rpc,
+    db,
+    metrics,
+    log,
+    rpcToken: config.rpcToken,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const sweeper = setInterval(() => {
+    sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
+  }, FENCE_SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  return {
+    url: `http://${config.host}:${port}/rpc`,
+    port,
+    async close() {
+      clearInterval(sweeper);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
+import type { HistoryEntry, Task, TaskError, TaskKind, TaskStatus } from '@tasks/contracts';
+
+export interface HistoryDoc {
+  status: TaskStatus;
+  at: Date;
+  by: string;
+  attempt: number;
+  error?: TaskError;
+}
+
+/**
+ * Payload and result are kept as JSON text: user data may hold keys that MongoDB (or FerretDB)
+ * will not store as field names (`$ref`, `a.b`), and nothing ever queries inside them.
+ */
+export interface TaskDoc {
+  _id: string;
+  type: string;
+  kind: TaskKind;
+  payloadJson: string;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  runAt: Date;
+  idempotencyKey: string | null;
+  resultJson: string | null;
+  error: TaskError | null;
+  progress: number | null;
+  progressMessage: string | null;
+  leaseOwner: string | null;
+  leaseId: string | null;
+  leaseExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  history: HistoryDoc[];
+  version: number;
+}
+
+/** A claim on one version of one task: whoever inserts it may write the next version (see docs/consistency.md). */
+export interface FenceDoc {
+  _id: string;
+  taskId: string;
+  version: number;
+  set: Partial<TaskDoc>;
+  at: Date;
+}
+
+/** A queued version of a task whose publication to the broker is not yet confirmed. */
+export interface OutboxDoc {
+  _id: string;
+  taskId: string;
+  version: number;
+  at: Date;
+}
+
+export interface IdempotencyDoc {
+  _id: string;
+  taskId: string;
+  bodyHash: string;
+  at: Date;
+}
+
+export interface TaskTypeDoc {
+  _id: string;
+  kind: TaskKind;
+  description: string | null;
+  payloadSchemaJson: string;
+  resultSchemaJson: string | null;
+  timeoutMs: number;
+  maxAttempts: number;
+  registeredBy: string;
+  updatedAt: Date;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function historyToWire(h: HistoryDoc): HistoryEntry {
+  return {
+    status: h.status,
+    at: h.at.toISOString(),
+    by: h.by,
+    attempt: h.attempt,
+    ...(h.error && { error: h.error }),
+  };
+}
+
+export function toWire(doc: TaskDoc): Task {
+  return {
+    id: doc._id,
+    type: doc.type,
+    kind: doc.kind,
+    payload: JSON.parse(doc.payloadJson) as unknown,
+    status: doc.status,
+    priority: doc.priority,
+    attempts: doc.attempts,
+    maxAttempts: doc.maxAttempts,
+    timeoutMs: doc.timeoutMs,
+    runAt: doc.runAt.toISOString(),
+    idempotencyKey: doc.idempotencyKey,
+    result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
+    error: doc.error,
+    progress: doc.progress,
+    progressMessage: doc.progressMessage,
+    leaseOwner: doc.leaseOwner,
+    leaseId: doc.leaseId,
+    leaseExpiresAt: iso(doc.leaseExpiresAt),
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+    startedAt: iso(doc.startedAt),
+    finishedAt: iso(doc.finishedAt),
+    history: doc.history.map(historyToWire),
+    version: doc.version,
+  };
+}

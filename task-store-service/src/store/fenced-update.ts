@@ -1,0 +1,88 @@
+/**
+ * The one way a stored task changes. See docs/consistency.md for why it is not a bare
+ * findOneAndUpdate: FerretDB 1.x evaluates an update's filter on a read and then writes the
+ * row by _id, so two concurrent conditional updates can both "win". Inserting a document
+ * with a unique _id is atomic on MongoDB and on FerretDB, so the right to write version v+1
+ * of a task is taken by inserting the fence `<taskId>:<v>`; only its holder writes, and the
+ * write is still conditional on `version: v`, which on MongoDB alone would be enough.
+ */
+import { TRANSITIONS } from '@tasks/contracts';
+import { AppError, isDuplicateKey } from '../app-error.js';
+import type { Collections } from './collections.js';
+import type { FenceDoc, TaskDoc } from './documents.js';
+
+/** A fence older than this whose task still has the fenced version was left by a crashed writer. */
+export const STALE_FENCE_MS = 5_000;
+/** How long a caller waits for another writer's change of the same task before answering BUSY. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+export type Change = Partial<Omit<TaskDoc, '_id' | 'version' | 'updatedAt'>>;
+
+/**
+ * Decides what to change given the current document: a Change, `null` when the call is a
+ * replay of something already applied (the current document is returned), or throws an
+ * AppError (INVALID_TRANSITION, LEASE_LOST, ...).
+ */
+export type Decide = (doc: TaskDoc, now: Date) => Change | null;
+
+export interface ApplyOptions {
+  /** Runs after the fence is taken and before the task is written (e.g. an outbox entry for the new version). */
+  beforeWrite?: (next: TaskDoc) => Promise<void>;
+}
+
+export async function applyChange(
+  c: Collections,
+  id: string,
+  decide: Decide,
+  options: ApplyOptions = {},
+): Promise<TaskDoc> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    const doc = await c.tasks.findOne({ _id: id });
+    if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
+    const now = new Date();
+    const change = decide(doc, now);
+    if (change === null) return doc;
+
+    const to = change.status ?? doc.status;
+    if (!TRANSITIONS[doc.status].includes(to)) {
+      throw new AppError('INVALID_TRANSITION', `a ${doc.status} task cannot become ${to}`, {
+        status: doc.status,
+      });
+    }
+    const set: Partial<TaskDoc> = { ...change, version: doc.version + 1, updatedAt: now };
+    const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
+    try {
+      await c.fences.insertOne(fence);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
+      await settle(c, fence._id);
+      continue;
+    }
+    const next: TaskDoc = { ...doc, ...set };
+    await options.beforeWrite?.(next);
+    const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
+    // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
+    // is in); sooner than that, our read was older than a swept fence, so start again.
+    if (r.matchedCount === 0 && Date.now() - now.getTime() < STALE_FENCE_MS) continue;
+    return next;
+  }
+}
+
+/** Another writer holds the fence: wait for it, or finish its write if it was abandoned. */
+async function settle(c: Collections, fenceId: string): Promise<void> {
+  const fence = await c.fences.findOne({ _id: fenceId });
+  if (fence && Date.now() - fence.at.getTime() > STALE_FENCE_MS) {
+    // The fence records absolute values, so applying it twice is harmless.
+    await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
+    return;
+  }
+  await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+}
+
+/** Fences are only needed until their version is written; old ones are swept. */
+export async function sweepFences(c: Collections, olderThanMs = 10 * 60_000): Promise<number> {
+  const r = await c.fences.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
+  return r.deletedCount;
+}

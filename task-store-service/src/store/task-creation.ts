@@ -1,0 +1,124 @@
+/** tasks.create and tasks.createMany. */
+import { randomUUID } from 'node:crypto';
+import { TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
+import { AppError, isDuplicateKey } from '../app-error.js';
+import { canonicalJson, sha256 } from './canonical-json.js';
+import type { Collections } from './collections.js';
+import type { OutboxDoc, TaskDoc } from './documents.js';
+import { ajvFieldErrors, type TaskTypeRegistry } from './task-type-registry.js';
+
+export interface StoreContext {
+  c: Collections;
+  registry: TaskTypeRegistry;
+}
+
+/** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
+async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at = ''): Promise<TaskDoc> {
+  const { doc: type, validatePayload } = await ctx.registry.get(p.type);
+  if (p.kind !== undefined && p.kind !== type.kind) {
+    throw new AppError(
+      'TYPE_KIND_MISMATCH',
+      `task type "${p.type}" is registered as ${type.kind}, not ${p.kind}`,
+      {
+        fields: [{ path: `${at}/kind`, message: `must be ${type.kind}` }],
+      },
+    );
+  }
+  const payload = p.payload ?? {};
+  if (!validatePayload(payload)) {
+    throw new AppError('PAYLOAD_INVALID', `payload does not match the schema of "${p.type}"`, {
+      fields: ajvFieldErrors(validatePayload.errors, `${at}/payload`),
+    });
+  }
+  return {
+    _id: randomUUID(),
+    type: p.type,
+    kind: type.kind,
+    payloadJson: JSON.stringify(payload),
+    status: 'queued',
+    priority: p.priority ?? TASK_DEFAULTS.priority,
+    attempts: 0,
+    maxAttempts: p.maxAttempts ?? type.maxAttempts,
+    timeoutMs: p.timeoutMs ?? type.timeoutMs,
+    runAt: p.runAt ? new Date(p.runAt) : now,
+    idempotencyKey: p.idempotencyKey ?? null,
+    resultJson: null,
+    error: null,
+    progress: null,
+    progressMessage: null,
+    leaseOwner: null,
+    leaseId: null,
+    leaseExpiresAt: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
+    version: 1,
+  };
+}
+
+function outboxEntry(doc: TaskDoc, now: Date): OutboxDoc {
+  return { _id: `${doc._id}:${doc.version}`, taskId: doc._id, version: doc.version, at: now };
+}
+
+export async function createTask(
+  ctx: StoreContext,
+  p: CreateTaskParams,
+): Promise<{ doc: TaskDoc; created: boolean }> {
+  const now = new Date();
+  const doc = await buildTask(ctx, p, now);
+
+  if (p.idempotencyKey !== undefined) {
+    const { idempotencyKey, ...body } = p;
+    const bodyHash = sha256(canonicalJson(body));
+    try {
+      await ctx.c.idempotency.insertOne({ _id: idempotencyKey, taskId: doc._id, bodyHash, at: now });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const prior = await ctx.c.idempotency.findOne({ _id: idempotencyKey });
+      if (!prior) throw new AppError('BUSY', 'idempotency key is being changed; try again');
+      if (prior.bodyHash !== bodyHash) {
+        throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {
+          taskId: prior.taskId,
+        });
+      }
+      const existing = await ctx.c.tasks.findOne({ _id: prior.taskId });
+      if (existing) return { doc: existing, created: false };
+      // The first call stopped between claiming the key and writing the task: finish its work.
+      doc._id = prior.taskId;
+    }
+  }
+
+  // The outbox entry goes first: a task must never exist without one until it is published.
+  await ctx.c.outbox.insertOne(outboxEntry(doc, now)).catch((err: unknown) => {
+    if (!isDuplicateKey(err)) throw err;
+  });
+  try {
+    await ctx.c.tasks.insertOne(doc);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    const existing = await ctx.c.tasks.findOne({ _id: doc._id });
+    if (!existing) throw err;
+    return { doc: existing, created: false };
+  }
+  return { doc, created: true };
+}
+
+/** All tasks are validated before any is written; then one bulk write for the outbox and one for the tasks. */
+export async function createTasks(
+  ctx: StoreContext,
+  items: Omit<CreateTaskParams, 'idempotencyKey'>[],
+): Promise<TaskDoc[]> {
+  const now = new Date();
+  const docs: TaskDoc[] = [];
+  for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
+  await ctx.c.outbox.insertMany(
+    docs.map((d) => outboxEntry(d, now)),
+    { ordered: false },
+  );
+  await ctx.c.tasks.insertMany(docs, { ordered: false });
+  return docs;
+}
+
+export { outboxEntry };

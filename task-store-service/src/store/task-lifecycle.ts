@@ -1,0 +1,217 @@
+/** Every status change after creation: claim, heartbeat, complete, fail, cancel, retry, lease expiry. */
+import { randomUUID } from 'node:crypto';
+import { HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
+import { AppError } from '../app-error.js';
+import { retryDelayMs } from './backoff.js';
+import type { Collections } from './collections.js';
+import type { HistoryDoc, TaskDoc } from './documents.js';
+import { applyChange, type Change } from './fenced-update.js';
+import { outboxEntry } from './task-creation.js';
+
+function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
+  return [...doc.history, entry].slice(-HISTORY_LIMIT);
+}
+
+function conflict(doc: TaskDoc, action: string): AppError {
+  return new AppError('INVALID_TRANSITION', `cannot ${action} a ${doc.status} task`, {
+    status: doc.status,
+    id: doc._id,
+  });
+}
+
+function requireLease(doc: TaskDoc, leaseId: string): void {
+  if (doc.leaseId !== leaseId) {
+    throw new AppError('LEASE_LOST', 'this lease is no longer the task’s current lease', {
+      status: doc.status,
+      id: doc._id,
+    });
+  }
+}
+
+/** Any change into `queued` needs the new version published again: its outbox entry is written first. */
+function requeueOptions(c: Collections) {
+  return {
+    beforeWrite: async (next: TaskDoc) => {
+      if (next.status === 'queued') await c.outbox.insertOne(outboxEntry(next, next.updatedAt));
+    },
+  };
+}
+
+export function claim(c: Collections, id: string, workerId: string, leaseMs: number): Promise<TaskDoc> {
+  return applyChange(c, id, (doc, now) => {
+    const expired = doc.status === 'running' && doc.leaseExpiresAt !== null && doc.leaseExpiresAt <= now;
+    if (doc.status !== 'queued' && !expired) throw conflict(doc, 'claim');
+    if (doc.attempts >= doc.maxAttempts) throw conflict(doc, 'claim (no attempts left)');
+    if (doc.runAt > now) {
+      throw new AppError('TASK_NOT_DUE', `task is due at ${doc.runAt.toISOString()}`, {
+        status: doc.status,
+        runAt: doc.runAt.toISOString(),
+      });
+    }
+    const attempt = doc.attempts + 1;
+    return {
+      status: 'running',
+      attempts: attempt,
+      leaseOwner: workerId,
+      leaseId: randomUUID(),
+      leaseExpiresAt: new Date(now.getTime() + leaseMs),
+      startedAt: now,
+      error: null,
+      progress: null,
+      progressMessage: null,
+      history: withHistory(doc, { status: 'running', at: now, by: workerId, attempt }),
+    };
+  });
+}
+
+export function heartbeat(
+  c: Collections,
+  p: { id: string; leaseId: string; leaseMs: number; progress?: number; progressMessage?: string },
+): Promise<TaskDoc> {
+  return applyChange(c, p.id, (doc, now) => {
+    requireLease(doc, p.leaseId);
+    if (doc.status !== 'running') throw conflict(doc, 'heartbeat');
+    const change: Change = { leaseExpiresAt: new Date(now.getTime() + p.leaseMs) };
+    if (p.progress !== undefined) change.progress = p.progress;
+    if (p.progressMessage !== undefined) change.progressMessage = p.progressMessage;
+    return change;
+  });
+}
+
+export function complete(
+  c: Collections,
+  p: { id: string; leaseId: string; result?: unknown },
+): Promise<TaskDoc> {
+  return applyChange(c, p.id, (doc, now) => {
+    requireLease(doc, p.leaseId);
+    if (doc.status === 'succeeded') return null; // a repeat of the call that succeeded
+    if (doc.status !== 'running') throw conflict(doc, 'complete');
+    return {
+      status: 'succeeded',
+      resultJson: JSON.stringify(p.result ?? null),
+      progress: 100,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      finishedAt: now,
+      history: withHistory(doc, {
+        status: 'succeeded',
+        at: now,
+        by: doc.leaseOwner ?? 'unknown',
+        attempt: doc.attempts,
+      }),
+    };
+  });
+}
+
+export function fail(c: Collections, p: { id: string; leaseId: string; error: TaskError }): Promise<TaskDoc> {
+  return applyChange(
+    c,
+    p.id,
+    (doc, now) => {
+      requireLease(doc, p.leaseId);
+      // Same lease and no longer held: this failure was already recorded.
+      if ((doc.status === 'queued' || doc.status === 'failed') && doc.leaseOwner === null) return null;
+      if (doc.status !== 'running') throw conflict(doc, 'fail');
+      const retry = p.error.retryable !== false && doc.attempts < doc.maxAttempts;
+      const status: TaskStatus = retry ? 'queued' : 'failed';
+      const entry: HistoryDoc = {
+        status,
+        at: now,
+        by: doc.leaseOwner ?? 'unknown',
+        attempt: doc.attempts,
+        error: p.error,
+      };
+      return {
+        status,
+        error: p.error,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        ...(retry ? { runAt: new Date(now.getTime() + retryDelayMs(doc.attempts)) } : { finishedAt: now }),
+        history: withHistory(doc, entry),
+      };
+    },
+    requeueOptions(c),
+  );
+}
+
+export function cancel(c: Collections, p: { id: string; by?: string; reason?: string }): Promise<TaskDoc> {
+  return applyChange(c, p.id, (doc, now) => {
+    if (doc.status !== 'queued' && doc.status !== 'running') throw conflict(doc, 'cancel');
+    const error: TaskError = { code: 'CANCELLED', message: p.reason ?? 'cancelled', retryable: false };
+    return {
+      status: 'cancelled',
+      error,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      finishedAt: now,
+      history: withHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
+    };
+  });
+}
+
+/** Manual retry: attempts start again from 0, so the task gets its full maxAttempts budget. */
+export function retry(c: Collections, p: { id: string; by?: string }): Promise<TaskDoc> {
+  return applyChange(
+    c,
+    p.id,
+    (doc, now) => {
+      if (doc.status !== 'failed' && doc.status !== 'cancelled') throw conflict(doc, 'retry');
+      return {
+        status: 'queued',
+        attempts: 0,
+        runAt: now,
+        error: null,
+        resultJson: null,
+        progress: null,
+        progressMessage: null,
+        startedAt: null,
+        finishedAt: null,
+        history: withHistory(doc, { status: 'queued', at: now, by: p.by ?? 'api', attempt: 0 }),
+      };
+    },
+    requeueOptions(c),
+  );
+}
+
+/** Running tasks whose lease expired go back to queued, or to failed when no attempt is left. */
+export async function requeueExpired(c: Collections, limit: number, by: string): Promise<TaskDoc[]> {
+  const expired = await c.tasks
+    .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, { projection: { _id: 1 } })
+    .limit(limit)
+    .toArray();
+  const changed: TaskDoc[] = [];
+  for (const { _id } of expired) {
+    let touched = false;
+    const doc = await applyChange(
+      c,
+      _id,
+      (d, now) => {
+        touched = d.status === 'running' && d.leaseExpiresAt !== null && d.leaseExpiresAt <= now;
+        if (!touched) return null;
+        const error: TaskError = {
+          code: 'LEASE_EXPIRED',
+          message: `lease of ${d.leaseOwner} expired`,
+          retryable: true,
+        };
+        const requeue = d.attempts < d.maxAttempts;
+        return {
+          status: requeue ? 'queued' : 'failed',
+          error,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          ...(requeue ? { runAt: now } : { finishedAt: now }),
+          history: withHistory(d, {
+            status: requeue ? 'queued' : 'failed',
+            at: now,
+            by,
+            attempt: d.attempts,
+            error,
+          }),
+        };
+      },
+      requeueOptions(c),
+    );
+    if (touched) changed.push(doc);
+  }
+  return changed;
+}

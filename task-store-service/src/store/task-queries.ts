@@ -1,0 +1,83 @@
+/** Reads: one task, list pages, stats, and what the dispatcher sweeps for. */
+import { TASK_STATUSES, type ListParams, type Stats, type TaskStatus } from '@tasks/contracts';
+import type { Filter } from 'mongodb';
+import { AppError } from '../app-error.js';
+import type { Collections } from './collections.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { TaskDoc } from './documents.js';
+
+export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
+  const doc = await c.tasks.findOne({ _id: id });
+  if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
+  return doc;
+}
+
+/**
+ * Newest first, keyset-paginated on (createdAt, _id): a page starts strictly after the cursor,
+ * so tasks inserted meanwhile (newer than the cursor) neither shift nor repeat later pages.
+ */
+export async function listTasks(
+  c: Collections,
+  p: ListParams,
+): Promise<{ docs: TaskDoc[]; nextCursor: string | null }> {
+  const limit = p.limit ?? 50;
+  const and: Filter<TaskDoc>[] = [];
+  if (p.status) and.push({ status: p.status });
+  if (p.type) and.push({ type: p.type });
+  if (p.createdAfter) and.push({ createdAt: { $gt: new Date(p.createdAfter) } });
+  if (p.createdBefore) and.push({ createdAt: { $lt: new Date(p.createdBefore) } });
+  if (p.cursor) {
+    const cur = decodeCursor(p.cursor);
+    and.push({
+      $or: [{ createdAt: { $lt: cur.createdAt } }, { createdAt: cur.createdAt, _id: { $lt: cur.id } }],
+    });
+  }
+  const filter: Filter<TaskDoc> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
+  const docs = await c.tasks
+    .find(filter)
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(limit + 1)
+    .toArray();
+  const more = docs.length > limit;
+  const page = more ? docs.slice(0, limit) : docs;
+  const last = page.at(-1);
+  return {
+    docs: page,
+    nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
+  };
+}
+
+export async function stats(c: Collections): Promise<Stats> {
+  const groups = await c.tasks
+    .aggregate<{ _id: { status: TaskStatus; type: string }; n: number }>([
+      { $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } },
+    ])
+    .toArray();
+  const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  const byType: Stats['byType'] = {};
+  for (const g of groups) {
+    byStatus[g._id.status] += g.n;
+    const t = (byType[g._id.type] ??= {});
+    t[g._id.status] = (t[g._id.status] ?? 0) + g.n;
+  }
+  const since = new Date(Date.now() - 60_000);
+  const [succeededLastMinute, failedLastMinute] = await Promise.all(
+    (['succeeded', 'failed'] as const).map((status) =>
+      c.tasks.countDocuments({ status, finishedAt: { $gte: since } }),
+    ),
+  );
+  return {
+    byStatus,
+    byType,
+    succeededLastMinute: succeededLastMinute ?? 0,
+    failedLastMinute: failedLastMinute ?? 0,
+  };
+}
+
+export function listExpiredLeases(c: Collections, limit: number): Promise<TaskDoc[]> {
+  return c.tasks
+    .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } })
+    .sort({ leaseExpiresAt: 1 })
+    .limit(limit)
+    .toArray();
+}

@@ -1,0 +1,124 @@
+/** Registered task types, with their payload validators compiled once and cached briefly. */
+import {
+  createAjv,
+  type ErrorObject,
+  type TaskType,
+  type TaskTypeDefinition,
+  type ValidateFunction,
+} from '@tasks/contracts';
+import { AppError } from '../app-error.js';
+import type { Collections } from './collections.js';
+import type { TaskTypeDoc } from './documents.js';
+
+interface Entry {
+  doc: TaskTypeDoc;
+  validatePayload: ValidateFunction;
+  loadedAt: number;
+}
+
+/** Other replicas register types too; a cached entry is re-read after this long. */
+const CACHE_TTL_MS = 5_000;
+
+export function ajvFieldErrors(
+  errors: ErrorObject[] | null | undefined,
+  prefix = '',
+): { path: string; message: string }[] {
+  return (errors ?? []).map((e) => {
+    const missing = (e.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+    const leaf = missing.missingProperty ?? missing.additionalProperty;
+    const path = `${prefix}${e.instancePath}${leaf ? `/${leaf}` : ''}` || '/';
+    return { path, message: e.message ?? 'is invalid' };
+  });
+}
+
+/**
+ * One Ajv per user schema: schemas carrying the same `$id` (a type re-registered with a new
+ * schema) would clash in a shared instance. Compiling is rare: once per type and version.
+ * Strict mode is off because user schemas may use keywords Ajv does not know.
+ */
+function compileUserSchema(schema: object): ValidateFunction {
+  return createAjv({ strict: false }).compile(schema);
+}
+
+export class TaskTypeRegistry {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(private readonly c: Collections) {}
+
+  async register(workerId: string, types: TaskTypeDefinition[]): Promise<number> {
+    const now = new Date();
+    const docs = types.map((t, i): TaskTypeDoc => {
+      for (const key of ['payloadSchema', 'resultSchema'] as const) {
+        const schema = t[key];
+        if (schema === undefined) continue;
+        try {
+          compileUserSchema(schema);
+        } catch (err) {
+          throw new AppError('VALIDATION_FAILED', `types[${i}].${key} is not a valid JSON Schema`, {
+            fields: [
+              { path: `/types/${i}/${key}`, message: err instanceof Error ? err.message : String(err) },
+            ],
+          });
+        }
+      }
+      return {
+        _id: t.type,
+        kind: t.kind,
+        description: t.description ?? null,
+        payloadSchemaJson: JSON.stringify(t.payloadSchema),
+        resultSchemaJson: t.resultSchema ? JSON.stringify(t.resultSchema) : null,
+        timeoutMs: t.timeoutMs,
+        maxAttempts: t.maxAttempts,
+        registeredBy: workerId,
+        updatedAt: now,
+      };
+    });
+    for (const doc of docs) {
+      await this.c.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+      this.cache.delete(doc._id);
+    }
+    return docs.length;
+  }
+
+  async list(): Promise<TaskType[]> {
+    const docs = await this.c.taskTypes.find().sort({ _id: 1 }).toArray();
+    return docs.map(toTaskType);
+  }
+
+  /** The type's definition and payload validator; UNKNOWN_TASK_TYPE (listing the known ones) if absent. */
+  async get(type: string): Promise<Entry> {
+    const cached = this.cache.get(type);
+    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached;
+    const doc = await this.c.taskTypes.findOne({ _id: type });
+    if (!doc) {
+      const known = (await this.c.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+      throw new AppError('UNKNOWN_TASK_TYPE', `unknown task type "${type}"`, { known });
+    }
+    const reuse = cached && cached.doc.updatedAt.getTime() === doc.updatedAt.getTime();
+    const entry: Entry = {
+      doc,
+      validatePayload: reuse
+        ? cached.validatePayload
+        : compileUserSchema(JSON.parse(doc.payloadSchemaJson) as object),
+      loadedAt: Date.now(),
+    };
+    this.cache.set(type, entry);
+    return entry;
+  }
+}
+
+function toTaskType(d: TaskTypeDoc): TaskType {
+  return {
+    type: d._id,
+    kind: d.kind,
+    ...(d.description !== null && { description: d.description }),
+    payloadSchema: JSON.parse(d.payloadSchemaJson) as Record<string, unknown>,
+    ...(d.resultSchemaJson !== null && {
+      resultSchema: JSON.parse(d.resultSchemaJson) as Record<string, unknown>,
+    }),
+    timeoutMs: d.timeoutMs,
+    maxAttempts: d.maxAttempts,
+    registeredBy: d.registeredBy,
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,62 @@
+/** Starts a real store on a free port against its own fresh database, and tears both down. */
+import { randomUUID } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
+import { createLogger, loadConfig, startStoreService, type StoreService } from '../../src/index.js';
+
+export interface StoreFixture {
+  service: StoreService;
+  client: TaskStoreClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export const noopType: TaskTypeDefinition = {
+  type: 'test.noop',
+  kind: 'io',
+  payloadSchema: {
+    type: 'object',
+    properties: { n: { type: 'integer', minimum: 0 } },
+    additionalProperties: false,
+  },
+  timeoutMs: 5_000,
+  maxAttempts: 2,
+};
+
+export async function startStore(env: Record<string, string> = {}): Promise<StoreFixture> {
+  const mongoUrl = process.env.MONGO_URL;
+  if (!mongoUrl)
+    throw new Error('MONGO_URL is not set: run the tests through mocha (root hooks provision MongoDB)');
+  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const config = loadConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0', ...env });
+  const service = await startStoreService(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const mongo = new MongoClient(mongoUrl);
+  const db = mongo.db(dbName);
+  const client = new TaskStoreClient({ url: service.url, token: env.RPC_TOKEN, retries: 0 });
+  await client.call('taskTypes.register', { workerId: 'fixture', types: [noopType] });
+  return {
+    service,
+    client,
+    db,
+    async close() {
+      await service.close();
+      await db.dropDatabase();
+      await mongo.close();
+    },
+  };
+}
+
+/** Sends a raw JSON-RPC body and returns the HTTP status and parsed body (undefined when empty). */
+export async function rawRpc(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
