@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { isStoreError, type StoreError, type Task } from '@tasks/contracts';
+import type { Task } from '@tasks/contracts';
+import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
-
-async function rejectsWith(p: Promise<unknown>, type: string): Promise<StoreError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(isStoreError(err), String(err)).to.equal(true);
-    expect((err as StoreError).type).to.equal(type);
-    return err as StoreError;
-  }
-  expect.fail(`expected a ${type} error`);
-}
 
 describe('task lifecycle (integration)', () => {
   let f: StoreFixture;

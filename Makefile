@@ -1,0 +1,37 @@
+# Every target installs dependencies first when package-lock.json is newer than node_modules.
+.DEFAULT_GOAL := help
+STAMP := node_modules/.package-lock.json
+
+.PHONY: help install build typecheck lint test start bench bench-quick
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json task-store-service/package.json
+	@echo "installing dependencies (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $(STAMP)
+
+install: $(STAMP) ## install dependencies (npm ci) when missing or stale
+
+build: install ## compile every workspace to dist/
+	npm run build
+
+typecheck: install ## type-check all workspaces, tests and benchmarks
+	npx tsc -p tsconfig.json
+
+lint: typecheck ## type-check, eslint and prettier
+	npx eslint .
+	npx prettier --check .
+
+test: install ## run every test against real services (provisions MongoDB; see README)
+	npm test
+
+start: install ## run the system locally (MongoDB-wire server + task store)
+	npm start
+
+bench: install ## store benchmark (about 10 minutes)
+	npx tsx --conditions=source bench/store-bench.ts
+
+bench-quick: install ## store benchmark, short (about 2 minutes)
+	npx tsx --conditions=source bench/store-bench.ts --quick
