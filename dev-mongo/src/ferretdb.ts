@@ -65,7 +65,7 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
   );
 
   const port = await new Promise<number>((resolvePort, reject) => {
-    const lines = createInterface({ input: child.stderr! });
+    const lines = createInterface({ input: child.stderr });
     const recent: string[] = [];
     const timer = setTimeout(
       () => fail(new Error(`FerretDB did not start listening within ${opts.startTimeoutMs ?? 15_000} ms`)),
@@ -90,6 +90,6 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
     });
   });
   // Keep draining stderr so the child never blocks on a full pipe.
-  child.stderr!.resume();
+  child.stderr.resume();
   return { url: `mongodb://127.0.0.1:${port}/`, process: child };
 }

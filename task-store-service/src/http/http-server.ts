@@ -10,7 +10,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import type jayson from 'jayson/promise/index.js';
+import type jayson from 'jayson';
 import { ERRORS, rpcError, type ErrorType } from '@tasks/contracts';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';

@@ -2,7 +2,7 @@
  * The jayson server: validates params against the contracts schemas, runs the handler, and
  * turns every failure into a JSON-RPC error object from the contracts error table.
  */
-import jayson from 'jayson/promise/index.js';
+import jayson from 'jayson';
 import {
   createAjv,
   METHODS,
@@ -13,10 +13,17 @@ import {
   type ValidateFunction,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
-import { isAppError, isMongoUnavailable } from '../app-error.js';
+import { AppError, isAppError, isMongoUnavailable } from '../app-error.js';
 import type { Metrics } from '../metrics.js';
 import { ajvFieldErrors } from '../store/task-type-registry.js';
 import type { Handlers } from './handlers.js';
+
+/** jayson passes a plain {code, message, data} object through as the response's error member. */
+type ContextMethod = (
+  params: unknown,
+  ctx: object,
+  callback: (error: RpcErrorObject | null, result?: unknown) => void,
+) => void;
 
 export interface CallContext {
   log: Logger;
@@ -42,44 +49,38 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
   for (const name of Object.keys(METHODS) as MethodName[]) {
     const validate = validators[name];
     const handler = h[name] as (p: unknown) => Promise<unknown>;
-    methods[name] = new jayson.Method(
-      async (params: unknown, ctx: object) => {
-        const context = ctx as CallContext;
-        const stop = metrics.rpcDuration.startTimer({ method: name });
-        let outcome = 'ok';
-        try {
-          const p = params ?? {};
-          if (Array.isArray(p)) {
-            throw rpcError('VALIDATION_FAILED', 'params must be an object (by name)', {
-              fields: [{ path: '/', message: 'must be object' }],
-            });
-          }
-          if (!validate(p)) {
-            throw rpcError('VALIDATION_FAILED', `invalid params for ${name}`, {
-              fields: ajvFieldErrors(validate.errors),
-            });
-          }
-          return await handler(p);
-        } catch (err) {
-          const rpcErr = isRpcErrorObject(err) ? err : toRpcError(err, context.log, name);
-          outcome = rpcErr.data?.type ?? String(rpcErr.code);
-          throw rpcErr;
-        } finally {
+    const run = async (params: unknown): Promise<unknown> => {
+      const p = params ?? {};
+      if (Array.isArray(p)) {
+        throw new AppError('VALIDATION_FAILED', 'params must be an object (by name)', {
+          fields: [{ path: '/', message: 'must be object' }],
+        });
+      }
+      if (!validate(p)) {
+        throw new AppError('VALIDATION_FAILED', `invalid params for ${name}`, {
+          fields: ajvFieldErrors(validate.errors),
+        });
+      }
+      return handler(p);
+    };
+    const method: ContextMethod = (params, ctx, callback) => {
+      const { log } = ctx as CallContext;
+      const stop = metrics.rpcDuration.startTimer({ method: name });
+      run(params).then(
+        (result) => {
           stop();
-          metrics.rpcCalls.inc({ method: name, outcome });
-        }
-      },
-      { useContext: true },
-    );
+          metrics.rpcCalls.inc({ method: name, outcome: 'ok' });
+          callback(null, result);
+        },
+        (err: unknown) => {
+          stop();
+          const rpcErr = toRpcError(err, log, name);
+          metrics.rpcCalls.inc({ method: name, outcome: rpcErr.data?.type ?? String(rpcErr.code) });
+          callback(rpcErr);
+        },
+      );
+    };
+    methods[name] = new jayson.Method(method, { useContext: true });
   }
   return new jayson.Server(methods, { useContext: true, version: 2 });
-}
-
-function isRpcErrorObject(v: unknown): v is RpcErrorObject {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as RpcErrorObject).code === 'number' &&
-    !(v instanceof Error)
-  );
 }
