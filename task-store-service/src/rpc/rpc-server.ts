@@ -35,7 +35,11 @@ const validators = Object.fromEntries(
 ) as Record<MethodName, ValidateFunction>;
 
 export function toRpcError(err: unknown, log: Logger, method: string): RpcErrorObject {
-  if (isAppError(err)) return err.toRpc();
+  if (isAppError(err)) {
+    // Refusals (conflicts, validation, unknown ids) are the caller's business: info, not error.
+    log.info({ method, type: err.type }, 'rpc call refused');
+    return err.toRpc();
+  }
   if (isMongoUnavailable(err)) {
     log.error({ err, method }, 'mongodb unavailable');
     return rpcError('DEPENDENCY_UNAVAILABLE', 'the task database is unreachable');
@@ -68,8 +72,9 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
       const stop = metrics.rpcDuration.startTimer({ method: name });
       run(params).then(
         (result) => {
-          stop();
+          const seconds = stop();
           metrics.rpcCalls.inc({ method: name, outcome: 'ok' });
+          log.debug({ method: name, ms: Math.round(seconds * 1000) }, 'rpc call');
           callback(null, result);
         },
         (err: unknown) => {
