@@ -12,7 +12,9 @@ const callers = Number(process.argv[3] ?? 10);
 
 const mongo = await provisionMongo({ log: (l) => console.error(`dev-mongo: ${l}`) });
 const client = new MongoClient(mongo.url, { maxPoolSize: callers * 2 });
-const coll = client.db(`cas_probe_${Date.now()}`).collection<{ _id: number; status: string; owner?: number }>('docs');
+const coll = client
+  .db(`cas_probe_${Date.now()}`)
+  .collection<{ _id: number; status: string; owner?: number }>('docs');
 let doubleWins = 0;
 for (let r = 0; r < rounds; r++) {
   await coll.insertOne({ _id: r, status: 'queued' });

@@ -12,7 +12,8 @@ const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
 function prefixed(name: string, child: ChildProcess): void {
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
+    if (stream)
+      createInterface({ input: stream }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
   }
 }
 
@@ -57,7 +58,10 @@ async function main(): Promise<void> {
   // Announce the URLs once the store answers.
   const base = `http://127.0.0.1:${storePort}`;
   for (let i = 0; i < 100 && !stopping; i++) {
-    const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       say(`MongoDB:         ${mongo.server} at ${mongo.url}`);
       say(`task store RPC:  ${base}/rpc   (JSON-RPC 2.0, POST)`);

@@ -18,7 +18,9 @@ describe('concurrency and leases (integration)', () => {
   it('when 20 workers claim one task at once, then exactly one wins and the others get INVALID_TRANSITION', async () => {
     const t = await create();
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => f.client.call('tasks.claim', { id: t.id, workerId: `w${i}`, leaseMs: 30_000 })),
+      Array.from({ length: 20 }, (_, i) =>
+        f.client.call('tasks.claim', { id: t.id, workerId: `w${i}`, leaseMs: 30_000 }),
+      ),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o) => o.status === 'rejected');
@@ -28,7 +30,12 @@ describe('concurrency and leases (integration)', () => {
     }
     const stored = await f.client.call('tasks.get', { id: t.id });
     const winner = (won[0] as PromiseFulfilledResult<Task>).value;
-    expect(stored).to.include({ status: 'running', attempts: 1, leaseOwner: winner.leaseOwner, leaseId: winner.leaseId });
+    expect(stored).to.include({
+      status: 'running',
+      attempts: 1,
+      leaseOwner: winner.leaseOwner,
+      leaseId: winner.leaseId,
+    });
     expect(stored.history.filter((h) => h.status === 'running')).to.have.length(1);
   });
 
@@ -53,7 +60,9 @@ describe('concurrency and leases (integration)', () => {
       expect(r.status).to.equal('fulfilled');
       const stored = await f.client.call('tasks.get', { id: tasks[i]!.id });
       const statuses = stored.history.map((h) => h.status);
-      expect(statuses.filter((s) => s === 'cancelled').length + statuses.filter((s) => s === 'succeeded').length).to.equal(1);
+      expect(
+        statuses.filter((s) => s === 'cancelled').length + statuses.filter((s) => s === 'succeeded').length,
+      ).to.equal(1);
       expect(stored.version).to.equal(stored.history.length);
     }
   });
@@ -64,7 +73,10 @@ describe('concurrency and leases (integration)', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const second = await f.client.call('tasks.claim', { id: t.id, workerId: 'fast', leaseMs: 30_000 });
     expect(second).to.include({ attempts: 2, leaseOwner: 'fast' });
-    await rejectsWith(f.client.call('tasks.complete', { id: t.id, leaseId: first.leaseId!, result: 'late' }), 'LEASE_LOST');
+    await rejectsWith(
+      f.client.call('tasks.complete', { id: t.id, leaseId: first.leaseId!, result: 'late' }),
+      'LEASE_LOST',
+    );
     await rejectsWith(
       f.client.call('tasks.heartbeat', { id: t.id, leaseId: first.leaseId!, leaseMs: 5_000 }),
       'LEASE_LOST',
@@ -76,7 +88,10 @@ describe('concurrency and leases (integration)', () => {
   it('when a live lease is claimed again, then INVALID_TRANSITION names the current status', async () => {
     const t = await create();
     await f.client.call('tasks.claim', { id: t.id, workerId: 'a', leaseMs: 30_000 });
-    const err = await rejectsWith(f.client.call('tasks.claim', { id: t.id, workerId: 'b', leaseMs: 30_000 }), 'INVALID_TRANSITION');
+    const err = await rejectsWith(
+      f.client.call('tasks.claim', { id: t.id, workerId: 'b', leaseMs: 30_000 }),
+      'INVALID_TRANSITION',
+    );
     expect(err.data?.status).to.equal('running');
   });
 
@@ -112,7 +127,10 @@ describe('concurrency and leases (integration)', () => {
       at,
       set: { status: 'cancelled', version: 2, updatedAt: at, finishedAt: at },
     });
-    const err = await rejectsWith(f.client.call('tasks.claim', { id: t.id, workerId: 'w', leaseMs: 30_000 }), 'INVALID_TRANSITION');
+    const err = await rejectsWith(
+      f.client.call('tasks.claim', { id: t.id, workerId: 'w', leaseMs: 30_000 }),
+      'INVALID_TRANSITION',
+    );
     expect(err.data?.status).to.equal('cancelled');
     expect(await f.client.call('tasks.get', { id: t.id })).to.include({ status: 'cancelled', version: 2 });
   });

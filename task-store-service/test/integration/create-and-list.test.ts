@@ -15,7 +15,11 @@ describe('creating and listing tasks (integration)', () => {
   it('when the same idempotency key and body are sent again, then the first task comes back, not newly created', async () => {
     const body = { type: 'test.noop', payload: { n: 2 }, idempotencyKey: 'order-42' };
     const first = await f.client.call('tasks.create', body);
-    const again = await f.client.call('tasks.create', { payload: { n: 2 }, idempotencyKey: 'order-42', type: 'test.noop' });
+    const again = await f.client.call('tasks.create', {
+      payload: { n: 2 },
+      idempotencyKey: 'order-42',
+      type: 'test.noop',
+    });
     expect(first.created).to.equal(true);
     expect(again.created).to.equal(false);
     expect(again.task.id).to.equal(first.task.id);
@@ -23,7 +27,11 @@ describe('creating and listing tasks (integration)', () => {
   });
 
   it('when the same idempotency key comes with another body, then IDEMPOTENCY_CONFLICT and nothing is written', async () => {
-    const first = await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 1 }, idempotencyKey: 'k' });
+    const first = await f.client.call('tasks.create', {
+      type: 'test.noop',
+      payload: { n: 1 },
+      idempotencyKey: 'k',
+    });
     const err = await rejectsWith(
       f.client.call('tasks.create', { type: 'test.noop', payload: { n: 9 }, idempotencyKey: 'k' }),
       'IDEMPOTENCY_CONFLICT',
@@ -58,12 +66,18 @@ describe('creating and listing tasks (integration)', () => {
   });
 
   it('when the kind contradicts the registered type, then TYPE_KIND_MISMATCH', async () => {
-    await rejectsWith(f.client.call('tasks.create', { type: 'test.noop', kind: 'cpu' }), 'TYPE_KIND_MISMATCH');
+    await rejectsWith(
+      f.client.call('tasks.create', { type: 'test.noop', kind: 'cpu' }),
+      'TYPE_KIND_MISMATCH',
+    );
   });
 
   it('when createMany has one bad item, then none is written; when all are good, all are', async () => {
     const good = Array.from({ length: 5 }, (_, n) => ({ type: 'test.noop', payload: { n } }));
-    await rejectsWith(f.client.call('tasks.createMany', { tasks: [...good, { type: 'test.noop', payload: { n: 'x' } }] }), 'PAYLOAD_INVALID');
+    await rejectsWith(
+      f.client.call('tasks.createMany', { tasks: [...good, { type: 'test.noop', payload: { n: 'x' } }] }),
+      'PAYLOAD_INVALID',
+    );
     expect(await f.db.collection('tasks').countDocuments()).to.equal(0);
     const { tasks } = await f.client.call('tasks.createMany', { tasks: good });
     expect(tasks.map((t) => t.payload)).to.deep.equal(good.map((g) => g.payload));
@@ -87,7 +101,11 @@ describe('creating and listing tasks (integration)', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await f.client.call('tasks.list', { limit: 7, type: 'test.noop', ...(cursor && { cursor }) });
+      const page = await f.client.call('tasks.list', {
+        limit: 7,
+        type: 'test.noop',
+        ...(cursor && { cursor }),
+      });
       seen.push(...page.items.map((t) => t.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -95,7 +113,10 @@ describe('creating and listing tasks (integration)', () => {
     await inserter;
     expect(new Set(seen).size, 'no repeats').to.equal(seen.length);
     const seenSet = new Set(seen);
-    expect(initial.filter((t) => !seenSet.has(t.id)), 'no skips').to.have.length(0);
+    expect(
+      initial.filter((t) => !seenSet.has(t.id)),
+      'no skips',
+    ).to.have.length(0);
   });
 
   it('when listing by status, type and creation time, then only matching tasks come back, newest first', async () => {
@@ -114,7 +135,10 @@ describe('creating and listing tasks (integration)', () => {
   });
 
   it('when tasks finish, then stats count them by status and type and in the last minute', async () => {
-    const [a, b] = await Promise.all([f.client.call('tasks.create', { type: 'test.noop' }), f.client.call('tasks.create', { type: 'test.noop' })]);
+    const [a, b] = await Promise.all([
+      f.client.call('tasks.create', { type: 'test.noop' }),
+      f.client.call('tasks.create', { type: 'test.noop' }),
+    ]);
     const ra = await f.client.call('tasks.claim', { id: a.task.id, workerId: 'w', leaseMs: 5_000 });
     await f.client.call('tasks.complete', { id: a.task.id, leaseId: ra.leaseId! });
     await f.client.call('tasks.cancel', { id: b.task.id });
@@ -127,9 +151,13 @@ describe('creating and listing tasks (integration)', () => {
   it('when a queued task is published, then it leaves the unpublished list; once claimed its stale entry is dropped', async () => {
     const { task } = await f.client.call('tasks.create', { type: 'test.noop' });
     const other = (await f.client.call('tasks.create', { type: 'test.noop' })).task;
-    expect((await f.client.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((t) => t.id)).to.have.members([task.id, other.id]);
+    expect(
+      (await f.client.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((t) => t.id),
+    ).to.have.members([task.id, other.id]);
     expect((await f.client.call('tasks.listUnpublished', { olderThanMs: 60_000 })).items).to.have.length(0);
-    const { marked } = await f.client.call('tasks.markPublished', { tasks: [{ id: task.id, version: task.version }] });
+    const { marked } = await f.client.call('tasks.markPublished', {
+      tasks: [{ id: task.id, version: task.version }],
+    });
     expect(marked).to.equal(1);
     await f.client.call('tasks.claim', { id: other.id, workerId: 'w', leaseMs: 5_000 });
     expect((await f.client.call('tasks.listUnpublished', { olderThanMs: 0 })).items).to.have.length(0);
@@ -139,7 +167,15 @@ describe('creating and listing tasks (integration)', () => {
   it('when task types are registered again, then the list shows the latest definition', async () => {
     await f.client.call('taskTypes.register', {
       workerId: 'exec-2',
-      types: [{ type: 'test.noop', kind: 'io', payloadSchema: { type: 'object', $id: 'x' }, timeoutMs: 7, maxAttempts: 1 }],
+      types: [
+        {
+          type: 'test.noop',
+          kind: 'io',
+          payloadSchema: { type: 'object', $id: 'x' },
+          timeoutMs: 7,
+          maxAttempts: 1,
+        },
+      ],
     });
     const { items } = await f.client.call('taskTypes.list', {});
     expect(items).to.have.length(1);
@@ -151,7 +187,9 @@ describe('creating and listing tasks (integration)', () => {
     await rejectsWith(
       f.client.call('taskTypes.register', {
         workerId: 'w',
-        types: [{ type: 'bad', kind: 'io', payloadSchema: { type: 'no-such-type' }, timeoutMs: 1, maxAttempts: 1 }],
+        types: [
+          { type: 'bad', kind: 'io', payloadSchema: { type: 'no-such-type' }, timeoutMs: 1, maxAttempts: 1 },
+        ],
       }),
       'VALIDATION_FAILED',
     );
