@@ -1,8 +1,18 @@
-// One mocha run for every workspace; `npm test -- <files>` narrows it.
+// One mocha run for every workspace. `npx mocha path/to/x.test.ts` runs just the files named.
+const named = process.argv.slice(2).some((a) => a.endsWith('.test.ts'));
+
 module.exports = {
   'node-option': ['conditions=source', 'import=tsx'],
   require: ['dev-mongo/src/mocha-hooks.ts'],
-  spec: ['contracts/test/**/*.test.ts', 'task-store-service/test/**/*.test.ts'],
+  ...(named
+    ? {}
+    : {
+        spec: [
+          'contracts/test/**/*.test.ts',
+          'task-store-service/test/**/*.test.ts',
+          'executor-service/test/**/*.test.ts',
+        ],
+      }),
   reporter: 'scripts/summary-reporter.cjs',
   timeout: 30_000,
   exit: true,

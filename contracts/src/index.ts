@@ -5,3 +5,4 @@ export * from './schemas.js';
 export * from './methods.js';
 export * from './store-client.js';
 export * from './ajv.js';
+export * from './amqp.js';

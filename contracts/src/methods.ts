@@ -53,6 +53,7 @@ export interface StoreMethods {
   };
   'tasks.complete': { params: { id: string; leaseId: string; result?: unknown }; result: Task };
   'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: Task };
+  'tasks.release': { params: { id: string; leaseId: string; reason?: string }; result: Task };
   'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: Task };
   'tasks.retry': { params: { id: string; by?: string }; result: Task };
   'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
@@ -116,6 +117,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
   'tasks.fail': {
     summary:
       'running → queued (retryable error, attempts left; runAt set by backoff) or failed, by the lease holder only.',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
+  },
+  'tasks.release': {
+    summary:
+      'running → queued by the lease holder that stops without an outcome (shutdown); the interrupted attempt is not counted.',
     idempotent: true,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
   },

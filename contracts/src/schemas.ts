@@ -93,6 +93,7 @@ export const PARAM_SCHEMAS = {
   ),
   'tasks.complete': params({ id, leaseId: id, result: {} }, ['id', 'leaseId']),
   'tasks.fail': params({ id, leaseId: id, error: taskError }, ['id', 'leaseId', 'error']),
+  'tasks.release': params({ id, leaseId: id, reason: { type: 'string', maxLength: 500 } }, ['id', 'leaseId']),
   'tasks.cancel': params({ id, by: actor, reason: { type: 'string', maxLength: 500 } }, ['id']),
   'tasks.retry': params({ id, by: actor }, ['id']),
   'tasks.markPublished': params(

@@ -112,6 +112,7 @@ export class TaskStoreClient {
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     const single = body.length === 1 && !Array.isArray((body as unknown[])[0]);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.opts.url, {
         method: 'POST',
@@ -119,6 +120,8 @@ export class TaskStoreClient {
         body: JSON.stringify(single ? body[0] : body),
         signal: AbortSignal.timeout(options.timeoutMs ?? this.opts.timeoutMs),
       });
+      // Inside the try: the timeout and a dropped connection can also strike while the body streams.
+      text = await res.text();
     } catch (err) {
       const reason =
         err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
@@ -129,7 +132,6 @@ export class TaskStoreClient {
         true,
       );
     }
-    const text = await res.text();
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -28,7 +28,9 @@ const schema = {
 
 const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {

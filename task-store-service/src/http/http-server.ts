@@ -36,7 +36,7 @@ function sendRpcError(res: ServerResponse, type: ErrorType, message: string): vo
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const m = /^bearer (.+)$/i.exec(header ?? ''); // the scheme is case-insensitive (RFC 9110)
   if (!m) return false;
   const given = Buffer.from(m[1]!);
   const expected = Buffer.from(token);
@@ -80,6 +80,18 @@ async function handleRpc(
       error: rpcError('PARSE_ERROR', 'request body is not valid JSON'),
     });
   }
+  if (typeof request === 'string') {
+    // jayson would parse a string a second time (and run a request encoded inside it).
+    return send(res, 200, {
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError('INVALID_REQUEST', 'not a request object'),
+    });
+  }
+  if (Array.isArray(request)) {
+    // jayson never answers a batch entry that is itself an array; make it an ordinary invalid entry.
+    request = request.map((entry: unknown) => (Array.isArray(entry) ? {} : entry));
+  }
   const response = await new Promise<unknown>((resolve) => {
     deps.rpc.call(request as jayson.JSONRPCRequestLike, { log }, (err: unknown, result: unknown) =>
       resolve(err ?? result),
@@ -118,7 +130,11 @@ export function createHttpServer(deps: HttpDeps): Server {
       if (req.method === 'GET' && path === '/metrics') {
         return send(res, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
       }
-      send(res, 404, { error: 'not found' });
+      send(res, 404, {
+        jsonrpc: '2.0',
+        id: null,
+        error: rpcError('METHOD_NOT_FOUND', `no endpoint ${path}`),
+      });
     };
     route().catch((err: unknown) => {
       log.error({ err }, 'http request failed');

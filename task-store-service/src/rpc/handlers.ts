@@ -26,6 +26,7 @@ export function handlers(ctx: StoreContext): Handlers {
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
     'tasks.complete': async (p) => toWire(await lifecycle.complete(c, p)),
     'tasks.fail': async (p) => toWire(await lifecycle.fail(c, p)),
+    'tasks.release': async (p) => toWire(await lifecycle.release(c, p)),
     'tasks.cancel': async (p) => toWire(await lifecycle.cancel(c, p)),
     'tasks.retry': async (p) => toWire(await lifecycle.retry(c, p)),
     'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),

@@ -21,6 +21,7 @@ export function decodeCursor(text: string): Cursor {
     !Array.isArray(parsed) ||
     parsed.length !== 2 ||
     !Number.isSafeInteger(parsed[0]) ||
+    Math.abs(parsed[0] as number) > 8.64e15 || // outside the Date range
     typeof parsed[1] !== 'string' ||
     !/^[A-Za-z0-9_.:-]{1,100}$/.test(parsed[1])
   ) {

@@ -134,6 +134,42 @@ export function fail(c: Collections, p: { id: string; leaseId: string; error: Ta
   );
 }
 
+/** The holder gives the task back unfinished (shutdown): queued again, the interrupted attempt not counted. */
+export function release(
+  c: Collections,
+  p: { id: string; leaseId: string; reason?: string },
+): Promise<TaskDoc> {
+  return applyChange(
+    c,
+    p.id,
+    (doc, now) => {
+      requireLease(doc, p.leaseId);
+      if (doc.status === 'queued' && doc.leaseOwner === null) return null; // already released
+      if (doc.status !== 'running') throw conflict(doc, 'release');
+      const error: TaskError = {
+        code: 'RELEASED',
+        message: p.reason ?? 'released by its worker',
+        retryable: true,
+      };
+      return {
+        status: 'queued',
+        attempts: Math.max(0, doc.attempts - 1),
+        runAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        history: withHistory(doc, {
+          status: 'queued',
+          at: now,
+          by: doc.leaseOwner ?? 'unknown',
+          attempt: doc.attempts,
+          error,
+        }),
+      };
+    },
+    requeueOptions(c),
+  );
+}
+
 export function cancel(c: Collections, p: { id: string; by?: string; reason?: string }): Promise<TaskDoc> {
   return applyChange(c, p.id, (doc, now) => {
     if (doc.status !== 'queued' && doc.status !== 'running') throw conflict(doc, 'cancel');

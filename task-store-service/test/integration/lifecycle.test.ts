@@ -134,4 +134,21 @@ describe('task lifecycle (integration)', () => {
       'LEASE_LOST',
     );
   });
+
+  it('when the holder releases a running task, then it is queued again without counting the attempt', async () => {
+    const t = await create();
+    const running = await claim(t.id);
+    const released = await f.client.call('tasks.release', {
+      id: t.id,
+      leaseId: running.leaseId!,
+      reason: 'shutdown',
+    });
+    expect(released).to.include({ status: 'queued', attempts: 0, leaseOwner: null });
+    const again = await f.client.call('tasks.release', { id: t.id, leaseId: running.leaseId! });
+    expect(again.version).to.equal(released.version);
+    expect(
+      (await f.client.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((x) => x.id),
+    ).to.include(t.id);
+    expect((await claim(t.id, 'w2')).attempts).to.equal(1);
+  });
 });

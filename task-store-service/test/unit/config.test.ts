@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  expect.fail('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('when the environment is empty, then every setting has its default', () => {
+    expect(loadConfig({})).to.deep.equal({
+      host: '127.0.0.1',
+      port: 4001,
+      mongoUrl: 'mongodb://127.0.0.1:27017',
+      mongoDb: 'tasks',
+      rpcToken: undefined,
+      logLevel: 'info',
+      maxBodyBytes: 5_242_880,
+      shutdownGraceMs: 10_000,
+    });
+  });
+
+  it('when numbers come as strings, then they are coerced', () => {
+    const c = loadConfig({ PORT: '8080', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0' });
+    expect(c.port).to.equal(8080);
+    expect(c.maxBodyBytes).to.equal(2048);
+    expect(c.shutdownGraceMs).to.equal(0);
+  });
+
+  it('when variables are set, then they are taken; unknown variables are ignored', () => {
+    const c = loadConfig({
+      HOST: '0.0.0.0',
+      MONGO_URL: 'mongodb+srv://cluster.example.net',
+      MONGO_DB: 'tasks_test',
+      RPC_TOKEN: 'sixteen-chars-ok',
+      LOG_LEVEL: 'debug',
+      UNRELATED: 'x',
+    });
+    expect(c).to.include({
+      host: '0.0.0.0',
+      mongoUrl: 'mongodb+srv://cluster.example.net',
+      mongoDb: 'tasks_test',
+      rpcToken: 'sixteen-chars-ok',
+      logLevel: 'debug',
+    });
+    expect(c).to.not.have.property('UNRELATED');
+  });
+
+  it('when PORT and LOG_LEVEL are both bad, then one ConfigError names both', () => {
+    const err = configErrorOf(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' }));
+    expect(err.message).to.include('PORT');
+    expect(err.message).to.include('LOG_LEVEL');
+  });
+
+  it('when a number is out of range or not an integer, then ConfigError', () => {
+    for (const env of [{ PORT: '65536' }, { PORT: '-1' }, { PORT: '80.5' }, { MAX_BODY_BYTES: '100' }]) {
+      const err = configErrorOf(() => loadConfig(env));
+      expect(err.message).to.include(Object.keys(env)[0]);
+    }
+  });
+
+  it('when MONGO_URL is not a mongodb URL or RPC_TOKEN is shorter than 16, then ConfigError', () => {
+    configErrorOf(() => loadConfig({ MONGO_URL: 'http://127.0.0.1:27017' }));
+    configErrorOf(() => loadConfig({ RPC_TOKEN: 'short' }));
+  });
+
+  it('when RPC_TOKEN is empty, then it counts as unset', () => {
+    expect(loadConfig({ RPC_TOKEN: '' }).rpcToken).to.equal(undefined);
+  });
+
+  it('when other variables are empty, then their defaults apply', () => {
+    const c = loadConfig({ PORT: '', LOG_LEVEL: '' });
+    expect(c.port).to.equal(4001);
+    expect(c.logLevel).to.equal('info');
+  });
+
+  it('when the config is loaded, then the result is frozen', () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).to.equal(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).to.throw(TypeError);
+  });
+
+  it('when the config is loaded, then the caller’s environment object is left untouched', () => {
+    const env = { PORT: '8080' };
+    loadConfig(env);
+    expect(env).to.deep.equal({ PORT: '8080' });
+  });
+});
