@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Document, IndexDescription } from 'mongodb';
 import type { FenceDoc, IdempotencyDoc, OutboxDoc, TaskDoc, TaskTypeDoc } from './documents.js';
 
 export interface Collections {
@@ -19,20 +19,42 @@ export function collections(db: Db): Collections {
   };
 }
 
+const TASK_INDEXES: IndexDescription[] = [
+  { key: { createdAt: -1, _id: -1 }, name: 'list_all' },
+  { key: { status: 1, createdAt: -1, _id: -1 }, name: 'list_by_status' },
+  { key: { type: 1, createdAt: -1, _id: -1 }, name: 'list_by_type' },
+  { key: { status: 1, type: 1, createdAt: -1, _id: -1 }, name: 'list_by_status_type' },
+  { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
+  { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
+];
+
 /**
  * Indexes behind every query the store makes: list pages (newest first, optionally by status
- * and/or type), lease sweeps, recent outcomes, and the outbox/fence sweeps. Creating an index
- * that exists is a no-op, so every replica runs this at start-up.
+ * and/or type), lease sweeps, recent outcomes, and the outbox/fence sweeps. Every replica runs
+ * this at start-up. Only missing indexes are created: FerretDB 1.24 drops the connection
+ * (a panic, "slice bounds out of range") when createIndexes names compound indexes that exist.
  */
 export async function ensureIndexes(c: Collections): Promise<void> {
-  await c.tasks.createIndexes([
-    { key: { createdAt: -1, _id: -1 }, name: 'list_all' },
-    { key: { status: 1, createdAt: -1, _id: -1 }, name: 'list_by_status' },
-    { key: { type: 1, createdAt: -1, _id: -1 }, name: 'list_by_type' },
-    { key: { status: 1, type: 1, createdAt: -1, _id: -1 }, name: 'list_by_status_type' },
-    { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
-    { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
-  ]);
-  await c.outbox.createIndex({ at: 1 }, { name: 'by_age' });
-  await c.fences.createIndex({ at: 1 }, { name: 'by_age' });
+  await createMissing(c.tasks, TASK_INDEXES);
+  await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+}
+
+async function createMissing<T extends Document>(
+  coll: Collection<T>,
+  wanted: IndexDescription[],
+): Promise<void> {
+  const existing = await coll
+    .listIndexes()
+    .toArray()
+    .then(
+      (list) => new Set(list.map((i) => String((i as { name?: unknown }).name))),
+      // A collection that does not exist yet has no indexes (MongoDB answers NamespaceNotFound).
+      (err: unknown) => {
+        if ((err as { code?: unknown }).code === 26) return new Set<string>();
+        throw err;
+      },
+    );
+  const missing = wanted.filter((i) => !existing.has(i.name!));
+  if (missing.length > 0) await coll.createIndexes(missing);
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { Task } from '@tasks/contracts';
+import { TaskStoreClient, type Task } from '@tasks/contracts';
+import { createLogger, loadConfig, startStoreService } from '../../src/index.js';
 import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
@@ -150,5 +151,19 @@ describe('task lifecycle (integration)', () => {
       (await f.client.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((x) => x.id),
     ).to.include(t.id);
     expect((await claim(t.id, 'w2')).attempts).to.equal(1);
+  });
+
+  it('when the store restarts on the same database, then it starts and the tasks are still there', async () => {
+    const t = await create();
+    const again = await startStoreService(
+      loadConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: f.db.databaseName, PORT: '0' }),
+      createLogger('silent'),
+    );
+    try {
+      const client = new TaskStoreClient({ url: again.url });
+      expect((await client.call('tasks.get', { id: t.id })).id).to.equal(t.id);
+    } finally {
+      await again.close();
+    }
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * RabbitMQ for the executor, through amqp-connection-manager: it reconnects with backoff and
+ * re-runs each channel's setup (topology, prefetch, consume), so consumers resume by themselves.
+ * Publishes go through one confirm channel and resolve when the broker has confirmed them.
+ */
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { declareTopology, type Topology } from '@tasks/contracts';
+import type { Logger } from 'pino';
+
+/** A delivery and the channel that delivered it: acks must go to that channel, not a newer one. */
+export interface Delivery {
+  msg: ConsumeMessage;
+  ack(): void;
+  /** Back to the queue (counts as a delivery toward the delivery limit). */
+  nack(): void;
+}
+
+export interface ConsumerSpec {
+  queue: string;
+  prefetch: number;
+  onMessage(d: Delivery): void;
+}
+
+export class Broker {
+  private readonly conn: AmqpConnectionManager;
+  private readonly publisher: ChannelWrapper;
+  private readonly consumers: ChannelWrapper[] = [];
+  private readonly consumerTags = new Map<ChannelWrapper, { ch: Channel; tag: string }>();
+  connected = false;
+
+  constructor(
+    url: string,
+    readonly topology: Topology,
+    private readonly log: Logger,
+  ) {
+    this.conn = amqp.connect([url], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+    this.conn.on('connect', () => {
+      this.connected = true;
+      log.info('broker connected');
+    });
+    this.conn.on('disconnect', ({ err }) => {
+      this.connected = false;
+      log.warn({ err }, 'broker disconnected; reconnecting');
+    });
+    this.publisher = this.conn.createChannel({
+      confirm: true,
+      setup: (ch: ConfirmChannel) => declareTopology(ch, topology),
+    });
+  }
+
+  /** Resolves once the broker confirmed the message. */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: object,
+    options: Options.Publish = {},
+  ): Promise<void> {
+    await this.publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), {
+      persistent: true,
+      contentType: 'application/json',
+      ...options,
+    });
+  }
+
+  /** Publishes bytes as they are (e.g. a message being dead-lettered); resolves on confirm. */
+  async publishRaw(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+  ): Promise<void> {
+    await this.publisher.publish(exchange, routingKey, content, options);
+  }
+
+  consume(spec: ConsumerSpec): void {
+    const wrapper = this.conn.createChannel({
+      setup: async (ch: ConfirmChannel) => {
+        await declareTopology(ch, this.topology);
+        await ch.prefetch(spec.prefetch);
+        const { consumerTag } = await ch.consume(
+          spec.queue,
+          (msg) => {
+            if (!msg) return; // the broker cancelled the consumer; setup runs again on reconnect
+            spec.onMessage({
+              msg,
+              ack: () => settle(() => ch.ack(msg), this.log),
+              nack: () => settle(() => ch.nack(msg, false, true), this.log),
+            });
+          },
+          { noAck: false },
+        );
+        this.consumerTags.set(wrapper, { ch, tag: consumerTag });
+      },
+    });
+    this.consumers.push(wrapper);
+  }
+
+  /** An exclusive, auto-deleted queue bound to the events exchange (e.g. cancellations). */
+  subscribe(bindingKey: string, onEvent: (body: unknown) => void): void {
+    const wrapper = this.conn.createChannel({
+      setup: async (ch: ConfirmChannel) => {
+        const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+        await ch.bindQueue(queue, this.topology.eventsExchange, bindingKey);
+        await ch.consume(
+          queue,
+          (msg) => {
+            if (!msg) return;
+            try {
+              onEvent(JSON.parse(msg.content.toString()) as unknown);
+            } catch (err) {
+              this.log.warn({ err }, 'unreadable event ignored');
+            }
+          },
+          { noAck: true },
+        );
+      },
+    });
+    this.consumers.push(wrapper);
+  }
+
+  /** Stops new deliveries; in-flight ones can still be acked. */
+  async stopConsuming(): Promise<void> {
+    for (const { ch, tag } of this.consumerTags.values()) {
+      await ch.cancel(tag).catch(() => undefined);
+    }
+  }
+
+  async waitForConnect(timeoutMs: number): Promise<void> {
+    await Promise.race([
+      this.publisher.waitForConnect(),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no broker connection after ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.consumers) await c.close().catch(() => undefined);
+    await this.publisher.close().catch(() => undefined);
+    await this.conn.close();
+  }
+}
+
+/** An ack on a channel that has since closed is moot: the broker redelivers the message. */
+function settle(fn: () => void, log: Logger): void {
+  try {
+    fn();
+  } catch (err) {
+    log.warn({ err }, 'ack/nack on a closed channel; the broker will redeliver');
+  }
+}

@@ -1,0 +1,85 @@
+import { availableParallelism, hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { createAjv } from '@tasks/contracts';
+
+export interface Config {
+  storeUrl: string;
+  rpcToken: string | undefined;
+  amqpUrl: string;
+  /** Names every exchange and queue (`<prefix>.work`, `<prefix>.cpu`, ...). */
+  amqpPrefix: string;
+  cpuWorkers: number;
+  ioConcurrency: number;
+  leaseMs: number;
+  shutdownGraceMs: number;
+  tasksDir: string | undefined;
+  httpAllowHosts: readonly string[];
+  metricsHost: string;
+  metricsPort: number;
+  workerId: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const schema = {
+  type: 'object',
+  properties: {
+    STORE_URL: { type: 'string', pattern: '^https?://', default: 'http://127.0.0.1:4001/rpc' },
+    RPC_TOKEN: { type: 'string', minLength: 16 },
+    AMQP_URL: { type: 'string', pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' },
+    AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
+    CPU_WORKERS: { type: 'integer', minimum: 1, maximum: 256, default: availableParallelism() },
+    IO_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
+    LEASE_MS: { type: 'integer', minimum: 3_000, maximum: 3_600_000, default: 30_000 },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+    TASKS_DIR: { type: 'string', minLength: 1 },
+    HTTP_ALLOW_HOSTS: { type: 'string', default: '' },
+    METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    WORKER_ID: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  },
+} as const;
+
+const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const input: Record<string, unknown> = Object.fromEntries(
+    Object.keys(schema.properties)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map(
+      (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const v = input as Record<string, string | number | undefined>;
+  return Object.freeze({
+    storeUrl: v.STORE_URL as string,
+    rpcToken: v.RPC_TOKEN as string | undefined,
+    amqpUrl: v.AMQP_URL as string,
+    amqpPrefix: v.AMQP_PREFIX as string,
+    cpuWorkers: v.CPU_WORKERS as number,
+    ioConcurrency: v.IO_CONCURRENCY as number,
+    leaseMs: v.LEASE_MS as number,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    tasksDir: v.TASKS_DIR as string | undefined,
+    httpAllowHosts: Object.freeze(
+      String(v.HTTP_ALLOW_HOSTS)
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+    metricsHost: v.METRICS_HOST as string,
+    metricsPort: v.METRICS_PORT as number,
+    workerId:
+      (v.WORKER_ID as string | undefined) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    logLevel: v.LOG_LEVEL as Config['logLevel'],
+  });
+}

@@ -1,0 +1,57 @@
+/** Builds and starts a whole executor without reading the environment (main.ts and tests share it). */
+import type { AddressInfo } from 'node:net';
+import { TaskStoreClient, topology } from '@tasks/contracts';
+import type { Logger } from 'pino';
+import { Broker } from './amqp/broker.js';
+import type { Config } from './config.js';
+import { Executor } from './executor.js';
+import { createOpsServer } from './http/ops-server.js';
+import { createMetrics } from './metrics.js';
+import { CpuPool } from './pool.js';
+import { builtinTaskModules } from './tasks/builtin/index.js';
+import { loadTasks } from './tasks/task-loader.js';
+
+export interface RunningExecutor {
+  executor: Executor;
+  opsUrl: string;
+  /** Graceful: stop intake, finish or hand back in-flight work, close everything. */
+  stop(): Promise<void>;
+}
+
+export async function startExecutor(config: Readonly<Config>, log: Logger): Promise<RunningExecutor> {
+  const tasks = await loadTasks(builtinTaskModules, config.tasksDir);
+  const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken, retries: 0 });
+  const metrics = createMetrics();
+  const pool = new CpuPool(config.cpuWorkers);
+  const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
+  const executor = new Executor({ config, store, broker, pool, tasks, metrics, log });
+  const ops = createOpsServer({ broker, store, metrics, pool });
+  await new Promise<void>((resolve, reject) => {
+    ops.once('error', reject);
+    ops.listen(config.metricsPort, config.metricsHost, () => resolve());
+  });
+  try {
+    await broker.waitForConnect(30_000);
+    await executor.start();
+  } catch (err) {
+    ops.close();
+    await broker.close().catch(() => undefined);
+    await pool.close();
+    throw err;
+  }
+  const { port } = ops.address() as AddressInfo;
+  log.info(
+    { workerId: config.workerId, cpuWorkers: config.cpuWorkers, types: [...tasks.keys()] },
+    'executor started',
+  );
+  return {
+    executor,
+    opsUrl: `http://${config.metricsHost}:${port}`,
+    async stop() {
+      await executor.shutdown();
+      await pool.close();
+      await broker.close();
+      await new Promise<void>((r) => ops.close(() => r()));
+    },
+  };
+}

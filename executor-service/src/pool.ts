@@ -1,0 +1,55 @@
+/**
+ * The Piscina pool for `cpu` tasks. Aborting a run terminates the thread that runs it, so a
+ * timed-out or cancelled CPU task really stops burning CPU; Piscina starts a fresh thread.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { CpuJob, CpuOutcome, ProgressMessage } from './cpu-worker.js';
+
+// Built, the worker is cpu-worker.js. Under tsx (dev, tests) loader hooks do not reach worker
+// threads, so a small .mjs entry registers tsx in the thread before loading cpu-worker.ts.
+const workerFile = new URL(
+  import.meta.url.endsWith('.ts') ? './cpu-worker-tsx.mjs' : './cpu-worker.js',
+  import.meta.url,
+);
+
+export class CpuPool {
+  private readonly piscina: Piscina;
+
+  constructor(threads: number) {
+    this.piscina = new Piscina({
+      filename: workerFile.href,
+      minThreads: threads,
+      maxThreads: threads,
+    });
+  }
+
+  async run(
+    job: Omit<CpuJob, 'port'>,
+    signal: AbortSignal,
+    onProgress: (p: ProgressMessage) => void,
+  ): Promise<CpuOutcome> {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', onProgress);
+    try {
+      return (await this.piscina.run(
+        { ...job, port: port2 },
+        { signal, transferList: [port2] },
+      )) as CpuOutcome;
+    } finally {
+      port1.close();
+    }
+  }
+
+  get utilization(): number {
+    return this.piscina.utilization;
+  }
+
+  get threadCount(): number {
+    return this.piscina.threads.length;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import {
+  createLogger as storeLogger,
+  loadConfig as storeConfig,
+  startStoreService,
+} from '@tasks/task-store-service';
+import { dispatchOnce, startSystem, type TestSystem } from '../support/system.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+describe('executor under faults (integration)', function () {
+  this.timeout(90_000);
+  let sys: TestSystem;
+  beforeEach(async () => {
+    sys = await startSystem();
+  });
+  afterEach(async () => {
+    await sys.close();
+  });
+
+  it('when the store is down as a task finishes, then the outcome is recorded once it is back, and only then acked', async () => {
+    const ex = await sys.startExecutor();
+    const t = await sys.submit('test.sleep', { ms: 1_500 });
+    await sys.waitFor(t.id, (x) => x.status === 'running');
+    const port = sys.storeService.port;
+    await sys.storeService.close();
+    await new Promise((r) => setTimeout(r, 2_500)); // the task finished meanwhile; complete is being retried
+    expect(ex.executor.inFlight, 'the delivery is still held, unacked').to.equal(1);
+    // Same database, same port: a restarted store.
+    const restarted = await startStoreService(
+      storeConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: sys.storeDbName, PORT: String(port) }),
+      storeLogger('silent'),
+    );
+    try {
+      const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+      expect(done.history.filter((h) => h.status === 'succeeded')).to.have.length(1);
+      for (let i = 0; i < 50 && ex.executor.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(ex.executor.inFlight).to.equal(0);
+      expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+    } finally {
+      sys.storeService = restarted;
+    }
+  });
+
+  it('when an executor is killed mid-task, then another finishes it and the history shows one success', async () => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', MAIN], {
+      env: { ...process.env, ...sys.executorEnv, WORKER_ID: 'doomed', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      for (let i = 0; i < 300; i++) {
+        const { items } = await sys.store.call('taskTypes.list', {});
+        if (items.some((x) => x.type === 'test.sleep')) break; // the child has started and registered
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const t = await sys.submit('test.sleep', { ms: 4_000 });
+      const running = await sys.waitFor(t.id, (x) => x.status === 'running', 30_000);
+      expect(running.leaseOwner).to.equal('doomed');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await sys.startExecutor({ WORKER_ID: 'survivor' });
+      // The redelivered message meets a live lease and is skipped; once the lease expires the
+      // dispatcher (the gateway's job) re-queues and re-publishes the task.
+      await sys.waitFor(
+        t.id,
+        (x) => x.leaseExpiresAt !== null && Date.parse(x.leaseExpiresAt) < Date.now(),
+        10_000,
+      );
+      expect(await dispatchOnce(sys)).to.equal(1);
+      const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded', 30_000);
+      expect(done.history.filter((h) => h.status === 'succeeded')).to.have.length(1);
+      expect(done.history.filter((h) => h.status === 'running').map((h) => h.by)).to.deep.equal([
+        'doomed',
+        'survivor',
+      ]);
+      expect(done.attempts).to.equal(2);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('when the executor shuts down with a task still running past the grace period, then the task is handed back uncounted', async () => {
+    const ex = await sys.startExecutor({ SHUTDOWN_GRACE_MS: '300' });
+    const quick = await sys.submit('test.sleep', { ms: 100 });
+    const slow = await sys.submit('test.sleep', { ms: 20_000 });
+    await sys.waitFor(slow.id, (x) => x.status === 'running');
+    await ex.stop();
+    expect((await sys.store.call('tasks.get', { id: quick.id })).status).to.equal('succeeded');
+    const back = await sys.store.call('tasks.get', { id: slow.id });
+    expect(back).to.include({ status: 'queued', attempts: 0 });
+    expect(await sys.queueDepth(sys.topo.queues.io), 'the message is back in the queue').to.equal(1);
+  });
+});

@@ -1,0 +1,160 @@
+import { expect } from 'chai';
+import { eventRoutingKey, HEADERS, type StatusEvent } from '@tasks/contracts';
+import amqplib from 'amqplib';
+import { AMQP_URL, cpuMsDuring, startSystem, type TestSystem } from '../support/system.js';
+
+describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
+  this.timeout(60_000);
+  let sys: TestSystem;
+  beforeEach(async () => {
+    sys = await startSystem();
+  });
+  afterEach(async () => {
+    await sys.close();
+  });
+
+  it('when an io task and a cpu task are published, then both succeed with their results', async () => {
+    await sys.startExecutor();
+    const io = await sys.submit('test.sleep', { ms: 20 });
+    const cpu = await sys.submit('primes.count', { upTo: 100 });
+    const doneIo = await sys.waitFor(io.id, (t) => t.status === 'succeeded');
+    const doneCpu = await sys.waitFor(cpu.id, (t) => t.status === 'succeeded');
+    expect(doneIo.result).to.deep.include({ slept: 20 });
+    expect(doneCpu.result).to.deep.include({ count: 25 });
+    expect(doneCpu.history.map((h) => h.status)).to.deep.equal(['queued', 'running', 'succeeded']);
+    expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+    expect(await sys.queueDepth(sys.topo.queues.cpu)).to.equal(0);
+  });
+
+  it('when the executor starts, then its task types, built-in and from TASKS_DIR, are registered', async () => {
+    await sys.startExecutor();
+    const { items } = await sys.store.call('taskTypes.list', {});
+    expect(items.map((t) => t.type)).to.include.members([
+      'primes.count',
+      'noop',
+      'sleep',
+      'http.request',
+      'test.flaky',
+      'test.spin',
+    ]);
+  });
+
+  it('when a task fails once, then it is retried after a backoff and succeeds on attempt 2', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.flaky', { key: `k-${t0()}`, failTimes: 1 });
+    const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+    expect(done.attempts).to.equal(2);
+    expect(done.history.map((h) => h.status)).to.deep.equal([
+      'queued',
+      'running',
+      'queued',
+      'running',
+      'succeeded',
+    ]);
+    expect(done.history[2]!.error).to.deep.include({ code: 'FLAKY' });
+  });
+
+  it('when every attempt fails, then the task ends failed after maxAttempts', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.flaky', { key: `k-${t0()}`, failTimes: 99 }, { maxAttempts: 2 });
+    const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
+    expect(done.attempts).to.equal(2);
+    expect(done.error).to.deep.include({ code: 'FLAKY' });
+  });
+
+  it('when the handler says the error is not retryable, then the task fails at once', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.flaky', { key: `k-${t0()}`, failTimes: 1, retryable: false });
+    const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
+    expect(done.attempts).to.equal(1);
+  });
+
+  it('when an io task outlives its timeout, then it is recorded as TIMEOUT', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.sleep', { ms: 10_000 }, { timeoutMs: 300, maxAttempts: 1 });
+    const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
+    expect(done.error).to.deep.include({ code: 'TIMEOUT' });
+  });
+
+  it('when a cpu task outlives its timeout, then its thread is stopped and it is recorded as TIMEOUT', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.spin', {}, { timeoutMs: 500 });
+    await sys.waitFor(t.id, (x) => x.status === 'running');
+    expect(await cpuMsDuring(500), 'the spinning thread burns CPU').to.be.greaterThan(300);
+    const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
+    expect(done.error).to.deep.include({ code: 'TIMEOUT' });
+    // Piscina replaces the terminated thread; let the new one finish loading (tsx) before measuring.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await cpuMsDuring(1_000), 'no thread spins after the timeout').to.be.lessThan(300);
+  });
+
+  it('when a running cpu task is cancelled, then its thread stops and the cancel stands', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.spin', {});
+    await sys.waitFor(t.id, (x) => x.status === 'running');
+    expect(await cpuMsDuring(500), 'the spinning thread burns CPU').to.be.greaterThan(300);
+    const cancelled = await sys.store.call('tasks.cancel', { id: t.id, by: 'test' });
+    // What the gateway does after recording a cancel: tell executors.
+    const conn = await amqplib.connect(AMQP_URL);
+    const ch = await conn.createConfirmChannel();
+    const event: StatusEvent = {
+      taskId: t.id,
+      type: t.type,
+      status: 'cancelled',
+      version: cancelled.version,
+      attempts: 1,
+      at: cancelled.updatedAt,
+    };
+    ch.publish(
+      sys.topo.eventsExchange,
+      eventRoutingKey('cancelled', t.type),
+      Buffer.from(JSON.stringify(event)),
+    );
+    await ch.waitForConfirms();
+    await conn.close();
+    await new Promise((r) => setTimeout(r, 2_500)); // the replacement thread loads meanwhile
+    expect(await cpuMsDuring(1_000), 'no thread spins after the cancel').to.be.lessThan(300);
+    expect((await sys.store.call('tasks.get', { id: t.id })).status).to.equal('cancelled');
+    expect(await sys.queueDepth(sys.topo.queues.cpu)).to.equal(0);
+  });
+
+  it('when a message is poison, then it is dead-lettered with the reason and the next task still runs', async () => {
+    await sys.startExecutor();
+    await sys.publishRaw('io', Buffer.from('{not json'));
+    await sys.publishRaw(
+      'io',
+      Buffer.from(JSON.stringify({ taskId: 'x', type: 'no.such.type', kind: 'io', version: 1 })),
+    );
+    const t = await sys.submit('test.sleep', { ms: 1 });
+    await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+    const reasons: string[] = [];
+    for (let i = 0; i < 20 && reasons.length < 2; i++) {
+      const m = await sys.getDead();
+      if (m) reasons.push(String(m.properties.headers?.[HEADERS.deadReason]));
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(reasons).to.have.length(2);
+    expect(reasons.some((r) => r.includes('not JSON'))).to.equal(true);
+    expect(reasons.some((r) => r.includes('no.such.type'))).to.equal(true);
+  });
+
+  it('when a duplicate message arrives while the task runs, then the task runs once', async () => {
+    await sys.startExecutor();
+    await sys.startExecutor();
+    const t = await sys.submit('test.sleep', { ms: 500 });
+    await sys.publishRaw(
+      'io',
+      Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
+    );
+    const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done.history.filter((h) => h.status === 'running')).to.have.length(1);
+    expect(done.attempts).to.equal(1);
+    expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+  });
+});
+
+let counter = 0;
+function t0(): string {
+  return `${process.pid}-${Date.now()}-${counter++}`;
+}

@@ -1,0 +1,154 @@
+/**
+ * A real store (own database), a real RabbitMQ topology under a unique prefix, and helpers to
+ * submit tasks the way the gateway will (create in the store, publish, mark published).
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import amqplib from 'amqplib';
+import { MongoClient } from 'mongodb';
+import {
+  declareTopology,
+  DELAY_STEPS_MS,
+  TASK_KINDS,
+  TaskStoreClient,
+  topology,
+  type Task,
+  type Topology,
+} from '@tasks/contracts';
+import {
+  createLogger as storeLogger,
+  loadConfig as storeConfig,
+  startStoreService,
+  type StoreService,
+} from '@tasks/task-store-service';
+import { createLogger, loadConfig, startExecutor, type RunningExecutor } from '../../src/index.js';
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const FIXTURE_TASKS_DIR = fileURLToPath(new URL('../fixtures/tasks', import.meta.url));
+const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+
+export interface TestSystem {
+  store: TaskStoreClient;
+  /** Replace it when a test restarts the store, so close() stops the new one. */
+  storeService: StoreService;
+  storeDbName: string;
+  prefix: string;
+  topo: Topology;
+  executorEnv: Record<string, string>;
+  startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
+  submit(type: string, payload: unknown, extra?: Record<string, unknown>): Promise<Task>;
+  publishRaw(queueKind: 'cpu' | 'io', body: Buffer): Promise<void>;
+  waitFor(id: string, until: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
+  queueDepth(queue: string): Promise<number>;
+  getDead(): Promise<amqplib.GetMessage | false>;
+  close(): Promise<void>;
+}
+
+export async function startSystem(): Promise<TestSystem> {
+  const mongoUrl = process.env.MONGO_URL!;
+  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const storeService = await startStoreService(
+    storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
+    storeLogger(logLevel),
+  );
+  const store = new TaskStoreClient({ url: storeService.url, retries: 0 });
+  const prefix = `test-${randomUUID()}`;
+  const topo = topology(prefix);
+  const conn = await amqplib.connect(AMQP_URL);
+  const ch = await conn.createConfirmChannel();
+  await declareTopology(ch, topo);
+  const executors: RunningExecutor[] = [];
+  const executorEnv = {
+    STORE_URL: storeService.url,
+    AMQP_URL,
+    AMQP_PREFIX: prefix,
+    METRICS_PORT: '0',
+    CPU_WORKERS: '1',
+    IO_CONCURRENCY: '20',
+    LEASE_MS: '3000',
+    SHUTDOWN_GRACE_MS: '2000',
+    TASKS_DIR: FIXTURE_TASKS_DIR,
+  };
+
+  const sys: TestSystem = {
+    store,
+    storeService,
+    storeDbName: dbName,
+    prefix,
+    topo,
+    executorEnv,
+    async startExecutor(env = {}) {
+      const ex = await startExecutor(loadConfig({ ...executorEnv, ...env }), createLogger(logLevel));
+      executors.push(ex);
+      return ex;
+    },
+    async submit(type, payload, extra = {}) {
+      const { task } = await store.call('tasks.create', { type, payload, ...extra });
+      const body = { taskId: task.id, type: task.type, kind: task.kind, version: task.version };
+      ch.publish(topo.workExchange, task.kind, Buffer.from(JSON.stringify(body)), { persistent: true });
+      await ch.waitForConfirms();
+      await store.call('tasks.markPublished', { tasks: [{ id: task.id, version: task.version }] });
+      return task;
+    },
+    async publishRaw(kind, body) {
+      ch.publish(topo.workExchange, kind, body, { persistent: true });
+      await ch.waitForConfirms();
+    },
+    async waitFor(id, until, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: Task | undefined;
+      while (Date.now() < deadline) {
+        last = await store.call('tasks.get', { id });
+        if (until(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`task ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
+    },
+    async queueDepth(queue) {
+      return (await ch.checkQueue(queue)).messageCount;
+    },
+    async getDead() {
+      return ch.get(topo.deadQueue, { noAck: true });
+    },
+    async close() {
+      for (const ex of executors) await ex.stop().catch(() => undefined);
+      for (const kind of TASK_KINDS) {
+        await ch.deleteQueue(topo.queues[kind]);
+        for (const step of DELAY_STEPS_MS) await ch.deleteQueue(topo.delayQueue(kind, step));
+      }
+      await ch.deleteQueue(topo.deadQueue);
+      for (const ex of [topo.workExchange, topo.deadExchange, topo.eventsExchange])
+        await ch.deleteExchange(ex);
+      await conn.close();
+      await sys.storeService.close();
+      const mongo = new MongoClient(mongoUrl);
+      await mongo.db(dbName).dropDatabase();
+      await mongo.close();
+    },
+  };
+  return sys;
+}
+
+/** What the gateway's dispatcher does: re-queue expired leases and publish what is unpublished. */
+export async function dispatchOnce(sys: TestSystem): Promise<number> {
+  await sys.store.call('tasks.requeueExpired', { by: 'test-dispatcher' });
+  const { items } = await sys.store.call('tasks.listUnpublished', { olderThanMs: 0 });
+  for (const t of items)
+    await sys.publishRaw(
+      t.kind,
+      Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
+    );
+  if (items.length > 0)
+    await sys.store.call('tasks.markPublished', {
+      tasks: items.map((t) => ({ id: t.id, version: t.version })),
+    });
+  return items.length;
+}
+
+/** CPU time (ms) this process — all its threads — uses during `ms` of wall time. */
+export async function cpuMsDuring(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, ms));
+  const d = process.cpuUsage(before);
+  return (d.user + d.system) / 1000;
+}
