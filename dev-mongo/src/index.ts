@@ -3,8 +3,9 @@
  * MONGO_URL if set; else mongodb-memory-server (a real mongod, when one can be downloaded or
  * MONGOMS_SYSTEM_BINARY names one); else FerretDB 1.x built with the Go toolchain, on SQLite.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lookup } from 'node:dns/promises';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startFerretDb } from './ferretdb.js';
@@ -44,7 +45,7 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
     };
   }
 
-  if (env.DEV_MONGO_SKIP_MEMORY_SERVER !== '1') {
+  if (env.DEV_MONGO_SKIP_MEMORY_SERVER !== '1' && (await mongodCanBeHad(env))) {
     try {
       const handle = await startMemoryServer(options.memoryServerTimeoutMs ?? 60_000);
       log(`using mongodb-memory-server at ${handle.url}`);
@@ -52,6 +53,10 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
     } catch (err) {
       log(`mongodb-memory-server unavailable (${firstLine(err)}); falling back to FerretDB`);
     }
+  } else {
+    log(
+      'no mongod to be had for mongodb-memory-server (no MONGOMS_SYSTEM_BINARY, no download host); using FerretDB',
+    );
   }
 
   const temporary = options.dataDir === undefined;
@@ -73,6 +78,26 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
     await stop();
     throw err;
   }
+}
+
+/**
+ * mongodb-memory-server can run when a mongod is at hand (MONGOMS_SYSTEM_BINARY, or one it
+ * downloaded before) or its download host resolves. Checking first keeps a machine without
+ * internet from a failed download and its stack trace on every run.
+ */
+async function mongodCanBeHad(env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (env.MONGOMS_SYSTEM_BINARY) return true;
+  const cache = env.MONGOMS_DOWNLOAD_DIR ?? join(homedir(), '.cache', 'mongodb-binaries');
+  if (existsSync(cache) && readdirSync(cache).some((f) => f.startsWith('mongod'))) return true;
+  const host = new URL(env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org').hostname;
+  const resolved = await Promise.race([
+    lookup(host).then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 3_000).unref()),
+  ]);
+  return resolved;
 }
 
 async function startMemoryServer(timeoutMs: number): Promise<MongoHandle> {

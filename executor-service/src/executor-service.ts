@@ -25,7 +25,8 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
   const pool = new CpuPool(config.cpuWorkers);
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
   const executor = new Executor({ config, store, broker, pool, tasks, metrics, log });
-  const ops = createOpsServer({ broker, store, metrics, pool });
+  let started = false;
+  const ops = createOpsServer({ broker, store, metrics, pool, isStarted: () => started });
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);
     ops.listen(config.metricsPort, config.metricsHost, () => resolve());
@@ -33,6 +34,7 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
   try {
     await broker.waitForConnect(30_000);
     await executor.start();
+    started = true;
   } catch (err) {
     ops.close();
     await broker.close().catch(() => undefined);

@@ -6,6 +6,8 @@ import type { ExecutorMetrics } from '../metrics.js';
 import type { CpuPool } from '../pool.js';
 
 export function createOpsServer(deps: {
+  /** False until task types are registered and consumers started. */
+  isStarted: () => boolean;
   broker: Broker;
   store: TaskStoreClient;
   metrics: ExecutorMetrics;
@@ -19,6 +21,7 @@ export function createOpsServer(deps: {
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/readyz') {
+      if (!deps.isStarted()) return send(503, JSON.stringify({ status: 'starting' }));
       deps.store.call('taskTypes.list', {}, { timeoutMs: 2_000 }).then(
         () =>
           send(
