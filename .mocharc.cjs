@@ -11,6 +11,7 @@ module.exports = {
           'contracts/test/**/*.test.ts',
           'task-store-service/test/**/*.test.ts',
           'executor-service/test/**/*.test.ts',
+          'gateway-service/test/**/*.test.ts',
         ],
       }),
   reporter: 'scripts/summary-reporter.cjs',

@@ -7,7 +7,7 @@ STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json task-store-service/package.json executor-service/package.json
+$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json
 	@echo "installing dependencies (npm ci)"
 	npm ci --no-audit --no-fund
 	@touch $(STAMP)
@@ -27,8 +27,8 @@ lint: typecheck ## type-check, eslint and prettier
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test
 
-start: install ## run the system locally (MongoDB-wire server + task store)
-	npm start
+start: install ## run the whole system locally (EXECUTORS=N for more executors)
+	npm start -- --executors $(or $(EXECUTORS),1)
 
 bench: install ## store benchmark (about 10 minutes)
 	npx tsx --conditions=source bench/store-bench.ts

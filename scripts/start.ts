@@ -1,8 +1,8 @@
 /**
  * Runs the system on this machine: a MongoDB-wire server (MONGO_URL, else mongodb-memory-server,
- * else FerretDB with its data in .data/ferretdb so tasks survive a restart), the task store and
- * an executor (RabbitMQ at AMQP_URL must be running). Output of each process is prefixed with
- * its name; Ctrl-C stops everything in order (executor first, then the store, then MongoDB).
+ * else FerretDB with its data in .data/ferretdb so tasks survive a restart), the task store, the
+ * gateway and one or more executors (`--executors N`; RabbitMQ at AMQP_URL must be running).
+ * Output of each process is prefixed with its name; Ctrl-C stops everything in reverse order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -87,23 +87,54 @@ async function main(): Promise<void> {
     startService('task-store', 'task-store-service/src/main.ts', { MONGO_URL: mongo.url, PORT: storePort }),
   );
   if (!(await waitReady(`${base}/readyz`, () => stopping))) return;
-  const metricsPort = process.env.EXECUTOR_METRICS_PORT ?? '9464';
+  const gatewayPort = process.env.GATEWAY_PORT ?? '8080';
+  const gateway = `http://127.0.0.1:${gatewayPort}`;
   watch(
-    'executor',
-    startService('executor', 'executor-service/src/main.ts', {
+    'gateway',
+    startService('gateway', 'gateway-service/src/main.ts', {
       STORE_URL: `${base}/rpc`,
       AMQP_URL,
-      METRICS_PORT: metricsPort,
+      PORT: gatewayPort,
     }),
   );
-  if (!(await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, () => stopping))) return;
-  say(`MongoDB:          ${mongo.server} at ${mongo.url}`);
-  say(`task store RPC:   ${base}/rpc   (JSON-RPC 2.0, POST)`);
-  say(`store health:     ${base}/healthz  ${base}/readyz  metrics: ${base}/metrics`);
+  const executors = executorCount();
+  const firstMetricsPort = Number(process.env.EXECUTOR_METRICS_PORT ?? 9464);
+  for (let i = 0; i < executors; i++) {
+    const name = executors === 1 ? 'executor' : `executor-${i + 1}`;
+    watch(
+      name,
+      startService(name, 'executor-service/src/main.ts', {
+        STORE_URL: `${base}/rpc`,
+        AMQP_URL,
+        METRICS_PORT: String(firstMetricsPort + i),
+      }),
+    );
+  }
+  const ready = [
+    `${gateway}/readyz`,
+    ...Array.from({ length: executors }, (_, i) => `http://127.0.0.1:${firstMetricsPort + i}/readyz`),
+  ];
+  for (const url of ready) if (!(await waitReady(url, () => stopping))) return;
+  say(`REST API:         ${gateway}/v1/tasks`);
+  say(`API docs:         ${gateway}/docs   (OpenAPI: ${gateway}/openapi.json)`);
+  say(`live events:      ${gateway}/v1/events   (Server-Sent Events)`);
+  say(`gateway metrics:  ${gateway}/metrics`);
+  say(`task store RPC:   ${base}/rpc   (JSON-RPC 2.0, POST; metrics ${base}/metrics)`);
   say(
-    `executor health:  http://127.0.0.1:${metricsPort}/readyz  metrics: http://127.0.0.1:${metricsPort}/metrics`,
+    `executors:        ${executors} (metrics on ports ${firstMetricsPort}..${firstMetricsPort + executors - 1})`,
   );
+  say(`MongoDB:          ${mongo.server} at ${mongo.url}`);
   say('press Ctrl-C to stop');
+}
+
+function executorCount(): number {
+  const i = process.argv.indexOf('--executors');
+  const n = i > 0 ? Number(process.argv[i + 1]) : 1;
+  if (!Number.isInteger(n) || n < 1 || n > 16) {
+    say('--executors takes a whole number from 1 to 16');
+    process.exit(2);
+  }
+  return n;
 }
 
 async function waitReady(url: string, cancelled: () => boolean): Promise<boolean> {

@@ -1,5 +1,5 @@
 /** One way to build an Ajv instance with formats, hiding ajv's CommonJS default-export shape. */
-import AjvModule, { type Options } from 'ajv';
+import AjvModule, { type ErrorObject, type Options } from 'ajv';
 import formatsModule from 'ajv-formats';
 
 type AjvClass = typeof AjvModule.default;
@@ -15,4 +15,17 @@ export function createAjv(options: Options = {}): AjvInstance {
   const ajv = new Ajv({ allErrors: true, ...options });
   (addFormats as (a: AjvInstance) => void)(ajv);
   return ajv;
+}
+
+/** Ajv errors as `{path, message}` per failing field (JSON Pointer paths, under `prefix`). */
+export function ajvFieldErrors(
+  errors: ErrorObject[] | null | undefined,
+  prefix = '',
+): { path: string; message: string }[] {
+  return (errors ?? []).map((e) => {
+    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    const leaf = params.missingProperty ?? params.additionalProperty;
+    const path = `${prefix}${e.instancePath}${leaf ? `/${leaf}` : ''}` || '/';
+    return { path, message: e.message ?? 'is invalid' };
+  });
 }

@@ -42,9 +42,19 @@ export function topology(prefix = 'tasks'): Topology {
   };
 }
 
-/** The smallest delay step that is at least `ms` (the last step when none is). */
-export function delayStepFor(ms: number): number {
-  return DELAY_STEPS_MS.find((s) => s >= ms) ?? DELAY_STEPS_MS[DELAY_STEPS_MS.length - 1]!;
+/**
+ * Where to publish a work message that may run in `waitMs`: straight to the work exchange when
+ * due, else to the delay queue of the largest step not longer than the wait (what remains is
+ * delayed again when the claim answers TASK_NOT_DUE), via the default exchange.
+ */
+export function workRoute(
+  t: Topology,
+  kind: TaskKind,
+  waitMs: number,
+): { exchange: string; routingKey: string } {
+  if (waitMs <= 0) return { exchange: t.workExchange, routingKey: kind };
+  const step = [...DELAY_STEPS_MS].reverse().find((s) => s <= waitMs) ?? DELAY_STEPS_MS[0]!;
+  return { exchange: '', routingKey: t.delayQueue(kind, step) };
 }
 
 export async function declareTopology(ch: Channel | ConfirmChannel, t: Topology): Promise<void> {

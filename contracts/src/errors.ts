@@ -29,6 +29,15 @@ export const ERRORS = {
   },
   PAYLOAD_INVALID: { code: 42200, http: 422, title: 'Payload fails the task type schema', retryable: false },
   PAYLOAD_TOO_LARGE: { code: 41300, http: 413, title: 'Request too large', retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: {
+    code: 41500,
+    http: 415,
+    title: 'Content type must be application/json',
+    retryable: false,
+  },
+  ROUTE_NOT_FOUND: { code: 40401, http: 404, title: 'No such resource', retryable: false },
+  METHOD_NOT_ALLOWED: { code: 40500, http: 405, title: 'Method not allowed', retryable: false },
+  RATE_LIMITED: { code: 42900, http: 429, title: 'Too many requests', retryable: true },
   BUSY: { code: 50300, http: 503, title: 'Task is being changed by another call', retryable: true },
   DEPENDENCY_UNAVAILABLE: { code: 50301, http: 503, title: 'A dependency is unreachable', retryable: true },
 } as const;

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { TaskStoreClient, topology } from '@tasks/contracts';
 import type { Logger } from 'pino';
-import { Broker } from './amqp/broker.js';
+import { Broker } from '@tasks/messaging';
 import type { Config } from './config.js';
 import { Executor } from './executor.js';
 import { createOpsServer } from './http/ops-server.js';

@@ -5,8 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   createAjv,
-  delayStepFor,
-  DELAY_STEPS_MS,
   eventRoutingKey,
   HEADERS,
   isStoreError,
@@ -18,7 +16,7 @@ import {
   type WorkMessage,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
-import type { Broker, Delivery } from './amqp/broker.js';
+import type { Broker, Delivery } from '@tasks/messaging';
 import type { Config } from './config.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { CpuPool } from './pool.js';
@@ -242,16 +240,8 @@ export class Executor {
 
   /** Retry without blocking the queue: a TTL queue per delay step dead-letters back to the work queue. */
   private async publishDelayed(msg: WorkMessage, waitMs: number, requestId: string): Promise<void> {
-    const { broker } = this.d;
-    const headers = { [HEADERS.requestId]: requestId };
     try {
-      if (waitMs <= 0) {
-        await broker.publish(broker.topology.workExchange, msg.kind, msg, { headers });
-      } else {
-        // The largest step not longer than the wait; what remains is delayed again on arrival.
-        const step = [...DELAY_STEPS_MS].reverse().find((s) => s <= waitMs) ?? delayStepFor(waitMs);
-        await broker.publish('', broker.topology.delayQueue(msg.kind, step), msg, { headers });
-      }
+      await this.d.broker.publishWork(msg, waitMs, requestId);
     } catch (err) {
       this.d.log.warn(
         { err, taskId: msg.taskId },

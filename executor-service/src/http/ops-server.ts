@@ -1,7 +1,7 @@
 /** GET /healthz (alive), /readyz (broker connected and store answering), /metrics. */
 import { createServer, type Server } from 'node:http';
 import type { TaskStoreClient } from '@tasks/contracts';
-import type { Broker } from '../amqp/broker.js';
+import type { Broker } from '@tasks/messaging';
 import type { ExecutorMetrics } from '../metrics.js';
 import type { CpuPool } from '../pool.js';
 

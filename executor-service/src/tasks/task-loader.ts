@@ -58,6 +58,7 @@ export async function loadTasks(
     } catch (err) {
       throw new Error(
         `cannot load task module ${moduleUrl}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
       );
     }
     for (const definition of defs) {

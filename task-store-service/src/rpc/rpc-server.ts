@@ -4,6 +4,7 @@
  */
 import jayson from 'jayson';
 import {
+  ajvFieldErrors,
   createAjv,
   METHODS,
   PARAM_SCHEMAS,
@@ -15,7 +16,6 @@ import {
 import type { Logger } from 'pino';
 import { AppError, isAppError, isMongoUnavailable } from '../app-error.js';
 import type { Metrics } from '../metrics.js';
-import { ajvFieldErrors } from '../store/task-type-registry.js';
 import type { Handlers } from './handlers.js';
 
 /** jayson passes a plain {code, message, data} object through as the response's error member. */

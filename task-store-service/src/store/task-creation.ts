@@ -1,11 +1,11 @@
 /** tasks.create and tasks.createMany. */
 import { randomUUID } from 'node:crypto';
-import { TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
+import { ajvFieldErrors, TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
-import { ajvFieldErrors, type TaskTypeRegistry } from './task-type-registry.js';
+import type { TaskTypeRegistry } from './task-type-registry.js';
 
 export interface StoreContext {
   c: Collections;

@@ -1,11 +1,5 @@
 /** Registered task types, with their payload validators compiled once and cached briefly. */
-import {
-  createAjv,
-  type ErrorObject,
-  type TaskType,
-  type TaskTypeDefinition,
-  type ValidateFunction,
-} from '@tasks/contracts';
+import { createAjv, type TaskType, type TaskTypeDefinition, type ValidateFunction } from '@tasks/contracts';
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { TaskTypeDoc } from './documents.js';
@@ -18,18 +12,6 @@ interface Entry {
 
 /** Other replicas register types too; a cached entry is re-read after this long. */
 const CACHE_TTL_MS = 5_000;
-
-export function ajvFieldErrors(
-  errors: ErrorObject[] | null | undefined,
-  prefix = '',
-): { path: string; message: string }[] {
-  return (errors ?? []).map((e) => {
-    const missing = (e.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
-    const leaf = missing.missingProperty ?? missing.additionalProperty;
-    const path = `${prefix}${e.instancePath}${leaf ? `/${leaf}` : ''}` || '/';
-    return { path, message: e.message ?? 'is invalid' };
-  });
-}
 
 /**
  * One Ajv per user schema: schemas carrying the same `$id` (a type re-registered with a new

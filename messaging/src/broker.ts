@@ -1,11 +1,11 @@
 /**
- * RabbitMQ for the executor, through amqp-connection-manager: it reconnects with backoff and
+ * RabbitMQ for the services, through amqp-connection-manager: it reconnects with backoff and
  * re-runs each channel's setup (topology, prefetch, consume), so consumers resume by themselves.
  * Publishes go through one confirm channel and resolve when the broker has confirmed them.
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { declareTopology, type Topology } from '@tasks/contracts';
+import { declareTopology, HEADERS, workRoute, type Topology, type WorkMessage } from '@tasks/contracts';
 import type { Logger } from 'pino';
 
 /** A delivery and the channel that delivered it: acks must go to that channel, not a newer one. */
@@ -61,6 +61,30 @@ export class Broker {
       contentType: 'application/json',
       ...options,
     });
+  }
+
+  /** Publishes a work message for a task due in `waitMs` (a delay queue when not yet due). */
+  async publishWork(msg: WorkMessage, waitMs: number, requestId: string, timeoutMs?: number): Promise<void> {
+    const route = workRoute(this.topology, msg.kind, waitMs);
+    const publishing = this.publish(route.exchange, route.routingKey, msg, {
+      headers: { [HEADERS.requestId]: requestId },
+      messageId: `${msg.taskId}:${msg.version}`,
+    });
+    if (timeoutMs === undefined) return publishing;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        publishing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no publisher confirm within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Publishes bytes as they are (e.g. a message being dead-lettered); resolves on confirm. */

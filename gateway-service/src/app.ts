@@ -1,0 +1,98 @@
+/**
+ * Builds the Koa app without listening, so tests can drive `app.callback()`.
+ * Middleware order: request id + logger → problem details → metrics → auth → rate limit →
+ * content type → body parser → routes.
+ */
+import { bodyParser } from '@koa/bodyparser';
+import Koa from 'koa';
+import ratelimit from 'koa-ratelimit';
+import type { Router, RouterContext } from '@koa/router';
+import type { TaskStoreClient } from '@tasks/contracts';
+import type { Broker } from '@tasks/messaging';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { EventHub } from './events/event-hub.js';
+import type { GatewayMetrics } from './metrics.js';
+import { apiKeyAuth } from './middleware/auth.js';
+import { HttpProblem, problemDetails } from './middleware/problem-details.js';
+import { requestContext } from './middleware/request-context.js';
+import { requireJson } from './middleware/require-json.js';
+import { docsRoutes } from './routes/docs.js';
+import { eventRoutes } from './routes/events.js';
+import { metaRoutes } from './routes/meta.js';
+import { taskRoutes } from './routes/tasks.js';
+import type { TaskPublisher } from './task-publisher.js';
+
+export interface GatewayState {
+  requestId: string;
+  log: Logger;
+  /** Who is calling (a hash of the API key) when auth is on. */
+  client?: string;
+}
+
+export type GatewayContext = RouterContext<GatewayState>;
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: TaskStoreClient;
+  broker: Broker;
+  publisher: TaskPublisher;
+  hub: EventHub;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Router<GatewayState>[] } {
+  const app = new Koa<GatewayState>({ proxy: false });
+  const routers = [taskRoutes(deps), eventRoutes(deps), metaRoutes(deps), docsRoutes()];
+
+  app.use(requestContext(deps.log));
+  app.use(problemDetails);
+  app.use(async (ctx, next) => {
+    const stop = deps.metrics.duration.startTimer();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      stop({ route, method: ctx.method });
+      deps.metrics.requests.inc({ route, method: ctx.method, status: String(ctx.status) });
+    }
+  });
+  app.use(apiKeyAuth(deps.config.apiKeys));
+  if (deps.config.rateLimitPerMinute > 0) {
+    app.use(
+      ratelimit({
+        driver: 'memory',
+        db: new Map(),
+        duration: 60_000,
+        max: deps.config.rateLimitPerMinute,
+        id: (ctx) => (ctx.state as GatewayState).client ?? ctx.ip,
+        whitelist: (ctx) => !ctx.path.startsWith('/v1'),
+        throw: true,
+        errorMessage: 'rate limit exceeded',
+      }),
+    );
+  }
+  app.use(requireJson);
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: deps.config.maxBodyBytes,
+      encoding: 'utf-8',
+      onError: (err) => {
+        throw err;
+      },
+    }),
+  );
+  for (const r of routers) {
+    app.use(r.routes());
+    app.use(
+      r.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new HttpProblem('METHOD_NOT_ALLOWED', 'method not allowed on this resource'),
+        notImplemented: () => new HttpProblem('METHOD_NOT_ALLOWED', 'method not implemented'),
+      }),
+    );
+  }
+  return { app, routers };
+}

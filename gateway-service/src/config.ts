@@ -1,0 +1,95 @@
+import { createAjv } from '@tasks/contracts';
+
+export interface Config {
+  host: string;
+  port: number;
+  storeUrl: string;
+  rpcToken: string | undefined;
+  amqpUrl: string;
+  amqpPrefix: string;
+  /** Bearer keys accepted on /v1; empty means auth is off. */
+  apiKeys: readonly string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  maxBodyBytes: number;
+  /** Requests per client (API key, else IP) per minute on /v1; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  dispatchIntervalMs: number;
+  dispatchBatch: number;
+  /** A queued task not confirmed as published after this long is published by the dispatcher. */
+  republishAfterMs: number;
+  publishTimeoutMs: number;
+  typesCacheMs: number;
+  /** Bytes an SSE client may fall behind before its stream is closed. */
+  sseMaxBufferBytes: number;
+  shutdownGraceMs: number;
+}
+
+const schema = {
+  type: 'object',
+  properties: {
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    STORE_URL: { type: 'string', pattern: '^https?://', default: 'http://127.0.0.1:4001/rpc' },
+    RPC_TOKEN: { type: 'string', minLength: 16 },
+    AMQP_URL: { type: 'string', pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' },
+    AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
+    API_KEYS: { type: 'string', default: '' },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
+    RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 6000 },
+    DISPATCH_INTERVAL_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 1000 },
+    DISPATCH_BATCH: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+    REPUBLISH_AFTER_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
+    PUBLISH_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 2000 },
+    TYPES_CACHE_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
+    SSE_MAX_BUFFER_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+  },
+} as const;
+
+const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const input: Record<string, unknown> = Object.fromEntries(
+    Object.keys(schema.properties)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map(
+      (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const v = input as Record<string, string | number | undefined>;
+  const apiKeys = String(v.API_KEYS)
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (apiKeys.some((k) => k.length < 16))
+    throw new ConfigError('invalid configuration: API_KEYS must each be at least 16 characters');
+  return Object.freeze({
+    host: v.HOST as string,
+    port: v.PORT as number,
+    storeUrl: v.STORE_URL as string,
+    rpcToken: v.RPC_TOKEN as string | undefined,
+    amqpUrl: v.AMQP_URL as string,
+    amqpPrefix: v.AMQP_PREFIX as string,
+    apiKeys: Object.freeze(apiKeys),
+    logLevel: v.LOG_LEVEL as Config['logLevel'],
+    maxBodyBytes: v.MAX_BODY_BYTES as number,
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
+    dispatchIntervalMs: v.DISPATCH_INTERVAL_MS as number,
+    dispatchBatch: v.DISPATCH_BATCH as number,
+    republishAfterMs: v.REPUBLISH_AFTER_MS as number,
+    publishTimeoutMs: v.PUBLISH_TIMEOUT_MS as number,
+    typesCacheMs: v.TYPES_CACHE_MS as number,
+    sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES as number,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+  });
+}

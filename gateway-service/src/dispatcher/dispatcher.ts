@@ -1,0 +1,76 @@
+/**
+ * The dispatcher loop: hands expired leases back to the queue and publishes every queued task
+ * whose publication was never confirmed (the outbox). Safe with many gateway replicas: each
+ * step is a compare-and-set in the store, and a duplicate message is harmless (claiming is).
+ */
+import { randomUUID } from 'node:crypto';
+import type { TaskStoreClient } from '@tasks/contracts';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { TaskPublisher } from '../task-publisher.js';
+
+export class Dispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly store: TaskStoreClient,
+    private readonly publisher: TaskPublisher,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.log.warn({ err }, 'dispatcher pass failed; trying again'))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.timer = setTimeout(tick, this.config.dispatchIntervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.config.dispatchIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns how many tasks it published. */
+  async runOnce(): Promise<number> {
+    const requestId = `dispatcher-${randomUUID()}`;
+    const log = this.log.child({ reqId: requestId });
+    const { dispatchBatch: limit } = this.config;
+    let published = 0;
+    const requeued = await this.store.call(
+      'tasks.requeueExpired',
+      { limit, by: 'dispatcher' },
+      { requestId },
+    );
+    if (requeued.items.length > 0) {
+      this.metrics.requeuedLeases.inc(requeued.items.length);
+      log.info({ count: requeued.items.length }, 'expired leases handed back');
+      for (const t of requeued.items) void this.publisher.emit(t, log);
+      // Published now rather than after REPUBLISH_AFTER_MS: nobody else will publish them.
+      const queued = requeued.items.filter((t) => t.status === 'queued');
+      if (queued.length > 0) published += await this.publisher.publish(queued, requestId, log, 'dispatcher');
+    }
+    const { items } = await this.store.call(
+      'tasks.listUnpublished',
+      { olderThanMs: this.config.republishAfterMs, limit },
+      { requestId },
+    );
+    this.metrics.outboxBacklog.set(items.length);
+    if (items.length === 0) return published;
+    const confirmed = await this.publisher.publish(items, requestId, log, 'dispatcher');
+    log.info({ found: items.length, published: confirmed }, 'unpublished tasks published');
+    return published + confirmed;
+  }
+}

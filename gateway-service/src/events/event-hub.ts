@@ -1,0 +1,122 @@
+/**
+ * Fans the status events of the RabbitMQ topic exchange out to Server-Sent Events streams.
+ * One exclusive queue per gateway; each stream filters what it wants. A stream whose client
+ * falls more than `maxBufferBytes` behind is closed (memory stays bounded); the client can
+ * reconnect and gets the current state first.
+ */
+import { PassThrough } from 'node:stream';
+import { TERMINAL_STATUSES, type StatusEvent, type Task } from '@tasks/contracts';
+import type { Broker } from '@tasks/messaging';
+import type { GatewayMetrics } from '../metrics.js';
+
+export interface Subscription {
+  stream: PassThrough;
+  /** Writes one SSE message; false when the stream was closed (client gone or too slow). */
+  send(event: string, data: unknown, id?: string): boolean;
+  close(): void;
+}
+
+type Listener = (e: StatusEvent) => void;
+
+export class EventHub {
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly maxBufferBytes: number,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  attach(broker: Broker): void {
+    broker.subscribe('status.#', (body) => {
+      const e = body as StatusEvent;
+      if (typeof e?.taskId !== 'string' || typeof e.version !== 'number') return;
+      for (const l of this.listeners) l(e);
+    });
+  }
+
+  /** Opens a stream; `onEvent` sees every status event until the subscription closes. */
+  open(onEvent: (e: StatusEvent, sub: Subscription) => void): Subscription {
+    const stream = new PassThrough();
+    let closed = false;
+    const keepAlive = setInterval(() => sub.send('ping', {}), 15_000);
+    const listener: Listener = (e) => onEvent(e, sub);
+    const sub: Subscription = {
+      stream,
+      send: (event, data, id) => {
+        if (closed) return false;
+        if (stream.writableLength > this.maxBufferBytes) {
+          stream.end(
+            'event: overflow\ndata: {"detail":"client too slow; reconnect for the current state"}\n\n',
+          );
+          sub.close();
+          return false;
+        }
+        stream.write(
+          `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+        );
+        return true;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepAlive);
+        this.listeners.delete(listener);
+        this.metrics.sseClients.dec();
+        if (!stream.writableEnded) stream.end();
+      },
+    };
+    stream.on('close', () => sub.close());
+    this.listeners.add(listener);
+    this.metrics.sseClients.inc();
+    return sub;
+  }
+
+  closeAll(): void {
+    this.listeners.clear();
+  }
+}
+
+/**
+ * The stream of one task: its current state first, then each newer version in order, closing
+ * after a terminal state. Events older than what was sent are dropped; a gap (a missed event)
+ * is filled by reading the task again, so the client always ends on the true state.
+ */
+export function followTask(
+  hub: EventHub,
+  id: string,
+  load: () => Promise<Task>,
+  shape: (t: Task) => unknown,
+): Subscription {
+  let sent = 0;
+  let loading = true;
+  const early: StatusEvent[] = [];
+  const deliver = (sub: Subscription, version: number, status: string, data: unknown) => {
+    if (version <= sent) return;
+    sent = version;
+    sub.send('status', data, String(version));
+    if (TERMINAL_STATUSES.includes(status as never)) sub.close();
+  };
+  const refresh = (sub: Subscription) =>
+    load().then(
+      (t) => deliver(sub, t.version, t.status, shape(t)),
+      () => sub.close(),
+    );
+  const sub = hub.open((e, s) => {
+    if (e.taskId !== id) return;
+    if (loading) return void early.push(e);
+    if (e.version > sent + 1) void refresh(s);
+    else deliver(s, e.version, e.status, e);
+  });
+  void load().then(
+    (t) => {
+      loading = false;
+      deliver(sub, t.version, t.status, shape(t));
+      for (const e of early.sort((a, b) => a.version - b.version)) {
+        if (e.version > sent + 1) void refresh(sub);
+        else deliver(sub, e.version, e.status, e);
+      }
+    },
+    () => sub.close(),
+  );
+  return sub;
+}

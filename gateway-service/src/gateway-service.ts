@@ -1,0 +1,62 @@
+/** Builds and starts the gateway without reading the environment (main.ts and tests share it). */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TaskStoreClient, topology } from '@tasks/contracts';
+import { Broker } from '@tasks/messaging';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import { EventHub } from './events/event-hub.js';
+import { createMetrics } from './metrics.js';
+import { TaskPublisher } from './task-publisher.js';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  dispatcher: Dispatcher;
+  broker: Broker;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(
+  config: Readonly<Config>,
+  log: Logger,
+  options: { dispatcher?: boolean } = {},
+): Promise<RunningGateway> {
+  if (config.apiKeys.length === 0)
+    log.warn('API_KEYS is not set: the REST API is open to anyone who can reach it');
+  const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken });
+  const metrics = createMetrics();
+  const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
+  const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs);
+  const hub = new EventHub(config.sseMaxBufferBytes, metrics);
+  hub.attach(broker);
+  const { app } = createApp({ config, store, broker, publisher, hub, metrics, log });
+  const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
+
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  if (options.dispatcher !== false) dispatcher.start();
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.host}:${port}`,
+    port,
+    dispatcher,
+    broker,
+    async stop() {
+      await dispatcher.stop();
+      hub.closeAll();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
+      await broker.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config.js';
+import { startGateway } from './gateway-service.js';
+import { createLogger } from './logger.js';
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const running = await startGateway(config, log);
+  log.info({ url: running.url }, 'gateway listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(
+    err instanceof ConfigError
+      ? `gateway: ${err.message}\n`
+      : `gateway: failed to start: ${String((err as Error)?.stack ?? err)}\n`,
+  );
+  process.exit(1);
+});

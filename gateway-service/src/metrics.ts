@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'gateway' });
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    publishes: new Counter({
+      name: 'gateway_publish_total',
+      help: 'Work messages published, by source (request, dispatcher) and outcome (confirmed, failed)',
+      labelNames: ['source', 'outcome'] as const,
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'gateway_outbox_backlog',
+      help: 'Unpublished queued tasks the dispatcher found on its last pass (capped by DISPATCH_BATCH)',
+      registers: [registry],
+    }),
+    requeuedLeases: new Counter({
+      name: 'gateway_requeued_leases_total',
+      help: 'Expired leases the dispatcher handed back to the queue (or failed)',
+      registers: [registry],
+    }),
+    sseClients: new Gauge({
+      name: 'gateway_sse_clients',
+      help: 'Open Server-Sent Events streams',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,528 @@
+/**
+ * The OpenAPI 3.1 description of the REST API. Request and task schemas are the very objects the
+ * routes validate with (schemas.ts); problem statuses and titles come from the error table. Only
+ * what no schema states yet (stats, SSE framing, a few headers) is written out here.
+ */
+import { createRequire } from 'node:module';
+import { ERRORS, PARAM_SCHEMAS, TASK_STATUSES, type ErrorType } from '@tasks/contracts';
+import { problemType } from '../middleware/problem-details.js';
+import {
+  batchBody,
+  createTaskBody,
+  eventsQuery,
+  listQuery,
+  patchBody,
+  problemSchema,
+  taskSchema,
+} from '../schemas.js';
+
+type Json = Record<string, unknown>;
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const headerRef = (name: string): Json => ({ $ref: `#/components/headers/${name}` });
+
+// ---- Schemas derived from the validated ones ---------------------------------------------------
+
+const t = taskSchema.properties;
+
+/** The status event as TaskPublisher.emit builds it from a task. */
+const statusEvent = {
+  type: 'object',
+  required: ['taskId', 'type', 'status', 'version', 'attempts', 'at'],
+  properties: {
+    taskId: t.id,
+    type: t.type,
+    status: t.status,
+    version: t.version,
+    attempts: t.attempts,
+    at: t.updatedAt,
+    progress: t.progress,
+    error: t.error,
+  },
+};
+
+interface ObjectSchema {
+  required: readonly string[];
+  properties: Record<string, unknown>;
+}
+
+// contracts types PARAM_SCHEMAS' properties loosely; this one is the task type definition schema.
+const typeDefinition = (PARAM_SCHEMAS['taskTypes.register'].properties.types as { items: ObjectSchema })
+  .items;
+const taskType = {
+  ...typeDefinition,
+  required: [...typeDefinition.required, 'registeredBy', 'updatedAt'],
+  properties: {
+    ...typeDefinition.properties,
+    registeredBy: { type: 'string', description: 'The executor that registered the type.' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const count = { type: 'integer', minimum: 0 } as const;
+const stats = {
+  type: 'object',
+  required: ['byStatus', 'byType', 'succeededLastMinute', 'failedLastMinute'],
+  properties: {
+    byStatus: {
+      type: 'object',
+      required: TASK_STATUSES,
+      properties: Object.fromEntries(TASK_STATUSES.map((s) => [s, count])),
+    },
+    byType: {
+      type: 'object',
+      description: 'Per task type, the statuses that have at least one task.',
+      additionalProperties: { type: 'object', additionalProperties: count },
+    },
+    succeededLastMinute: count,
+    failedLastMinute: count,
+  },
+};
+
+const itemsOf = (name: string, extra: Json = {}): Json => ({
+  type: 'object',
+  required: ['items', ...Object.keys(extra)],
+  properties: { items: { type: 'array', items: ref(name) }, ...extra },
+});
+
+// ---- Problems ----------------------------------------------------------------------------------
+
+/** Problems whose response carries Retry-After (see problem-details.ts). */
+const RETRY_AFTER = new Set<ErrorType>(['RATE_LIMITED', 'BUSY', 'DEPENDENCY_UNAVAILABLE']);
+
+/** Example extras for the problems that carry more than type/title/detail. */
+const EXAMPLE_EXTRAS: Partial<Record<ErrorType, Json>> = {
+  VALIDATION_FAILED: { fields: [{ path: '/priority', message: 'must be <= 1000' }] },
+  UNKNOWN_TASK_TYPE: { knownTypes: ['hash', 'primes.count', 'sleep'] },
+  PAYLOAD_INVALID: { fields: [{ path: '/payload/limit', message: 'must be integer' }] },
+  IDEMPOTENCY_CONFLICT: { taskId: '7c0c7a51-34b5-4d7e-9a57-2b7d3f3c1f0e' },
+  INVALID_TRANSITION: { currentStatus: 'succeeded' },
+};
+
+function problemExample(code: ErrorType): Json {
+  const { http: status, title } = ERRORS[code];
+  return {
+    summary: title,
+    value: { type: problemType(code), code, title, status, instance: 'req-1', ...EXAMPLE_EXTRAS[code] },
+  };
+}
+
+/** One response per HTTP status, listing every problem type that can answer with it. */
+function problemResponses(codes: Iterable<ErrorType>): Record<string, Json> {
+  const byStatus = new Map<number, ErrorType[]>();
+  for (const code of new Set(codes)) {
+    const status = ERRORS[code].http;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      {
+        description: list.map((c) => `\`${problemType(c)}\`: ${ERRORS[c].title}`).join('; '),
+        headers: {
+          ...(list.some((c) => RETRY_AFTER.has(c)) && { 'Retry-After': headerRef('RetryAfter') }),
+          ...(list.includes('UNAUTHORIZED') && { 'WWW-Authenticate': headerRef('WwwAuthenticate') }),
+        },
+        content: {
+          'application/problem+json': {
+            schema: ref('Problem'),
+            examples: Object.fromEntries(list.map((c) => [c, problemExample(c)])),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+// ---- Responses and operations ------------------------------------------------------------------
+
+const json = (description: string, schema: Json, headers: Json = {}): Json => ({
+  description,
+  headers,
+  content: { 'application/json': { schema } },
+});
+
+const text = (description: string, mediaType: string): Json => ({
+  description,
+  content: { [mediaType]: { schema: { type: 'string' } } },
+});
+
+function eventStream(description: string, example: string): Json {
+  return {
+    description,
+    headers: { 'Cache-Control': { schema: { const: 'no-cache' } } },
+    content: { 'text/event-stream': { schema: { type: 'string' }, example } },
+  };
+}
+
+interface Operation {
+  /** The route's name in its router. */
+  id: string;
+  tag: 'tasks' | 'events' | 'meta' | 'docs';
+  summary: string;
+  description?: string;
+  parameters?: Json[];
+  /** components.schemas name of the JSON request body. */
+  body?: string;
+  responses: Record<string, Json>;
+  errors?: ErrorType[];
+}
+
+function operation(o: Operation, extraErrors: ErrorType[] = []): Json {
+  const errors = [
+    ...extraErrors,
+    ...(o.body ? (['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) : []),
+    ...(o.errors ?? []),
+  ];
+  const responses = { ...o.responses, ...problemResponses(errors) };
+  for (const r of Object.values(responses)) {
+    r.headers = { 'X-Request-Id': headerRef('RequestId'), ...(r.headers as Json | undefined) };
+  }
+  return {
+    operationId: o.id,
+    tags: [o.tag],
+    summary: o.summary,
+    ...(o.description && { description: o.description }),
+    ...(o.parameters && { parameters: o.parameters }),
+    ...(o.body && {
+      requestBody: { required: true, content: { 'application/json': { schema: ref(o.body) } } },
+    }),
+    responses,
+  };
+}
+
+/** A /v1 operation: behind the API key (when API_KEYS is set) and the rate limit. */
+const api = (o: Operation): Json => ({
+  ...operation(o, ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL']),
+  security: [{ apiKey: [] }, {}],
+});
+
+/** Operations outside /v1: no key, no rate limit. */
+const open = (o: Operation): Json => operation(o);
+
+function queryParameters(schema: { properties: Record<string, unknown> }): Json[] {
+  return Object.entries(schema.properties).map(([name, s]) => {
+    const description = (s as { description?: unknown } | undefined)?.description;
+    return {
+      name,
+      in: 'query',
+      required: false,
+      schema: s,
+      ...(typeof description === 'string' && { description }),
+    };
+  });
+}
+
+// ---- Server-Sent Events ------------------------------------------------------------------------
+
+const SSE_COMMON =
+  '`event: ping` (data `{}`) comes every 15 s to keep proxies from closing the connection. ' +
+  'A client that reads too slowly gets `event: overflow` and the stream closes; reconnect for the current state.';
+
+const FOLLOW_TASK = `Server-Sent Events for one task. Each message is
+
+\`\`\`
+id: <version>
+event: status
+data: <JSON>
+\`\`\`
+
+The first message carries the whole task as it is now (schema \`Task\`); each later one carries a
+\`StatusEvent\` \`{taskId, type, status, version, attempts, at, progress, error}\` for the next version, in
+order (after a missed event the task is read again and sent whole). The stream closes after a terminal
+status (\`succeeded\`, \`failed\`, \`cancelled\`). ${SSE_COMMON}`;
+
+const ALL_EVENTS = `Server-Sent Events for every task, optionally filtered by type and status. The stream opens with
+\`event: ready\` (data \`{}\`); then each status change is
+
+\`\`\`
+id: <taskId>:<version>
+event: status
+data: <StatusEvent JSON>
+\`\`\`
+
+with \`StatusEvent\` = \`{taskId, type, status, version, attempts, at, progress, error}\`. The stream stays
+open until the client leaves. ${SSE_COMMON}`;
+
+// ---- The document ------------------------------------------------------------------------------
+
+const DESCRIPTION = `Create, list, cancel and retry background tasks, and watch their status live.
+
+**Errors** are \`application/problem+json\` (RFC 9457): \`type\` is \`/problems/<code in kebab-case>\`
+and stable, \`code\` is the same in the error table's spelling, \`instance\` is the request id.
+An unknown path answers \`/problems/route-not-found\` (404), a known path with another method
+\`/problems/method-not-allowed\` (405).
+
+**Request ids**: send \`X-Request-Id\` (1-100 of \`A-Z a-z 0-9 _ . : -\`) to choose one; every response
+echoes it (or a new UUID) in \`X-Request-Id\`.
+
+**Authentication and rate limit** apply to \`/v1\` only: a bearer API key when the server runs with
+\`API_KEYS\` (otherwise none is needed), and \`RATE_LIMIT_PER_MINUTE\` requests per key (or IP).`;
+
+export function openApiDocument(): Record<string, unknown> {
+  const id = { $ref: '#/components/parameters/TaskId' };
+  const task = (description: string, headers: Json = {}) => json(description, ref('Task'), headers);
+  const location = { Location: headerRef('Location') };
+
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Tasks API', version, description: DESCRIPTION },
+    tags: [
+      { name: 'tasks', description: 'Create, read, cancel and retry tasks.' },
+      { name: 'events', description: 'Live status changes as Server-Sent Events.' },
+      { name: 'meta', description: 'Task types, statistics, health and metrics.' },
+      { name: 'docs', description: 'This description and its viewer.' },
+    ],
+    paths: {
+      '/v1/tasks': {
+        post: api({
+          id: 'create-task',
+          tag: 'tasks',
+          summary: 'Create a task',
+          description:
+            'Queues one task. With `Idempotency-Key`, repeating the request with the same body returns the ' +
+            'task the first request created (200) instead of creating another; the same key with another body is a 409.',
+          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+          body: 'CreateTaskBody',
+          responses: {
+            201: task('Created.', location),
+            200: task('Already created by an earlier request with this Idempotency-Key and body.', location),
+          },
+          errors: [
+            'UNKNOWN_TASK_TYPE',
+            'PAYLOAD_INVALID',
+            'IDEMPOTENCY_CONFLICT',
+            'BUSY',
+            'DEPENDENCY_UNAVAILABLE',
+          ],
+        }),
+        get: api({
+          id: 'list-tasks',
+          tag: 'tasks',
+          summary: 'List tasks',
+          description:
+            'Newest first. Pass `nextCursor` back as `cursor` for the next page; unknown parameters are refused.',
+          parameters: queryParameters(listQuery),
+          responses: {
+            200: json(
+              'A page of tasks.',
+              itemsOf('Task', {
+                nextCursor: { type: ['string', 'null'], description: 'null on the last page.' },
+              }),
+            ),
+          },
+          errors: ['VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/batch': {
+        post: api({
+          id: 'create-tasks',
+          tag: 'tasks',
+          summary: 'Create up to 1,000 tasks',
+          description: 'All tasks are validated before any is written: either all are created or none.',
+          body: 'BatchBody',
+          responses: { 201: json('Created, in the order given.', itemsOf('Task')) },
+          errors: ['UNKNOWN_TASK_TYPE', 'PAYLOAD_INVALID', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/{id}': {
+        get: api({
+          id: 'get-task',
+          tag: 'tasks',
+          summary: 'Show a task',
+          parameters: [id],
+          responses: { 200: task('The task.') },
+          errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+        patch: api({
+          id: 'update-task',
+          tag: 'tasks',
+          summary: 'Cancel or retry a task',
+          description:
+            '`{"status": "cancelled"}` cancels a queued or running task (a running one is told to stop). ' +
+            '`{"status": "queued"}` retries a failed or cancelled task with a fresh attempt budget. ' +
+            'Any other current status is a 409 whose `currentStatus` names it.',
+          parameters: [id],
+          body: 'PatchBody',
+          responses: { 200: task('The task after the change.') },
+          errors: ['TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/{id}/events': {
+        get: api({
+          id: 'follow-task',
+          tag: 'events',
+          summary: 'Follow one task',
+          parameters: [id],
+          responses: {
+            200: eventStream(
+              FOLLOW_TASK,
+              'id: 2\nevent: status\ndata: {"id":"7c0c…","type":"sleep","status":"running","version":2,…}\n\n' +
+                'id: 3\nevent: status\ndata: {"taskId":"7c0c…","type":"sleep","status":"succeeded","version":3,' +
+                '"attempts":1,"at":"2026-01-01T00:00:01.000Z","progress":null,"error":null}\n\n',
+            ),
+          },
+          errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/events': {
+        get: api({
+          id: 'all-events',
+          tag: 'events',
+          summary: 'Follow all tasks',
+          parameters: queryParameters(eventsQuery),
+          responses: {
+            200: eventStream(
+              ALL_EVENTS,
+              'event: ready\ndata: {}\n\n' +
+                'id: 7c0c…:3\nevent: status\ndata: {"taskId":"7c0c…","type":"sleep","status":"succeeded","version":3,' +
+                '"attempts":1,"at":"2026-01-01T00:00:01.000Z","progress":null,"error":null}\n\n',
+            ),
+          },
+          errors: ['VALIDATION_FAILED'],
+        }),
+      },
+      '/v1/task-types': {
+        get: api({
+          id: 'task-types',
+          tag: 'meta',
+          summary: 'List task types',
+          description: 'The types executors have registered, with their payload schemas.',
+          responses: { 200: json('Every registered type.', itemsOf('TaskType')) },
+          errors: ['DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/stats': {
+        get: api({
+          id: 'stats',
+          tag: 'meta',
+          summary: 'Task counts',
+          responses: {
+            200: json('Counts by status and type, and outcomes in the last minute.', ref('Stats')),
+          },
+          errors: ['DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/healthz': {
+        get: open({
+          id: 'healthz',
+          tag: 'meta',
+          summary: 'Liveness',
+          responses: {
+            200: json('The process is up.', { type: 'object', properties: { status: { const: 'ok' } } }),
+          },
+        }),
+      },
+      '/readyz': {
+        get: open({
+          id: 'readyz',
+          tag: 'meta',
+          summary: 'Readiness',
+          description: 'Ready when both the task store and the broker answer.',
+          responses: {
+            200: json('Ready.', ref('Readiness')),
+            503: json('Not ready; the body names what is down.', ref('Readiness')),
+          },
+        }),
+      },
+      '/metrics': {
+        get: open({
+          id: 'metrics',
+          tag: 'meta',
+          summary: 'Prometheus metrics',
+          responses: { 200: text('Prometheus text exposition format.', 'text/plain') },
+        }),
+      },
+      '/openapi.json': {
+        get: open({
+          id: 'openapi',
+          tag: 'docs',
+          summary: 'This OpenAPI document',
+          responses: { 200: json('OpenAPI 3.1.', { type: 'object' }) },
+        }),
+      },
+      '/docs': {
+        get: open({
+          id: 'docs',
+          tag: 'docs',
+          summary: 'API documentation page',
+          description: 'Swagger UI for this document; works offline (all assets are served by this server).',
+          responses: { 200: text('HTML page.', 'text/html') },
+        }),
+      },
+      '/docs/assets/{file}': {
+        get: open({
+          id: 'docs-asset',
+          tag: 'docs',
+          summary: 'A static asset of the documentation page',
+          parameters: [
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { enum: ['swagger-ui.css', 'swagger-ui-bundle.js'] },
+            },
+          ],
+          responses: { 200: { description: 'The file (CSS or JavaScript).' } },
+          errors: ['ROUTE_NOT_FOUND'],
+        }),
+      },
+    },
+    components: {
+      schemas: {
+        CreateTaskBody: createTaskBody,
+        BatchBody: batchBody,
+        PatchBody: patchBody,
+        Task: taskSchema,
+        StatusEvent: statusEvent,
+        TaskType: taskType,
+        Stats: stats,
+        Readiness: {
+          type: 'object',
+          required: ['store', 'broker'],
+          properties: { store: { enum: ['up', 'down'] }, broker: { enum: ['up', 'down'] } },
+        },
+        Problem: problemSchema,
+      },
+      parameters: {
+        TaskId: {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'A malformed id is answered like an unknown one (404).',
+          schema: PARAM_SCHEMAS['tasks.get'].properties.id as object,
+        },
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes the create safe to repeat: 1-200 visible ASCII characters.',
+          schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
+        },
+      },
+      headers: {
+        RequestId: {
+          description: 'The request id (also the `instance` of a problem).',
+          schema: { type: 'string' },
+        },
+        Location: { description: 'The task’s URL, `/v1/tasks/{id}`.', schema: { type: 'string' } },
+        RetryAfter: {
+          description: 'Seconds to wait before trying again.',
+          schema: { type: 'integer', minimum: 0 },
+        },
+        WwwAuthenticate: { description: '`Bearer realm="tasks"`', schema: { type: 'string' } },
+      },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key from the server’s API_KEYS, sent as `Authorization: Bearer <key>`. ' +
+            'Optional when the server runs without API_KEYS (authentication off).',
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/** /v1/tasks: create (one or a batch), show, list, cancel/retry, follow. */
+import { Router } from '@koa/router';
+import type { CreateTaskParams, ListParams, TaskStatus } from '@tasks/contracts';
+import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import { followTask } from '../events/event-hub.js';
+import { HttpProblem } from '../middleware/problem-details.js';
+import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
+import { publicTask } from '../task-publisher.js';
+import { validated } from '../validation.js';
+
+type CreateBody = Omit<CreateTaskParams, 'kind' | 'idempotencyKey'> & { delayMs?: number };
+
+function toParams(b: CreateBody): Omit<CreateTaskParams, 'idempotencyKey'> {
+  const { delayMs, ...rest } = b;
+  return delayMs !== undefined ? { ...rest, runAt: new Date(Date.now() + delayMs).toISOString() } : rest;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export function taskRoutes(deps: AppDeps): Router<GatewayState> {
+  const { store, publisher } = deps;
+  const router = new Router<GatewayState>({ prefix: '/v1/tasks' });
+
+  router.post('create-task', '/', async (ctx: GatewayContext) => {
+    const body = validated<CreateBody>(createTaskBody, ctx.request.body, 'body');
+    const key = ctx.get('idempotency-key') || undefined;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', {
+        fields: [{ path: 'header:Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }],
+      });
+    }
+    const { requestId, log } = ctx.state;
+    const { task, created } = await store.call(
+      'tasks.create',
+      { ...toParams(body), ...(key !== undefined && { idempotencyKey: key }) },
+      { requestId, idempotent: key !== undefined },
+    );
+    if (created) {
+      await publisher.publish([task], requestId, log, 'request');
+      void publisher.emit(task, log);
+    }
+    ctx.status = created ? 201 : 200;
+    ctx.set('location', `/v1/tasks/${task.id}`);
+    ctx.body = publicTask(task);
+  });
+
+  router.post('create-tasks', '/batch', async (ctx: GatewayContext) => {
+    const body = validated<{ tasks: CreateBody[] }>(batchBody, ctx.request.body, 'body');
+    const { requestId, log } = ctx.state;
+    const { tasks } = await store.call(
+      'tasks.createMany',
+      { tasks: body.tasks.map(toParams) },
+      { requestId },
+    );
+    await publisher.publish(tasks, requestId, log, 'request');
+    ctx.status = 201;
+    ctx.body = { items: tasks.map(publicTask) };
+  });
+
+  router.get('list-tasks', '/', async (ctx: GatewayContext) => {
+    const { limit, ...q } = validated<Omit<ListParams, 'limit'> & { limit?: string }>(
+      listQuery,
+      { ...ctx.query },
+      'query',
+    );
+    const params: ListParams = { ...q, ...(limit !== undefined && { limit: Number(limit) }) };
+    if (params.limit !== undefined && params.limit > 500) {
+      throw new HttpProblem('VALIDATION_FAILED', 'limit must be at most 500', {
+        fields: [{ path: '?/limit', message: 'must be <= 500' }],
+      });
+    }
+    const page = await store.call('tasks.list', params, { requestId: ctx.state.requestId });
+    ctx.body = { items: page.items.map(publicTask), nextCursor: page.nextCursor };
+  });
+
+  router.get('get-task', '/:id', async (ctx: GatewayContext) => {
+    ctx.body = publicTask(
+      await store.call('tasks.get', { id: taskId(ctx) }, { requestId: ctx.state.requestId }),
+    );
+  });
+
+  router.patch('update-task', '/:id', async (ctx: GatewayContext) => {
+    const body = validated<{ status: Extract<TaskStatus, 'cancelled' | 'queued'>; reason?: string }>(
+      patchBody,
+      ctx.request.body,
+      'body',
+    );
+    const { requestId, log } = ctx.state;
+    const id = taskId(ctx);
+    const by = ctx.state.client ?? 'api';
+    if (body.status === 'cancelled') {
+      const task = await store.call(
+        'tasks.cancel',
+        { id, by, ...(body.reason && { reason: body.reason }) },
+        { requestId },
+      );
+      await publisher.emit(task, log); // executors running it listen for this and stop
+      ctx.body = publicTask(task);
+    } else {
+      const task = await store.call('tasks.retry', { id, by }, { requestId });
+      await publisher.publish([task], requestId, log, 'request');
+      void publisher.emit(task, log);
+      ctx.body = publicTask(task);
+    }
+  });
+
+  router.get('follow-task', '/:id/events', async (ctx: GatewayContext) => {
+    const id = taskId(ctx);
+    const load = () => store.call('tasks.get', { id }, { requestId: ctx.state.requestId });
+    await load(); // 404 before the stream starts
+    const sub = followTask(deps.hub, id, load, publicTask);
+    startStream(ctx, sub.stream);
+  });
+
+  return router;
+}
+
+function taskId(ctx: GatewayContext): string {
+  const id = ctx.params.id ?? '';
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(id))
+    throw new HttpProblem('TASK_NOT_FOUND', `no task with id ${id.slice(0, 100)}`);
+  return id;
+}
+
+export function startStream(ctx: GatewayContext, stream: NodeJS.ReadableStream): void {
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  ctx.type = 'text/event-stream';
+  ctx.status = 200;
+  ctx.body = stream;
+}

@@ -1,0 +1,83 @@
+/**
+ * Publishing accepted tasks: a work message with publisher confirms, then tasks.markPublished.
+ * A failure here never fails the request — the task is durable in the store, and the
+ * dispatcher publishes whatever stays unmarked.
+ */
+import { eventRoutingKey, type StatusEvent, type Task, type TaskStoreClient } from '@tasks/contracts';
+import type { Broker } from '@tasks/messaging';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from './metrics.js';
+
+export class TaskPublisher {
+  constructor(
+    private readonly broker: Broker,
+    private readonly store: TaskStoreClient,
+    private readonly metrics: GatewayMetrics,
+    private readonly publishTimeoutMs: number,
+  ) {}
+
+  /** Publishes every task (in one burst of confirms) and marks the confirmed ones; returns how many were confirmed. */
+  async publish(
+    tasks: Task[],
+    requestId: string,
+    log: Logger,
+    source: 'request' | 'dispatcher',
+  ): Promise<number> {
+    const now = Date.now();
+    const results = await Promise.allSettled(
+      tasks.map((t) =>
+        this.broker.publishWork(
+          { taskId: t.id, type: t.type, kind: t.kind, version: t.version },
+          Date.parse(t.runAt) - now,
+          requestId,
+          this.publishTimeoutMs,
+        ),
+      ),
+    );
+    const confirmed = tasks.filter((_, i) => results[i]!.status === 'fulfilled');
+    const failed = tasks.length - confirmed.length;
+    this.metrics.publishes.inc({ source, outcome: 'confirmed' }, confirmed.length);
+    if (failed > 0) {
+      this.metrics.publishes.inc({ source, outcome: 'failed' }, failed);
+      const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult)
+        .reason as unknown;
+      log.warn({ failed, err: reason }, 'publish not confirmed; the dispatcher will publish again');
+    }
+    if (confirmed.length > 0) {
+      await this.store
+        .call(
+          'tasks.markPublished',
+          { tasks: confirmed.map((t) => ({ id: t.id, version: t.version })) },
+          { requestId },
+        )
+        .catch((err: unknown) =>
+          log.warn({ err }, 'markPublished failed; a duplicate publish may follow (harmless)'),
+        );
+    }
+    return confirmed.length;
+  }
+
+  /** Status event for dashboards, SSE and executors (cancellation); best effort. */
+  async emit(task: Task, log: Logger): Promise<void> {
+    const event: StatusEvent = {
+      taskId: task.id,
+      type: task.type,
+      status: task.status,
+      version: task.version,
+      attempts: task.attempts,
+      at: task.updatedAt,
+      progress: task.progress,
+      error: task.error,
+    };
+    await this.broker
+      .publish(this.broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), event)
+      .catch((err: unknown) => log.warn({ err, taskId: task.id }, 'status event not published'));
+  }
+}
+
+/** What clients see of a task: everything but the lease token. */
+export function publicTask(t: Task): Omit<Task, 'leaseId'> {
+  const rest: Partial<Task> = { ...t };
+  delete rest.leaseId;
+  return rest as Omit<Task, 'leaseId'>;
+}

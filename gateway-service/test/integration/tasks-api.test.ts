@@ -1,0 +1,235 @@
+import { expect } from 'chai';
+import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+
+describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function () {
+  this.timeout(30_000);
+  let f: GatewayFixture;
+  before(async () => {
+    f = await startGatewayFixture();
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  const countTasks = async () => (await f.store.call('tasks.stats', {})).byType['test.sleep'] ?? {};
+
+  it('when a task is posted, then 201 with a Location, the task is published and marked published', async () => {
+    const before = await f.queueDepth('io');
+    const r = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 1 } },
+    });
+    expect(r.status).to.equal(201);
+    expect(r.headers.get('location')).to.equal(`/v1/tasks/${r.body.id}`);
+    expect(r.body).to.include({ status: 'queued', kind: 'io' });
+    expect(r.body).not.to.have.property('leaseId');
+    expect(await f.queueDepth('io')).to.equal(before + 1);
+    expect(
+      (await f.store.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((t) => t.id),
+    ).not.to.include(r.body.id);
+    const got = await f.request(r.headers.get('location')!);
+    expect(got.status).to.equal(200);
+    expect(got.body.id).to.equal(r.body.id);
+  });
+
+  it('when the same Idempotency-Key and body come again, then 200 with the same task; another body is 409', async () => {
+    const key = `key-${Date.now()}`;
+    const body = { type: 'test.sleep', payload: { ms: 2 } };
+    const a = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: body,
+      headers: { 'idempotency-key': key },
+    });
+    const b = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: body,
+      headers: { 'idempotency-key': key },
+    });
+    expect([a.status, b.status]).to.deep.equal([201, 200]);
+    expect(b.body.id).to.equal(a.body.id);
+    const c = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { ...body, payload: { ms: 3 } },
+      headers: { 'idempotency-key': key },
+    });
+    expect(c.status).to.equal(409);
+    expect(c.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(c.body).to.include({
+      code: 'IDEMPOTENCY_CONFLICT',
+      status: 409,
+      type: '/problems/idempotency-conflict',
+    });
+    expect(c.body.instance).to.equal(c.headers.get('x-request-id'));
+  });
+
+  it('when the type is unknown, then 400 listing the known types', async () => {
+    const r = await f.request('/v1/tasks', { method: 'POST', json: { type: 'no.such' } });
+    expect(r.status).to.equal(400);
+    expect(r.body).to.include({ code: 'UNKNOWN_TASK_TYPE' });
+    expect(r.body.knownTypes).to.include('test.sleep');
+  });
+
+  it('when the payload fails the type schema, then 422 naming each failing field and nothing is created', async () => {
+    const before = await countTasks();
+    const r = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: -1, x: 1 } },
+    });
+    expect(r.status).to.equal(422);
+    expect(r.body.code).to.equal('PAYLOAD_INVALID');
+    expect(r.body.fields.map((x: { path: string }) => x.path)).to.include.members([
+      '/payload/ms',
+      '/payload/x',
+    ]);
+    expect(await countTasks()).to.deep.equal(before);
+  });
+
+  it('when the body is malformed, then a 4xx problem and nothing is created', async () => {
+    const before = await countTasks();
+    const cases: [RequestInit & { json?: unknown }, number, string][] = [
+      [
+        { method: 'POST', json: { type: 'test.sleep', payload: { ms: 1 }, extra: 1 } },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        { method: 'POST', json: { type: 'test.sleep', delayMs: 10, runAt: new Date().toISOString() } },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        { method: 'POST', body: '{"type":', headers: { 'content-type': 'application/json' } },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        {
+          method: 'POST',
+          body: 'type=test.sleep',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [{ method: 'POST', body: 'x' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        { method: 'POST', json: { type: 'test.sleep', payload: { pad: 'x'.repeat(2_000_000) } } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [{ method: 'POST', json: { type: 'test.sleep', priority: 'high' } }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [init, status, code] of cases) {
+      const r = await f.request('/v1/tasks', init);
+      expect(r.status, JSON.stringify(init).slice(0, 120)).to.equal(status);
+      expect(r.body.code).to.equal(code);
+      expect(JSON.stringify(r.body)).not.to.match(/\s+at\s.+\.(ts|js):\d+/); // no stack trace
+    }
+    expect(await countTasks()).to.deep.equal(before);
+  });
+
+  it('when an unknown id is fetched or patched, then 404 problem', async () => {
+    expect((await f.request('/v1/tasks/nope')).status).to.equal(404);
+    expect(
+      (await f.request('/v1/tasks/nope', { method: 'PATCH', json: { status: 'cancelled' } })).body.code,
+    ).to.equal('TASK_NOT_FOUND');
+    expect((await f.request('/v1/no-such-route')).body.code).to.equal('ROUTE_NOT_FOUND');
+    expect((await f.request('/v1/tasks/x', { method: 'DELETE' })).status).to.equal(405);
+  });
+
+  it('when list query parameters are hostile or malformed, then 400 and the store is never asked', async () => {
+    for (const q of [
+      'status[$ne]=x',
+      'status=queued&status=failed',
+      'limit=abc',
+      'limit=0',
+      'limit=501',
+      'limit=1e2',
+      'cursor=forged',
+      'type[$regex]=.*',
+      'nope=1',
+    ]) {
+      const r = await f.request(`/v1/tasks?${q}`);
+      expect(r.status, q).to.equal(400);
+      expect(r.body.code, q).to.equal('VALIDATION_FAILED');
+    }
+  });
+
+  it('when listing with filters and a cursor, then pages are consistent', async () => {
+    for (let i = 0; i < 3; i++)
+      await f.request('/v1/tasks', { method: 'POST', json: { type: 'test.sleep', payload: { ms: i } } });
+    const first = await f.request('/v1/tasks?status=queued&type=test.sleep&limit=2');
+    expect(first.status).to.equal(200);
+    expect(first.body.items).to.have.length(2);
+    expect(first.body.nextCursor).to.be.a('string');
+    const second = await f.request(
+      `/v1/tasks?status=queued&limit=2&cursor=${first.body.nextCursor as string}`,
+    );
+    expect(second.status).to.equal(200);
+    const ids = [...first.body.items, ...second.body.items].map((t: { id: string }) => t.id);
+    expect(new Set(ids).size).to.equal(ids.length);
+  });
+
+  it('when a queued task is cancelled, then 200; cancelling again is 409 with the current status; retry queues it', async () => {
+    const t = (
+      await f.request('/v1/tasks', { method: 'POST', json: { type: 'test.sleep', payload: { ms: 1 } } })
+    ).body;
+    const c = await f.request(`/v1/tasks/${t.id}`, {
+      method: 'PATCH',
+      json: { status: 'cancelled', reason: 'changed my mind' },
+    });
+    expect(c.status).to.equal(200);
+    expect(c.body.status).to.equal('cancelled');
+    const again = await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'cancelled' } });
+    expect(again.status).to.equal(409);
+    expect(again.body).to.include({ code: 'INVALID_TRANSITION', currentStatus: 'cancelled' });
+    const before = await f.queueDepth('io');
+    const r = await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'queued' } });
+    expect(r.status).to.equal(200);
+    expect(r.body).to.include({ status: 'queued', attempts: 0 });
+    expect(await f.queueDepth('io')).to.equal(before + 1);
+    expect(
+      (await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'succeeded' } })).status,
+    ).to.equal(400);
+  });
+
+  it('when a batch is posted, then all are created and published; one bad item creates none', async () => {
+    const before = await f.queueDepth('io');
+    const ok = await f.request('/v1/tasks/batch', {
+      method: 'POST',
+      json: { tasks: [1, 2, 3].map((ms) => ({ type: 'test.sleep', payload: { ms } })) },
+    });
+    expect(ok.status).to.equal(201);
+    expect(ok.body.items).to.have.length(3);
+    expect(await f.queueDepth('io')).to.equal(before + 3);
+    const stats = await countTasks();
+    const bad = await f.request('/v1/tasks/batch', {
+      method: 'POST',
+      json: {
+        tasks: [
+          { type: 'test.sleep', payload: { ms: 1 } },
+          { type: 'test.sleep', payload: { ms: 'x' } },
+        ],
+      },
+    });
+    expect(bad.status).to.equal(422);
+    expect(bad.body.fields[0].path).to.match(/^\/tasks\/1\/payload/);
+    expect(await countTasks()).to.deep.equal(stats);
+    expect((await f.request('/v1/tasks/batch', { method: 'POST', json: { tasks: [] } })).status).to.equal(
+      400,
+    );
+  });
+
+  it('when asked for task types, stats, health and metrics, then they answer', async () => {
+    expect((await f.request('/v1/task-types')).body.items.map((t: { type: string }) => t.type)).to.include(
+      'test.sleep',
+    );
+    expect((await f.request('/v1/stats')).body.byStatus).to.have.property('queued');
+    expect((await f.request('/healthz')).status).to.equal(200);
+    const ready = await f.request('/readyz');
+    expect(ready.status).to.equal(200);
+    expect(ready.body).to.deep.equal({ store: 'up', broker: 'up' });
+    const metrics = await f.request('/metrics');
+    expect(metrics.body).to.include('gateway_http_requests_total').and.include('gateway_publish_total');
+  });
+});

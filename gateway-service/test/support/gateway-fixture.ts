@@ -1,0 +1,130 @@
+/** A real store (own database), a gateway under a unique AMQP prefix, and a channel to look at the queues. */
+import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
+import { MongoClient } from 'mongodb';
+import {
+  declareTopology,
+  DELAY_STEPS_MS,
+  TASK_KINDS,
+  TaskStoreClient,
+  topology,
+  type Topology,
+} from '@tasks/contracts';
+import {
+  createLogger as storeLogger,
+  loadConfig as storeConfig,
+  startStoreService,
+  type StoreService,
+} from '@tasks/task-store-service';
+import { createLogger, loadConfig, startGateway, type RunningGateway } from '../../src/index.js';
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+
+export const sleepType = {
+  type: 'test.sleep',
+  kind: 'io' as const,
+  payloadSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ms'],
+    properties: { ms: { type: 'integer', minimum: 0, maximum: 10_000 } },
+  },
+  timeoutMs: 5_000,
+  maxAttempts: 2,
+};
+
+export interface GatewayFixture {
+  gateway: RunningGateway;
+  url: string;
+  store: TaskStoreClient;
+  storeService: StoreService;
+  prefix: string;
+  topo: Topology;
+  channel: amqplib.ConfirmChannel;
+  env: Record<string, string>;
+  request(
+    path: string,
+    init?: RequestInit & { json?: unknown },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
+  queueDepth(kind: 'cpu' | 'io'): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startGatewayFixture(env: Record<string, string> = {}): Promise<GatewayFixture> {
+  const mongoUrl = process.env.MONGO_URL!;
+  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const storeService = await startStoreService(
+    storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
+    storeLogger(logLevel),
+  );
+  const store = new TaskStoreClient({ url: storeService.url, retries: 0 });
+  await store.call('taskTypes.register', { workerId: 'fixture', types: [sleepType] });
+  const prefix = `test-${randomUUID()}`;
+  const topo = topology(prefix);
+  const conn = await amqplib.connect(AMQP_URL);
+  const channel = await conn.createConfirmChannel();
+  await declareTopology(channel, topo);
+  const fullEnv = {
+    STORE_URL: storeService.url,
+    AMQP_URL,
+    AMQP_PREFIX: prefix,
+    PORT: '0',
+    DISPATCH_INTERVAL_MS: '200',
+    REPUBLISH_AFTER_MS: '1500',
+    PUBLISH_TIMEOUT_MS: '500',
+    TYPES_CACHE_MS: '0',
+    ...env,
+  };
+  const gateway = await startGateway(loadConfig(fullEnv), createLogger(logLevel), {
+    dispatcher: env.DISPATCHER !== 'off',
+  });
+  await gateway.broker.waitForConnect(10_000).catch(() => undefined);
+  return {
+    gateway,
+    url: gateway.url,
+    store,
+    storeService,
+    prefix,
+    topo,
+    channel,
+    env: fullEnv,
+    async request(path, init = {}) {
+      const { json, ...rest } = init;
+      const res = await fetch(`${gateway.url}${path}`, {
+        ...rest,
+        headers: {
+          ...(json !== undefined && { 'content-type': 'application/json' }),
+          ...(rest.headers as Record<string, string>),
+        },
+        ...(json !== undefined && { body: JSON.stringify(json) }),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, headers: res.headers, body };
+    },
+    async queueDepth(kind) {
+      return (await channel.checkQueue(topo.queues[kind])).messageCount;
+    },
+    async close() {
+      await gateway.stop();
+      for (const kind of TASK_KINDS) {
+        await channel.deleteQueue(topo.queues[kind]);
+        for (const step of DELAY_STEPS_MS) await channel.deleteQueue(topo.delayQueue(kind, step));
+      }
+      await channel.deleteQueue(topo.deadQueue);
+      for (const ex of [topo.workExchange, topo.deadExchange, topo.eventsExchange])
+        await channel.deleteExchange(ex);
+      await conn.close();
+      await storeService.close();
+      const mongo = new MongoClient(mongoUrl);
+      await mongo.db(dbName).dropDatabase();
+      await mongo.close();
+    },
+  };
+}

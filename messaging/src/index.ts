@@ -1,0 +1,1 @@
+export { Broker, type ConsumerSpec, type Delivery } from './broker.js';
