@@ -47,6 +47,9 @@ export class Broker {
       confirm: true,
       setup: (ch: ConfirmChannel) => declareTopology(ch, topology),
     });
+    this.publisher.on('error', (err) =>
+      log.warn({ err }, 'broker publisher channel error; it will be set up again'),
+    );
   }
 
   /** Resolves once the broker confirmed the message. */
@@ -117,13 +120,14 @@ export class Broker {
         this.consumerTags.set(wrapper, { ch, tag: consumerTag });
       },
     });
-    this.consumers.push(wrapper);
+    this.watch(wrapper);
   }
 
   /** An exclusive, auto-deleted queue bound to the events exchange (e.g. cancellations). */
   subscribe(bindingKey: string, onEvent: (body: unknown) => void): void {
     const wrapper = this.conn.createChannel({
       setup: async (ch: ConfirmChannel) => {
+        await declareTopology(ch, this.topology); // the exchange may not exist yet on a fresh broker
         const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
         await ch.bindQueue(queue, this.topology.eventsExchange, bindingKey);
         await ch.consume(
@@ -140,6 +144,12 @@ export class Broker {
         );
       },
     });
+    this.watch(wrapper);
+  }
+
+  /** A failing channel setup is retried on the next reconnect; it must not crash the process. */
+  private watch(wrapper: ChannelWrapper): void {
+    wrapper.on('error', (err) => this.log.warn({ err }, 'broker channel error; it will be set up again'));
     this.consumers.push(wrapper);
   }
 
