@@ -1,0 +1,51 @@
+import amqplib from 'amqplib';
+import { expect } from 'chai';
+import { DELAY_STEPS_MS, TASK_KINDS, topology } from '@tasks/contracts';
+import { createLogger, loadConfig, startGateway, type RunningGateway } from '../../src/index.js';
+import { AMQP_URL } from '../support/gateway-fixture.js';
+
+describe('gateway with the store unreachable (integration)', function () {
+  this.timeout(20_000);
+  let gw: RunningGateway;
+  const prefix = `test-outage-${process.pid}-${Date.now()}`;
+  before(async () => {
+    gw = await startGateway(
+      loadConfig({ STORE_URL: 'http://127.0.0.1:9/rpc', AMQP_URL, AMQP_PREFIX: prefix, PORT: '0' }),
+      createLogger('silent'),
+      { dispatcher: false },
+    );
+  });
+  after(async () => {
+    await gw.stop();
+    const conn = await amqplib.connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    const t = topology(prefix);
+    for (const kind of TASK_KINDS) {
+      await ch.deleteQueue(t.queues[kind]);
+      for (const step of DELAY_STEPS_MS) await ch.deleteQueue(t.delayQueue(kind, step));
+    }
+    await ch.deleteQueue(t.deadQueue);
+    for (const ex of [t.workExchange, t.deadExchange, t.eventsExchange]) await ch.deleteExchange(ex);
+    await conn.close();
+  });
+
+  it('when a request needs the store, then 503 problem with Retry-After, and readyz says the store is down', async () => {
+    for (const [path, init] of [
+      ['/v1/stats', {}],
+      [
+        '/v1/tasks',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"noop"}' },
+      ],
+    ] as const) {
+      const res = await fetch(`${gw.url}${path}`, init);
+      expect(res.status, path).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('2');
+      const body = (await res.json()) as { code: string; detail: string };
+      expect(body.code).to.equal('DEPENDENCY_UNAVAILABLE');
+      expect(body.detail).not.to.include('127.0.0.1:9'); // internals are not shown on 5xx
+    }
+    const ready = await fetch(`${gw.url}/readyz`);
+    expect(ready.status).to.equal(503);
+    expect(((await ready.json()) as { store: string }).store).to.equal('down');
+  });
+});
