@@ -12,6 +12,7 @@ module.exports = {
           'task-store-service/test/**/*.test.ts',
           'executor-service/test/**/*.test.ts',
           'gateway-service/test/**/*.test.ts',
+          'cli/test/**/*.test.ts',
           'e2e/**/*.test.ts',
         ],
       }),

@@ -7,7 +7,7 @@ STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json
+$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json
 	@echo "installing dependencies (npm ci)"
 	npm ci --no-audit --no-fund
 	@touch $(STAMP)

@@ -1,0 +1,64 @@
+/** `tasksctl get <id>`: one task, as a detail view or raw JSON. */
+import type { Task } from '@tasks/contracts';
+import type { StoreCaller, Writer } from '../command.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { clean, formatDuration, formatTime, toJson } from '../format.js';
+
+export interface GetArgs {
+  id: string;
+  json: boolean;
+}
+
+export async function getTask(client: StoreCaller, args: GetArgs, out: Writer): Promise<ExitCode> {
+  const task = await client.call('tasks.get', { id: args.id });
+  out.write(args.json ? toJson(task) : renderTask(task));
+  return EXIT.ok;
+}
+
+const MAX_INLINE_JSON = 300;
+
+/** Compact JSON, cut short for the terminal (`--json` shows all of it). */
+function inlineJson(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  const text = JSON.stringify(value);
+  return text.length > MAX_INLINE_JSON ? `${text.slice(0, MAX_INLINE_JSON)}… (see --json)` : text;
+}
+
+export function renderTask(t: Task, now: number = Date.now()): string {
+  const rows: [string, string][] = [
+    ['id', t.id],
+    ['type', `${t.type} (${t.kind})`],
+    ['status', t.status],
+    ['attempts', `${t.attempts}/${t.maxAttempts}`],
+    ['priority', String(t.priority)],
+    ['timeout', formatDuration(t.timeoutMs)],
+    ['created', formatTime(t.createdAt, now)],
+    ['updated', formatTime(t.updatedAt, now)],
+    ['run at', formatTime(t.runAt, now)],
+    ['started', formatTime(t.startedAt, now)],
+    ['finished', formatTime(t.finishedAt, now)],
+  ];
+  if (t.leaseOwner) rows.push(['lease', `${t.leaseOwner}, expires ${formatTime(t.leaseExpiresAt, now)}`]);
+  if (t.progress !== null) {
+    rows.push(['progress', `${t.progress}%${t.progressMessage ? ` ${t.progressMessage}` : ''}`]);
+  }
+  if (t.idempotencyKey) rows.push(['idempotency', t.idempotencyKey]);
+  if (t.error) {
+    const retry = t.error.retryable === false ? ' (not retryable)' : '';
+    rows.push(['error', `${t.error.code}: ${t.error.message}${retry}`]);
+  }
+  rows.push(['payload', inlineJson(t.payload)]);
+  if (t.status === 'succeeded') rows.push(['result', inlineJson(t.result)]);
+  rows.push(['version', String(t.version)]);
+
+  const keyWidth = Math.max(...rows.map(([k]) => k.length)) + 1;
+  const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(keyWidth)}  ${clean(v)}`);
+  if (t.history.length > 0) {
+    lines.push('history:');
+    for (const h of t.history) {
+      const error = h.error ? `  ${h.error.code}: ${h.error.message}` : '';
+      lines.push(clean(`  ${formatTime(h.at, now)}  ${h.status} by ${h.by}, attempt ${h.attempt}${error}`));
+    }
+  }
+  return lines.join('\n') + '\n';
+}

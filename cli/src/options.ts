@@ -1,0 +1,83 @@
+/**
+ * Argument parsers. Each throws commander's InvalidArgumentError, so a bad value is reported
+ * like any other usage error (exit 2) before anything is sent.
+ */
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from './exit-codes.js';
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+
+export function parsePositiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('must be a positive integer.');
+  }
+  return Number(value);
+}
+
+export function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('must be an integer.');
+  }
+  return Number(value);
+}
+
+/** "1500" (milliseconds), "500ms", "30s", "5m", "2h", "7d" → milliseconds. */
+export function parseDuration(value: string): number {
+  if (/^\d+$/.test(value)) return parseNonNegative(Number(value));
+  const m = DURATION.exec(value);
+  if (!m) throw new InvalidArgumentError('must be a duration such as 1500, 500ms, 30s, 5m, 2h or 7d.');
+  return parseNonNegative(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+}
+
+/** A duration of at least 1ms (a timeout of 0 would fail every call). */
+export function parsePositiveDuration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 1) throw new InvalidArgumentError('must be at least 1ms.');
+  return ms;
+}
+
+function parseNonNegative(ms: number): number {
+  if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError('is too large.');
+  return ms;
+}
+
+/**
+ * An ISO-8601 time, or a duration meaning "that long ago" (30m, 2h, 7d) → ISO-8601 in UTC.
+ * A bare number is refused: seconds, milliseconds or a year would all be plausible readings.
+ */
+export function parseTime(value: string, now: number = Date.now()): string {
+  const m = DURATION.exec(value);
+  if (m) return new Date(now - Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]).toISOString();
+  const t = /^\d+$/.test(value) ? NaN : Date.parse(value);
+  if (Number.isNaN(t)) {
+    throw new InvalidArgumentError(
+      'must be an ISO-8601 time (2026-11-28T14:00:00Z) or an age such as 30m, 2h, 7d.',
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+export function parseJsonValue(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `is not valid JSON (${err instanceof Error ? err.message : String(err)}).`,
+    );
+  }
+}
+
+/** An http(s) URL, from an option or the environment. */
+export function checkUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${name} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${name} must be an http or https URL: ${value}`);
+  }
+  return value;
+}
