@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 export const FERRETDB_VERSION = 'v1.24.2';
 
 export interface FerretDbOptions {
-  /** Directory for the SQLite files; kept after stop, so data survives a restart. */
+  /** Directory for FerretDB's state (and the SQLite files with that handler). */
   dataDir: string;
+  /** `postgresql` keeps data in that PostgreSQL database (one schema per MongoDB database). */
+  backend: { handler: 'sqlite' } | { handler: 'postgresql'; url: string };
   /** Progress lines (building, starting). */
   log: (line: string) => void;
   port?: number;
@@ -44,7 +46,7 @@ export function ensureFerretDbBinary(log: (line: string) => void): string {
   return bin;
 }
 
-/** Starts FerretDB with its SQLite handler on loopback, telemetry off, its own state dir and debug port. */
+/** Starts FerretDB with the given handler on loopback, telemetry off, its own state dir and debug port. */
 export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerretDb> {
   const bin = ensureFerretDbBinary(opts.log);
   const stateDir = join(opts.dataDir, 'state');
@@ -52,8 +54,9 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
   const child = spawn(
     bin,
     [
-      '--handler=sqlite',
-      `--sqlite-url=file:${opts.dataDir}/`,
+      ...(opts.backend.handler === 'postgresql'
+        ? ['--handler=postgresql', `--postgresql-url=${opts.backend.url}`]
+        : ['--handler=sqlite', `--sqlite-url=file:${opts.dataDir}/`]),
       `--listen-addr=127.0.0.1:${opts.port ?? 0}`,
       '--debug-addr=127.0.0.1:0',
       '--telemetry=disable',

@@ -4,11 +4,12 @@
  * MONGOMS_SYSTEM_BINARY names one); else FerretDB 1.x built with the Go toolchain, on SQLite.
  */
 import { lookup } from 'node:dns/promises';
+import { connect } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startFerretDb } from './ferretdb.js';
+import { startFerretDb, type FerretDbOptions } from './ferretdb.js';
 
 export { ensureFerretDbBinary, ferretDbBinaryPath, FERRETDB_VERSION } from './ferretdb.js';
 
@@ -61,30 +62,79 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
 
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ferretdb-'));
-  const ferret = await startFerretDb({ dataDir, log });
-  const stop = async () => {
-    if (ferret.process.exitCode === null) {
-      const exited = new Promise((r) => ferret.process.once('exit', r));
-      ferret.process.kill('SIGTERM');
-      await exited;
-    }
+  const removeTemporary = () => {
     if (temporary) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const server = await describeServer(ferret.url);
-    log(`using ${server} at ${ferret.url} (data in ${dataDir})`);
-    return { url: ferret.url, source: 'ferretdb', server, stop };
+    for (const backend of await ferretDbBackends(env)) {
+      const ferret = await startFerretDb({ dataDir, backend, log });
+      const stop = async () => {
+        if (ferret.process.exitCode === null) {
+          const exited = new Promise((r) => ferret.process.once('exit', r));
+          ferret.process.kill('SIGTERM');
+          await exited;
+        }
+      };
+      try {
+        const server = await describeServer(ferret.url);
+        const where =
+          backend.handler === 'postgresql' ? `PostgreSQL ${redact(backend.url)}` : `SQLite in ${dataDir}`;
+        log(`using ${server} at ${ferret.url} (data: ${where})`);
+        return {
+          url: ferret.url,
+          source: 'ferretdb',
+          server: `${server} on ${backend.handler === 'postgresql' ? 'PostgreSQL' : 'SQLite'}`,
+          stop: async () => {
+            await stop();
+            removeTemporary();
+          },
+        };
+      } catch (err) {
+        await stop();
+        if (backend.handler === 'sqlite') throw err;
+        log(`FerretDB cannot use PostgreSQL (${firstLine(err)}); trying SQLite`);
+      }
+    }
+    throw new Error('no FerretDB backend could be started');
   } catch (err) {
-    await stop();
+    removeTemporary();
     throw err;
   }
 }
 
 /**
- * mongodb-memory-server can run when a mongod is at hand (MONGOMS_SYSTEM_BINARY, or one it
- * downloaded before) or its download host resolves. Checking first keeps a machine without
- * internet from a failed download and its stack trace on every run.
+ * PostgreSQL when one answers (FERRETDB_POSTGRESQL_URL, default the local server's `postgres`
+ * database): FerretDB 1.x pushes filters down to PostgreSQL but not to SQLite, which makes the
+ * store's per-task lookups an order of magnitude faster. SQLite otherwise, or when
+ * DEV_MONGO_FERRETDB_HANDLER=sqlite.
  */
+async function ferretDbBackends(env: NodeJS.ProcessEnv): Promise<FerretDbOptions['backend'][]> {
+  const sqlite = { handler: 'sqlite' } as const;
+  if (env.DEV_MONGO_FERRETDB_HANDLER === 'sqlite') return [sqlite];
+  const url = env.FERRETDB_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { hostname, port } = new URL(url);
+  return (await tcpOpen(hostname, Number(port || 5432)))
+    ? [{ handler: 'postgresql', url }, sqlite]
+    : [sqlite];
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
 async function mongodCanBeHad(env: NodeJS.ProcessEnv): Promise<boolean> {
   if (env.MONGOMS_SYSTEM_BINARY) return true;
   const cache = env.MONGOMS_DOWNLOAD_DIR ?? join(homedir(), '.cache', 'mongodb-binaries');
@@ -138,6 +188,7 @@ export async function describeServer(url: string): Promise<string> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
   try {
     const info = await client.db('admin').command({ buildInfo: 1 });
+    await client.db('admin').command({ listDatabases: 1, nameOnly: true }); // reaches the storage backend
     return typeof info.ferretdbVersion === 'string'
       ? `FerretDB ${info.ferretdbVersion} (MongoDB ${String(info.version)} wire)`
       : `MongoDB ${String(info.version)}`;
