@@ -69,7 +69,7 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
     for (const backend of await ferretDbBackends(env)) {
       const ferret = await startFerretDb({ dataDir, backend, log });
       const stop = async () => {
-        if (ferret.process.exitCode === null) {
+        if (ferret.process.exitCode === null && ferret.process.signalCode === null) {
           const exited = new Promise((r) => ferret.process.once('exit', r));
           ferret.process.kill('SIGTERM');
           await exited;
