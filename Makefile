@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 STAMP := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck lint test start bench bench-quick
+.PHONY: help install build typecheck lint test start up down logs bench bench-quick
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,17 @@ test: install ## run every test against real services (provisions MongoDB; see R
 
 start: install ## run the whole system locally (EXECUTORS=N for more executors)
 	npm start -- --executors $(or $(EXECUTORS),1)
+
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+
+up: ## run everything in containers (docker compose; EXECUTORS=N for more executors)
+	$(COMPOSE) up -d --build --scale executor-service=$(or $(EXECUTORS),1)
+
+down: ## stop the containers (MongoDB and RabbitMQ data stay in their volumes)
+	$(COMPOSE) down
+
+logs: ## follow the containers' logs (SERVICE=name for one)
+	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
 bench: install ## store benchmark (about 10 minutes)
 	npx tsx --conditions=source bench/store-bench.ts
