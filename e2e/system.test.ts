@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { api, followOverSse, startSystem, waitForStatus, type RunningSystem } from './system.js';
@@ -121,5 +123,31 @@ describe('the whole system (e2e: store, gateway, executor as processes)', functi
     expect(b.body.id).to.equal(a.body.id);
     const done = await waitForStatus(sys.gatewayUrl, a.body.id, ['succeeded']);
     expect(done.history.filter((h: { status: string }) => h.status === 'running')).to.have.length(1);
+  });
+
+  it('when tasksctl is pointed at the running store, then it lists, shows and cancels tasks with reliable exit codes', async () => {
+    const run = promisify(execFile);
+    const bin = ['cli/bin/tasksctl.mjs', '--url', sys.storeUrl];
+    const t = (
+      await api(sys.gatewayUrl, '/v1/tasks', {
+        method: 'POST',
+        json: { type: 'sleep', payload: { ms: 30_000 } },
+      })
+    ).body;
+    const stats = await run(process.execPath, [...bin, 'stats', '--json']);
+    expect(JSON.parse(stats.stdout).byStatus).to.have.property('succeeded');
+    const got = await run(process.execPath, [...bin, 'get', t.id, '--json']);
+    expect(JSON.parse(got.stdout).id).to.equal(t.id);
+    await run(process.execPath, [...bin, 'cancel', t.id, '--reason', 'e2e']);
+    const again = await run(process.execPath, [...bin, 'cancel', t.id]).then(
+      () => 0,
+      (err: { code: number }) => err.code,
+    );
+    expect(again, 'cancelling twice is a conflict').to.equal(4);
+    const missing = await run(process.execPath, [...bin, 'get', 'no-such-task']).then(
+      () => 0,
+      (err: { code: number }) => err.code,
+    );
+    expect(missing).to.equal(3);
   });
 });
