@@ -14,6 +14,14 @@ const addFormats =
 export function createAjv(options: Options = {}): AjvInstance {
   const ajv = new Ajv({ allErrors: true, ...options });
   (addFormats as (a: AjvInstance) => void)(ajv);
+  // RFC 3339 allows a leap second (…T23:59:60Z) that Date cannot represent: refuse it here
+  // rather than store an Invalid Date.
+  const rfc3339 = ajv.formats['date-time'] as { validate: (s: string) => boolean } | ((s: string) => boolean);
+  const check = typeof rfc3339 === 'function' ? rfc3339 : rfc3339.validate;
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) => check(s) && !Number.isNaN(Date.parse(s)),
+  });
   return ajv;
 }
 

@@ -111,13 +111,15 @@ export class TaskStoreClient {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     const single = body.length === 1 && !Array.isArray((body as unknown[])[0]);
+    // Outside the transport try: a body that cannot be serialised is the caller's error, not an outage.
+    const payload = JSON.stringify(single ? body[0] : body);
     let res: Response;
     let text: string;
     try {
       res = await fetch(this.opts.url, {
         method: 'POST',
         headers,
-        body: JSON.stringify(single ? body[0] : body),
+        body: payload,
         signal: AbortSignal.timeout(options.timeoutMs ?? this.opts.timeoutMs),
       });
       // Inside the try: the timeout and a dropped connection can also strike while the body streams.

@@ -143,8 +143,13 @@ export class Executor {
       );
     } catch (err) {
       if (isStoreError(err, 'TASK_NOT_DUE')) {
-        await this.publishDelayed(msg, Date.parse(String(err.data?.runAt)) - Date.now(), requestId);
-        return delivery.ack();
+        // Not due: back through the delay queue. If that publish fails, the message itself goes back.
+        const delayed = await this.publishDelayed(
+          msg,
+          Date.parse(String(err.data?.runAt)) - Date.now(),
+          requestId,
+        );
+        return delayed ? delivery.ack() : delivery.nack();
       }
       if (isStoreError(err, 'INVALID_TRANSITION') || isStoreError(err, 'TASK_NOT_FOUND')) {
         log.info({ type: err.type, status: err.data?.status }, 'task not claimable; skipped');
@@ -213,15 +218,16 @@ export class Executor {
         label = after.status === 'queued' ? 'retried' : outcome.kind === 'aborted' ? 'timeout' : 'failed';
         if (after.status === 'queued') {
           const message = { taskId: after.id, type: after.type, kind: after.kind, version: after.version };
-          await this.publishDelayed(message, Date.parse(after.runAt) - Date.now(), requestId);
-          await store
-            .call('tasks.markPublished', { tasks: [{ id: after.id, version: after.version }] })
-            .catch((err: unknown) =>
-              log.warn(
-                { err },
-                'markPublished failed; the dispatcher will publish again (duplicates are skipped)',
-              ),
-            );
+          // Unconfirmed, the outbox entry stays and the dispatcher publishes it later.
+          if (await this.publishDelayed(message, Date.parse(after.runAt) - Date.now(), requestId))
+            await store
+              .call('tasks.markPublished', { tasks: [{ id: after.id, version: after.version }] })
+              .catch((err: unknown) =>
+                log.warn(
+                  { err },
+                  'markPublished failed; the dispatcher will publish again (duplicates are skipped)',
+                ),
+              );
         }
       }
     } catch (err) {
@@ -229,6 +235,14 @@ export class Executor {
         // Cancelled or taken over meanwhile: the store keeps what it has and discards this result.
         log.info({ type: err.type, status: err.data?.status }, 'outcome discarded by the store');
         label = 'discarded';
+      } else if (outcome.kind === 'ok' && !(err instanceof StoreUnreachable)) {
+        // A result that cannot be stored (too large, not JSON) would otherwise be retried by lease
+        // expiry forever: record it as a failure that is not retried.
+        const message = `the result could not be recorded: ${err instanceof Error ? err.message : String(err)}`;
+        const error = { code: 'RESULT_REJECTED', message: message.slice(0, 1_000), retryable: false };
+        this.emit(await untilRecorded(store, 'tasks.fail', { ...lease, error }, opts));
+        log.error({ err }, 'result refused; task failed');
+        label = 'failed';
       } else {
         throw err;
       }
@@ -239,14 +253,13 @@ export class Executor {
   }
 
   /** Retry without blocking the queue: a TTL queue per delay step dead-letters back to the work queue. */
-  private async publishDelayed(msg: WorkMessage, waitMs: number, requestId: string): Promise<void> {
+  private async publishDelayed(msg: WorkMessage, waitMs: number, requestId: string): Promise<boolean> {
     try {
-      await this.d.broker.publishWork(msg, waitMs, requestId);
+      await this.d.broker.publishWork(msg, waitMs, requestId, 10_000);
+      return true;
     } catch (err) {
-      this.d.log.warn(
-        { err, taskId: msg.taskId },
-        'delayed publish failed; the outbox dispatcher will publish it',
-      );
+      this.d.log.warn({ err, taskId: msg.taskId }, 'delayed publish failed');
+      return false;
     }
   }
 

@@ -24,7 +24,9 @@ export async function untilRecorded<M extends MethodName>(
     try {
       return await store.call(method, params, { requestId: opts.requestId, idempotent: false });
     } catch (err) {
-      if (!isStoreError(err) || !err.retryable) throw err;
+      // Only "the store could not answer" is retried here; TASK_NOT_DUE and other answers go back
+      // to the caller, which handles them (a not-due task is delayed again, not waited for).
+      if (!isStoreError(err) || (err.type !== 'DEPENDENCY_UNAVAILABLE' && err.type !== 'BUSY')) throw err;
       if (!opts.keepTrying()) throw new StoreUnreachable(`gave up on ${method}: ${err.message}`);
       const delay = Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
       opts.metrics.storeRetries.inc({ method });

@@ -86,7 +86,7 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
     expect(done.error).to.deep.include({ code: 'TIMEOUT' });
     // Piscina replaces the terminated thread; let the new one finish loading (tsx) before measuring.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 4_000));
     expect(await cpuMsDuring(1_000), 'no thread spins after the timeout').to.be.lessThan(spinning / 2);
   });
 
@@ -115,7 +115,7 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     );
     await ch.waitForConfirms();
     await conn.close();
-    await new Promise((r) => setTimeout(r, 2_500)); // the replacement thread loads meanwhile
+    await new Promise((r) => setTimeout(r, 4_000)); // the replacement thread loads meanwhile
     expect(await cpuMsDuring(1_000), 'no thread spins after the cancel').to.be.lessThan(spinning / 2);
     expect((await sys.store.call('tasks.get', { id: t.id })).status).to.equal('cancelled');
     expect(await sys.queueDepth(sys.topo.queues.cpu)).to.equal(0);
@@ -154,6 +154,28 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     expect(done.history.filter((h) => h.status === 'running')).to.have.length(1);
     expect(done.attempts).to.equal(1);
     expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+  });
+
+  it('when a message arrives before its task is due, then it is delayed again and runs once due, not held', async () => {
+    const ex = await sys.startExecutor();
+    const runAt = new Date(Date.now() + 2_500).toISOString();
+    const { task } = await sys.store.call('tasks.create', { type: 'test.sleep', payload: { ms: 1 }, runAt });
+    await sys.publishRaw(
+      'io',
+      Buffer.from(JSON.stringify({ taskId: task.id, type: task.type, kind: task.kind, version: 1 })),
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    expect(ex.executor.inFlight, 'the early delivery is not held while waiting').to.equal(0);
+    const done = await sys.waitFor(task.id, (x) => x.status === 'succeeded', 20_000);
+    expect(Date.parse(done.startedAt!)).to.be.at.least(Date.parse(runAt));
+  });
+
+  it('when a result cannot be recorded, then the task fails with RESULT_REJECTED instead of looping', async () => {
+    await sys.startExecutor();
+    const t = await sys.submit('test.bad-result', {});
+    const done = await sys.waitFor(t.id, (x) => x.status === 'failed');
+    expect(done.error).to.deep.include({ code: 'RESULT_REJECTED' });
+    expect(done.attempts).to.equal(1);
   });
 });
 

@@ -74,6 +74,15 @@ export async function applyChange(
 async function settle(c: Collections, fenceId: string): Promise<void> {
   const fence = await c.fences.findOne({ _id: fenceId });
   if (fence && Date.now() - fence.at.getTime() > STALE_FENCE_MS) {
+    // Its writer may have died before writing the outbox entry a queued version needs.
+    if (fence.set.status === 'queued') {
+      const version = fence.version + 1;
+      await c.outbox
+        .insertOne({ _id: `${fence.taskId}:${version}`, taskId: fence.taskId, version, at: new Date() })
+        .catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+        });
+    }
     // The fence records absolute values, so applying it twice is harmless.
     await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
     return;

@@ -134,4 +134,36 @@ describe('concurrency and leases (integration)', () => {
     expect(err.data?.status).to.equal('cancelled');
     expect(await f.client.call('tasks.get', { id: t.id })).to.include({ status: 'cancelled', version: 2 });
   });
+
+  it('when an abandoned fence would put a task back in queued, then rolling it forward also writes its outbox entry', async function () {
+    this.timeout(20_000);
+    const t = await create({ maxAttempts: 1 });
+    const r = await f.client.call('tasks.claim', { id: t.id, workerId: 'w', leaseMs: 30_000 });
+    const failed = await f.client.call('tasks.fail', {
+      id: t.id,
+      leaseId: r.leaseId!,
+      error: { code: 'X', message: 'y' },
+    });
+    await f.client.call('tasks.markPublished', { tasks: [{ id: t.id, version: 1 }] });
+    // A store died after taking the fence of a manual retry, before writing the outbox entry and the task.
+    const at = new Date(Date.now() - 60_000);
+    await f.db.collection('task_fences').insertOne({
+      _id: `${t.id}:${failed.version}` as never,
+      taskId: t.id,
+      version: failed.version,
+      at,
+      set: { status: 'queued', attempts: 0, version: failed.version + 1, updatedAt: at },
+    });
+    await rejectsWith(f.client.call('tasks.retry', { id: t.id }), 'INVALID_TRANSITION');
+    const unpublished = await f.client.call('tasks.listUnpublished', { olderThanMs: 0 });
+    expect(unpublished.items.map((x) => x.id)).to.include(t.id);
+  });
+
+  it('when a date is a leap second JavaScript cannot represent, then VALIDATION_FAILED and nothing is written', async () => {
+    await rejectsWith(
+      f.client.call('tasks.create', { type: 'test.noop', runAt: '2030-06-30T23:59:60Z' }),
+      'VALIDATION_FAILED',
+    );
+    expect(await f.db.collection('tasks').countDocuments()).to.equal(0);
+  });
 });
