@@ -1,0 +1,81 @@
+/**
+ * Closed-loop HTTP load: C clients, each sends its next request as soon as the previous answer
+ * arrived, until `requests` requests have been sent. Node's fetch (undici) keeps connections
+ * alive and opens at most one per client in flight, so C clients use about C connections.
+ */
+
+export interface LoadResult {
+  /** performance.now() and Date.now() just before the first request was sent. */
+  startPerf: number;
+  startEpochMs: number;
+  /** From the first request sent to the last answer received. */
+  wallMs: number;
+  /** Ids the server returned, in no particular order. */
+  ids: string[];
+  requestLatenciesMs: number[];
+  /** Answers by HTTP status ("network" for a request that got none). */
+  statuses: Record<string, number>;
+  firstError?: string;
+}
+
+export interface LoadSpec {
+  url: string;
+  concurrency: number;
+  requests: number;
+  /** Body of request i. */
+  body(i: number): unknown;
+  /** The ids in a successful answer's JSON. */
+  ids(json: unknown): string[];
+  timeoutMs?: number;
+}
+
+export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
+  const ids: string[] = [];
+  const requestLatenciesMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  let firstError: string | undefined;
+  let next = 0;
+  const startEpochMs = Date.now();
+  const startPerf = performance.now();
+  const client = async () => {
+    while (next < spec.requests) {
+      const i = next++;
+      const t = performance.now();
+      let status = 'network';
+      try {
+        const res = await fetch(spec.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(spec.body(i)),
+          signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
+        });
+        status = String(res.status);
+        const text = await res.text();
+        if (res.status === 200 || res.status === 201) {
+          requestLatenciesMs.push(performance.now() - t);
+          ids.push(...spec.ids(JSON.parse(text)));
+        } else {
+          firstError ??= `HTTP ${res.status}: ${text.slice(0, 300)}`;
+        }
+      } catch (err) {
+        firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      }
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.requests) }, client));
+  return {
+    startPerf,
+    startEpochMs,
+    wallMs: performance.now() - startPerf,
+    ids,
+    requestLatenciesMs,
+    statuses,
+    ...(firstError !== undefined && { firstError }),
+  };
+}
+
+/** Splits n items into requests of `size` (the last one may be smaller). */
+export function batchSizes(n: number, size: number): number[] {
+  return Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
+}

@@ -1,0 +1,164 @@
+/**
+ * Which processes take part in a run, and how much CPU each used: our children (found in /proc
+ * by parent pid and entry file), the shared servers (RabbitMQ, Redis, found by name), this load
+ * generator (process.cpuUsage) and everything else on the machine (/proc/stat minus the rest).
+ * Linux only; a process that cannot be read counts as unknown (null), never as zero.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { processCpuMs, round } from '../store/measure.js';
+
+function listPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function statOf(pid: number): { comm: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return { comm, ppid };
+  } catch {
+    return undefined; // the process went away while we looked
+  }
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Direct children of this process whose command line contains `needle`. */
+export function childPids(needle: string): number[] {
+  return listPids().filter((pid) => statOf(pid)?.ppid === process.pid && cmdlineOf(pid).includes(needle));
+}
+
+/** Direct children of this process named `comm` (e.g. the ferretdb that provisionMongo started). */
+export function childPidsByName(comm: string): number[] {
+  return listPids().filter((pid) => {
+    const s = statOf(pid);
+    return s?.ppid === process.pid && s.comm === comm;
+  });
+}
+
+/** Any process named `comm` (shared servers such as redis-server), optionally with `needle` in its command line. */
+export function pidsByName(comm: string, needle?: string): number[] {
+  return listPids().filter(
+    (pid) => statOf(pid)?.comm === comm && (needle === undefined || cmdlineOf(pid).includes(needle)),
+  );
+}
+
+let ticks: number | undefined;
+function ticksPerSecond(): number {
+  try {
+    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    ticks = 100;
+  }
+  return ticks;
+}
+
+function machineBusyMs(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number); // user nice system idle iowait irq softirq steal
+    const busy = v[0]! + v[1]! + v[2]! + (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0);
+    return (busy * 1000) / ticksPerSecond();
+  } catch {
+    return null;
+  }
+}
+
+/** CPU as a percentage of one core over the metered interval (the machine has 2: up to 200 %). */
+export interface CpuReport {
+  wallMs: number;
+  /** By role: loadGenerator, store, gateway, executor, ferretdb, rabbitmq, bullmqServer, ... */
+  byRole: Record<string, number | null>;
+  /** Busy CPU of every other process on the machine (other engineers' tests, the kernel, ...). */
+  otherProcesses: number | null;
+  loadAverage1m: { mean: number; max: number };
+}
+
+/**
+ * A role's processes: a fixed list (null when one of them cannot be read at either end), or a
+ * function asked again at the end, for servers that start processes during the run (PostgreSQL
+ * backends): those count from zero, and ones that ended during the run are missed.
+ */
+export type RolePids = number[] | (() => number[] | Promise<number[]>);
+
+/** Meters the CPU of the given processes (several pids per role are summed) until the returned function is called. */
+export async function cpuMeter(roles: Record<string, RolePids>): Promise<() => Promise<CpuReport>> {
+  const pidsOf = async (r: RolePids) => (typeof r === 'function' ? await r() : r);
+  const resolve = async () =>
+    Object.fromEntries(
+      await Promise.all(Object.entries(roles).map(async ([k, r]) => [k, await pidsOf(r)] as const)),
+    );
+  const pids0 = await resolve();
+  const t0 = performance.now();
+  const self0 = process.cpuUsage();
+  const busy0 = machineBusyMs();
+  const sample = (pidsByRole: Record<string, number[]>) =>
+    Object.fromEntries(
+      Object.entries(pidsByRole).map(([role, pids]) => [
+        role,
+        new Map(pids.map((p) => [p, processCpuMs(p)] as const)),
+      ]),
+    ) as Record<string, Map<number, number | null>>;
+  const before = sample(pids0);
+  const used = (role: string, after: Map<number, number | null>): number | null => {
+    const b = before[role]!;
+    if (typeof roles[role] !== 'function') {
+      let total = 0;
+      for (const [pid, a] of after) {
+        const was = b.get(pid);
+        if (a === null || was === null || was === undefined) return null;
+        total += a - was;
+      }
+      return after.size === 0 ? null : total;
+    }
+    let total = 0;
+    for (const [pid, a] of after) total += a === null ? 0 : a - (b.get(pid) ?? 0);
+    return total;
+  };
+  const loads = [loadavg()[0]!];
+  const timer = setInterval(() => loads.push(loadavg()[0]!), 2_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    loads.push(loadavg()[0]!);
+    const pids1 = await resolve();
+    const wallMs = performance.now() - t0;
+    const self = process.cpuUsage(self0);
+    const selfMs = (self.user + self.system) / 1000;
+    const after = sample(pids1);
+    const byRole: Record<string, number | null> = { loadGenerator: round((selfMs / wallMs) * 100) };
+    let known: number | null = selfMs;
+    for (const role of Object.keys(roles)) {
+      // A process that exited meanwhile reads as null: its CPU is unknown, not someone else's.
+      const u = used(role, after[role]!);
+      byRole[role] = u === null ? null : round((u / wallMs) * 100);
+      known = known === null || u === null ? null : known + u;
+    }
+    const busy1 = machineBusyMs();
+    const others = busy0 === null || busy1 === null || known === null ? null : busy1 - busy0 - known;
+    return {
+      wallMs: round(wallMs),
+      byRole,
+      otherProcesses: others === null ? null : round((Math.max(0, others) / wallMs) * 100),
+      loadAverage1m: {
+        mean: round(loads.reduce((a, b) => a + b, 0) / loads.length, 2),
+        max: round(Math.max(...loads), 2),
+      },
+    };
+  };
+}
