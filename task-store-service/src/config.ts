@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   mongoUrl: string;
   mongoDb: string;
+  /** Most connections to MongoDB at once. */
+  mongoPoolSize: number;
   /** When set, every call must carry `Authorization: Bearer <token>`. */
   rpcToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -19,6 +21,7 @@ const schema = {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 4001 },
     MONGO_URL: { type: 'string', pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:27017' },
     MONGO_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'tasks' },
+    MONGO_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
     RPC_TOKEN: { type: 'string', minLength: 16 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
@@ -51,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     port: v.PORT as number,
     mongoUrl: v.MONGO_URL as string,
     mongoDb: v.MONGO_DB as string,
+    mongoPoolSize: v.MONGO_POOL_SIZE as number,
     rpcToken: v.RPC_TOKEN as string | undefined,
     logLevel: v.LOG_LEVEL as Config['logLevel'],
     maxBodyBytes: v.MAX_BODY_BYTES as number,

@@ -25,7 +25,13 @@ export interface StoreService {
 const FENCE_SWEEP_INTERVAL_MS = 60_000;
 
 export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
-  const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5_000, appName: 'task-store' });
+  // A bounded pool: FerretDB 1.24 on PostgreSQL deadlocks when ~50 updates run at once (each
+  // holds one PostgreSQL connection of its 50 while waiting for a second); 20 stays clear of it.
+  const client = new MongoClient(config.mongoUrl, {
+    serverSelectionTimeoutMS: 5_000,
+    appName: 'task-store',
+    maxPoolSize: config.mongoPoolSize,
+  });
   await client.connect();
   const db = client.db(config.mongoDb);
   const c = collections(db);

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       port: 4001,
       mongoUrl: 'mongodb://127.0.0.1:27017',
       mongoDb: 'tasks',
+      mongoPoolSize: 20,
       rpcToken: undefined,
       logLevel: 'info',
       maxBodyBytes: 5_242_880,
