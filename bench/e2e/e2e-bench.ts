@@ -6,8 +6,8 @@
  * Usage (from the repository root):
  *   npx tsx --conditions=source bench/e2e/e2e-bench.ts [--quick] [--ours-n=N] [--bullmq-n=N]
  *     [--store-pool=N] [--out=FILE]
- * --store-pool: maxPoolSize of the store's MongoDB driver (0: the driver's default, 100); 40 by
- * default when FerretDB runs on PostgreSQL, see below.
+ * --store-pool: the store's MONGO_POOL_SIZE (its MongoDB driver pool; the store's default
+ * otherwise, which stays below the 50 concurrent updates that deadlock FerretDB on PostgreSQL).
  * --quick: at most ~2 minutes, writes $TMPDIR/e2e-quick.json (so a smoke run never replaces the
  * recorded results); otherwise at most ~10 minutes, writes bench/results/e2e.json. Needs RabbitMQ at 127.0.0.1:5672 (AMQP_URL) and Redis
  * at 127.0.0.1:6379 (REDIS_URL); the MongoDB-wire server comes from provisionMongo().
@@ -20,7 +20,7 @@ import { provisionMongo } from '@tasks/dev-mongo';
 import { Budget, progress, round } from '../store/measure.js';
 import { machine } from '../store/report.js';
 import { runBullmq } from './bullmq.js';
-import { Cleanup } from './cleanup.js';
+import { Cleanup, withTimeout } from './cleanup.js';
 import { summarise, type ScenarioResult } from './figures.js';
 import { runOurs } from './ours.js';
 import { PgStats, type PgSettings } from './pg-stats.js';
@@ -95,10 +95,8 @@ async function run(): Promise<void> {
     await pgOwn?.drop();
     throw err;
   });
-  cleanup.add(async () => {
-    await mongo.stop();
-    removeDataDir();
-  });
+  // The data directory goes even when the server does not stop in time (or was already gone).
+  cleanup.add(() => withTimeout(mongo.stop(), 15_000, 'stopping the database server').finally(removeDataDir));
   const ferretPid = mongo.source === 'MONGO_URL' ? undefined : childPidsByName('ferretdb')[0];
   progress(
     budget,
@@ -109,14 +107,11 @@ async function run(): Promise<void> {
     unregisterPg?.();
     await pgOwn.drop();
   }
-  // FerretDB 1.24 on PostgreSQL deadlocks when 50 update commands run at once (bench/E2E.md):
-  // each holds one of its 50 pooled PostgreSQL connections for the read and waits for a second
-  // one to write. Capping the store's MongoDB driver pool below 50 keeps it clear of that.
-  const storePool = storePoolArg ?? (pg ? 40 : 0);
-  const storeMongoUrl = new URL(mongo.url);
-  if (storePool > 0) storeMongoUrl.searchParams.set('maxPoolSize', String(storePool));
-  process.env.MONGO_URL = storeMongoUrl.toString(); // startSystem hands it to the store
-  if (storePool > 0) progress(budget, `store's MongoDB driver pool capped at ${storePool} connections`);
+  // startSystem hands our environment to the services.
+  process.env.MONGO_URL = mongo.url;
+  if (storePoolArg !== undefined) process.env.MONGO_POOL_SIZE = String(storePoolArg);
+  const storePool = process.env.MONGO_POOL_SIZE ?? "the store's default";
+  progress(budget, `store's MongoDB pool (MONGO_POOL_SIZE): ${storePool}`);
   const pgSettings: PgSettings | null = (await pg?.settings()) ?? null;
   if (pg && pgSettings) {
     progress(budget, `PostgreSQL behind FerretDB: database ${pg.database}, ${JSON.stringify(pgSettings)}`);
@@ -224,7 +219,7 @@ async function run(): Promise<void> {
         loadAverageAtStart: machineInfo.loadAverageAtStart,
         loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
       },
-      settings: { ...s, storeMongoMaxPoolSize: storePool > 0 ? storePool : 'driver default (100)' },
+      settings: { ...s, storeMongoPoolSize: storePool },
       durability: {
         ...DURABILITY,
         ours:
@@ -249,11 +244,7 @@ async function run(): Promise<void> {
         `Every figure of ours is on ${mongo.server} (${mongo.source}), the development fallback MongoDB-wire server — not a real mongod.`,
         'CPU is in percent of one core over each run (first submit until every task ended); the machine has 2 cores. "other processes" is all busy CPU on the machine minus the processes listed (other engineers\' tests, the kernel).',
         'RabbitMQ and Redis are shared servers: their CPU includes whatever else used them during the run.',
-        ...(storePool > 0
-          ? [
-              `The store's MongoDB driver pool is capped at ${storePool} connections (MONGO_URL maxPoolSize): FerretDB 1.24 on PostgreSQL deadlocks when 50 update commands run at once (50 pooled PostgreSQL connections, each update holds one for its read and waits for a second to write); with the driver default (100) a batch of 100+ tasks, claimed 100 at a time by the executor, hung the system.`,
-            ]
-          : []),
+        `The store's MongoDB pool (MONGO_POOL_SIZE): ${storePool}. FerretDB 1.24 on PostgreSQL deadlocks when 50 update commands run at once (50 pooled PostgreSQL connections; each update holds one for its read and waits for a second to write): a pool of 50 or more lets the executor's 100 concurrent claims get there.`,
         quick
           ? 'ours (quick): one system (store, gateway, executor) for all scenarios; every scenario gets a warm-up run, then the measured runs go in rounds over the scenarios, so the collection grows during the run (storedBefore per run).'
           : 'ours: a fresh system (store, gateway, executors; empty database) per scenario: a warm-up run, then the measured runs; the collection grows by N per run (storedBefore per run).',
