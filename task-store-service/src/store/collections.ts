@@ -1,16 +1,20 @@
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
 import type { FenceDoc, IdempotencyDoc, OutboxDoc, TaskDoc, TaskTypeDoc } from './documents.js';
+import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
+/** The store's collections, and the task versions this process wrote last (a read-saving guess). */
 export interface Collections {
   tasks: Collection<TaskDoc>;
   fences: Collection<FenceDoc>;
   outbox: Collection<OutboxDoc>;
   idempotency: Collection<IdempotencyDoc>;
   taskTypes: Collection<TaskTypeDoc>;
+  recent: RecentTasks;
 }
 
-export function collections(db: Db): Collections {
+export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
   return {
+    recent: new RecentTasks(recent),
     tasks: db.collection<TaskDoc>('tasks'),
     fences: db.collection<FenceDoc>('task_fences'),
     outbox: db.collection<OutboxDoc>('task_outbox'),

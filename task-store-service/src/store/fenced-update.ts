@@ -13,6 +13,8 @@ import type { FenceDoc, TaskDoc } from './documents.js';
 
 /** A fence older than this whose task still has the fenced version was left by a crashed writer. */
 export const STALE_FENCE_MS = 5_000;
+/** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
+export const FENCE_RETENTION_MS = 10 * 60_000;
 /** How long a caller waits for another writer's change of the same task before answering BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
 
@@ -37,15 +39,30 @@ export async function applyChange(
   options: ApplyOptions = {},
 ): Promise<TaskDoc> {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  // First try the version this process wrote last, if it has one (see recent-tasks.ts); any
+  // doubt about it (a refusal, a replay, a refused fence, no match) reads the task instead.
+  let remembered = c.recent.recall(id);
   for (;;) {
-    const doc = await c.tasks.findOne({ _id: id });
+    const guess = remembered !== undefined;
+    const doc = remembered ?? (await c.tasks.findOne({ _id: id }));
+    remembered = undefined;
     if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
     const now = new Date();
-    const change = decide(doc, now);
-    if (change === null) return doc;
+    let change: Change | null;
+    try {
+      change = decide(doc, now);
+    } catch (err) {
+      if (guess) continue;
+      throw err;
+    }
+    if (change === null) {
+      if (guess) continue;
+      return doc;
+    }
 
     const to = change.status ?? doc.status;
     if (!TRANSITIONS[doc.status].includes(to)) {
+      if (guess) continue;
       throw new AppError('INVALID_TRANSITION', `a ${doc.status} task cannot become ${to}`, {
         status: doc.status,
       });
@@ -56,6 +73,7 @@ export async function applyChange(
       await c.fences.insertOne(fence);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
+      if (guess) continue; // the remembered version is not the current one
       if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
       await settle(c, fence._id);
       continue;
@@ -65,7 +83,11 @@ export async function applyChange(
     const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
     // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
     // is in); sooner than that, our read was older than a swept fence, so start again.
-    if (r.matchedCount === 0 && Date.now() - now.getTime() < STALE_FENCE_MS) continue;
+    if (r.matchedCount === 0 && Date.now() - now.getTime() < STALE_FENCE_MS) {
+      c.recent.forget(id);
+      continue;
+    }
+    c.recent.remember(next);
     return next;
   }
 }
@@ -84,6 +106,7 @@ async function settle(c: Collections, fenceId: string): Promise<void> {
         });
     }
     // The fence records absolute values, so applying it twice is harmless.
+    c.recent.forget(fence.taskId);
     await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
     return;
   }
@@ -91,7 +114,7 @@ async function settle(c: Collections, fenceId: string): Promise<void> {
 }
 
 /** Fences are only needed until their version is written; old ones are swept. */
-export async function sweepFences(c: Collections, olderThanMs = 10 * 60_000): Promise<number> {
+export async function sweepFences(c: Collections, olderThanMs = FENCE_RETENTION_MS): Promise<number> {
   const r = await c.fences.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
   return r.deletedCount;
 }

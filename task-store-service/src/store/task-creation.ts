@@ -102,6 +102,7 @@ export async function createTask(
     if (!existing) throw err;
     return { doc: existing, created: false };
   }
+  ctx.c.recent.remember(doc);
   return { doc, created: true };
 }
 
@@ -118,6 +119,7 @@ export async function createTasks(
     { ordered: false },
   );
   await ctx.c.tasks.insertMany(docs, { ordered: false });
+  for (const doc of docs) ctx.c.recent.remember(doc);
   return docs;
 }
 
