@@ -16,6 +16,8 @@ export interface RunningGateway {
   port: number;
   dispatcher: Dispatcher;
   broker: Broker;
+  /** Resolves once every task published so far is marked published in the store. */
+  flushMarks(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function startGateway(
   const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken });
   const metrics = createMetrics();
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
-  const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs);
+  const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs, log);
   const hub = new EventHub(config.sseMaxBufferBytes, metrics);
   hub.attach(broker);
   const { app } = createApp({ config, store, broker, publisher, hub, metrics, log });
@@ -48,6 +50,7 @@ export async function startGateway(
     port,
     dispatcher,
     broker,
+    flushMarks: () => publisher.flushMarks(),
     async stop() {
       await dispatcher.stop();
       hub.closeAll();
@@ -56,6 +59,7 @@ export async function startGateway(
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(grace);
+      await publisher.flushMarks();
       await broker.close();
     },
   };

@@ -1,20 +1,31 @@
 /**
- * Publishing accepted tasks: a work message with publisher confirms, then tasks.markPublished.
- * A failure here never fails the request — the task is durable in the store, and the
- * dispatcher publishes whatever stays unmarked.
+ * Publishing accepted tasks: a work message with publisher confirms, then tasks.markPublished
+ * (coalesced, not awaited: see published-marks.ts). A failure here never fails the request — the
+ * task is durable in the store, and the dispatcher publishes whatever stays unmarked.
  */
 import { eventRoutingKey, type StatusEvent, type Task, type TaskStoreClient } from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
+import { PublishedMarks } from './published-marks.js';
 
 export class TaskPublisher {
+  private readonly marks: PublishedMarks;
+
   constructor(
     private readonly broker: Broker,
-    private readonly store: TaskStoreClient,
+    store: TaskStoreClient,
     private readonly metrics: GatewayMetrics,
     private readonly publishTimeoutMs: number,
-  ) {}
+    log: Logger,
+  ) {
+    this.marks = new PublishedMarks(store, log);
+  }
+
+  /** Waits for the marks of everything published so far (shutdown, tests). */
+  flushMarks(): Promise<void> {
+    return this.marks.flush();
+  }
 
   /** Publishes every task (in one burst of confirms) and marks the confirmed ones; returns how many were confirmed. */
   async publish(
@@ -43,17 +54,7 @@ export class TaskPublisher {
         .reason as unknown;
       log.warn({ failed, err: reason }, 'publish not confirmed; the dispatcher will publish again');
     }
-    if (confirmed.length > 0) {
-      await this.store
-        .call(
-          'tasks.markPublished',
-          { tasks: confirmed.map((t) => ({ id: t.id, version: t.version })) },
-          { requestId },
-        )
-        .catch((err: unknown) =>
-          log.warn({ err }, 'markPublished failed; a duplicate publish may follow (harmless)'),
-        );
-    }
+    if (confirmed.length > 0) this.marks.add(confirmed.map((t) => ({ id: t.id, version: t.version })));
     return confirmed.length;
   }
 

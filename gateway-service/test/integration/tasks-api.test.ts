@@ -24,6 +24,7 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     expect(r.body).to.include({ status: 'queued', kind: 'io' });
     expect(r.body).not.to.have.property('leaseId');
     expect(await f.queueDepth('io')).to.equal(before + 1);
+    await f.gateway.flushMarks(); // marks are sent after the response, coalesced
     expect(
       (await f.store.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((t) => t.id),
     ).not.to.include(r.body.id);
