@@ -14,6 +14,8 @@ export interface CreateTaskParams {
   maxAttempts?: number;
   timeoutMs?: number;
   runAt?: string;
+  /** Run no sooner than this many ms after creation (exclusive with runAt). */
+  delayMs?: number;
   idempotencyKey?: string;
 }
 

@@ -16,7 +16,12 @@ const createFields = {
   maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
   timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
   runAt: dateTime,
+  /** Relative to when the store creates the task; kept as given, so an idempotent repeat matches. */
+  delayMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
 } as const;
+
+/** runAt or delayMs, not both. (`properties` restates them for Ajv's strict mode.) */
+const notBothTimes = { required: ['delayMs', 'runAt'], properties: { delayMs: true, runAt: true } } as const;
 
 const createOne = {
   type: 'object',
@@ -26,6 +31,7 @@ const createOne = {
     ...createFields,
     idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
   },
+  not: notBothTimes,
 } as const;
 
 const taskError = {
@@ -66,7 +72,13 @@ export const PARAM_SCHEMAS = {
         type: 'array',
         minItems: 1,
         maxItems: 1000,
-        items: { type: 'object', additionalProperties: false, required: ['type'], properties: createFields },
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: createFields,
+          not: notBothTimes,
+        },
       },
     },
     ['tasks'],

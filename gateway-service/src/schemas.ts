@@ -16,16 +16,10 @@ export const createTaskBody = {
     priority: create.priority,
     maxAttempts: create.maxAttempts,
     timeoutMs: create.timeoutMs,
-    delayMs: {
-      type: 'integer',
-      minimum: 0,
-      maximum: 7 * 86_400_000,
-      description: 'Run no sooner than this from now.',
-    },
+    delayMs: { ...create.delayMs, description: 'Run no sooner than this many ms from now.' },
     runAt: { ...create.runAt, description: 'Run no sooner than this time (exclusive with delayMs).' },
   },
-  // Not both. (`properties` restates them for Ajv's strict mode.)
-  not: { required: ['delayMs', 'runAt'], properties: { delayMs: true, runAt: true } },
+  not: PARAM_SCHEMAS['tasks.create'].not,
 } as const;
 
 export const batchBody = {

@@ -8,12 +8,8 @@ import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
 import { publicTask } from '../task-publisher.js';
 import { validated } from '../validation.js';
 
-type CreateBody = Omit<CreateTaskParams, 'kind' | 'idempotencyKey'> & { delayMs?: number };
-
-function toParams(b: CreateBody): Omit<CreateTaskParams, 'idempotencyKey'> {
-  const { delayMs, ...rest } = b;
-  return delayMs !== undefined ? { ...rest, runAt: new Date(Date.now() + delayMs).toISOString() } : rest;
-}
+/** The store takes the body as it is (delayMs included, so an idempotent repeat hashes the same). */
+type CreateBody = Omit<CreateTaskParams, 'kind' | 'idempotencyKey'>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -32,7 +28,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
     const { requestId, log } = ctx.state;
     const { task, created } = await store.call(
       'tasks.create',
-      { ...toParams(body), ...(key !== undefined && { idempotencyKey: key }) },
+      { ...body, ...(key !== undefined && { idempotencyKey: key }) },
       { requestId, idempotent: key !== undefined },
     );
     if (created) {
@@ -47,11 +43,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   router.post('create-tasks', '/batch', async (ctx: GatewayContext) => {
     const body = validated<{ tasks: CreateBody[] }>(batchBody, ctx.request.body, 'body');
     const { requestId, log } = ctx.state;
-    const { tasks } = await store.call(
-      'tasks.createMany',
-      { tasks: body.tasks.map(toParams) },
-      { requestId },
-    );
+    const { tasks } = await store.call('tasks.createMany', { tasks: body.tasks }, { requestId });
     await publisher.publish(tasks, requestId, log, 'request');
     ctx.status = 201;
     ctx.body = { items: tasks.map(publicTask) };

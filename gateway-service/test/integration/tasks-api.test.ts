@@ -33,6 +33,29 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     expect(got.body.id).to.equal(r.body.id);
   });
 
+  it('when a delayed task is posted twice with one Idempotency-Key, then the repeat returns the first task', async () => {
+    const key = `delayed-${Date.now()}`;
+    const body = { type: 'test.sleep', payload: { ms: 1 }, delayMs: 60_000 };
+    const post = () =>
+      f.request('/v1/tasks', { method: 'POST', json: body, headers: { 'idempotency-key': key } });
+    const a = await post();
+    await new Promise((r) => setTimeout(r, 20)); // a later "now" must not change the request's identity
+    const b = await post();
+    expect([a.status, b.status]).to.deep.equal([201, 200]);
+    expect(b.body).to.include({ id: a.body.id, runAt: a.body.runAt });
+    expect(Date.parse(a.body.runAt) - Date.parse(a.body.createdAt)).to.equal(60_000);
+  });
+
+  it('when both delayMs and runAt are given, then 400 and nothing is created', async () => {
+    const before = await f.store.call('tasks.stats', {});
+    const r = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 1 }, delayMs: 10, runAt: new Date().toISOString() },
+    });
+    expect(r.status).to.equal(400);
+    expect(await f.store.call('tasks.stats', {})).to.deep.equal(before);
+  });
+
   it('when the same Idempotency-Key and body come again, then 200 with the same task; another body is 409', async () => {
     const key = `key-${Date.now()}`;
     const body = { type: 'test.sleep', payload: { ms: 2 } };

@@ -40,7 +40,7 @@ async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at =
     attempts: 0,
     maxAttempts: p.maxAttempts ?? type.maxAttempts,
     timeoutMs: p.timeoutMs ?? type.timeoutMs,
-    runAt: p.runAt ? new Date(p.runAt) : now,
+    runAt: p.runAt ? new Date(p.runAt) : new Date(now.getTime() + (p.delayMs ?? 0)),
     idempotencyKey: p.idempotencyKey ?? null,
     resultJson: null,
     error: null,

@@ -84,6 +84,15 @@ describe('creating and listing tasks (integration)', () => {
     expect(await f.db.collection('tasks').countDocuments()).to.equal(5);
   });
 
+  it('when delayMs is given, then runAt is that long after creation; with runAt too, VALIDATION_FAILED', async () => {
+    const { task } = await f.client.call('tasks.create', { type: 'test.noop', delayMs: 90_000 });
+    expect(Date.parse(task.runAt) - Date.parse(task.createdAt)).to.equal(90_000);
+    const both = { type: 'test.noop', delayMs: 1, runAt: new Date().toISOString() };
+    await rejectsWith(f.client.call('tasks.create', both), 'VALIDATION_FAILED');
+    await rejectsWith(f.client.call('tasks.createMany', { tasks: [both] }), 'VALIDATION_FAILED');
+    expect((await f.client.call('tasks.list', {})).items.map((t) => t.id)).to.deep.equal([task.id]);
+  });
+
   it('when more than 1,000 tasks are sent in one createMany, then VALIDATION_FAILED', async () => {
     const tasks = Array.from({ length: 1001 }, () => ({ type: 'test.noop' }));
     await rejectsWith(f.client.call('tasks.createMany', { tasks }), 'VALIDATION_FAILED');
