@@ -20,6 +20,7 @@ type Listener = (e: StatusEvent) => void;
 
 export class EventHub {
   private readonly listeners = new Set<Listener>();
+  private readonly openSubs = new Set<Subscription>();
 
   constructor(
     private readonly maxBufferBytes: number,
@@ -61,17 +62,24 @@ export class EventHub {
         closed = true;
         clearInterval(keepAlive);
         this.listeners.delete(listener);
+        this.openSubs.delete(sub);
         this.metrics.sseClients.dec();
         if (!stream.writableEnded) stream.end();
       },
     };
     stream.on('close', () => sub.close());
     this.listeners.add(listener);
+    this.openSubs.add(sub);
     this.metrics.sseClients.inc();
     return sub;
   }
 
+  /** Ends every stream (shutdown): EventSource clients reconnect, to another replica if there is one. */
   closeAll(): void {
+    for (const sub of [...this.openSubs]) {
+      if (!sub.stream.writableEnded) sub.stream.write('event: shutdown\ndata: {}\n\n');
+      sub.close();
+    }
     this.listeners.clear();
   }
 }

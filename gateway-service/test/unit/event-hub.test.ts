@@ -34,6 +34,17 @@ describe('event hub (unit)', () => {
     expect(seen).to.equal(before);
   });
 
+  it('when the hub closes all (shutdown), then every open stream ends with a shutdown event and gets nothing more', async () => {
+    const { hub, publish } = hubWithFeed();
+    let seen = 0;
+    const subs = [1, 2].map(() => hub.open((e, s) => (seen++, s.send('status', e))));
+    const texts = subs.map((s) => read(s.stream));
+    hub.closeAll();
+    publish({ taskId: 'a', status: 'running', version: 1 });
+    expect(seen).to.equal(0);
+    for (const text of await Promise.all(texts)) expect(text).to.equal('event: shutdown\ndata: {}\n\n');
+  });
+
   it('when following a task, then the current state comes first, older events are dropped, and the stream ends at a terminal status', async () => {
     const { hub, publish } = hubWithFeed();
     const task = { id: 'a', status: 'running', version: 3 } as Task;
