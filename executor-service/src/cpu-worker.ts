@@ -19,12 +19,17 @@ export interface ProgressMessage {
   message?: string;
 }
 
+/** What the thread tells the main thread while a job runs: that it started, then progress. */
+export type WorkerMessage = { started: true } | ({ started?: undefined } & ProgressMessage);
+
 export type CpuOutcome =
   { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean } };
 
 const modules = new Map<string, TaskDefinition[]>();
 
 export default async function runCpuTask(job: CpuJob): Promise<CpuOutcome> {
+  // The job may have waited in Piscina's queue; its timeout counts from here.
+  job.port.postMessage({ started: true } satisfies WorkerMessage);
   try {
     let defs = modules.get(job.moduleUrl);
     if (!defs) {
@@ -37,7 +42,7 @@ export default async function runCpuTask(job: CpuJob): Promise<CpuOutcome> {
     const signal = new AbortController().signal;
     const result = await def.handler(job.payload, {
       signal,
-      progress: (percent, message) => job.port.postMessage({ percent, message } satisfies ProgressMessage),
+      progress: (percent, message) => job.port.postMessage({ percent, message } satisfies WorkerMessage),
       allowHosts: job.allowHosts,
     });
     return { ok: true, result };

@@ -4,7 +4,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { CpuJob, CpuOutcome, ProgressMessage } from './cpu-worker.js';
+import type { CpuJob, CpuOutcome, ProgressMessage, WorkerMessage } from './cpu-worker.js';
 
 // Built, the worker is cpu-worker.js. Under tsx (dev, tests) loader hooks do not reach worker
 // threads, so a small .mjs entry registers tsx in the thread before loading cpu-worker.ts.
@@ -24,13 +24,14 @@ export class CpuPool {
     });
   }
 
+  /** Runs a job; `onStart` fires when a thread takes it up (it may wait for one first). */
   async run(
     job: Omit<CpuJob, 'port'>,
     signal: AbortSignal,
-    onProgress: (p: ProgressMessage) => void,
+    on: { start: () => void; progress: (p: ProgressMessage) => void },
   ): Promise<CpuOutcome> {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', onProgress);
+    port1.on('message', (m: WorkerMessage) => (m.started ? on.start() : on.progress(m)));
     try {
       return (await this.piscina.run(
         { ...job, port: port2 },

@@ -33,7 +33,11 @@ export async function runAttempt(
 ): Promise<RunOutcome> {
   const { signal } = controller;
   let progress: ProgressMessage | undefined;
-  const timeout = setTimeout(() => controller.abort('TIMEOUT' satisfies AbortReason), task.timeoutMs);
+  // The timeout counts the task's own run: for cpu tasks, from when a pool thread takes it up.
+  let timeout: NodeJS.Timeout | undefined;
+  const startTimeout = () => {
+    timeout ??= setTimeout(() => controller.abort('TIMEOUT' satisfies AbortReason), task.timeoutMs);
+  };
   const heartbeat = setInterval(
     () => {
       deps.store
@@ -74,10 +78,11 @@ export async function runAttempt(
           allowHosts: [...deps.allowHosts],
         },
         signal,
-        (p) => (progress = p),
+        { start: startTimeout, progress: (p) => (progress = p) },
       );
       return out.ok ? { kind: 'ok', result: out.result } : { kind: 'error', error: out.error };
     }
+    startTimeout();
     const result: unknown = await def.handler(task.payload, {
       signal,
       progress: (percent, message) => (progress = { percent: Math.max(0, Math.min(100, percent)), message }),

@@ -90,6 +90,22 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     expect(await cpuMsDuring(1_000), 'no thread spins after the timeout').to.be.lessThan(spinning / 2);
   });
 
+  it('when a cpu task waits for a pool thread, then the wait does not count toward its timeout', async () => {
+    await sys.startExecutor(); // CPU_WORKERS=1 and a prefetch of 2: the second task waits for the first
+    const opts = { timeoutMs: 2_500, maxAttempts: 1 };
+    const first = await sys.submit('test.block', { ms: 1_500 }, opts);
+    const second = await sys.submit('test.block', { ms: 1_500 }, opts);
+    const done = await Promise.all(
+      [first, second].map((t) => sys.waitFor(t.id, (x) => x.status !== 'queued' && x.status !== 'running')),
+    );
+    const [a, b] = done.map((t) => [Date.parse(t.startedAt!), Date.parse(t.finishedAt!)] as const);
+    expect(
+      Math.max(a![1], b![1]) - Math.min(a![0], b![0]),
+      'one thread ran them one after the other',
+    ).to.be.greaterThan(2_500);
+    for (const t of done) expect(t, JSON.stringify(t.error)).to.include({ status: 'succeeded' });
+  });
+
   it('when a running cpu task is cancelled, then its thread stops and the cancel stands', async () => {
     await sys.startExecutor();
     const t = await sys.submit('test.spin', {});
