@@ -6,3 +6,4 @@ export * from './methods.js';
 export * from './store-client.js';
 export * from './ajv.js';
 export * from './amqp.js';
+export * from './env-config.js';

@@ -1,4 +1,6 @@
-import { createAjv } from '@tasks/contracts';
+import { ConfigError, envReader } from '@tasks/contracts';
+
+export { ConfigError };
 
 export interface Config {
   host: string;
@@ -47,26 +49,11 @@ const schema = {
   },
 } as const;
 
-const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+const readEnv = envReader(schema);
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const input: Record<string, unknown> = Object.fromEntries(
-    Object.keys(schema.properties)
-      .filter((k) => env[k] !== undefined && env[k] !== '')
-      .map((k) => [k, env[k]]),
-  );
-  if (!validate(input)) {
-    const problems = (validate.errors ?? []).map(
-      (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
-    );
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const v = input as Record<string, string | number | undefined>;
+  const v = readEnv(env);
   const apiKeys = String(v.API_KEYS)
     .split(',')
     .map((k) => k.trim())

@@ -1,4 +1,6 @@
-import { createAjv } from '@tasks/contracts';
+import { ConfigError, envReader } from '@tasks/contracts';
+
+export { ConfigError };
 
 export interface Config {
   host: string;
@@ -29,26 +31,11 @@ const schema = {
   },
 } as const;
 
-const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+const readEnv = envReader(schema);
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const known = Object.keys(schema.properties);
-  // Empty strings count as unset, so `RPC_TOKEN=` in a compose file means "no token".
-  const input: Record<string, unknown> = Object.fromEntries(
-    known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
-  );
-  if (!validate(input)) {
-    const problems = (validate.errors ?? []).map(
-      (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
-    );
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const v = input as Record<string, string | number | undefined>;
+  const v = readEnv(env);
   return Object.freeze({
     host: v.HOST as string,
     port: v.PORT as number,

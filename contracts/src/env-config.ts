@@ -1,0 +1,39 @@
+/**
+ * Reading a service's environment against a JSON Schema of its variables: the one way the
+ * three services load their configuration, so that they agree on what counts as unset and
+ * on how bad values are reported.
+ */
+import { createAjv } from './ajv.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface EnvSchema {
+  type: 'object';
+  properties: Record<string, object>;
+}
+
+/**
+ * Returns a reader for the variables the schema names: it coerces numbers, fills in defaults,
+ * treats empty strings as unset (`RPC_TOKEN=` in a compose file means "no token"), ignores
+ * every other variable, and throws one ConfigError naming every bad variable.
+ */
+export function envReader(
+  schema: EnvSchema,
+): (env: NodeJS.ProcessEnv) => Record<string, string | number | undefined> {
+  const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
+  const known = Object.keys(schema.properties);
+  return (env) => {
+    const input: Record<string, unknown> = Object.fromEntries(
+      known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+    );
+    if (!validate(input)) {
+      const problems = (validate.errors ?? []).map(
+        (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
+      );
+      throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+    }
+    return input as Record<string, string | number | undefined>;
+  };
+}
