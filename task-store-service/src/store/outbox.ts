@@ -20,28 +20,51 @@ export async function markPublished(
   return r.deletedCount;
 }
 
+/** Pages examined per call at most, so that a long run of entries ahead of their tasks is bounded work. */
+const MAX_PAGES = 10;
+
+/**
+ * Queued tasks whose outbox entry is older than `olderThanMs`, oldest first. Entries whose
+ * version has moved on are deleted on the way; entries ahead of their task are passed over, not
+ * returned, and must not fill the page: a run of them (say, from a createMany that failed after
+ * writing its outbox entries) would otherwise hide every real entry behind it until the grace ends.
+ */
 export async function listUnpublished(
   c: Collections,
   olderThanMs: number,
   limit: number,
 ): Promise<TaskDoc[]> {
   const now = Date.now();
-  const entries = await c.outbox
-    .find({ at: { $lte: new Date(now - olderThanMs) } })
-    .sort({ at: 1 })
-    .limit(limit)
-    .toArray();
-  if (entries.length === 0) return [];
-  const docs = await c.tasks.find({ _id: { $in: entries.map((e) => e.taskId) } }).toArray();
-  const byId = new Map(docs.map((d) => [d._id, d]));
   const pending: TaskDoc[] = [];
-  const stale: string[] = [];
-  for (const e of entries) {
-    const doc = byId.get(e.taskId);
-    if (doc && doc.version === e.version && doc.status === 'queued') pending.push(doc);
-    else if ((doc && doc.version >= e.version) || now - e.at.getTime() > ORPHAN_GRACE_MS) stale.push(e._id);
+  const returned = new Set<string>(); // a page boundary moved by concurrent writes must not repeat a task
+  let passedOver = 0; // entries left in place and already seen: skipped on the next page
+  for (let page = 0; page < MAX_PAGES && pending.length < limit; page++) {
+    const entries = await c.outbox
+      .find({ at: { $lte: new Date(now - olderThanMs) } })
+      .sort({ at: 1, _id: 1 })
+      .skip(passedOver + pending.length)
+      .limit(limit)
+      .toArray();
+    if (entries.length === 0) break;
+    const docs = await c.tasks.find({ _id: { $in: entries.map((e) => e.taskId) } }).toArray();
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    const stale: string[] = [];
+    for (const e of entries) {
+      const doc = byId.get(e.taskId);
+      if (doc && doc.version === e.version && doc.status === 'queued') {
+        if (pending.length < limit && !returned.has(doc._id)) {
+          returned.add(doc._id);
+          pending.push(doc);
+        }
+      } else if ((doc && doc.version >= e.version) || now - e.at.getTime() > ORPHAN_GRACE_MS) {
+        stale.push(e._id);
+      } else {
+        passedOver++;
+      }
+    }
+    // Entries whose version has moved on (claimed, cancelled) need no publication any more.
+    if (stale.length > 0) await c.outbox.deleteMany({ _id: { $in: stale } });
+    if (entries.length < limit) break;
   }
-  // Entries whose version has moved on (claimed, cancelled) need no publication any more.
-  if (stale.length > 0) await c.outbox.deleteMany({ _id: { $in: stale } });
   return pending;
 }

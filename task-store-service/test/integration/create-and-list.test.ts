@@ -173,6 +173,32 @@ describe('creating and listing tasks (integration)', () => {
     expect(await f.db.collection('task_outbox').countDocuments()).to.equal(0);
   });
 
+  it('when many outbox entries are ahead of their tasks, then they do not hide the real ones behind them', async () => {
+    // What a createMany leaves when it fails after writing its outbox entries: entries, no tasks.
+    const old = new Date(Date.now() - 60_000);
+    await f.db
+      .collection('task_outbox')
+      .insertMany(
+        Array.from({ length: 7 }, (_, i) => ({
+          _id: `ghost-${i}:1`,
+          taskId: `ghost-${i}`,
+          version: 1,
+          at: old,
+        })) as never[],
+      );
+    const real = await Promise.all(
+      [1, 2, 3].map(async () => (await f.client.call('tasks.create', { type: 'test.noop' })).task),
+    );
+    const page = await f.client.call('tasks.listUnpublished', { olderThanMs: 0, limit: 2 });
+    expect(page.items.map((t) => t.id))
+      .to.have.length(2)
+      .and.to.satisfy((ids: string[]) => ids.every((id) => real.some((t) => t.id === id)));
+    const all = await f.client.call('tasks.listUnpublished', { olderThanMs: 0, limit: 10 });
+    expect(all.items.map((t) => t.id)).to.have.members(real.map((t) => t.id));
+    // Still within their grace (they may yet be written), the ghosts stay.
+    expect(await f.db.collection('task_outbox').countDocuments({ taskId: /^ghost-/ })).to.equal(7);
+  });
+
   it('when task types are registered again, then the list shows the latest definition', async () => {
     await f.client.call('taskTypes.register', {
       workerId: 'exec-2',
