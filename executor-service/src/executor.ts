@@ -37,7 +37,8 @@ export interface ExecutorDeps {
 }
 
 export class Executor {
-  private readonly running = new Map<string, AbortController>();
+  /** Attempts in progress by task id: a set, since this executor may re-claim its own expired lease. */
+  private readonly running = new Map<string, Set<AbortController>>();
   private readonly pending = new Set<Promise<void>>();
   private stopping = false;
   private hardStop = false;
@@ -56,7 +57,7 @@ export class Executor {
     log.info({ types: types.map((t) => t.type) }, 'task types registered');
     broker.subscribe('status.cancelled.#', (e) => {
       const taskId = (e as Partial<StatusEvent>).taskId;
-      if (typeof taskId === 'string') this.running.get(taskId)?.abort('CANCELLED');
+      if (typeof taskId === 'string') for (const c of this.running.get(taskId) ?? []) c.abort('CANCELLED');
     });
     const prefetch: Record<TaskKind, number> = { cpu: config.cpuWorkers * 2, io: config.ioConcurrency };
     for (const kind of ['cpu', 'io'] as const) {
@@ -75,7 +76,7 @@ export class Executor {
     const grace = new Promise((r) => setTimeout(r, this.d.config.shutdownGraceMs).unref());
     await Promise.race([Promise.allSettled([...this.pending]), grace]);
     this.hardStop = true;
-    for (const c of this.running.values()) c.abort('SHUTDOWN');
+    for (const attempts of this.running.values()) for (const c of attempts) c.abort('SHUTDOWN');
     await Promise.allSettled([...this.pending]);
   }
 
@@ -162,7 +163,10 @@ export class Executor {
     this.emit(task);
     metrics.started.inc({ type: task.type });
     const controller = new AbortController();
-    this.running.set(task.id, controller);
+    const attempts = this.running.get(task.id) ?? new Set<AbortController>();
+    this.running.set(task.id, attempts.add(controller));
+    // A claim answered after the grace ended missed the abort sweep: hand it back at once.
+    if (this.hardStop) controller.abort('SHUTDOWN');
     const stopTimer = metrics.duration.startTimer({ type: task.type });
     let outcome: RunOutcome;
     try {
@@ -174,7 +178,8 @@ export class Executor {
         requestId,
       );
     } finally {
-      this.running.delete(task.id);
+      attempts.delete(controller);
+      if (attempts.size === 0) this.running.delete(task.id);
       stopTimer();
     }
     await this.record(task, outcome, delivery, requestId, log);
