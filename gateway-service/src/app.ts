@@ -11,15 +11,18 @@ import type { TaskStoreClient } from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { DeadLetterLog } from './events/dead-letters.js';
 import type { EventHub } from './events/event-hub.js';
 import type { GatewayMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/auth.js';
 import { HttpProblem, problemDetails } from './middleware/problem-details.js';
 import { requestContext } from './middleware/request-context.js';
 import { requireJson } from './middleware/require-json.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
+import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
 import type { TaskPublisher } from './task-publisher.js';
 
@@ -40,11 +43,20 @@ export interface AppDeps {
   hub: EventHub;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Recent dead letters (startGateway attaches one to the broker). */
+  deadLetters?: DeadLetterLog;
 }
 
 export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Router<GatewayState>[] } {
   const app = new Koa<GatewayState>({ proxy: false });
-  const routers = [taskRoutes(deps), eventRoutes(deps), metaRoutes(deps), docsRoutes()];
+  const routers = [
+    taskRoutes(deps),
+    eventRoutes(deps),
+    metaRoutes(deps),
+    operationsRoutes(deps),
+    docsRoutes(),
+    dashboardRoutes(),
+  ];
 
   app.use(requestContext(deps.log));
   app.use(problemDetails);

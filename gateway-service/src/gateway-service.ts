@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
+import { DeadLetterLog } from './events/dead-letters.js';
 import { EventHub } from './events/event-hub.js';
 import { createMetrics } from './metrics.js';
 import { TaskPublisher } from './task-publisher.js';
@@ -16,6 +17,7 @@ export interface RunningGateway {
   port: number;
   dispatcher: Dispatcher;
   broker: Broker;
+  deadLetters: DeadLetterLog;
   /** Resolves once every task published so far is marked published in the store. */
   flushMarks(): Promise<void>;
   stop(): Promise<void>;
@@ -34,7 +36,9 @@ export async function startGateway(
   const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs, log);
   const hub = new EventHub(config.sseMaxBufferBytes, metrics);
   hub.attach(broker);
-  const { app } = createApp({ config, store, broker, publisher, hub, metrics, log });
+  const deadLetters = new DeadLetterLog();
+  deadLetters.attach(broker);
+  const { app } = createApp({ config, store, broker, publisher, hub, metrics, log, deadLetters });
   const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
 
   const server: Server = app.listen(config.port, config.host);
@@ -50,6 +54,7 @@ export async function startGateway(
     port,
     dispatcher,
     broker,
+    deadLetters,
     flushMarks: () => publisher.flushMarks(),
     async stop() {
       await dispatcher.stop();

@@ -147,6 +147,29 @@ export class Broker {
     this.watch(wrapper);
   }
 
+  /**
+   * Copies of what reaches a fanout exchange (e.g. the dead-letter exchange), through an exclusive,
+   * auto-deleted queue of this process: the exchange's own queues keep their messages.
+   * Resolves once the queue is bound (the first time).
+   */
+  tap(exchange: string, onMessage: (msg: ConsumeMessage) => void): Promise<void> {
+    const wrapper = this.conn.createChannel({
+      setup: async (ch: ConfirmChannel) => {
+        await declareTopology(ch, this.topology);
+        const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+        await ch.bindQueue(queue, exchange, '');
+        await ch.consume(queue, (msg) => msg && onMessage(msg), { noAck: true });
+      },
+    });
+    this.watch(wrapper);
+    return wrapper.waitForConnect();
+  }
+
+  /** Messages ready in a queue, read passively (checkQueue): nothing is consumed. */
+  async queueDepth(queue: string): Promise<number> {
+    return (await this.publisher.checkQueue(queue)).messageCount;
+  }
+
   /** A failing channel setup is retried on the next reconnect; it must not crash the process. */
   private watch(wrapper: ChannelWrapper): void {
     wrapper.on('error', (err) => this.log.warn({ err }, 'broker channel error; it will be set up again'));

@@ -405,6 +405,30 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['DEPENDENCY_UNAVAILABLE'],
         }),
       },
+      '/v1/dead-letters': {
+        get: api({
+          id: 'dead-letters',
+          tag: 'meta',
+          summary: 'Dead-lettered messages',
+          description:
+            '`count`: messages waiting in the dead-letter queue (read passively; `null` when the broker ' +
+            'does not answer). `recent`: the latest 50 dead-lettered messages this gateway saw since it ' +
+            'started, newest first (a copy from its own queue bound to the dead-letter exchange).',
+          responses: { 200: json('The count and the recent ones.', ref('DeadLetters')) },
+        }),
+      },
+      '/v1/workers': {
+        get: api({
+          id: 'workers',
+          tag: 'meta',
+          summary: 'Workers seen recently',
+          description:
+            'Executors holding a lease now (with the tasks they run) or that claimed or finished a task ' +
+            'in the last `windowMs`, from the tasks’ leases and history; most recently seen first.',
+          responses: { 200: json('The workers.', ref('Workers')) },
+          errors: ['DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
       '/healthz': {
         get: open({
           id: 'healthz',
@@ -452,6 +476,34 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: text('HTML page.', 'text/html') },
         }),
       },
+      '/': {
+        get: open({
+          id: 'dashboard',
+          tag: 'docs',
+          summary: 'Operator dashboard',
+          description: 'A live dashboard in the browser over this API (no external assets).',
+          responses: { 200: text('HTML page.', 'text/html') },
+        }),
+      },
+      '/dashboard/{file}': {
+        get: open({
+          id: 'dashboard-asset',
+          tag: 'docs',
+          summary: 'A static asset of the dashboard',
+          parameters: [
+            { name: 'file', in: 'path', required: true, schema: { enum: ['main.js', 'main.css'] } },
+            {
+              name: 'v',
+              in: 'query',
+              required: false,
+              description: 'The content hash; a matching one is cached for a year.',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: { 200: { description: 'The file (JavaScript or CSS).' } },
+          errors: ['ROUTE_NOT_FOUND'],
+        }),
+      },
       '/docs/assets/{file}': {
         get: open({
           id: 'docs-asset',
@@ -483,6 +535,58 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['store', 'broker'],
           properties: { store: { enum: ['up', 'down'] }, broker: { enum: ['up', 'down'] } },
+        },
+        DeadLetters: {
+          type: 'object',
+          required: ['count', 'recent'],
+          properties: {
+            count: { type: ['integer', 'null'], minimum: 0 },
+            recent: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  at: { type: 'string', format: 'date-time' },
+                  taskId: { type: ['string', 'null'] },
+                  type: { type: ['string', 'null'] },
+                  kind: { type: ['string', 'null'] },
+                  reason: { type: ['string', 'null'], description: 'x-death reason, e.g. delivery_limit.' },
+                  queue: { type: ['string', 'null'] },
+                  deliveries: { type: ['integer', 'null'] },
+                },
+              },
+            },
+          },
+        },
+        Workers: {
+          type: 'object',
+          required: ['items', 'windowMs'],
+          properties: {
+            windowMs: { type: 'integer' },
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['id', 'lastSeen', 'running'],
+                properties: {
+                  id: { type: 'string' },
+                  lastSeen: { type: 'string', format: 'date-time' },
+                  running: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        taskId: { type: 'string' },
+                        type: { type: 'string' },
+                        startedAt: { type: ['string', 'null'] },
+                        progress: { type: ['number', 'null'] },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
         },
         Problem: problemSchema,
       },

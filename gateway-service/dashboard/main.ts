@@ -1,0 +1,429 @@
+/** The dashboard: an overview (#/) and a task page (#/tasks/<id>), live from /v1/events. */
+import './style.css';
+import { api, apiKey, setUnauthorizedHandler, stream } from './api.js';
+import { ago, h, replace } from './dom.js';
+import { taskForm, type TaskType } from './form.js';
+import { ThroughputChart } from './chart.js';
+import { taskPage, type Task } from './task-page.js';
+
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+interface StatusEvent {
+  taskId: string;
+  type: string;
+  status: string;
+  version: number;
+  at: string;
+}
+interface Stats {
+  byStatus: Record<string, number>;
+  succeededLastMinute: number;
+  failedLastMinute: number;
+}
+interface Worker {
+  id: string;
+  lastSeen: string;
+  running: { taskId: string; type: string; progress: number | null }[];
+}
+interface DeadLetter {
+  at: string;
+  taskId: string | null;
+  type: string | null;
+  reason: string | null;
+  queue: string | null;
+}
+
+const listeners = new Set<(e: StatusEvent) => void>();
+const chart = new ThroughputChart();
+let types: TaskType[] = [];
+
+// ---- Shell: header, banner, API key ------------------------------------------------------------
+
+const banner = h('div', { class: 'banner', role: 'alert', id: 'banner', hidden: true });
+const liveState = h('span', { class: 'live', id: 'live', 'aria-live': 'polite' }, 'connecting…');
+const main = h('main', { id: 'main', tabindex: -1 });
+const keyInput = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', required: true });
+const authForm = h(
+  'form',
+  { class: 'auth', id: 'auth', hidden: true, 'aria-labelledby': 'auth-title' },
+  h('h2', { id: 'auth-title' }, 'API key required'),
+  h('p', {}, 'The gateway runs with API keys. The key is kept for this browser session only.'),
+  h('label', { for: 'api-key' }, 'API key'),
+  keyInput,
+  h('button', { type: 'submit' }, 'Use key'),
+);
+authForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  apiKey.set(keyInput.value.trim());
+  authForm.hidden = true;
+  location.reload();
+});
+setUnauthorizedHandler(() => {
+  apiKey.clear();
+  if (authForm.hidden) {
+    authForm.hidden = false;
+    keyInput.focus();
+  }
+});
+
+document.body.append(
+  h('a', { class: 'skip', href: '#main' }, 'Skip to content'),
+  h(
+    'header',
+    {},
+    h('h1', {}, h('a', { href: '#/' }, 'Tasks')),
+    h(
+      'nav',
+      { 'aria-label': 'Main' },
+      h('a', { href: '#/' }, 'Overview'),
+      h('a', { href: '/docs' }, 'API docs'),
+    ),
+    liveState,
+  ),
+  banner,
+  authForm,
+  main,
+);
+
+const problems = { store: false, broker: false, events: false };
+function showBanner(): void {
+  const down = [
+    problems.store && 'the task store',
+    problems.broker && 'the message broker',
+    problems.events && 'the live event stream',
+  ].filter(Boolean);
+  banner.hidden = down.length === 0;
+  banner.textContent = down.length
+    ? `The gateway has lost ${down.join(' and ')}. Data shown may be stale.`
+    : '';
+}
+
+async function checkReady(): Promise<void> {
+  try {
+    const res = await fetch('/readyz');
+    const r = (await res.json()) as { store: string; broker: string };
+    problems.store = r.store !== 'up';
+    problems.broker = r.broker !== 'up';
+  } catch {
+    problems.store = problems.broker = true;
+  }
+  showBanner();
+}
+
+stream(
+  '/v1/events',
+  (event, data) => {
+    if (event !== 'status') return;
+    const e = data as StatusEvent;
+    chart.add(e.status, Date.now());
+    for (const l of listeners) l(e);
+  },
+  (open) => {
+    problems.events = !open;
+    liveState.textContent = open ? '● live' : 'reconnecting…';
+    liveState.classList.toggle('off', !open);
+    showBanner();
+  },
+);
+
+// ---- Overview ----------------------------------------------------------------------------------
+
+function section(id: string, title: string, ...body: (Node | null)[]): HTMLElement {
+  return h(
+    'section',
+    { class: `card ${id}`, 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title` }, title),
+    ...body,
+  );
+}
+
+function overview(): () => void {
+  const counts = h('dl', { class: 'counts' });
+  const deadCount = h('p', { class: 'big', id: 'dead-count' }, '–');
+  const deadList = h('ul', { class: 'plain' });
+  const workerList = h('ul', { class: 'plain', id: 'workers' });
+  const tableBody = h('tbody');
+  const statusFilter = h(
+    'select',
+    { id: 'filter-status' },
+    h('option', { value: '' }, 'any'),
+    ...STATUSES.map((s) => h('option', { value: s }, s)),
+  );
+  const typeFilter = h(
+    'select',
+    { id: 'filter-type' },
+    h('option', { value: '' }, 'any'),
+    ...types.map((t) => h('option', { value: t.type }, t.type)),
+  );
+  const sortButton = h('button', { type: 'button', class: 'link', id: 'sort-age' }, 'Created ↓');
+  const ageHeader = h('th', { scope: 'col', 'aria-sort': 'descending' }, sortButton);
+  const pager = h('div', { class: 'pager' });
+  const pageInfo = h('span', { 'aria-live': 'polite' });
+
+  let cursors: (string | undefined)[] = [undefined];
+  let page = 0;
+  let newestFirst = true;
+  let items: Task[] = [];
+  let nextCursor: string | null = null;
+
+  const rowFor = (t: Task) =>
+    h(
+      'tr',
+      { 'data-task-id': t.id },
+      h('td', {}, h('a', { href: `#/tasks/${t.id}` }, t.id.slice(0, 8))),
+      h('td', {}, t.type),
+      h('td', {}, h('span', { class: `status s-${t.status}`, 'data-status': t.status }, t.status)),
+      h('td', {}, t.attempts, '/', t.maxAttempts),
+      h('td', {}, h('time', { datetime: t.createdAt, title: t.createdAt }, ago(t.createdAt))),
+    );
+  const renderRows = () => {
+    const sorted = [...items].sort((a, b) =>
+      newestFirst ? b.createdAt.localeCompare(a.createdAt) : a.createdAt.localeCompare(b.createdAt),
+    );
+    replace(
+      tableBody,
+      ...(sorted.length ? sorted.map(rowFor) : [h('tr', {}, h('td', { colspan: 5 }, 'No tasks.'))]),
+    );
+    pageInfo.textContent = `Page ${page + 1}, ${items.length} task${items.length === 1 ? '' : 's'}`;
+    prev.disabled = page === 0;
+    next.disabled = nextCursor === null;
+  };
+  const load = async () => {
+    const q = new URLSearchParams({ limit: '20' });
+    if (statusFilter.value) q.set('status', statusFilter.value);
+    if (typeFilter.value) q.set('type', typeFilter.value);
+    const c = cursors[page];
+    if (c) q.set('cursor', c);
+    const r = await api<{ items: Task[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
+    items = r.items;
+    nextCursor = r.nextCursor;
+    renderRows();
+  };
+  const prev = h('button', { type: 'button' }, '← Newer');
+  const next = h('button', { type: 'button' }, 'Older →');
+  prev.addEventListener('click', () => {
+    page = Math.max(0, page - 1);
+    void load();
+  });
+  next.addEventListener('click', () => {
+    if (nextCursor === null) return;
+    cursors[page + 1] = nextCursor;
+    page += 1;
+    void load();
+  });
+  const refilter = () => {
+    cursors = [undefined];
+    page = 0;
+    void load();
+  };
+  statusFilter.addEventListener('change', refilter);
+  typeFilter.addEventListener('change', refilter);
+  sortButton.addEventListener('click', () => {
+    newestFirst = !newestFirst;
+    sortButton.textContent = newestFirst ? 'Created ↓' : 'Created ↑';
+    ageHeader.setAttribute('aria-sort', newestFirst ? 'descending' : 'ascending');
+    renderRows();
+  });
+  append(pager, prev, pageInfo, next);
+
+  const refreshStats = async () => {
+    const s = await api<Stats>('/v1/stats');
+    replace(
+      counts,
+      ...STATUSES.flatMap((st) => [
+        h(
+          'div',
+          { class: `count s-${st}` },
+          h('dt', {}, st),
+          h('dd', { 'data-count': st }, s.byStatus[st] ?? 0),
+        ),
+      ]),
+    );
+  };
+  const refreshSide = async () => {
+    const [dead, workers] = await Promise.all([
+      api<{ count: number | null; recent: DeadLetter[] }>('/v1/dead-letters'),
+      api<{ items: Worker[] }>('/v1/workers'),
+    ]);
+    deadCount.textContent = dead.count === null ? 'unknown' : `${dead.count} in the dead-letter queue`;
+    replace(
+      deadList,
+      ...(dead.recent.length
+        ? dead.recent
+            .slice(0, 10)
+            .map((d) =>
+              h(
+                'li',
+                {},
+                d.taskId ? h('a', { href: `#/tasks/${d.taskId}` }, d.taskId.slice(0, 8)) : '(unreadable)',
+                ` ${d.type ?? ''} · ${d.reason ?? 'rejected'} · `,
+                h('time', { datetime: d.at }, ago(d.at)),
+              ),
+            )
+        : [h('li', { class: 'muted' }, 'None seen since the gateway started.')]),
+    );
+    replace(
+      workerList,
+      ...(workers.items.length
+        ? workers.items.map((w) =>
+            h(
+              'li',
+              {},
+              h('strong', {}, w.id),
+              ` · seen ${ago(w.lastSeen)} · `,
+              w.running.length
+                ? h(
+                    'span',
+                    {},
+                    'running ',
+                    ...w.running.flatMap((r, i) => [
+                      i ? ', ' : '',
+                      h('a', { href: `#/tasks/${r.taskId}` }, `${r.type} ${r.taskId.slice(0, 8)}`),
+                    ]),
+                  )
+                : 'idle',
+            ),
+          )
+        : [h('li', { class: 'muted' }, 'No worker seen in the last minutes.')]),
+    );
+  };
+
+  let statsTimer: number | undefined;
+  const onEvent = (e: StatusEvent) => {
+    statsTimer ??= window.setTimeout(() => {
+      statsTimer = undefined;
+      void refreshStats().catch(() => undefined);
+    }, 500);
+    const row = tableBody.querySelector(`tr[data-task-id="${CSS.escape(e.taskId)}"]`);
+    const t = items.find((x) => x.id === e.taskId);
+    if (t && row) {
+      if (e.version < t.version) return;
+      Object.assign(t, { status: e.status, version: e.version });
+      row.replaceWith(rowFor(t));
+    } else if (!t && page === 0 && (!typeFilter.value || typeFilter.value === e.type)) {
+      // A task this page does not show yet (new, or created in a batch): read it whole, then show it.
+      void api<Task>(`/v1/tasks/${encodeURIComponent(e.taskId)}`).then((task) => {
+        if (statusFilter.value && task.status !== statusFilter.value) return;
+        // Two events may both read it: keep the newer version.
+        const shown = items.find((x) => x.id === task.id);
+        if (shown && shown.version >= task.version) return;
+        items = [task, ...items.filter((x) => x !== shown)]
+          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+          .slice(0, 20);
+        renderRows();
+      });
+    }
+  };
+  listeners.add(onEvent);
+
+  replace(
+    main,
+    h(
+      'div',
+      { class: 'grid' },
+      section('statuses', 'Tasks by status', counts),
+      section('throughput', 'Throughput', chart.element),
+      section('dead', 'Dead letters', deadCount, h('h3', {}, 'Most recent'), deadList),
+      section('workers', 'Workers', workerList),
+    ),
+    h(
+      'div',
+      { class: 'grid wide' },
+      section(
+        'tasks',
+        'Tasks',
+        h(
+          'div',
+          { class: 'filters' },
+          h('label', { for: 'filter-status' }, 'Filter by status'),
+          statusFilter,
+          h('label', { for: 'filter-type' }, 'Filter by type'),
+          typeFilter,
+        ),
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { 'aria-label': 'Tasks' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Id'),
+                h('th', { scope: 'col' }, 'Type'),
+                h('th', { scope: 'col' }, 'Status'),
+                h('th', { scope: 'col' }, 'Attempts'),
+                ageHeader,
+              ),
+            ),
+            tableBody,
+          ),
+        ),
+        pager,
+      ),
+      h(
+        'section',
+        { class: 'card new-task' },
+        taskForm(types, (id) => (location.hash = `#/tasks/${id}`)),
+      ),
+    ),
+  );
+  void refreshStats().catch(() => undefined);
+  void load().catch(() => undefined);
+  void refreshSide().catch(() => undefined);
+  // Also on a timer: the store's counts may trail the last event a little.
+  const side = window.setInterval(() => {
+    void refreshSide().catch(() => undefined);
+    void refreshStats().catch(() => undefined);
+  }, 5_000);
+  return () => {
+    listeners.delete(onEvent);
+    window.clearInterval(side);
+    if (statsTimer !== undefined) window.clearTimeout(statsTimer);
+  };
+}
+
+function append(el: Element, ...c: Node[]) {
+  el.append(...c);
+}
+
+// ---- Routing -----------------------------------------------------------------------------------
+
+let leave: (() => void) | undefined;
+function route(moveFocus = true): void {
+  leave?.();
+  const m = /^#\/tasks\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
+  if (m) {
+    const id = m[1]!;
+    leave = taskPage(main, id, (f) => {
+      const l = (e: StatusEvent) => e.taskId === id && f();
+      listeners.add(l);
+      return () => listeners.delete(l);
+    });
+  } else {
+    leave = overview();
+  }
+  // After navigation a screen reader starts at the new content; a fresh load starts at the top.
+  if (moveFocus) main.focus({ preventScroll: true });
+}
+
+async function start(): Promise<void> {
+  void checkReady();
+  window.setInterval(() => void checkReady(), 5_000);
+  try {
+    types = (await api<{ items: TaskType[] }>('/v1/task-types')).items;
+  } catch {
+    types = [];
+  }
+  window.addEventListener('hashchange', () => route());
+  route(false);
+  window.setInterval(() => {
+    for (const t of document.querySelectorAll<HTMLTimeElement>('time[datetime]'))
+      t.textContent = ago(t.dateTime);
+  }, 5_000);
+}
+
+void start();

@@ -1,0 +1,248 @@
+/** One task: payload, result or error, progress, every attempt with its worker and timings; live. */
+import { api, ApiError } from './api.js';
+import { duration, h, replace } from './dom.js';
+
+export interface Task {
+  id: string;
+  type: string;
+  kind: string;
+  status: string;
+  payload: unknown;
+  result: unknown;
+  error: { code: string; message: string; retryable?: boolean } | null;
+  progress: number | null;
+  progressMessage: string | null;
+  attempts: number;
+  maxAttempts: number;
+  priority: number;
+  leaseOwner: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  history: {
+    status: string;
+    at: string;
+    by: string;
+    attempt: number;
+    error?: { code: string; message: string };
+  }[];
+  version: number;
+}
+
+const json = (v: unknown) => h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(v, null, 2) ?? 'null');
+const time = (iso: string | null) =>
+  iso ? h('time', { datetime: iso }, new Date(iso).toLocaleString()) : '–';
+
+/** Attempts from the history: each "running" entry starts one; the next entry ends it. */
+function attempts(t: Task) {
+  const rows: {
+    attempt: number;
+    by: string;
+    start: string;
+    end?: string;
+    outcome: string;
+    error?: string;
+  }[] = [];
+  t.history.forEach((e, i) => {
+    if (e.status !== 'running') return;
+    const nextEntry = t.history[i + 1];
+    rows.push({
+      attempt: e.attempt,
+      by: e.by,
+      start: e.at,
+      ...(nextEntry && { end: nextEntry.at }),
+      outcome: nextEntry ? nextEntry.status : 'running',
+      ...(nextEntry?.error && { error: `${nextEntry.error.code}: ${nextEntry.error.message}` }),
+    });
+  });
+  return rows;
+}
+
+export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void) => () => void): () => void {
+  let task: Task | undefined;
+  const message = h('p', { class: 'form-error', role: 'alert', id: 'action-error' });
+  const render = () => {
+    if (!task) return;
+    const t = task;
+    const cancel = h(
+      'button',
+      { type: 'button', id: 'cancel', disabled: !['queued', 'running'].includes(t.status) },
+      'Cancel',
+    );
+    const retry = h(
+      'button',
+      { type: 'button', id: 'retry', disabled: !['failed', 'cancelled'].includes(t.status) },
+      'Retry',
+    );
+    const act = (status: 'cancelled' | 'queued') => () => {
+      message.textContent = '';
+      api<Task>(`/v1/tasks/${encodeURIComponent(id)}`, { method: 'PATCH', json: { status } }).then(
+        (updated) => {
+          if (!task || updated.version >= task.version) task = updated;
+          render();
+        },
+        (err: unknown) => (message.textContent = err instanceof Error ? err.message : String(err)),
+      );
+    };
+    cancel.addEventListener('click', act('cancelled'));
+    retry.addEventListener('click', act('queued'));
+    const rows = attempts(t);
+    replace(
+      main,
+      h('p', {}, h('a', { href: '#/' }, '← All tasks')),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'task-title' },
+        h('h2', { id: 'task-title' }, `${t.type} `, h('code', {}, t.id)),
+        h(
+          'p',
+          {},
+          'Status: ',
+          h('span', { class: `status s-${t.status}`, id: 'task-status', 'data-status': t.status }, t.status),
+        ),
+        t.progress !== null
+          ? h(
+              'p',
+              {},
+              h('label', { for: 'progress' }, 'Progress '),
+              h('progress', { id: 'progress', max: 100, value: t.progress }, `${Math.round(t.progress)}%`),
+              ` ${Math.round(t.progress)}% ${t.progressMessage ?? ''}`,
+            )
+          : null,
+        h('div', { class: 'actions' }, cancel, retry),
+        message,
+        h(
+          'dl',
+          { class: 'facts' },
+          ...(
+            [
+              ['Kind', t.kind],
+              ['Priority', String(t.priority)],
+              ['Attempts', `${t.attempts} of ${t.maxAttempts}`],
+              ['Worker', t.leaseOwner ?? '–'],
+              ['Created', time(t.createdAt)],
+              ['Started', time(t.startedAt)],
+              ['Finished', time(t.finishedAt)],
+            ] as const
+          ).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'grid' },
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'payload-title' },
+          h('h2', { id: 'payload-title' }, 'Payload'),
+          json(t.payload),
+        ),
+        t.error
+          ? h(
+              'section',
+              { class: 'card', 'aria-labelledby': 'error-title' },
+              h('h2', { id: 'error-title' }, 'Error'),
+              h('p', { id: 'task-error' }, h('code', {}, t.error.code), ' ', t.error.message),
+            )
+          : h(
+              'section',
+              { class: 'card', 'aria-labelledby': 'result-title' },
+              h('h2', { id: 'result-title' }, 'Result'),
+              json(t.result ?? null),
+            ),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'attempts-title' },
+        h('h2', { id: 'attempts-title' }, 'Attempts'),
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { 'aria-labelledby': 'attempts-title', id: 'attempts' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['#', 'Worker', 'Started', 'Took', 'Outcome'].map((c) => h('th', { scope: 'col' }, c)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...(rows.length
+                ? rows.map((r) =>
+                    h(
+                      'tr',
+                      {},
+                      h('td', {}, r.attempt),
+                      h('td', {}, r.by),
+                      h('td', {}, time(r.start)),
+                      h('td', {}, r.end ? duration(Date.parse(r.end) - Date.parse(r.start)) : 'running'),
+                      h(
+                        'td',
+                        {},
+                        h('span', { class: `status s-${r.outcome}` }, r.outcome),
+                        r.error ? ` ${r.error}` : '',
+                      ),
+                    ),
+                  )
+                : [h('tr', {}, h('td', { colspan: 5 }, 'No attempt yet.'))]),
+            ),
+          ),
+        ),
+        h('h3', {}, 'History'),
+        h(
+          'ol',
+          { class: 'history' },
+          ...t.history.map((e) =>
+            h(
+              'li',
+              {},
+              time(e.at),
+              ' ',
+              h('span', { class: `status s-${e.status}` }, e.status),
+              ` by ${e.by}`,
+              e.error ? ` — ${e.error.code}: ${e.error.message}` : '',
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+  let loading = false;
+  let again = false;
+  const load = async () => {
+    if (loading) return void (again = true);
+    loading = true;
+    try {
+      const t = await api<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
+      if (!task || t.version >= task.version) task = t;
+      render();
+    } catch (err) {
+      replace(
+        main,
+        h('p', {}, h('a', { href: '#/' }, '← All tasks')),
+        h(
+          'p',
+          { role: 'alert' },
+          err instanceof ApiError && err.status === 404
+            ? `No task ${id}.`
+            : `Could not load the task: ${String(err)}`,
+        ),
+      );
+    } finally {
+      loading = false;
+      if (again) {
+        again = false;
+        void load();
+      }
+    }
+  };
+  replace(main, h('p', {}, 'Loading…'));
+  void load();
+  return onChange(() => void load());
+}
