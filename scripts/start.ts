@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     ...Array.from({ length: executors }, (_, i) => `http://127.0.0.1:${firstMetricsPort + i}/readyz`),
   ];
   for (const url of ready) if (!(await waitReady(url, () => stopping))) return;
+  say(`dashboard:        ${gateway}/`);
   say(`REST API:         ${gateway}/v1/tasks`);
   say(`API docs:         ${gateway}/docs   (OpenAPI: ${gateway}/openapi.json)`);
   say(`live events:      ${gateway}/v1/events   (Server-Sent Events)`);

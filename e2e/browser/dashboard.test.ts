@@ -1,0 +1,221 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the
+ * whole system on loopback. Screenshots go to test-output/dashboard/ (gitignored).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { api, startSystem, waitForStatus, type RunningSystem } from '../system.js';
+
+// Code passed to page.evaluate runs in the page; these stand in for the DOM globals there
+// (the project's type-check has no DOM library).
+interface PageNode {
+  id: string;
+  textContent: string | null;
+  blur(): void;
+}
+declare const window: { innerWidth: number; scrollTo(x: number, y: number): void; __sameDocument?: boolean };
+declare const document: {
+  activeElement: PageNode | null;
+  documentElement: { scrollWidth: number };
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): { length: number };
+};
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../test-output/dashboard/', import.meta.url));
+const WAIT = { timeout: 60_000 };
+
+describe('dashboard in Chromium (e2e: whole system)', function () {
+  this.timeout(180_000);
+  let sys: RunningSystem;
+  let browser: Browser;
+  let context: BrowserContext;
+  const errors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI)
+        throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)`);
+
+      console.log(`    skipped: no ${CHROMIUM} (apt-get install chromium)`);
+      this.skip();
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    sys = await startSystem();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await sys?.stop();
+  });
+
+  /** A page that records every console error and uncaught exception. */
+  async function open(hash = ''): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+    await page.goto(`${sys.gatewayUrl}/${hash}`);
+    return page;
+  }
+
+  /** Marks the document: the mark survives hash navigation and live updates, not a reload. */
+  const markNoReload = (page: Page) => page.evaluate(() => (window.__sameDocument = true));
+  const stillSameDocument = (page: Page) => page.evaluate(() => window.__sameDocument === true);
+
+  it('when the dashboard opens, then counts, chart, workers and dead letters show, live, with no console error', async () => {
+    const page = await open();
+    await page.getByRole('heading', { name: 'Tasks by status' }).waitFor(WAIT);
+    await page.locator('#live', { hasText: 'live' }).waitFor(WAIT);
+    await page.locator('dd[data-count="succeeded"]').waitFor(WAIT);
+    await page.locator('#dead-count', { hasText: 'in the dead-letter queue' }).waitFor(WAIT);
+    expect(await page.locator('#banner').isHidden(), 'no outage banner').to.equal(true);
+    expect(await page.locator('#auth').isHidden(), 'no key asked for when auth is off').to.equal(true);
+    expect(await page.getByRole('img', { name: /Last minute/ }).count()).to.equal(1);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('when a task is submitted through the form, then it appears in another open dashboard and reaches succeeded live', async () => {
+    const watcher = await open();
+    await watcher.locator('table[aria-label="Tasks"] tbody').waitFor(WAIT);
+    await watcher.locator('#live', { hasText: 'live' }).waitFor(WAIT);
+    await markNoReload(watcher);
+
+    const page = await open();
+    await page.getByLabel('Task type').selectOption('sleep');
+    await page.getByLabel(/^ms( |$)/).fill('300');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    await page.waitForURL(/#\/tasks\//, WAIT);
+    const id = decodeURIComponent(page.url().split('#/tasks/')[1]!);
+    await markNoReload(page);
+    await page.locator('#task-status[data-status="succeeded"]').waitFor(WAIT);
+    expect(await page.locator('#attempts tbody tr').count(), 'one attempt').to.equal(1);
+    expect(await page.locator('#attempts tbody tr td').nth(1).textContent(), 'its worker').to.match(/\S/);
+    expect(await stillSameDocument(page)).to.equal(true);
+
+    await watcher.locator(`tr[data-task-id="${id}"] [data-status="succeeded"]`).waitFor(WAIT);
+    expect(await stillSameDocument(watcher), 'updated live, not reloaded').to.equal(true);
+    await watcher.close();
+    await page.close();
+  });
+
+  it('when a long task is cancelled from its page, then it shows cancelled', async () => {
+    const created = await api(sys.gatewayUrl, '/v1/tasks', {
+      method: 'POST',
+      json: { type: 'sleep', payload: { ms: 300_000 } },
+    });
+    expect(created.status).to.equal(201);
+    const page = await open(`#/tasks/${created.body.id}`);
+    await page.locator('#task-status[data-status="running"]').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#task-status[data-status="cancelled"]').waitFor(WAIT);
+    expect(await page.getByRole('button', { name: 'Retry' }).isEnabled()).to.equal(true);
+    expect((await api(sys.gatewayUrl, `/v1/tasks/${created.body.id}`)).body.status).to.equal('cancelled');
+    await page.close();
+  });
+
+  it('when a failed task is retried from its page, then it runs again and the page shows the second attempt', async () => {
+    // Loopback is refused by the http.request task: a failure that is not retried by itself.
+    const created = await api(sys.gatewayUrl, '/v1/tasks', {
+      method: 'POST',
+      json: { type: 'http.request', payload: { url: 'http://127.0.0.1:9/' }, maxAttempts: 1 },
+    });
+    expect(created.status).to.equal(201);
+    await waitForStatus(sys.gatewayUrl, created.body.id, ['failed'], 60_000);
+    const page = await open(`#/tasks/${created.body.id}`);
+    await page.locator('#task-status[data-status="failed"]').waitFor(WAIT);
+    expect(await page.locator('#task-error').textContent()).to.match(/\S/);
+    await markNoReload(page);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('#attempts tbody tr').nth(1).waitFor(WAIT);
+    await page.locator('#task-status[data-status="failed"]').waitFor(WAIT);
+    expect(await page.locator('#attempts tbody tr').count()).to.equal(2);
+    expect(await stillSameDocument(page)).to.equal(true);
+    await page.close();
+  });
+
+  it('when the form is sent with a bad value, then the server’s message shows at that field', async () => {
+    expect(errors).to.deep.equal([]);
+    const page = await open();
+    await page.getByLabel('Task type').selectOption('sleep');
+    const ms = page.getByLabel(/^ms( |$)/);
+    await ms.fill('-5');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    const fieldError = page.locator('#f-payload-ms-error');
+    await fieldError.filter({ hasText: /\S/ }).waitFor(WAIT);
+    expect(await fieldError.textContent()).to.match(/>= 0/);
+    expect(await ms.getAttribute('aria-invalid')).to.equal('true');
+    expect(await page.evaluate(() => document.activeElement?.id), 'focus moves to the field').to.equal(
+      'f-payload-ms',
+    );
+    expect(page.url(), 'no task page: nothing was created').not.to.match(/#\/tasks\//);
+    await page.close();
+    // Chromium logs the refused POST itself; that one line is expected, nothing else.
+    expect(errors.map((e) => e.replace(/^\S+ /, ''))).to.deep.equal([
+      'Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)',
+    ]);
+    errors.length = 0;
+  });
+
+  for (const width of [1280, 390]) {
+    it(`when shown ${width} px wide, then nothing overflows sideways and the keyboard reaches the form`, async () => {
+      const page = await open();
+      await page.setViewportSize({ width, height: 900 });
+      await page.locator('table[aria-label="Tasks"] tbody tr').first().waitFor(WAIT);
+      await page.locator('#workers li').first().waitFor(WAIT);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, 'horizontal overflow in px').to.be.at.most(0);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+      await page.getByRole('button', { name: 'Submit task' }).focus();
+      expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Submit task');
+      if (width === 1280) {
+        // Some traffic for the chart in the README's screenshot.
+        const batch = await api(sys.gatewayUrl, '/v1/tasks/batch', {
+          method: 'POST',
+          json: { tasks: Array.from({ length: 8 }, () => ({ type: 'sleep', payload: { ms: 50 } })) },
+        });
+        expect(batch.status).to.equal(201);
+        await page.locator('#chart-summary', { hasText: /[1-9]\d* completed/ }).waitFor(WAIT);
+        // Counts and rows follow the event stream: all 8 succeed without a reload.
+        await page.waitForFunction(
+          () => Number(document.querySelector('dd[data-count="succeeded"]')?.textContent) >= 9,
+          undefined,
+          WAIT,
+        );
+        await page.waitForFunction(
+          () => document.querySelectorAll('tbody [data-status="succeeded"]').length >= 9,
+          undefined,
+          WAIT,
+        );
+      }
+      await page.evaluate(() => {
+        document.activeElement?.blur();
+        window.scrollTo(0, 0);
+      });
+      await page.screenshot({ path: path.join(SHOTS, `overview-${width}.png`), fullPage: width === 390 });
+      expect(errors).to.deep.equal([]);
+      await page.close();
+    });
+  }
+});
