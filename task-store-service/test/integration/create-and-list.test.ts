@@ -176,16 +176,14 @@ describe('creating and listing tasks (integration)', () => {
   it('when many outbox entries are ahead of their tasks, then they do not hide the real ones behind them', async () => {
     // What a createMany leaves when it fails after writing its outbox entries: entries, no tasks.
     const old = new Date(Date.now() - 60_000);
-    await f.db
-      .collection('task_outbox')
-      .insertMany(
-        Array.from({ length: 7 }, (_, i) => ({
-          _id: `ghost-${i}:1`,
-          taskId: `ghost-${i}`,
-          version: 1,
-          at: old,
-        })) as never[],
-      );
+    await f.db.collection('task_outbox').insertMany(
+      Array.from({ length: 7 }, (_, i) => ({
+        _id: `ghost-${i}:1`,
+        taskId: `ghost-${i}`,
+        version: 1,
+        at: old,
+      })) as never[],
+    );
     const real = await Promise.all(
       [1, 2, 3].map(async () => (await f.client.call('tasks.create', { type: 'test.noop' })).task),
     );
