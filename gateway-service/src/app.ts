@@ -47,6 +47,8 @@ export interface AppDeps {
   deadLetters?: DeadLetterLog;
 }
 
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Router<GatewayState>[] } {
   const app = new Koa<GatewayState>({ proxy: false });
   const routers = [
@@ -57,6 +59,14 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
     docsRoutes(),
     dashboardRoutes(),
   ];
+
+  // Errors Koa meets outside the middleware chain (a response stream failing). A client closing
+  // its SSE stream or dropping the connection is routine; anything else is worth a log line.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: GatewayContext) => {
+    const log = ctx?.state.log ?? deps.log;
+    if (CLIENT_GONE.has(err.code ?? '')) log.debug({ code: err.code }, 'client went away mid-response');
+    else log.error({ err }, 'response failed');
+  });
 
   app.use(requestContext(deps.log));
   app.use(problemDetails);

@@ -45,6 +45,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
     const { requestId, log } = ctx.state;
     const { tasks } = await store.call('tasks.createMany', { tasks: body.tasks }, { requestId });
     await publisher.publish(tasks, requestId, log, 'request');
+    for (const t of tasks) void publisher.emit(t, log);
     ctx.status = 201;
     ctx.body = { items: tasks.map(publicTask) };
   });

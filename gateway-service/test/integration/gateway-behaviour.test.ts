@@ -67,6 +67,26 @@ describe('gateway behaviour (integration)', function () {
       expect((await f.request('/v1/tasks/nope/events')).status).to.equal(404);
     });
 
+    it('when an SSE client goes away mid-stream, then the gateway prints no error for it', async () => {
+      // Koa's default error handler prints every stream error to stderr with its stack; a client
+      // closing its event stream is routine and must not look like a failure in the logs.
+      const printed: unknown[][] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void printed.push(args);
+      try {
+        for (const path of ['/v1/events', '/v1/tasks/nope-but-valid/events']) {
+          const controller = new AbortController();
+          const res = await fetch(`${f.url}${path}`, { signal: controller.signal }).catch(() => undefined);
+          if (res?.body) await res.body.getReader().read();
+          controller.abort();
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        console.error = original;
+      }
+      expect(printed.map((args) => args.map(String).join(' '))).to.deep.equal([]);
+    });
+
     it('when a running task is cancelled through the API, then the executor stops it and it stays cancelled', async () => {
       const t = (
         await f.request('/v1/tasks', { method: 'POST', json: { type: 'sleep', payload: { ms: 20_000 } } })

@@ -244,6 +244,36 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     );
   });
 
+  it('when a batch is posted, then the event stream shows each task queued, as for single creates', async () => {
+    const res = await fetch(`${f.url}/v1/events?status=queued&type=test.sleep`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: ready')) text += (await reader.read()).value ?? '';
+    const single = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 1 } },
+    });
+    const batch = await f.request('/v1/tasks/batch', {
+      method: 'POST',
+      json: { tasks: [1, 2, 3].map((ms) => ({ type: 'test.sleep', payload: { ms } })) },
+    });
+    const wanted = [single.body.id, ...batch.body.items.map((t: { id: string }) => t.id)] as string[];
+    const seen = () =>
+      text
+        .split('\n\n')
+        .filter((b) => b.includes('event: status'))
+        .map((b) => (JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { taskId: string }).taskId);
+    const deadline = setTimeout(() => void reader.cancel(), 5_000);
+    while (!wanted.every((id) => seen().includes(id))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    clearTimeout(deadline);
+    await reader.cancel();
+    expect(seen()).to.include.members(wanted);
+  });
+
   it('when asked for task types, stats, health and metrics, then they answer', async () => {
     expect((await f.request('/v1/task-types')).body.items.map((t: { type: string }) => t.type)).to.include(
       'test.sleep',
