@@ -19,6 +19,7 @@ build: install ## compile every workspace to dist/
 
 typecheck: install ## type-check all workspaces, tests and benchmarks
 	npx tsc -p tsconfig.json
+	npx tsc -p gateway-service/dashboard/tsconfig.json
 
 lint: typecheck ## type-check, eslint and prettier
 	npx eslint .
