@@ -9,7 +9,8 @@ import type { LoadResult } from './http-load.js';
 import type { PgSnapshot } from './pg-stats.js';
 import type { CpuReport } from './processes.js';
 
-export type Path = 'single' | 'batch';
+/** `open`: single POSTs sent on a fixed schedule (open loop), independent of the answers. */
+export type Path = 'single' | 'batch' | 'open';
 
 export interface ScenarioSpec {
   system: 'ours' | 'bullmq';
@@ -21,12 +22,21 @@ export interface ScenarioSpec {
   /** Tasks per request (1 for the single path). */
   batchSize: number;
   executors?: number;
+  /** Open loop only: sends per second, and the share of the measured maximum it stands for. */
+  ratePerSec?: number;
+  pctOfMax?: number;
 }
 
 export function scenarioLabel(s: ScenarioSpec): string {
-  const path = s.path === 'single' ? 'POST single' : `POST batch×${s.batchSize}`;
+  const path =
+    s.path === 'single'
+      ? 'POST single'
+      : s.path === 'batch'
+        ? `POST batch×${s.batchSize}`
+        : `open loop ${s.ratePerSec}/s${s.pctOfMax === undefined ? '' : ` (${s.pctOfMax}% of max)`}`;
   const ex = s.system === 'ours' ? `, ${s.executors ?? 1} executor${(s.executors ?? 1) > 1 ? 's' : ''}` : '';
-  return `${s.system === 'ours' ? 'ours' : 'BullMQ'}: ${path}, C=${s.concurrency}, N=${s.n.toLocaleString('en')}${ex}`;
+  const c = s.path === 'open' ? '' : `C=${s.concurrency}, `;
+  return `${s.system === 'ours' ? 'ours' : 'BullMQ'}: ${path}, ${c}N=${s.n.toLocaleString('en')}${ex}`;
 }
 
 export interface Timing {
@@ -82,6 +92,11 @@ export interface RunFigures {
   counters?: Record<string, number>;
   /** Ours on FerretDB/PostgreSQL only: the PostgreSQL server's work per accepted task (approximate). */
   postgresPerTask?: PgSnapshot;
+  /**
+   * Open loop only: latencies (latencyMs, requestLatencyMs) count from each request's scheduled
+   * send time, so a late send (generator or server falling behind) is counted, not omitted.
+   */
+  openLoop?: { ratePerSec: number; scheduled: number; sendLagMs: { p50: number; p99: number; max: number } };
 }
 
 function latency(values: number[]): LatencySummary | null {
@@ -134,6 +149,17 @@ export function runFigures(args: {
           },
     statuses: load.statuses,
     cpuMsPerTask: cpuPerTask(args.cpu, load.ids.length),
+    ...(load.sendLagMs && {
+      openLoop: {
+        ratePerSec: args.spec.ratePerSec ?? NaN,
+        scheduled: load.sendLagMs.length,
+        sendLagMs: {
+          p50: round(percentile(load.sendLagMs, 50)),
+          p99: round(percentile(load.sendLagMs, 99)),
+          max: round(Math.max(0, ...load.sendLagMs)),
+        },
+      },
+    }),
     ...(load.firstError !== undefined && { firstError: load.firstError }),
     cpu: args.cpu,
   };

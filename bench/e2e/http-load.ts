@@ -16,6 +16,10 @@ export interface LoadResult {
   /** Answers by HTTP status ("network" for a request that got none). */
   statuses: Record<string, number>;
   firstError?: string;
+  /** Open loop only: each returned id's scheduled send time (epoch ms). */
+  scheduledEpochMsById?: Map<string, number>;
+  /** Open loop only: how late each request left, against its schedule. */
+  sendLagMs?: number[];
 }
 
 export interface LoadSpec {
@@ -71,6 +75,81 @@ export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
     ids,
     requestLatenciesMs,
     statuses,
+    ...(firstError !== undefined && { firstError }),
+  };
+}
+
+export interface OpenLoopSpec {
+  url: string;
+  ratePerSec: number;
+  /** Requests to schedule: request i is due at start + i / ratePerSec. */
+  count: number;
+  body(i: number): unknown;
+  ids(json: unknown): string[];
+  timeoutMs?: number;
+}
+
+/**
+ * Open-loop HTTP load: requests leave on a fixed schedule whether or not earlier ones were
+ * answered (no coordinated omission). A request's latency counts from its scheduled time, so
+ * a generator that falls behind shows up as latency, and `sendLagMs` says by how much.
+ */
+export async function openLoop(spec: OpenLoopSpec): Promise<LoadResult> {
+  const ids: string[] = [];
+  const requestLatenciesMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  const scheduledEpochMsById = new Map<string, number>();
+  const sendLagMs: number[] = [];
+  let firstError: string | undefined;
+  const interval = 1000 / spec.ratePerSec;
+  const startEpochMs = Date.now();
+  const startPerf = performance.now();
+  const send = async (i: number, duePerf: number) => {
+    sendLagMs.push(performance.now() - duePerf);
+    let status = 'network';
+    try {
+      const res = await fetch(spec.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec.body(i)),
+        signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
+      });
+      status = String(res.status);
+      const text = await res.text();
+      if (res.status === 200 || res.status === 201) {
+        requestLatenciesMs.push(performance.now() - duePerf);
+        for (const id of spec.ids(JSON.parse(text))) {
+          ids.push(id);
+          scheduledEpochMsById.set(id, startEpochMs + (duePerf - startPerf));
+        }
+      } else {
+        firstError ??= `HTTP ${res.status}: ${text.slice(0, 300)}`;
+      }
+    } catch (err) {
+      firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
+  const inFlight: Promise<void>[] = [];
+  let i = 0;
+  while (i < spec.count) {
+    const now = performance.now();
+    for (; i < spec.count && startPerf + i * interval <= now; i++) {
+      inFlight.push(send(i, startPerf + i * interval));
+    }
+    const wait = startPerf + i * interval - performance.now();
+    if (i < spec.count) await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  }
+  await Promise.all(inFlight);
+  return {
+    startPerf,
+    startEpochMs,
+    wallMs: performance.now() - startPerf,
+    ids,
+    requestLatenciesMs,
+    statuses,
+    scheduledEpochMsById,
+    sendLagMs,
     ...(firstError !== undefined && { firstError }),
   };
 }

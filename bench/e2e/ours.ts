@@ -18,7 +18,7 @@ import {
   type ScenarioSpec,
   type Timing,
 } from './figures.js';
-import { batchSizes, closedLoop, type LoadResult } from './http-load.js';
+import { batchSizes, closedLoop, openLoop, type LoadResult } from './http-load.js';
 import { childPids, cpuMeter, pidsByName } from './processes.js';
 import { pgPerTask, type PgStats } from './pg-stats.js';
 import { counterDelta, histogramMeans, scrape, storeRpcDelta } from './prom-metrics.js';
@@ -40,6 +40,18 @@ export interface OursOptions {
   /** Longest a single run may take. */
   maxRunMs: number;
   cleanup: Cleanup;
+  /**
+   * Called once after the warm-ups: the tasks per measured run for every scenario (e.g. what the
+   * warm-up rate says fits the budget), or undefined to keep each scenario's own n.
+   */
+  sizeRuns?: (warmups: ScenarioResult[]) => number | undefined;
+  /**
+   * Called once after the measured runs: more scenarios to measure on the same system (e.g. open
+   * loop at shares of the rate just measured), and the new reserve for them.
+   */
+  extend?: (
+    results: ScenarioResult[],
+  ) => { scenarios: ScenarioSpec[]; reserveMs: number; warmup: boolean } | undefined;
 }
 
 export interface OursOutcome {
@@ -67,18 +79,18 @@ export async function runOurs(o: OursOptions): Promise<OursOutcome> {
   try {
     events = await TerminalEvents.open(AMQP_URL, topology(system.prefix).eventsExchange);
     const run = new OursRun(system, events, o);
-    let stop: string | undefined;
-    for (const r of results) {
-      stop ??= await run.once(r, 0);
-    }
-    for (let rep = 1; rep <= o.repetitions; rep++) {
-      for (const r of results) {
-        if (stop) {
-          r.note ??= stop;
-          continue;
-        }
-        stop = await run.once(r, rep);
-      }
+    await measure(run, results, o, o.sizeRuns);
+    const more = o.extend?.(results);
+    if (more) {
+      const extra = more.scenarios.map((spec) => ({
+        spec,
+        label: scenarioLabel(spec),
+        warmup: [],
+        runs: [],
+      }));
+      run.reserveMs = more.reserveMs;
+      results.push(...extra);
+      await measure(run, extra, o, undefined, more.warmup);
     }
     return { results, rabbitmq: events.server, startSeconds };
   } finally {
@@ -98,7 +110,39 @@ export async function runOurs(o: OursOptions): Promise<OursOutcome> {
   }
 }
 
+/** Every scenario's warm-up, then the measured repetitions in rounds over the scenarios. */
+async function measure(
+  run: OursRun,
+  results: ScenarioResult[],
+  o: OursOptions,
+  sizeRuns?: OursOptions['sizeRuns'],
+  warmup = true,
+): Promise<void> {
+  let stop: string | undefined;
+  for (const r of warmup ? results : []) {
+    stop ??= await run.once(r, 0);
+  }
+  const n = sizeRuns?.(results);
+  if (n !== undefined) {
+    for (const r of results) {
+      r.spec = { ...r.spec, n };
+      r.label = scenarioLabel(r.spec);
+    }
+  }
+  for (let rep = 1; rep <= o.repetitions; rep++) {
+    for (const r of results) {
+      if (stop) {
+        r.note ??= stop;
+        continue;
+      }
+      stop = await run.once(r, rep);
+    }
+  }
+}
+
 class OursRun {
+  /** Time to keep for what comes after (no run starts, and every run ends, before it). */
+  reserveMs: number;
   private readonly store: TaskStoreClient;
   private readonly metricsUrl: string;
   private stored = 0;
@@ -110,6 +154,7 @@ class OursRun {
     private readonly events: TerminalEvents,
     private readonly o: OursOptions,
   ) {
+    this.reserveMs = o.reserveMs;
     this.store = new TaskStoreClient({ url: system.storeUrl, timeoutMs: 180_000, retries: 0 });
     this.metricsUrl = system.storeUrl.replace(/\/rpc$/, '/metrics');
   }
@@ -119,7 +164,7 @@ class OursRun {
     const { budget } = this.o;
     const warmup = rep === 0;
     const spec = warmup ? { ...r.spec, n: this.o.warmupN } : r.spec;
-    const endBy = budget.startedAt + budget.totalMs - this.o.reserveMs;
+    const endBy = budget.startedAt + budget.totalMs - this.reserveMs;
     const estimate = (this.secondsPerTask.get(r) ?? 0) * spec.n * 1000;
     if (Date.now() + estimate > endBy) {
       r.note = `${r.runs.length} of ${this.o.repetitions} runs measured: the time budget did not allow more (a run takes about ${Math.round(estimate / 1000)} s)`;
@@ -164,10 +209,12 @@ class OursRun {
     this.stored += orphans; // created by the store although the client got an error
     const timings: Timing[] = load.ids.map((id) => {
       const t = tasks.get(id);
+      // Open loop: from the scheduled send time, so that waiting before the store saw it counts.
+      const from = load.scheduledEpochMsById?.get(id);
       return {
         id,
         status: t?.status ?? 'missing',
-        createdMs: t ? Date.parse(t.createdAt) : NaN,
+        createdMs: t ? (from ?? Date.parse(t.createdAt)) : NaN,
         finishedMs: t?.finishedAt ? Date.parse(t.finishedAt) : null,
       };
     });
@@ -215,6 +262,15 @@ class OursRun {
 
   private submit(spec: ScenarioSpec): Promise<LoadResult> {
     const task = { type: 'noop', payload: {} };
+    if (spec.path === 'open') {
+      return openLoop({
+        url: `${this.system.gatewayUrl}/v1/tasks`,
+        ratePerSec: spec.ratePerSec!,
+        count: spec.n,
+        body: () => task,
+        ids: (json) => [(json as Task).id],
+      });
+    }
     if (spec.path === 'single') {
       return closedLoop({
         url: `${this.system.gatewayUrl}/v1/tasks`,
