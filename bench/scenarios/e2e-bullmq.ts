@@ -1,0 +1,90 @@
+/**
+ * (2) The same work through BullMQ (Koa → queue.add → Redis → Worker, bench/e2e/bullmq*.ts) in
+ * the same invocation: at the brief's N (20,000; quick 2,000) and at the N ours just ran, with
+ * the same clients; ratios ours ÷ BullMQ at equal N and C.
+ */
+import { runBullmq } from '../e2e/bullmq.js';
+import { summarise, type ScenarioResult, type ScenarioSpec } from '../e2e/figures.js';
+import { ratios } from '../e2e/report.js';
+import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { e2eRow } from './lib/summary.js';
+
+function specs(n: number): ScenarioSpec[] {
+  return [
+    { system: 'bullmq', path: 'single', concurrency: 16, n, batchSize: 1 },
+    { system: 'bullmq', path: 'single', concurrency: 64, n, batchSize: 1 },
+    { system: 'bullmq', path: 'batch', concurrency: 16, n, batchSize: 500 },
+  ];
+}
+
+export const durability = (server: string) => ({
+  ours:
+    `Every accepted task and every state change is written to the MongoDB-wire server before it is acknowledged (here ${server}` +
+    (server.endsWith('on PostgreSQL')
+      ? ', with PostgreSQL fsync on and synchronous_commit on: a commit returns after its WAL is on disk); '
+      : '); ') +
+    'work messages are persistent, on durable quorum queues, published with publisher confirms, and acked only after ' +
+    'the outcome is recorded. An accepted task survives a killed executor, a store restart and a broker restart.',
+  bullmq:
+    'Jobs live only in Redis memory: this Redis runs with --save "" and --appendonly no, i.e. it persists nothing; ' +
+    'a Redis restart loses every queued, active and finished job. No disk write is waited for anywhere on its path.',
+});
+
+export const e2eBullmq: Scenario = {
+  name: 'e2e-bullmq',
+  title: 'End to end, BullMQ baseline on Redis without persistence',
+  budgetSeconds: { full: 85, quick: 11 },
+  async run(ctx: RunContext): Promise<ScenarioOutput> {
+    const { quick, budget } = ctx;
+    // quick: 1,000 (the 2-minute run cannot give BullMQ more on a busy 2-core machine)
+    const briefN = quick ? 1_000 : 20_000;
+    const ours = ctx.previous('e2e-ours');
+    const oursResults = ((ours?.details as ScenarioResult[] | undefined) ?? []).filter(
+      (r) => r.spec.path !== 'open',
+    );
+    const oursN = oursResults[0]?.spec.n;
+    const scenarios = [...specs(briefN), ...(oursN !== undefined && oursN !== briefN ? specs(oursN) : [])];
+    ctx.log(
+      `N = ${briefN.toLocaleString('en')}` +
+        (oursN !== undefined
+          ? ` and ${oursN} (what ours ran, ${ours!.date})`
+          : '; no results of ours to compare with'),
+    );
+    const out = await runBullmq({
+      redisUrl: ctx.redisUrl,
+      concurrency: 100,
+      scenarios,
+      repetitions: 3,
+      warmupN: quick ? 200 : 2_000,
+      budget,
+      reserveMs: 2_000,
+      maxRunMs: 60_000,
+      cleanup: ctx.cleanup,
+    });
+    for (const r of out.results) r.summary = summarise(r.runs);
+    const r = ratios(oursResults, out.results);
+    return {
+      settings: {
+        n: [briefN, ...(oursN !== undefined && oursN !== briefN ? [oursN] : [])],
+        nReason:
+          `N = ${briefN.toLocaleString('en')} per run${quick ? ' (quick; 20,000 in the full run, as the brief asks)' : ' as the brief asks'}` +
+          (oursN !== undefined ? `, and ours' N (${oursN}) so that the ratios compare equal work` : ''),
+        workerConcurrency: 100,
+        queue: out.queue,
+        comparedWith: ours ? { file: 'e2e-ours.json', date: ours.date, mode: ours.mode } : null,
+      },
+      summary: {
+        rows: out.results.map(e2eRow),
+        ratios: r,
+        durability: durability(ctx.mongo.server),
+        redis: out.redis,
+      },
+      details: out.results,
+      notes: [
+        `Redis ${out.redis.version} with save ${JSON.stringify(out.redis.save)} and appendonly ${out.redis.appendonly}: no persistence.`,
+        'Ratios are ours ÷ BullMQ at equal N, C and path (medians): below 1 for throughput means ours is slower; above 1 for p99 means ours is slower.',
+        'BullMQ runs in the same invocation as ours, minutes apart, so both saw similar load from other work; see the load averages.',
+      ],
+    };
+  },
+};

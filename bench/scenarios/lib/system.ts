@@ -1,0 +1,59 @@
+/**
+ * Starts the whole system (e2e/system.ts: store, gateway, executors as child processes of this
+ * one) for a scenario, registered for cleanup, stopped within a bound. Only startSystem's
+ * executors/executorEnv options are used; what else a scenario needs to know about the services
+ * (pids, the store's database, the executor's metrics port) it reads from /proc.
+ */
+import { readFileSync } from 'node:fs';
+import { startSystem, type RunningSystem } from '../../../e2e/system.js';
+import { withTimeout } from '../../e2e/cleanup.js';
+import { childPids } from '../../e2e/processes.js';
+import { round } from '../../store/measure.js';
+import type { RunContext } from './scenario.js';
+
+export interface ScenarioSystem {
+  system: RunningSystem;
+  startSeconds: number;
+  stop: () => Promise<void>;
+}
+
+export async function systemFor(
+  ctx: RunContext,
+  options: { executors: number; executorEnv?: Record<string, string> },
+): Promise<ScenarioSystem> {
+  const t0 = performance.now();
+  const system = await startSystem(options);
+  const startSeconds = round((performance.now() - t0) / 1000);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= withTimeout(system.stop(), 30_000, 'stopping the system').then(
+      (codes) =>
+        ctx.log(`system stopped (exit codes ${JSON.stringify(codes)}); its queues and database deleted`),
+      (err: unknown) =>
+        ctx.log(`system stop incomplete: ${err instanceof Error ? err.message : String(err)}`),
+    ));
+  const unregister = ctx.cleanup.add(stop);
+  ctx.log(`system up in ${startSeconds} s (prefix ${system.prefix})`);
+  return {
+    system,
+    startSeconds,
+    stop: async () => {
+      unregister();
+      await stop();
+    },
+  };
+}
+
+/** The one running service started from `entry` (e.g. 'executor-service/src/main.ts'), and its environment. */
+export function service(entry: string): { pid: number; env: Record<string, string> } {
+  const pids = childPids(entry);
+  if (pids.length !== 1) throw new Error(`expected one process of ${entry}, found ${pids.length}`);
+  const pid = pids[0]!;
+  const env = Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  return { pid, env };
+}

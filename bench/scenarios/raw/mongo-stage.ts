@@ -1,0 +1,90 @@
+/**
+ * The MongoDB-wire server alone, through the official driver: per task one insertOne of a task
+ * document and two conditional updateOne (queued → running, running → succeeded, each filtered
+ * on _id and the expected status, as the store's compare-and-set writes are), C tasks at a time.
+ * Each run gets a fresh collection with the store's indexes, in a database dropped at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { round } from '../../store/measure.js';
+import { queuedDoc, STORE_TASK_INDEXES, type BenchTaskDoc } from '../lib/task-doc.js';
+import { meter, type Stage, type StageSession } from './stage.js';
+
+const CONCURRENCY = 16;
+
+export function mongoStage(url: string, serverPids: number[]): Stage {
+  return {
+    name: 'mongodb driver: insert + 2 conditional updates',
+    op: 'task: insertOne + updateOne({_id, status: queued}) + updateOne({_id, status: running})',
+    async setup(): Promise<StageSession> {
+      const client = new MongoClient(url, { maxPoolSize: 20 });
+      await client.connect();
+      const db = client.db(`bench_raw_${randomUUID().replaceAll('-', '').slice(0, 16)}`);
+      let runNo = 0;
+      return {
+        serverPids,
+        async run(ms) {
+          const tasks = db.collection<BenchTaskDoc>(`tasks_${++runNo}`);
+          await tasks.createIndexes(STORE_TASK_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
+          const cpu = meter(serverPids);
+          const t0 = performance.now();
+          const end = t0 + ms;
+          let done = 0;
+          let firstError: string | undefined;
+          const latencies: number[] = [];
+          const worker = async () => {
+            while (performance.now() < end) {
+              const s = performance.now();
+              const now = new Date();
+              const doc = queuedDoc('noop', now);
+              try {
+                await tasks.insertOne(doc);
+                const claimed = await tasks.updateOne(
+                  { _id: doc._id, status: 'queued' },
+                  {
+                    $set: { status: 'running', startedAt: new Date(), updatedAt: new Date() },
+                    $inc: { version: 1 },
+                  },
+                );
+                const finished = await tasks.updateOne(
+                  { _id: doc._id, status: 'running' },
+                  {
+                    $set: { status: 'succeeded', finishedAt: new Date(), resultJson: '{}' },
+                    $inc: { version: 1 },
+                  },
+                );
+                if (claimed.modifiedCount !== 1 || finished.modifiedCount !== 1)
+                  throw new Error('update matched nothing');
+                done++;
+                latencies.push(performance.now() - s);
+              } catch (err) {
+                firstError ??= err instanceof Error ? err.message : String(err);
+              }
+            }
+          };
+          await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+          const seconds = (performance.now() - t0) / 1000;
+          latencies.sort((a, b) => a - b);
+          const pct = (p: number) =>
+            round(latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN);
+          return {
+            ops: done,
+            seconds: round(seconds, 2),
+            perSec: round(done / seconds),
+            latencyMs: { p50: pct(50), p99: pct(99) },
+            cpu: cpu(),
+            extra: {
+              concurrency: CONCURRENCY,
+              collection: tasks.collectionName,
+              ...(firstError && { firstError }),
+            },
+          };
+        },
+        async teardown() {
+          await db.dropDatabase().catch(() => undefined);
+          await client.close();
+        },
+      };
+    },
+  };
+}
