@@ -1,0 +1,541 @@
+/**
+ * Regenerates BENCHMARKS.md (repository root) and bench/results/chart.svg from
+ * bench/results/<scenario>.json and bench/results/optimisation.json. bench/run.ts calls it at
+ * the end; on its own:
+ *
+ *   npx tsx --conditions=source bench/render-benchmarks.ts
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ScenarioFile } from './scenarios/lib/scenario.js';
+import type { E2eRow } from './scenarios/lib/summary.js';
+import { barChart, type Bar } from './render/chart.js';
+import { fmt, spreadText, table } from './render/markdown.js';
+import { optimisationSection } from './render/optimisation.js';
+import type { Spread } from './store/measure.js';
+
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+const BENCHMARKS_MD = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const CHART = `${RESULTS}chart.svg`;
+const NAMES = [
+  'e2e-ours',
+  'e2e-bullmq',
+  'raw-limits',
+  'rest-latency',
+  'cpu-pool',
+  'list-scaling',
+  'executor-memory',
+] as const;
+type Name = (typeof NAMES)[number];
+
+function read(name: string): ScenarioFile | undefined {
+  const file = `${RESULTS}${name}.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScenarioFile) : undefined;
+}
+
+interface Ratio {
+  ours: string;
+  bullmq: string;
+  completedPerSec: number;
+  submittedPerSec: number;
+  p99: number;
+}
+
+interface StageRow {
+  name: string;
+  op: string;
+  perSec: Spread | null;
+  p50Ms: Spread | null;
+  p99Ms: Spread | null;
+  loadGeneratorCpuPct: Spread | null;
+  serverCpuPct: Spread | null;
+  note?: string;
+}
+
+const get = <T>(f: ScenarioFile | undefined, key: string): T | undefined =>
+  f?.summary?.[key] as T | undefined;
+
+function provenance(f: ScenarioFile): string {
+  const m = f.machine as { cores?: number; memoryGiB?: number; loadAverageAtStart?: number[] };
+  return (
+    `${f.mode === 'quick' ? '**quick run** — ' : ''}${f.date.slice(0, 16).replace('T', ' ')} UTC, ` +
+    `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average at start ` +
+    `${(m.loadAverageAtStart ?? []).join(' / ')} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
+    `load generator CPU ${f.loadGenerator.cpuPctOfOneCore} % of one core` +
+    (f.error ? `; **failed: ${f.error}**` : '')
+  );
+}
+
+function commandLine(f: ScenarioFile): string {
+  return `Command: \`${f.command}\` (scenario \`${f.scenario}\`; results: [bench/results/${f.scenario}.json](bench/results/${f.scenario}.json)). ${provenance(f)}.`;
+}
+
+function e2eTable(rows: E2eRow[]): string {
+  return table(
+    [
+      'scenario',
+      'runs',
+      'submitted/s',
+      'completed/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'system CPU ms/task',
+      'load gen CPU %',
+    ],
+    rows.map((r) => [
+      r.label,
+      String(r.runs),
+      spreadText(r.submittedPerSec),
+      spreadText(r.completedPerSec),
+      spreadText(r.p50Ms, 0),
+      spreadText(r.p95Ms, 0),
+      spreadText(r.p99Ms, 0),
+      fmt(r.systemCpuMsPerTask, 1),
+      fmt(r.loadGeneratorCpuPct, 0),
+    ]),
+    'lrrrrrrrr',
+  );
+}
+
+function openTable(rows: E2eRow[]): string {
+  return table(
+    [
+      'rate (share of max)',
+      'runs',
+      'tasks per run',
+      'completed/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'send lag p99 ms',
+    ],
+    rows.map((r) => [
+      `${fmt(r.ratePerSec ?? null, 1)}/s (${r.pctOfMax ?? '?'} %)`,
+      String(r.runs),
+      fmt(r.n, 0),
+      spreadText(r.completedPerSec),
+      spreadText(r.p50Ms, 0),
+      spreadText(r.p95Ms, 0),
+      spreadText(r.p99Ms, 0),
+      spreadText(r.sendLagP99Ms ?? null, 1),
+    ]),
+    'lrrrrrrr',
+  );
+}
+
+function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
+  const out: string[] = ['## At a glance', ''];
+  const ours = files['e2e-ours'];
+  const bull = files['e2e-bullmq'];
+  const raw = files['raw-limits'];
+  const ratios = get<Ratio[]>(bull, 'ratios') ?? [];
+  if (ratios.length > 0) {
+    out.push(
+      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of 3 runs). ' +
+        'Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
+      '',
+      table(
+        ['ours', 'completed/s ours ÷ BullMQ', 'submitted/s ours ÷ BullMQ', 'p99 ours ÷ BullMQ'],
+        ratios.map((r) => [
+          r.ours,
+          fmt(r.completedPerSec, 4),
+          fmt(r.submittedPerSec, 4),
+          `${fmt(r.p99, 1)}×`,
+        ]),
+        'lrrr',
+      ),
+      '',
+    );
+  } else {
+    out.push('No ours ÷ BullMQ ratios: the two end-to-end scenarios have not both run.', '');
+  }
+  const limit = get<{ stage: string; perSec: number } | null>(raw, 'physicalLimit');
+  const frac = get<number | null>(raw, 'oursFractionOfLimit');
+  const oursMax = get<number | null>(raw, 'oursMaxCompletedPerSec');
+  if (limit) {
+    out.push(
+      `**Fraction of the raw limit:** ours completes at most **${fmt(oursMax ?? null, 1)} tasks/s**; the slowest raw stage, ` +
+        `${limit.stage}, does **${fmt(limit.perSec, 0)}/s** on its own: ours reaches **${frac === null || frac === undefined ? '?' : `${fmt(frac * 100, 1)} %`}** of that physical limit. ` +
+        (get<string | null>(raw, 'perTaskNote') ?? ''),
+      '',
+    );
+  }
+  const durability = get<{ ours: string; bullmq: string }>(bull, 'durability');
+  if (durability) {
+    out.push('**Not the same work.** Ours: ' + durability.ours, '', 'BullMQ here: ' + durability.bullmq, '');
+  }
+  const cpu = files['cpu-pool'];
+  const list = files['list-scaling'];
+  const mem = files['executor-memory'];
+  const facts: string[] = [];
+  if (ours) {
+    facts.push(
+      `End to end, ours: N = ${fmt(get<number>(ours, 'nPerRun') ?? null, 0)} tasks per run. ${get<string>(ours, 'nReason') ?? ''}`,
+    );
+  }
+  const eff = get<Spread | null>(cpu, 'efficiencyPct');
+  if (cpu && eff) {
+    facts.push(
+      `CPU pool efficiency: ${spreadText(eff, 0)} % (M = ${get<number>(cpu, 'm')} primes.count tasks of ${fmt(get<Spread>(cpu, 'singleThreadMs')?.median ?? null, 0)} ms on ${get<number>(cpu, 'workers')} threads)`,
+    );
+  }
+  const rows = get<{ stored: number; p50Ms: number }[]>(list, 'rows') ?? [];
+  if (rows.length > 0) {
+    facts.push(
+      `List page p50: ${rows.map((r) => `${fmt(r.p50Ms, 0)} ms at ${fmt(r.stored, 0)} tasks`).join(', ')}; 1,000,000: ${get<string>(list, 'oneMillion') ?? '?'}`,
+    );
+  }
+  if (mem) {
+    facts.push(
+      `Executor memory with ${fmt(get<number>(mem, 'queueDepthAfterPublish') ?? null, 0)} messages waiting: peak RSS ${fmt(get<number>(mem, 'peakRssMiB') ?? null, 0)} MiB (idle ${fmt(get<number>(mem, 'baselineRssMiB') ?? null, 0)} MiB), at most ${get<number>(mem, 'maxInFlight') ?? '?'} in flight (prefetch ${get<number>(mem, 'ioPrefetch') ?? '?'})`,
+    );
+  }
+  out.push(...facts.map((f) => `- ${f}`), '');
+  out.push(
+    '![Throughput: ours, BullMQ and the raw stages, log scale](bench/results/chart.svg)',
+    '',
+    '[Throughput chart (SVG)](bench/results/chart.svg): completed tasks/s of ours and BullMQ at the same N, and each raw stage alone, on a log scale.',
+    '',
+  );
+  return out;
+}
+
+function chart(files: Partial<Record<Name, ScenarioFile>>): string {
+  const bars: Bar[] = [];
+  const ours = get<E2eRow[]>(files['e2e-ours'], 'closedLoop') ?? [];
+  const bull = get<E2eRow[]>(files['e2e-bullmq'], 'rows') ?? [];
+  // ours and BullMQ at the same N, path and C side by side; then BullMQ at the brief's N
+  const paired = new Set<E2eRow>();
+  for (const r of ours) {
+    if (r.completedPerSec) {
+      bars.push({
+        label: r.label.replace(/, 1 executor$/, ''),
+        value: r.completedPerSec.median,
+        group: 'ours',
+      });
+    }
+    const b = bull.find((x) => x.path === r.path && x.concurrency === r.concurrency && x.n === r.n);
+    if (b?.completedPerSec) {
+      bars.push({ label: b.label, value: b.completedPerSec.median, group: 'BullMQ' });
+      paired.add(b);
+    }
+  }
+  for (const r of bull) {
+    if (r.completedPerSec && !paired.has(r))
+      bars.push({ label: r.label, value: r.completedPerSec.median, group: 'BullMQ' });
+  }
+  for (const s of get<StageRow[]>(files['raw-limits'], 'stages') ?? []) {
+    if (s.perSec) bars.push({ label: `raw: ${s.name}`, value: s.perSec.median, group: 'raw stage' });
+  }
+  return barChart('Completed per second (log scale): ours vs BullMQ vs raw stage limits', bars);
+}
+
+function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
+  const out: string[] = [];
+  const ours = files['e2e-ours'];
+  if (ours) {
+    out.push(
+      `## 1. End to end, ours`,
+      '',
+      `${ours.title}. \`noop\` tasks; closed loop with C concurrent clients, then open loop at 25/50/75 % of the highest completion rate measured (${fmt(get<number>(ours, 'maxCompletedPerSec') ?? null, 1)}/s). Median (min–max) of the measured runs; latency is submit → done from the tasks' own timestamps.`,
+      '',
+      e2eTable(get<E2eRow[]>(ours, 'closedLoop') ?? []),
+      '',
+      'Open loop (sends on a timer, whatever the answers; latency from each scheduled send time, so no coordinated omission):',
+      '',
+      openTable(get<E2eRow[]>(ours, 'openLoop') ?? []),
+      '',
+      commandLine(ours),
+      '',
+      `N: ${get<string>(ours, 'nReason') ?? '?'}`,
+      '',
+      ...(ours.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const bull = files['e2e-bullmq'];
+  if (bull) {
+    out.push(
+      '## 2. End to end, BullMQ',
+      '',
+      `${bull.title}: Koa \`POST /jobs\` → \`queue.add\` (batch: \`addBulk\`) → Redis → \`Worker\` (concurrency 100), same load generator.`,
+      '',
+      e2eTable(get<E2eRow[]>(bull, 'rows') ?? []),
+      '',
+      commandLine(bull),
+      '',
+      ...(bull.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const raw = files['raw-limits'];
+  if (raw) {
+    const stages = get<StageRow[]>(raw, 'stages') ?? [];
+    out.push(
+      '## 3. Raw stage limits',
+      '',
+      `${raw.title}. Each stage alone, 16 concurrent clients; median (min–max) of 3 runs. CPU in % of one core (2 cores = 200 %).`,
+      '',
+      table(
+        ['stage', 'one operation', 'ops/s', 'p50 ms', 'p99 ms', 'CPU load gen %', 'CPU server %'],
+        stages.map((s) => [
+          s.name,
+          s.op,
+          spreadText(s.perSec, 0),
+          spreadText(s.p50Ms, 1),
+          spreadText(s.p99Ms, 1),
+          spreadText(s.loadGeneratorCpuPct, 0),
+          spreadText(s.serverCpuPct, 0) + (s.note ? ` (${s.note})` : ''),
+        ]),
+        'llrrrrr',
+      ),
+      '',
+      commandLine(raw),
+      '',
+      ...(raw.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const rest = files['rest-latency'];
+  if (rest) {
+    const rows =
+      get<
+        {
+          route: string;
+          rate: number;
+          achievedPerSec: Spread | null;
+          p50Ms: Spread | null;
+          p99Ms: Spread | null;
+          note?: string;
+        }[]
+      >(rest, 'rows') ?? [];
+    out.push(
+      '## 4. REST latency at fixed rates',
+      '',
+      `${rest.title}; median (min–max) of 3 runs per rate.`,
+      '',
+      table(
+        ['route', 'rate (req/s)', 'answered 2xx/s', 'p50 ms', 'p99 ms'],
+        rows.map((r) => [
+          r.route,
+          String(r.rate),
+          spreadText(r.achievedPerSec, 1),
+          spreadText(r.p50Ms, 0),
+          spreadText(r.p99Ms, 0) + (r.note ? ` (${r.note})` : ''),
+        ]),
+        'lrrrr',
+      ),
+      '',
+      commandLine(rest),
+      '',
+      ...(rest.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const cpu = files['cpu-pool'];
+  if (cpu) {
+    const s = cpu.summary ?? {};
+    out.push(
+      '## 5. CPU pool efficiency',
+      '',
+      `${cpu.title}.`,
+      '',
+      table(
+        [
+          'primes.count upTo',
+          'single-thread cost ms',
+          'workers',
+          'M tasks',
+          'runs',
+          'makespan s',
+          'ideal s (M × cost ÷ workers)',
+          'efficiency %',
+          'per-task run p50 ms',
+        ],
+        [
+          [
+            fmt(s.upTo as number, 0),
+            spreadText(s.singleThreadMs as Spread, 1),
+            String(s.workers),
+            String(s.m),
+            String(s.runs),
+            spreadText(s.makespanSeconds as Spread | null, 2),
+            fmt(s.idealSeconds as number, 2),
+            spreadText(s.efficiencyPct as Spread | null, 1),
+            spreadText(s.taskRunMsP50 as Spread | null, 0),
+          ],
+        ],
+        'rrrrrrrrr',
+      ),
+      '',
+      commandLine(cpu),
+      '',
+      ...(cpu.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const list = files['list-scaling'];
+  if (list) {
+    const rows =
+      get<
+        {
+          stored: number;
+          fillSeconds: number;
+          fillPerSec: number;
+          samples: number;
+          p50Ms: number;
+          range: Spread;
+          note?: string;
+        }[]
+      >(list, 'rows') ?? [];
+    out.push(
+      '## 6. List scaling',
+      '',
+      `${list.title}: \`${(list.settings?.query as string) ?? '?'}\` (${(list.settings?.mix as string) ?? ''}).`,
+      '',
+      table(
+        ['tasks stored', 'page p50 ms', 'min–max ms', 'pages measured', 'fill s (tasks/s)'],
+        rows.map((r) => [
+          fmt(r.stored, 0),
+          fmt(r.p50Ms, 0),
+          `${fmt(r.range.min, 0)}–${fmt(r.range.max, 0)}`,
+          String(r.samples) + (r.note ? ` (${r.note})` : ''),
+          `${fmt(r.fillSeconds, 1)} (${fmt(r.fillPerSec, 0)})`,
+        ]),
+        'rrrrr',
+      ),
+      '',
+      `Largest size measured: ${fmt(get<number>(list, 'largestMeasured') ?? null, 0)}. ${get<string | null>(list, 'stoppedBecause') ?? ''}`,
+      '',
+      `1,000,000 tasks: ${get<string>(list, 'oneMillion') ?? '?'}.`,
+      '',
+      commandLine(list),
+      '',
+      ...(list.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  const mem = files['executor-memory'];
+  if (mem) {
+    const s = mem.summary ?? {};
+    out.push(
+      '## 7. Executor memory with a deep queue',
+      '',
+      `${mem.title}. ${(mem.settings?.messagesReason as string) ?? ''}.`,
+      '',
+      table(
+        [
+          'messages published',
+          'waiting after publish',
+          'publish s',
+          'idle RSS MiB',
+          'peak RSS MiB',
+          'peak RSS per window MiB',
+          'VmHWM MiB',
+          'acked/s',
+          'max in flight (prefetch)',
+        ],
+        [
+          [
+            fmt(s.messages as number, 0),
+            fmt(s.queueDepthAfterPublish as number, 0),
+            fmt(s.publishSeconds as number, 1),
+            fmt(s.baselineRssMiB as number, 0),
+            fmt(s.peakRssMiB as number, 0),
+            spreadText(s.windowPeakRssMiB as Spread, 0),
+            fmt(s.vmHwmMiB as number | null, 0),
+            spreadText(s.consumedPerSec as Spread, 0),
+            `${String(s.maxInFlight)} (${String(s.ioPrefetch)})`,
+          ],
+        ],
+        'rrrrrrrrr',
+      ),
+      '',
+      commandLine(mem),
+      '',
+      ...(mem.notes ?? []).map((n) => `- ${n}`),
+      '',
+    );
+  }
+  return out;
+}
+
+function versionsLine(files: ScenarioFile[]): string {
+  const v = files[0]?.versions ?? {};
+  const m = files[0]?.machine ?? {};
+  const keys = [
+    'node',
+    'amqplib',
+    'mongodbDriver',
+    'bullmq',
+    'ioredis',
+    'koa',
+    'jayson',
+    'autocannon',
+    'piscina',
+    'rabbitmq',
+    'redis',
+    'postgres',
+  ];
+  return (
+    `Machine: ${String(m.cores)} cores (${String(m.cpuModel)}), ${String(m.memoryGiB)} GiB, ${String(m.os)}, Node ${String(m.node)}. ` +
+    `MongoDB-wire server: **${String(m.mongoWireServer)}**. Versions: ${keys
+      .filter((k) => v[k])
+      .map((k) => `${k} ${v[k]}`)
+      .join(
+        ', ',
+      )}; Redis save ${v.redisSave ?? '?'}, appendonly ${v.redisAppendonly ?? '?'}; PostgreSQL fsync ${v.postgresFsync ?? '?'}, synchronous_commit ${v.postgresSynchronousCommit ?? '?'}.`
+  );
+}
+
+/** Writes BENCHMARKS.md and chart.svg; returns the paths written. */
+export function renderBenchmarks(): string[] {
+  const files: Partial<Record<Name, ScenarioFile>> = {};
+  for (const n of NAMES) {
+    const f = read(n);
+    if (f) files[n] = f;
+  }
+  const present = Object.values(files);
+  const modes = new Set(present.map((f) => f.mode));
+  const md = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by bench/render-benchmarks.ts from bench/results/*.json; edit those scripts, not this file. -->',
+    '',
+    '`make bench` runs every scenario (at most ~10 minutes) and rewrites this page; `make bench-quick` is a',
+    '~2-minute smoke run with smaller sizes (its figures are marked "quick run"); `make bench-store` runs the',
+    'older task-store benchmark ([bench/README.md](bench/README.md)). One runner, `bench/run.ts [--quick] [--only=a,b]`,',
+    'over the scenarios in `bench/scenarios/`; each writes `bench/results/<scenario>.json` with every run, medians,',
+    'ranges, the command, versions, the machine and its load.',
+    '',
+    modes.has('quick')
+      ? `**Some figures below come from a quick run** (${present
+          .filter((f) => f.mode === 'quick')
+          .map((f) => f.scenario)
+          .join(', ')}): short runs, small N; read them as a smoke test, not as the system's figures.`
+      : 'All figures below come from one full run.',
+    '',
+    '**The machine is a shared 2-core VM**: other people ran builds and tests during these runs; each section gives the',
+    'load average at its start. The load generator runs on the same 2 cores; its own CPU use is in every results file.',
+    'Figures of ours are on FerretDB (a MongoDB-wire server on PostgreSQL), the development fallback, not a real mongod.',
+    '',
+    present.length > 0 ? versionsLine(present) : 'No results yet: run `make bench`.',
+    '',
+    ...headline(files),
+    ...sections(files),
+    ...optimisationSection(RESULTS),
+    '## Other benchmark pages',
+    '',
+    '- [bench/E2E.md](bench/E2E.md): the earlier end-to-end write-up (ours vs BullMQ, CPU per task by process, where the time goes, the FerretDB deadlock found on the way).',
+    '- [bench/README.md](bench/README.md): the task-store benchmark (`make bench-store`) and why no FerretDB 1.24 query uses an index.',
+    '',
+  ].join('\n');
+  writeFileSync(BENCHMARKS_MD, md);
+  writeFileSync(CHART, chart(files));
+  return [BENCHMARKS_MD, CHART];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const f of renderBenchmarks()) process.stdout.write(`written ${f}\n`);
+}
