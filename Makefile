@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 STAMP := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck lint test start up down logs bench bench-quick
+.PHONY: help install build typecheck lint test start up down logs bench bench-quick bench-store
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,11 @@ down: ## stop the containers (MongoDB and RabbitMQ data stay in their volumes)
 logs: ## follow the containers' logs (SERVICE=name for one)
 	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
-bench: install ## store benchmark (about 10 minutes)
-	npx tsx --conditions=source bench/store-bench.ts
+bench: install ## every benchmark scenario, then BENCHMARKS.md (at most ~10 minutes; ONLY=a,b for some)
+	npx tsx --conditions=source bench/run.ts $(if $(ONLY),--only=$(ONLY))
 
-bench-quick: install ## store benchmark, short (about 2 minutes)
-	npx tsx --conditions=source bench/store-bench.ts --quick
+bench-quick: install ## every benchmark scenario, short runs (about 2 minutes)
+	npx tsx --conditions=source bench/run.ts --quick $(if $(ONLY),--only=$(ONLY))
+
+bench-store: install ## the task-store benchmark alone (about 10 minutes; QUICK=1 for ~2)
+	npx tsx --conditions=source bench/store-bench.ts $(if $(QUICK),--quick)
