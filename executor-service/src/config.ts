@@ -11,6 +11,8 @@ export interface Config {
   /** Names every exchange and queue (`<prefix>.work`, `<prefix>.cpu`, ...). */
   amqpPrefix: string;
   cpuWorkers: number;
+  /** Heap limit of each pool thread: a cpu task that allocates past it ends its thread, not the process. */
+  cpuWorkerMaxHeapMb: number;
   ioConcurrency: number;
   leaseMs: number;
   shutdownGraceMs: number;
@@ -30,6 +32,7 @@ const schema = {
     AMQP_URL: { type: 'string', pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' },
     AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
     CPU_WORKERS: { type: 'integer', minimum: 1, maximum: 256, default: availableParallelism() },
+    CPU_WORKER_MAX_HEAP_MB: { type: 'integer', minimum: 16, maximum: 65_536, default: 1024 },
     IO_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     LEASE_MS: { type: 'integer', minimum: 3_000, maximum: 3_600_000, default: 30_000 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     amqpUrl: v.AMQP_URL as string,
     amqpPrefix: v.AMQP_PREFIX as string,
     cpuWorkers: v.CPU_WORKERS as number,
+    cpuWorkerMaxHeapMb: v.CPU_WORKER_MAX_HEAP_MB as number,
     ioConcurrency: v.IO_CONCURRENCY as number,
     leaseMs: v.LEASE_MS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,

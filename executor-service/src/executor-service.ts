@@ -22,7 +22,7 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
   const tasks = await loadTasks(builtinTaskModules, config.tasksDir);
   const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken, retries: 0 });
   const metrics = createMetrics();
-  const pool = new CpuPool(config.cpuWorkers);
+  const pool = new CpuPool(config.cpuWorkers, config.cpuWorkerMaxHeapMb);
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
   const executor = new Executor({ config, store, broker, pool, tasks, metrics, log });
   let started = false;

@@ -38,6 +38,11 @@ export function createMetrics() {
       help: 'Piscina pool utilisation (0..1)',
       registers: [registry],
     }),
+    poolThreads: new Gauge({
+      name: 'executor_cpu_pool_threads',
+      help: 'Piscina threads alive (back to CPU_WORKERS after a thread dies)',
+      registers: [registry],
+    }),
     storeRetries: new Counter({
       name: 'executor_store_retries_total',
       help: 'Store calls repeated because the store was unreachable or busy, by method',

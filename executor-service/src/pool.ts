@@ -16,11 +16,13 @@ const workerFile = new URL(
 export class CpuPool {
   private readonly piscina: Piscina;
 
-  constructor(threads: number) {
+  constructor(threads: number, maxHeapMb?: number) {
     this.piscina = new Piscina({
       filename: workerFile.href,
       minThreads: threads,
       maxThreads: threads,
+      // A task that allocates past this ends its own thread (the run fails; Piscina starts a new one).
+      ...(maxHeapMb !== undefined && { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } }),
     });
   }
 

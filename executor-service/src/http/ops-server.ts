@@ -34,6 +34,7 @@ export function createOpsServer(deps: {
     }
     if (path === '/metrics') {
       deps.metrics.poolUtilization.set(deps.pool.utilization);
+      deps.metrics.poolThreads.set(deps.pool.threadCount);
       deps.metrics.registry.metrics().then(
         (text) => send(200, text, deps.metrics.registry.contentType),
         () => send(500, JSON.stringify({ error: 'metrics failed' })),
