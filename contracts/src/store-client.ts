@@ -36,7 +36,7 @@ export function isStoreError(err: unknown, type?: ErrorType): err is StoreError 
 export interface StoreClientOptions {
   url: string;
   token?: string;
-  /** Per-call timeout. */
+  /** Per-call time budget, retries included: a caller waits at most this long for an answer. */
   timeoutMs?: number;
   /** Extra attempts for calls that are safe to repeat (transport errors and retryable errors only). */
   retries?: number;
@@ -74,9 +74,13 @@ export class TaskStoreClient {
   ): Promise<ResultOf<M>> {
     const idempotent = options.idempotent ?? METHODS[method].idempotent;
     const requestId = options.requestId ?? randomUUID();
+    const deadline = Date.now() + (options.timeoutMs ?? this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
-        const [response] = await this.post([{ jsonrpc: '2.0', id: 1, method, params }], requestId, options);
+        const [response] = await this.post([{ jsonrpc: '2.0', id: 1, method, params }], requestId, {
+          ...options,
+          timeoutMs: Math.max(1, deadline - Date.now()),
+        });
         if (!response)
           throw new StoreError(ERRORS.INTERNAL.code, 'empty response from store', undefined, true);
         if (response.error) throw toStoreError(response.error);
@@ -84,7 +88,9 @@ export class TaskStoreClient {
       } catch (err) {
         const retryable = isStoreError(err) && err.retryable;
         if (!idempotent || !retryable || attempt >= this.opts.retries) throw err;
-        await sleep(this.opts.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2));
+        const pause = this.opts.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
+        if (Date.now() + pause >= deadline) throw err;
+        await sleep(pause);
       }
     }
   }

@@ -182,6 +182,15 @@ describe('TaskStoreClient', () => {
     expect(err.retryable).to.equal(true);
   });
 
+  it('when an idempotent call times out, then its retries share the one time budget instead of each getting a new one', async () => {
+    store = await fakeStore(() => undefined);
+    const client = new TaskStoreClient({ url: store.url, retries: 2, retryBaseMs: 10 });
+    const err = await storeErrorOf(client.call('tasks.get', { id: 't1' }, { timeoutMs: 300 }));
+    expect(err.type).to.equal('DEPENDENCY_UNAVAILABLE');
+    // With a fresh 300 ms per attempt there would be three requests; the budget allows only one.
+    expect(store.received).to.have.length(1);
+  });
+
   it('when the server sends headers but stalls the body, then the per-call timeout still gives a StoreError', async () => {
     store = await fakeStore((_body, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -7,6 +7,8 @@ export interface Config {
   port: number;
   storeUrl: string;
   rpcToken: string | undefined;
+  /** How long a request waits for the store (retries included) before answering 503. */
+  storeTimeoutMs: number;
   amqpUrl: string;
   amqpPrefix: string;
   /** Bearer keys accepted on /v1; empty means auth is off. */
@@ -33,6 +35,7 @@ const schema = {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
     STORE_URL: { type: 'string', pattern: '^https?://', default: 'http://127.0.0.1:4001/rpc' },
     RPC_TOKEN: { type: 'string', minLength: 16 },
+    STORE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 5000 },
     AMQP_URL: { type: 'string', pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' },
     AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
     API_KEYS: { type: 'string', default: '' },
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     port: v.PORT as number,
     storeUrl: v.STORE_URL as string,
     rpcToken: v.RPC_TOKEN as string | undefined,
+    storeTimeoutMs: v.STORE_TIMEOUT_MS as number,
     amqpUrl: v.AMQP_URL as string,
     amqpPrefix: v.AMQP_PREFIX as string,
     apiKeys: Object.freeze(apiKeys),

@@ -30,7 +30,11 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   if (config.apiKeys.length === 0)
     log.warn('API_KEYS is not set: the REST API is open to anyone who can reach it');
-  const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken });
+  const store = new TaskStoreClient({
+    url: config.storeUrl,
+    token: config.rpcToken,
+    timeoutMs: config.storeTimeoutMs,
+  });
   const metrics = createMetrics();
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
   const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs, log);

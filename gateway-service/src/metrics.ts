@@ -23,7 +23,7 @@ export function createMetrics() {
     }),
     publishes: new Counter({
       name: 'gateway_publish_total',
-      help: 'Work messages published, by source (request, dispatcher) and outcome (confirmed, failed)',
+      help: 'Work messages published, by source (request, dispatcher) and outcome (confirmed, failed, deferred: broker disconnected, left to the dispatcher)',
       labelNames: ['source', 'outcome'] as const,
       registers: [registry],
     }),

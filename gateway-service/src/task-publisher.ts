@@ -34,6 +34,13 @@ export class TaskPublisher {
     log: Logger,
     source: 'request' | 'dispatcher',
   ): Promise<number> {
+    if (!this.broker.connected) {
+      // Waiting out the confirm timeout would only slow every request down while the broker is
+      // away; the tasks stay unmarked in the store and the dispatcher publishes them once it is back.
+      this.metrics.publishes.inc({ source, outcome: 'deferred' }, tasks.length);
+      log.debug({ count: tasks.length }, 'broker disconnected; publish left to the dispatcher');
+      return 0;
+    }
     const now = Date.now();
     const results = await Promise.allSettled(
       tasks.map((t) =>
