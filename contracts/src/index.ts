@@ -7,3 +7,5 @@ export * from './store-client.js';
 export * from './ajv.js';
 export * from './amqp.js';
 export * from './env-config.js';
+export * from './http-limits.js';
+export * from './json-depth.js';

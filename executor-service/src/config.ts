@@ -1,10 +1,10 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, envReader } from '@tasks/contracts';
+import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
-export interface Config {
+export interface Config extends HttpLimits {
   storeUrl: string;
   rpcToken: string | undefined;
   amqpUrl: string;
@@ -40,12 +40,32 @@ const schema = {
     HTTP_ALLOW_HOSTS: { type: 'string', default: '' },
     METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 5_000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 5_000 },
+    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 8_192 },
+    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 50 },
     WORKER_ID: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;
 
 const readEnv = envReader(schema);
+
+/** The ops endpoint's HTTP limits; Node refuses a headers timeout longer than the request timeout. */
+function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
+  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
+  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
+    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
+  };
+}
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -69,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ),
     metricsHost: v.METRICS_HOST as string,
     metricsPort: v.METRICS_PORT as number,
+    ...serverLimits(v),
     workerId:
       (v.WORKER_ID as string | undefined) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     logLevel: v.LOG_LEVEL as Config['logLevel'],

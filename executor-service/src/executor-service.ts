@@ -26,7 +26,14 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
   const executor = new Executor({ config, store, broker, pool, tasks, metrics, log });
   let started = false;
-  const ops = createOpsServer({ broker, store, metrics, pool, isStarted: () => started });
+  const ops = createOpsServer({
+    broker,
+    store,
+    metrics,
+    pool,
+    isStarted: () => started,
+    limits: config,
+  });
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);
     ops.listen(config.metricsPort, config.metricsHost, () => resolve());

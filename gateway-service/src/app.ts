@@ -1,13 +1,13 @@
 /**
  * Builds the Koa app without listening, so tests can drive `app.callback()`.
  * Middleware order: request id + logger → problem details → metrics → auth → rate limit →
- * content type → body parser → routes.
+ * content type → body parser → nesting depth → routes.
  */
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import ratelimit from 'koa-ratelimit';
 import type { Router, RouterContext } from '@koa/router';
-import type { TaskStoreClient } from '@tasks/contracts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, type TaskStoreClient } from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -106,6 +106,19 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
       },
     }),
   );
+  app.use(async (ctx, next) => {
+    // Bodies become JSON-RPC params one level down; deeper ones would overflow recursive code.
+    if (jsonDepthExceeds(ctx.request.body, MAX_JSON_DEPTH - 2)) {
+      throw new HttpProblem(
+        'VALIDATION_FAILED',
+        `request body nests deeper than ${MAX_JSON_DEPTH - 2} levels`,
+        {
+          fields: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH - 2} levels` }],
+        },
+      );
+    }
+    await next();
+  });
   for (const r of routers) {
     app.use(r.routes());
     app.use(

@@ -1,8 +1,8 @@
-import { ConfigError, envReader } from '@tasks/contracts';
+import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
-export interface Config {
+export interface Config extends HttpLimits {
   host: string;
   port: number;
   storeUrl: string;
@@ -49,10 +49,30 @@ const schema = {
     TYPES_CACHE_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
     SSE_MAX_BUFFER_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
+    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 16_384 },
+    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 100 },
   },
 } as const;
 
 const readEnv = envReader(schema);
+
+/** HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
+function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
+  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
+  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
+    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
+  };
+}
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -82,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     typesCacheMs: v.TYPES_CACHE_MS as number,
     sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    ...serverLimits(v),
   });
 }

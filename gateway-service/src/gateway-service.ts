@@ -1,10 +1,17 @@
 /** Builds and starts the gateway without reading the environment (main.ts and tests share it). */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TaskStoreClient, topology } from '@tasks/contracts';
+import {
+  answerClientErrors,
+  applyHttpLimits,
+  httpServerOptions,
+  TaskStoreClient,
+  topology,
+} from '@tasks/contracts';
 import { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { problemForClientError } from './middleware/problem-details.js';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import { DeadLetterLog } from './events/dead-letters.js';
@@ -45,12 +52,17 @@ export async function startGateway(
   const { app } = createApp({ config, store, broker, publisher, hub, metrics, log, deadLetters });
   const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
 
-  const server: Server = app.listen(config.port, config.host);
+  const handle = app.callback();
+  const server: Server = applyHttpLimits(
+    createServer(httpServerOptions(config), (req, res) => void handle(req, res)),
+    config,
+  );
+  answerClientErrors(server, problemForClientError);
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  server.keepAliveTimeout = 65_000;
   if (options.dispatcher !== false) dispatcher.start();
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,8 +1,8 @@
-import { ConfigError, envReader } from '@tasks/contracts';
+import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
-export interface Config {
+export interface Config extends HttpLimits {
   host: string;
   port: number;
   mongoUrl: string;
@@ -13,6 +13,8 @@ export interface Config {
   rpcToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxBodyBytes: number;
+  /** Most calls in one JSON-RPC batch. */
+  maxBatchCalls: number;
   shutdownGraceMs: number;
 }
 
@@ -27,11 +29,32 @@ const schema = {
     RPC_TOKEN: { type: 'string', minLength: 16 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
+    MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
+    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 16_384 },
+    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 100 },
   },
 } as const;
 
 const readEnv = envReader(schema);
+
+/** HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
+function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
+  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
+  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
+    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
+  };
+}
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -45,6 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     rpcToken: v.RPC_TOKEN as string | undefined,
     logLevel: v.LOG_LEVEL as Config['logLevel'],
     maxBodyBytes: v.MAX_BODY_BYTES as number,
+    maxBatchCalls: v.MAX_BATCH_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    ...serverLimits(v),
   });
 }

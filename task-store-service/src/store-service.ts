@@ -46,8 +46,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     log,
     rpcToken: config.rpcToken,
     maxBodyBytes: config.maxBodyBytes,
+    maxBatchCalls: config.maxBatchCalls,
+    limits: config,
   });
-  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

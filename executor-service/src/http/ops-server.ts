@@ -1,6 +1,12 @@
 /** GET /healthz (alive), /readyz (broker connected and store answering), /metrics. */
 import { createServer, type Server } from 'node:http';
-import type { TaskStoreClient } from '@tasks/contracts';
+import {
+  answerClientErrors,
+  applyHttpLimits,
+  httpServerOptions,
+  type HttpLimits,
+  type TaskStoreClient,
+} from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { ExecutorMetrics } from '../metrics.js';
 import type { CpuPool } from '../pool.js';
@@ -12,8 +18,9 @@ export function createOpsServer(deps: {
   store: TaskStoreClient;
   metrics: ExecutorMetrics;
   pool: CpuPool;
+  limits: HttpLimits;
 }): Server {
-  return createServer((req, res) => {
+  const server = createServer(httpServerOptions(deps.limits), (req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type }).end(body);
     };
@@ -43,4 +50,9 @@ export function createOpsServer(deps: {
     }
     send(404, JSON.stringify({ error: 'not found' }));
   });
+  answerClientErrors(server, (_status, message) => ({
+    contentType: 'application/json',
+    body: JSON.stringify({ error: message }),
+  }));
+  return applyHttpLimits(server, deps.limits);
 }

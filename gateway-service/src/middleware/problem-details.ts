@@ -74,6 +74,25 @@ function toProblem(err: unknown): HttpProblem {
   return new HttpProblem('INTERNAL', 'internal error');
 }
 
+/** The body for a request Node's parser refused before Koa saw it (400, 408, 431). */
+export function problemForClientError(
+  status: number,
+  message: string,
+): { contentType: string; body: string } {
+  const code: ErrorType =
+    status === 408 ? 'REQUEST_TIMEOUT' : status === 431 ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST';
+  return {
+    contentType: 'application/problem+json',
+    body: JSON.stringify({
+      type: problemType(code),
+      code,
+      title: ERRORS[code].title,
+      status,
+      detail: message,
+    }),
+  };
+}
+
 export async function problemDetails(ctx: Context & { state: GatewayState }, next: Next): Promise<void> {
   try {
     await next();

@@ -11,7 +11,17 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import type jayson from 'jayson';
-import { ERRORS, rpcError, type ErrorType } from '@tasks/contracts';
+import {
+  answerClientErrors,
+  applyHttpLimits,
+  ERRORS,
+  httpServerOptions,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  rpcError,
+  type ErrorType,
+  type HttpLimits,
+} from '@tasks/contracts';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
@@ -23,6 +33,9 @@ export interface HttpDeps {
   log: Logger;
   rpcToken: string | undefined;
   maxBodyBytes: number;
+  /** Most calls in one batch; a bigger batch is one INVALID_REQUEST error. */
+  maxBatchCalls: number;
+  limits: HttpLimits;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -88,6 +101,24 @@ async function handleRpc(
       error: rpcError('INVALID_REQUEST', 'not a request object'),
     });
   }
+  if (jsonDepthExceeds(request, MAX_JSON_DEPTH)) {
+    return send(res, 200, {
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError('INVALID_REQUEST', `request nests deeper than ${MAX_JSON_DEPTH} levels`),
+    });
+  }
+  if (Array.isArray(request) && request.length > deps.maxBatchCalls) {
+    // Every call of a batch runs at once: the batch size bounds the work one request can start.
+    return send(res, 200, {
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError(
+        'INVALID_REQUEST',
+        `a batch may hold at most ${deps.maxBatchCalls} calls, not ${request.length}`,
+      ),
+    });
+  }
   if (Array.isArray(request)) {
     // jayson never answers a batch entry that is itself an array; make it an ordinary invalid entry.
     request = request.map((entry: unknown) => (Array.isArray(entry) ? {} : entry));
@@ -105,7 +136,7 @@ async function handleRpc(
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
-  return createServer((req, res) => {
+  const server = createServer(httpServerOptions(deps.limits), (req, res) => {
     const reqId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 200) || randomUUID();
     res.setHeader('x-request-id', reqId);
     const log = deps.log.child({ reqId });
@@ -142,4 +173,13 @@ export function createHttpServer(deps: HttpDeps): Server {
       else res.destroy();
     });
   });
+  answerClientErrors(server, (status, message) => ({
+    contentType: 'application/json',
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: null,
+      error: rpcError(status === 431 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', message),
+    }),
+  }));
+  return applyHttpLimits(server, deps.limits);
 }

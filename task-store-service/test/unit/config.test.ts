@@ -22,7 +22,13 @@ describe('loadConfig', () => {
       rpcToken: undefined,
       logLevel: 'info',
       maxBodyBytes: 5_242_880,
+      maxBatchCalls: 100,
       shutdownGraceMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 65_000,
+      maxHeaderBytes: 16_384,
+      maxHeadersCount: 100,
     });
   });
 
@@ -68,6 +74,27 @@ describe('loadConfig', () => {
   it('when MONGO_URL is not a mongodb URL or RPC_TOKEN is shorter than 16, then ConfigError', () => {
     configErrorOf(() => loadConfig({ MONGO_URL: 'http://127.0.0.1:27017' }));
     configErrorOf(() => loadConfig({ RPC_TOKEN: 'short' }));
+  });
+
+  it('when the HTTP limits are set, then they are taken; a headers timeout over the request timeout is refused', () => {
+    expect(
+      loadConfig({
+        HEADERS_TIMEOUT_MS: '500',
+        REQUEST_TIMEOUT_MS: '1000',
+        KEEP_ALIVE_TIMEOUT_MS: '2000',
+        MAX_HEADER_BYTES: '4096',
+        MAX_HEADERS_COUNT: '20',
+      }),
+    ).to.include({
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 1000,
+      keepAliveTimeoutMs: 2000,
+      maxHeaderBytes: 4096,
+      maxHeadersCount: 20,
+    });
+    const err = configErrorOf(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }));
+    expect(err.message).to.include('HEADERS_TIMEOUT_MS');
+    configErrorOf(() => loadConfig({ HEADERS_TIMEOUT_MS: '10' }));
   });
 
   it('when RPC_TOKEN is empty, then it counts as unset', () => {
