@@ -2,7 +2,12 @@
 import { TASK_KINDS, TASK_STATUSES } from './task.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
-const actor = { type: 'string', minLength: 1, maxLength: 100 } as const;
+/**
+ * No lone surrogates: MongoDB stores strings as UTF-8, where every lone surrogate becomes U+FFFD,
+ * so two different keys or names would be stored as the same one.
+ */
+const wellFormed = '^[^\\uD800-\\uDFFF]*$';
+const actor = { type: 'string', minLength: 1, maxLength: 100, pattern: wellFormed } as const;
 const taskTypeName = { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const leaseMs = { type: 'integer', minimum: 1_000, maximum: 3_600_000 } as const;
@@ -29,7 +34,7 @@ const createOne = {
   required: ['type'],
   properties: {
     ...createFields,
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed },
   },
   not: notBothTimes,
 } as const;
