@@ -25,7 +25,10 @@ export function createAjv(options: Options = {}): AjvInstance {
   return ajv;
 }
 
-/** Ajv errors as `{path, message}` per failing field (JSON Pointer paths, under `prefix`). */
+/**
+ * Ajv errors as `{path, message}` per failing field (JSON Pointer paths, under `prefix`). A failed
+ * `not` whose subschema has a description says "must not be <description>" (with Ajv's `verbose`).
+ */
 export function ajvFieldErrors(
   errors: ErrorObject[] | null | undefined,
   prefix = '',
@@ -34,6 +37,8 @@ export function ajvFieldErrors(
     const params = e.params as { missingProperty?: string; additionalProperty?: string };
     const leaf = params.missingProperty ?? params.additionalProperty;
     const path = `${prefix}${e.instancePath}${leaf ? `/${leaf}` : ''}` || '/';
+    const described = e.keyword === 'not' && (e.schema as { description?: unknown } | undefined)?.description;
+    if (typeof described === 'string') return { path, message: `must not be ${described}` };
     return { path, message: e.message ?? 'is invalid' };
   });
 }

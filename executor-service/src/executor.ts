@@ -47,7 +47,9 @@ export class Executor {
 
   async start(): Promise<void> {
     const { config, broker, store, tasks, log } = this.d;
-    const types = [...tasks.values()].map((t) => toRegistration(t.definition));
+    const types = [...tasks.values()].map((t) =>
+      toRegistration(t.definition, { allowHosts: config.httpAllowHosts }),
+    );
     await untilRecorded(
       store,
       'taskTypes.register',

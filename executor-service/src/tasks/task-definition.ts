@@ -19,6 +19,11 @@ export interface TaskDefinition<P = unknown, R = unknown> {
   kind: TaskKind;
   description?: string;
   payloadSchema: Record<string, unknown>;
+  /**
+   * The payload schema registered with the store, when it depends on the executor's settings
+   * (http.request refuses internal hosts at submit unless HTTP_ALLOW_HOSTS lists them).
+   */
+  registeredPayloadSchema?(settings: { allowHosts: readonly string[] }): Record<string, unknown>;
   resultSchema?: Record<string, unknown>;
   timeoutMs: number;
   maxAttempts: number;

@@ -71,12 +71,15 @@ export async function loadTasks(
 }
 
 /** What the store's registry keeps of a definition. */
-export function toRegistration(d: TaskDefinition): TaskTypeDefinition {
+export function toRegistration(
+  d: TaskDefinition,
+  settings: { allowHosts: readonly string[] } = { allowHosts: [] },
+): TaskTypeDefinition {
   return {
     type: d.type,
     kind: d.kind,
     ...(d.description !== undefined && { description: d.description }),
-    payloadSchema: d.payloadSchema,
+    payloadSchema: d.registeredPayloadSchema?.(settings) ?? d.payloadSchema,
     ...(d.resultSchema !== undefined && { resultSchema: d.resultSchema }),
     timeoutMs: d.timeoutMs,
     maxAttempts: d.maxAttempts,

@@ -16,10 +16,11 @@ const CACHE_TTL_MS = 5_000;
 /**
  * One Ajv per user schema: schemas carrying the same `$id` (a type re-registered with a new
  * schema) would clash in a shared instance. Compiling is rare: once per type and version.
- * Strict mode is off because user schemas may use keywords Ajv does not know.
+ * Strict mode is off because user schemas may use keywords Ajv does not know; verbose, so that
+ * a failed `not` can quote its subschema's description.
  */
 function compileUserSchema(schema: object): ValidateFunction {
-  return createAjv({ strict: false }).compile(schema);
+  return createAjv({ strict: false, verbose: true }).compile(schema);
 }
 
 export class TaskTypeRegistry {

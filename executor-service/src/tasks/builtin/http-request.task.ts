@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { defineTask, TaskFailure, type TaskContext } from '../task-definition.js';
+import { internalHostSchema } from './ssrf-literal.js';
 import { vetTarget, type LookupAll, type VettedTarget } from './ssrf.js';
 
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -291,16 +292,17 @@ function redirectAttempt(prev: Attempt, status: number, url: URL): Attempt {
   return { url, method, headers, body };
 }
 
-export default defineTask<HttpRequestPayload, HttpRequestResult>({
-  type: 'http.request',
-  kind: 'io',
-  description:
-    'One HTTP(S) request; refuses private, loopback and link-local targets unless allow-listed. ' +
-    '4xx is a result, 5xx and network errors are retried.',
-  payloadSchema: {
+/** The payload schema; with `allowHosts`, `url` also refuses hosts that are internal as written. */
+function payloadSchema(allowHosts?: readonly string[]): Record<string, unknown> {
+  return {
     type: 'object',
     properties: {
-      url: { type: 'string', maxLength: 8192, pattern: '^[hH][tT][tT][pP][sS]?://' },
+      url: {
+        type: 'string',
+        maxLength: 8192,
+        pattern: '^[hH][tT][tT][pP][sS]?://',
+        ...(allowHosts && { not: internalHostSchema(allowHosts) }),
+      },
       method: { enum: [...METHODS] },
       headers: {
         type: 'object',
@@ -312,7 +314,17 @@ export default defineTask<HttpRequestPayload, HttpRequestResult>({
     },
     required: ['url'],
     additionalProperties: false,
-  },
+  };
+}
+
+export default defineTask<HttpRequestPayload, HttpRequestResult>({
+  type: 'http.request',
+  kind: 'io',
+  description:
+    'One HTTP(S) request; refuses private, loopback and link-local targets unless allow-listed. ' +
+    '4xx is a result, 5xx and network errors are retried.',
+  payloadSchema: payloadSchema(),
+  registeredPayloadSchema: ({ allowHosts }) => payloadSchema(allowHosts),
   resultSchema: {
     type: 'object',
     properties: {
