@@ -132,18 +132,31 @@ function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
   const ratios = get<Ratio[]>(bull, 'ratios') ?? [];
   if (ratios.length > 0) {
     out.push(
-      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of 3 runs). ' +
+      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of the measured runs). ' +
         'Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
       '',
       table(
-        ['ours', 'completed/s ours ÷ BullMQ', 'submitted/s ours ÷ BullMQ', 'p99 ours ÷ BullMQ'],
-        ratios.map((r) => [
-          r.ours,
-          fmt(r.completedPerSec, 4),
-          fmt(r.submittedPerSec, 4),
-          `${fmt(r.p99, 1)}×`,
-        ]),
-        'lrrr',
+        [
+          'ours',
+          'vs',
+          'runs (ours / BullMQ)',
+          'completed/s ours ÷ BullMQ',
+          'submitted/s ours ÷ BullMQ',
+          'p99 ours ÷ BullMQ',
+        ],
+        ratios.map((r) => {
+          const runsOf = (rows: E2eRow[] | undefined, label: string) =>
+            rows?.find((x) => x.label === label)?.runs ?? '?';
+          return [
+            r.ours,
+            r.bullmq,
+            `${runsOf(get<E2eRow[]>(ours, 'closedLoop'), r.ours)} / ${runsOf(get<E2eRow[]>(bull, 'rows'), r.bullmq)}`,
+            fmt(r.completedPerSec, 4),
+            fmt(r.submittedPerSec, 4),
+            `${fmt(r.p99, 1)}×`,
+          ];
+        }),
+        'llrrrr',
       ),
       '',
     );
@@ -183,7 +196,12 @@ function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
   const rows = get<{ stored: number; p50Ms: number }[]>(list, 'rows') ?? [];
   if (rows.length > 0) {
     facts.push(
-      `List page p50: ${rows.map((r) => `${fmt(r.p50Ms, 0)} ms at ${fmt(r.stored, 0)} tasks`).join(', ')}; 1,000,000: ${get<string>(list, 'oneMillion') ?? '?'}`,
+      `List page p50: ${rows
+        .filter((r) => Number.isFinite(r.p50Ms))
+        .map((r) => `${fmt(r.p50Ms, 0)} ms at ${fmt(r.stored, 0)} tasks`)
+        .join(
+          ', ',
+        )}; ${get<number>(list, 'failedPages') ?? 0} page(s) failed with 503 (the gateway's store call timed out); 1,000,000: ${get<string>(list, 'oneMillion') ?? '?'}`,
     );
   }
   if (mem) {
@@ -386,6 +404,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
           samples: number;
           p50Ms: number;
           range: Spread;
+          failures?: { afterMs: number; error: string }[];
           note?: string;
         }[]
       >(list, 'rows') ?? [];
@@ -395,16 +414,28 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       `${list.title}: \`${(list.settings?.query as string) ?? '?'}\` (${(list.settings?.mix as string) ?? ''}).`,
       '',
       table(
-        ['tasks stored', 'page p50 ms', 'min–max ms', 'pages measured', 'fill s (tasks/s)'],
+        [
+          'tasks stored',
+          'page p50 ms',
+          'min–max ms',
+          'pages measured',
+          'pages failed (503)',
+          'fill s (tasks/s)',
+        ],
         rows.map((r) => [
           fmt(r.stored, 0),
           fmt(r.p50Ms, 0),
           `${fmt(r.range.min, 0)}–${fmt(r.range.max, 0)}`,
-          String(r.samples) + (r.note ? ` (${r.note})` : ''),
+          String(r.samples),
+          r.failures?.length
+            ? `${r.failures.length}, after ${r.failures.map((f) => fmt(f.afterMs / 1000, 1)).join(', ')} s`
+            : '0',
           `${fmt(r.fillSeconds, 1)} (${fmt(r.fillPerSec, 0)})`,
         ]),
-        'rrrrr',
+        'rrrrrr',
       ),
+      '',
+      ...rows.filter((r) => r.note).map((r) => `- ${fmt(r.stored, 0)} tasks: ${r.note}`),
       '',
       `Largest size measured: ${fmt(get<number>(list, 'largestMeasured') ?? null, 0)}. ${get<string | null>(list, 'stoppedBecause') ?? ''}`,
       '',

@@ -27,6 +27,8 @@ export interface BullmqOptions {
   reserveMs: number;
   maxRunMs: number;
   cleanup: Cleanup;
+  /** Called once after the warm-ups; may change the scenarios' specs (e.g. N to fit the budget). */
+  sizeRuns?: (results: ScenarioResult[]) => void;
 }
 
 export interface RedisFacts {
@@ -141,6 +143,8 @@ export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
       );
     };
     for (const r of results) await once(r, 0);
+    o.sizeRuns?.(results);
+    for (const r of results) r.label = scenarioLabel(r.spec);
     for (let rep = 1; rep <= o.repetitions; rep++) for (const r of results) await once(r, rep);
     return { results, queue: queueName, redis };
   } finally {

@@ -50,6 +50,7 @@ export const e2eBullmq: Scenario = {
           ? ` and ${oursN} (what ours ran, ${ours!.date})`
           : '; no results of ours to compare with'),
     );
+    let sizing: string | undefined;
     const out = await runBullmq({
       redisUrl: ctx.redisUrl,
       concurrency: 100,
@@ -60,14 +61,34 @@ export const e2eBullmq: Scenario = {
       reserveMs: 2_000,
       maxRunMs: 60_000,
       cleanup: ctx.cleanup,
+      sizeRuns: (results) => {
+        // 3 rounds of the brief-N scenarios at their warm-up rates must fit (80 % of what is left)
+        const brief = results.filter((r) => r.spec.n === briefN);
+        const rest = results.filter((r) => r.spec.n !== briefN);
+        const secondsPerTask = brief.reduce(
+          (sum, r) => sum + 1 / Math.max(1, r.warmup.at(-1)?.completedPerSec ?? 100),
+          0,
+        );
+        const restMs = rest.reduce((sum, r) => sum + (r.warmup.at(-1)?.cpu.wallMs ?? 500), 0);
+        const availableMs = budget.remainingMs() - 2_000 - 3 * (restMs + brief.length * 300);
+        const fit = Math.floor(((availableMs / 3 / 1000 / secondsPerTask) * 0.8) / 1_000) * 1_000;
+        const n = Math.max(1_000, Math.min(briefN, fit));
+        if (n < briefN) {
+          sizing = `N = ${n.toLocaleString('en')} instead of ${briefN.toLocaleString('en')}: at the warm-up rates (${brief.map((r) => r.warmup.at(-1)?.completedPerSec).join(' / ')} jobs/s) 3 runs of each at ${briefN.toLocaleString('en')} would not fit the ${Math.round(budget.totalMs / 1000)} s budget`;
+          ctx.log(sizing);
+          for (const r of brief) r.spec = { ...r.spec, n };
+        }
+      },
     });
     for (const r of out.results) r.summary = summarise(r.runs);
     const r = ratios(oursResults, out.results);
     return {
       settings: {
-        n: [briefN, ...(oursN !== undefined && oursN !== briefN ? [oursN] : [])],
+        n: [...new Set(out.results.map((r) => r.spec.n))],
+        ...(sizing !== undefined && { sizing }),
         nReason:
-          `N = ${briefN.toLocaleString('en')} per run${quick ? ' (quick; 20,000 in the full run, as the brief asks)' : ' as the brief asks'}` +
+          (sizing ??
+            `N = ${briefN.toLocaleString('en')} per run${quick ? ' (quick; 20,000 in the full run, as the brief asks)' : ' as the brief asks'}`) +
           (oursN !== undefined ? `, and ours' N (${oursN}) so that the ratios compare equal work` : ''),
         workerConcurrency: 100,
         queue: out.queue,

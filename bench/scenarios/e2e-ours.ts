@@ -47,27 +47,35 @@ export const e2eOurs: Scenario = {
     const stopMs = 3_000;
     let sizing: Record<string, unknown> = {};
     const sizeRuns = (warmups: ScenarioResult[]): number => {
-      const w = warmups[0]!.warmup.at(-1);
-      const rate = w && Number.isFinite(w.completedPerSec) && w.completedPerSec > 0 ? w.completedPerSec : 20;
+      // Runs go in rounds over the scenarios: a round of N tasks each takes N × Σ 1/rate_i.
+      const rates = warmups.map((r) => {
+        const w = r.warmup.at(-1);
+        return w && Number.isFinite(w.completedPerSec) && w.completedPerSec > 0 ? w.completedPerSec : 20;
+      });
+      const rate = rates[0]!;
+      const secondsPerTaskPerRound = rates.reduce((sum, r) => sum + 1 / r, 0);
       const runs = 3 * warmups.length;
       const closedMs = budget.remainingMs() - stopMs - openNeedMs;
       const perRunMs = closedMs / runs - RUN_OVERHEAD_MS;
-      const fit = Math.floor(((rate * Math.max(perRunMs, 0)) / 1000) * 0.85);
+      const roundMs = Math.max(0, closedMs / 3 - warmups.length * RUN_OVERHEAD_MS);
+      const fit = Math.floor((roundMs / 1000 / secondsPerTaskPerRound) * 0.85);
       const n = Math.max(20, Math.min(BRIEF_N, Math.floor(fit / 10) * 10));
       sizing = {
         n,
         warmupRatePerSec: rate,
+        warmupRatesPerSec: rates,
         measuredRuns: runs,
         secondsForClosedLoop: round(closedMs / 1000),
+        secondsPerRun: round(perRunMs / 1000, 1),
         reason:
           n >= BRIEF_N
             ? `N = ${BRIEF_N.toLocaleString('en')} as asked`
-            : `N = ${n} instead of the asked ${BRIEF_N.toLocaleString('en')}: the C=16 warm-up completed ${rate} tasks/s on ` +
-              `${ctx.mongo.server}; after the system start and the warm-ups, ${runs} closed-loop runs (3 scenarios × 3) had ` +
-              `about ${round(Math.max(closedMs, 0) / 1000)} s of this scenario's ${round(budget.totalMs / 1000)} s budget ` +
-              `(the open-loop runs need the rest), i.e. N = 85 % of rate × ${round(Math.max(perRunMs, 0) / 1000, 1)} s per run` +
-              `${fit < 20 ? ', raised to the minimum of 20' : ''}. One run of ${BRIEF_N.toLocaleString('en')} at that rate would take about ` +
-              `${Math.round(BRIEF_N / rate / 60)} minutes.`,
+            : `N = ${n} instead of the asked ${BRIEF_N.toLocaleString('en')}: on ${ctx.mongo.server} the warm-ups completed ` +
+              `${rates.join(' / ')} tasks/s (C=16 / C=64 / batch); after the system start and the warm-ups, the ${runs} closed-loop ` +
+              `runs had about ${round(Math.max(closedMs, 0) / 1000)} s of this scenario's ${round(budget.totalMs / 1000)} s budget ` +
+              `(the open-loop runs need the rest), and N is 85 % of what one round of the three fits at those rates` +
+              `${fit < 20 ? ' (raised to the minimum of 20)' : ''}. One run of ${BRIEF_N.toLocaleString('en')} at ${rate} tasks/s ` +
+              `would take about ${Math.round(BRIEF_N / rate / 60)} minutes.`,
       };
       ctx.log(`N per run: ${sizing.reason as string}`);
       return n;
