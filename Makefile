@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 STAMP := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck lint test start up down logs bench bench-quick bench-store
+.PHONY: help install build typecheck lint test test-faults start up down logs bench bench-quick bench-store
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: typecheck ## type-check, eslint and prettier
 
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test
+
+test-faults: install ## crashes, restarts and disconnects under load (about 10-20 minutes; docs/reliability.md)
+	npx mocha --config .mocharc.faults.cjs
 
 start: install ## run the whole system locally (EXECUTORS=N for more executors)
 	npm start -- --executors $(or $(EXECUTORS),1)

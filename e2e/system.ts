@@ -1,11 +1,14 @@
 /**
  * The whole system as child processes, the way `make start` runs it: task store, gateway and
  * executor(s) on free loopback ports, against the real RabbitMQ (unique AMQP prefix) and the
- * MongoDB-wire server of the test run (unique database).
+ * MongoDB-wire server of the test run (unique database). The fault suite (faults/) also restarts,
+ * adds and signals processes, and points services at proxies or at a private RabbitMQ node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
@@ -18,8 +21,33 @@ export interface RunningSystem {
   gatewayUrl: string;
   storeUrl: string;
   prefix: string;
+  /** The latest process of each service by name (`store`, `gateway`, `executor-N`). */
+  children: Map<string, ChildProcess>;
+  /** Starts the named service again with the same environment (and port) and waits until it is ready. */
+  restart(name: string): Promise<ChildProcess>;
+  /** Starts one more executor (its name is `executor-N`); resolves once it is ready. */
+  addExecutor(env?: Record<string, string>): Promise<string>;
+  /** The named service's HTTP base URL (the executor's ops endpoints: /metrics, /readyz). */
+  urlOf(name: string): string;
+  /** Resolves with the exit code (or the signal's name) once the named process has exited. */
+  exited(name: string): Promise<number | string | null>;
   /** SIGTERM to every process (executors first); resolves to their exit codes. */
   stop(): Promise<Record<string, number | null>>;
+}
+
+export interface SystemOptions {
+  executors?: number;
+  executorEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+  storeEnv?: Record<string, string>;
+  /** RabbitMQ for every service (the machine's node at AMQP_URL otherwise). */
+  amqpUrl?: string;
+  /** The store's port (a free one otherwise): lets a caller put a proxy in front of it first. */
+  storePort?: number;
+  /** Where the gateway and executors reach the store, when not its own port (a proxy in front). */
+  clientStorePort?: number;
+  /** Each process's stdout and stderr go to `<logDir>/<name>.log` instead of the test's stderr. */
+  logDir?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -46,20 +74,54 @@ async function waitReady(url: string, child: ChildProcess, name: string, timeout
   throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms`);
 }
 
-export async function startSystem(
-  options: { executors?: number; executorEnv?: Record<string, string> } = {},
-): Promise<RunningSystem> {
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  const amqpUrl = options.amqpUrl ?? AMQP_URL;
   const prefix = `e2e-${randomUUID()}`;
   const dbName = `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const children = new Map<string, ChildProcess>();
-  const start = (name: string, entry: string, env: Record<string, string>) => {
+  const specs = new Map<string, { entry: string; env: Record<string, string>; readyUrl: string }>();
+  const start = (name: string, entry: string, env: Record<string, string>, readyUrl: string) => {
+    specs.set(name, { entry, env, readyUrl });
+    const log = options.logDir ? openSync(join(options.logDir, `${name}.log`), 'a') : undefined;
     const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', entry], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: log === undefined ? ['ignore', 'ignore', 'inherit'] : ['ignore', log, log],
     });
+    if (log !== undefined) closeSync(log); // the child has its own copy
     children.set(name, child);
     return child;
+  };
+  const ready = (name: string) => waitReady(specs.get(name)!.readyUrl, children.get(name)!, name);
+  let executors = 0;
+  const addExecutor = async (env: Record<string, string> = {}) => {
+    const name = `executor-${++executors}`;
+    const port = await freePort();
+    start(
+      name,
+      'executor-service/src/main.ts',
+      {
+        STORE_URL: clientStoreUrl,
+        AMQP_URL: amqpUrl,
+        AMQP_PREFIX: prefix,
+        METRICS_PORT: String(port),
+        CPU_WORKERS: '1',
+        LEASE_MS: '5000',
+        ...options.executorEnv,
+        ...env,
+      },
+      `http://127.0.0.1:${port}/readyz`,
+    );
+    await ready(name);
+    return name;
+  };
+  const exited = (name: string) => {
+    const child = children.get(name)!;
+    if (child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve(child.exitCode ?? child.signalCode);
+    return new Promise<number | string | null>((r) =>
+      child.once('exit', (code, signal) => r(code ?? signal)),
+    );
   };
   const stop = async () => {
     const codes: Record<string, number | null> = {};
@@ -71,7 +133,7 @@ export async function startSystem(
       }
       codes[name] = child.exitCode;
     }
-    const conn = await amqplib.connect(AMQP_URL);
+    const conn = await amqplib.connect(amqpUrl);
     const ch = await conn.createChannel();
     const t = topology(prefix);
     for (const kind of TASK_KINDS) {
@@ -86,35 +148,49 @@ export async function startSystem(
     await mongo.close();
     return codes;
   };
+  const storePort = options.storePort ?? (await freePort());
+  const storeUrl = `http://127.0.0.1:${storePort}/rpc`;
+  const clientStoreUrl = `http://127.0.0.1:${options.clientStorePort ?? storePort}/rpc`;
   try {
-    const storePort = await freePort();
-    const storeUrl = `http://127.0.0.1:${storePort}/rpc`;
-    const store = start('store', 'task-store-service/src/main.ts', {
-      MONGO_URL: process.env.MONGO_URL!,
-      MONGO_DB: dbName,
-      PORT: String(storePort),
-    });
-    await waitReady(`http://127.0.0.1:${storePort}/readyz`, store, 'store');
-    const common = { STORE_URL: storeUrl, AMQP_URL, AMQP_PREFIX: prefix };
+    start(
+      'store',
+      'task-store-service/src/main.ts',
+      { MONGO_URL: process.env.MONGO_URL!, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
+      `http://127.0.0.1:${storePort}/readyz`,
+    );
+    await ready('store');
     const gatewayPort = await freePort();
-    const gateway = start('gateway', 'gateway-service/src/main.ts', {
-      ...common,
-      PORT: String(gatewayPort),
-      DISPATCH_INTERVAL_MS: '500',
-    });
-    await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, 'gateway');
-    for (let i = 0; i < (options.executors ?? 1); i++) {
-      const port = await freePort();
-      const ex = start(`executor-${i + 1}`, 'executor-service/src/main.ts', {
-        ...common,
-        METRICS_PORT: String(port),
-        CPU_WORKERS: '1',
-        LEASE_MS: '5000',
-        ...options.executorEnv,
-      });
-      await waitReady(`http://127.0.0.1:${port}/readyz`, ex, `executor-${i + 1}`);
-    }
-    return { gatewayUrl: `http://127.0.0.1:${gatewayPort}`, storeUrl, prefix, stop };
+    start(
+      'gateway',
+      'gateway-service/src/main.ts',
+      {
+        STORE_URL: clientStoreUrl,
+        AMQP_URL: amqpUrl,
+        AMQP_PREFIX: prefix,
+        PORT: String(gatewayPort),
+        DISPATCH_INTERVAL_MS: '500',
+        ...options.gatewayEnv,
+      },
+      `http://127.0.0.1:${gatewayPort}/readyz`,
+    );
+    await ready('gateway');
+    for (let i = 0; i < (options.executors ?? 1); i++) await addExecutor();
+    return {
+      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      storeUrl,
+      prefix,
+      children,
+      async restart(name) {
+        const spec = specs.get(name)!;
+        start(name, spec.entry, spec.env, spec.readyUrl);
+        await ready(name);
+        return children.get(name)!;
+      },
+      addExecutor,
+      urlOf: (name) => specs.get(name)!.readyUrl.replace(/\/readyz$/, ''),
+      exited,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -11,6 +11,7 @@ export const mochaHooks = {
     this.timeout(10 * 60_000); // the first run may build FerretDB
     handle = await provisionMongo({ log: (line) => process.stderr.write(`dev-mongo: ${line}\n`) });
     process.env.MONGO_URL = handle.url;
+    process.env.TEST_MONGO_SERVER = `${handle.server} (${handle.source})`;
     process.stderr.write(`dev-mongo: tests use ${handle.server} (${handle.source})\n`);
   },
   async afterAll(this: Mocha.Context) {

@@ -1,0 +1,160 @@
+/**
+ * What every fault scenario checks once its fault is over, against the store and the broker:
+ * every accepted task is terminal, none succeeded twice, the queues drain, the counts add up.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { expect } from 'chai';
+import {
+  TaskStoreClient,
+  TERMINAL_STATUSES,
+  topology,
+  TASK_KINDS,
+  DELAY_STEPS_MS,
+  type Task,
+} from '@tasks/contracts';
+import type { Load } from './load.js';
+import type { RabbitNode } from './rabbit-node.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function allTasks(store: TaskStoreClient): Promise<Map<string, Task>> {
+  const tasks = new Map<string, Task>();
+  let cursor: string | undefined;
+  do {
+    const page = await store.call('tasks.list', { limit: 500, ...(cursor && { cursor }) });
+    for (const t of page.items) tasks.set(t.id, t);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return tasks;
+}
+
+/** Waits until the store holds no task that is not terminal; throws naming the stuck ones. */
+export async function settle(
+  storeUrl: string,
+  timeoutMs: number,
+): Promise<{ tasks: Map<string, Task>; ms: number }> {
+  const store = new TaskStoreClient({ url: storeUrl, timeoutMs: 10_000 });
+  const t0 = Date.now();
+  for (;;) {
+    const stats = await store.call('tasks.stats', {}).catch(() => undefined);
+    if (stats && stats.byStatus.queued === 0 && stats.byStatus.running === 0) {
+      return { tasks: await allTasks(store), ms: Date.now() - t0 };
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      const stuck = [...(await allTasks(store)).values()].filter(
+        (t) => !TERMINAL_STATUSES.includes(t.status),
+      );
+      const sample = stuck.slice(0, 3).map((t) => ({
+        id: t.id,
+        type: t.type,
+        status: t.status,
+        attempts: t.attempts,
+        runAt: t.runAt,
+        lease: t.leaseExpiresAt,
+        history: t.history.slice(-4),
+      }));
+      throw new Error(
+        `${stuck.length} tasks not terminal after ${timeoutMs} ms, e.g. ${JSON.stringify(sample)}`,
+      );
+    }
+    await sleep(500);
+  }
+}
+
+/** Tasks whose work message is not yet confirmed published (the outbox); undefined if the store did not answer. */
+export async function outboxSize(storeUrl: string): Promise<number | undefined> {
+  const store = new TaskStoreClient({ url: storeUrl, timeoutMs: 30_000 });
+  return store.call('tasks.listUnpublished', { olderThanMs: 0, limit: 1000 }).then(
+    (r) => r.items.length,
+    () => undefined,
+  );
+}
+
+/** Waits until the work and delay queues of `prefix` hold nothing, ready or unacked. */
+export async function drained(node: RabbitNode, prefix: string, timeoutMs = 30_000): Promise<number> {
+  const t = topology(prefix);
+  const names = new Set(
+    TASK_KINDS.flatMap((k) => [t.queues[k], ...DELAY_STEPS_MS.map((s) => t.delayQueue(k, s))]),
+  );
+  const t0 = Date.now();
+  for (;;) {
+    const queues = await node.queues(prefix);
+    const left = [...queues].filter(([name, q]) => names.has(name) && q.ready + q.unacked > 0);
+    if (left.length === 0) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(left)}`);
+    await sleep(500);
+  }
+}
+
+export interface Expectations {
+  /** Tasks allowed to end `failed` (by id); every other accepted task must end `succeeded`. */
+  mayFail?: Set<string>;
+  /** Each record task's handler ran to its end exactly once (not merely at least once). */
+  exactlyOnceRuns?: boolean;
+  settleTimeoutMs?: number;
+}
+
+/**
+ * The invariants, asserted; returns a one-line summary for the table. `load.accepted` are the
+ * tasks the gateway answered 2xx for; the store may hold a few more, created by requests whose
+ * answer was lost in the fault (counted, and held to the same rules).
+ */
+export async function checkInvariants(
+  storeUrl: string,
+  node: RabbitNode,
+  prefix: string,
+  load: Load,
+  runLog: string,
+  want: Expectations = {},
+): Promise<string> {
+  const { tasks, ms } = await settle(storeUrl, want.settleTimeoutMs ?? 180_000);
+  const missing = load.accepted.filter((id) => !tasks.has(id));
+  expect(missing, 'accepted tasks missing from the store').to.deep.equal([]);
+  const twice = [...tasks.values()].filter(
+    (t) => t.history.filter((h) => h.status === 'succeeded').length > 1,
+  );
+  expect(
+    twice.map((t) => t.id),
+    'tasks with two successes',
+  ).to.deep.equal([]);
+  const byStatus: Record<string, number> = {};
+  for (const t of tasks.values()) byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
+  const unexpected = [...tasks.values()].filter((t) => t.status !== 'succeeded' && !want.mayFail?.has(t.id));
+  expect(
+    unexpected.map((t) => ({ id: t.id, type: t.type, status: t.status, error: t.error })),
+    'tasks that did not succeed',
+  ).to.deep.equal([]);
+  const extra = tasks.size - load.accepted.length;
+  expect(extra, 'tasks in the store beyond those accepted').to.be.at.least(0);
+  // A request that got no answer, or a 5xx, may still have created its task before the fault.
+  const unknown = [...load.refused]
+    .filter(([status]) => status === 0 || status >= 500)
+    .reduce((n, [, c]) => n + c, 0);
+  expect(extra, 'tasks beyond those accepted, more than requests whose fate is unknown').to.be.at.most(
+    unknown,
+  );
+
+  const runs = new Map<string, number>();
+  if (existsSync(runLog)) {
+    for (const key of readFileSync(runLog, 'utf8').split('\n'))
+      if (key) runs.set(key, (runs.get(key) ?? 0) + 1);
+  }
+  let repeated = 0;
+  for (const [id, key] of load.recordKeys) {
+    const n = runs.get(key) ?? 0;
+    if (tasks.get(id)!.status === 'succeeded') expect(n, `runs of succeeded task ${id}`).to.be.at.least(1);
+    if (want.exactlyOnceRuns) expect(n, `runs of task ${id}`).to.equal(1);
+    repeated += Math.max(0, n - 1);
+  }
+  const again = [...tasks.values()].filter((t) => t.attempts > 1).length;
+  const drainMs = await drained(node, prefix);
+  const statuses = Object.entries(byStatus)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  return (
+    `${load.accepted.length} accepted${extra ? ` (+${extra} from unanswered requests)` : ''} → ${statuses}; ` +
+    `none succeeded twice; ${again} took more than one attempt, ${repeated} io handler runs repeated; ` +
+    `all terminal ${(ms / 1000).toFixed(1)} s after the check began, queues empty ${(drainMs / 1000).toFixed(1)} s later`
+  );
+}
