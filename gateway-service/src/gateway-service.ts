@@ -30,6 +30,9 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** How long a stopping gateway keeps answering (with `connection: close`) before it stops listening. */
+const DRAIN_MS = 500;
+
 export async function startGateway(
   config: Readonly<Config>,
   log: Logger,
@@ -53,8 +56,14 @@ export async function startGateway(
   const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
 
   const handle = app.callback();
+  let draining = false;
   const server: Server = applyHttpLimits(
-    createServer(httpServerOptions(config), (req, res) => void handle(req, res)),
+    createServer(httpServerOptions(config), (req, res) => {
+      // While stopping, every answer tells the client to open a new connection for its next
+      // request, so that no request is sent down a kept-alive socket just as it is closed.
+      if (draining) res.setHeader('connection', 'close');
+      void handle(req, res);
+    }),
     config,
   );
   answerClientErrors(server, problemForClientError);
@@ -73,8 +82,12 @@ export async function startGateway(
     deadLetters,
     flushMarks: () => publisher.flushMarks(),
     async stop() {
+      draining = true;
       await dispatcher.stop();
       hub.closeAll();
+      // Busy keep-alive clients get their `connection: close` within a request or two; then the
+      // listener closes and new connections are refused, which a client can safely retry.
+      await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
