@@ -3,6 +3,8 @@
  * whole system on loopback. Screenshots go to test-output/dashboard/ (gitignored).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -31,6 +33,8 @@ const WAIT = { timeout: 60_000 };
 describe('dashboard in Chromium (e2e: whole system)', function () {
   this.timeout(180_000);
   let sys: RunningSystem;
+  /** A remote endpoint that always fails: http.request tasks pointed at it end failed. */
+  let failing: Server;
   let browser: Browser;
   let context: BrowserContext;
   const errors: string[] = [];
@@ -44,7 +48,10 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
       this.skip();
     }
     mkdirSync(SHOTS, { recursive: true });
-    sys = await startSystem();
+    failing = createServer((_req, res) => res.writeHead(500).end('always failing'));
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    const failingHost = `127.0.0.1:${(failing.address() as AddressInfo).port}`;
+    sys = await startSystem({ executorEnv: { HTTP_ALLOW_HOSTS: failingHost } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -65,6 +72,7 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await context?.close();
     await browser?.close();
     await sys?.stop();
+    await new Promise((r) => failing?.close(r));
   });
 
   /** A page that records every console error and uncaught exception. */
@@ -135,10 +143,11 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
   });
 
   it('when a failed task is retried from its page, then it runs again and the page shows the second attempt', async () => {
-    // Loopback is refused by the http.request task: a failure that is not retried by itself.
+    // An endpoint that answers 500, with one attempt allowed: a failure that is not retried by itself.
+    const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`;
     const created = await api(sys.gatewayUrl, '/v1/tasks', {
       method: 'POST',
-      json: { type: 'http.request', payload: { url: 'http://127.0.0.1:9/' }, maxAttempts: 1 },
+      json: { type: 'http.request', payload: { url }, maxAttempts: 1 },
     });
     expect(created.status).to.equal(201);
     await waitForStatus(sys.gatewayUrl, created.body.id, ['failed'], 60_000);
