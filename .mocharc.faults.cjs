@@ -7,6 +7,7 @@ module.exports = {
   'node-option': ['conditions=source', 'import=tsx'],
   require: ['dev-mongo/src/mocha-hooks.ts', 'faults/support/suite.ts'],
   ...(named ? {} : { spec: ['faults/scenarios/*.test.ts'] }),
+  sort: true,
   reporter: 'scripts/summary-reporter.cjs',
   timeout: 8 * 60_000,
   exit: true,

@@ -29,7 +29,7 @@ export interface RabbitNode {
   startApp(): Promise<void>;
   /** Ready and unacknowledged messages of every queue whose name starts with `prefix`. */
   queues(prefix: string): Promise<Map<string, { ready: number; unacked: number }>>;
-  /** Names of the clients connected (from their `connection_name`, else the peer port). */
+  /** How many client connections the node has. */
   connections(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -81,7 +81,7 @@ export async function startRabbitNode(): Promise<RabbitNode> {
     (await run(join(bin, 'rabbitmqctl'), ['-n', node, ...args], { env: { ...process.env, HOME: home } }))
       .stdout;
   // In the foreground as our child (not -detached), so that a node that fails to boot says why
-  // in server.log and cannot outlive the suite.
+  // in server.log; stop() (the suite's root hook) halts it.
   const log = openSync(join(dir, 'server.log'), 'a');
   const server = spawn(join(bin, 'rabbitmq-server'), [], { env, cwd: dir, stdio: ['ignore', log, log] });
   closeSync(log);

@@ -84,10 +84,10 @@ export async function startGateway(
     async stop() {
       draining = true;
       await dispatcher.stop();
-      hub.closeAll();
       // Busy keep-alive clients get their `connection: close` within a request or two; then the
       // listener closes and new connections are refused, which a client can safely retry.
       await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
+      hub.closeAll();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);

@@ -16,6 +16,9 @@ export interface PublishedTask {
   version: number;
 }
 
+/** Nobody waits on a mark, so it may take longer than a request's store budget. */
+const MARK_TIMEOUT_MS = 30_000;
+
 export class PublishedMarks {
   private pending: PublishedTask[] = [];
   private sending: Promise<void> | null = null;
@@ -39,7 +42,7 @@ export class PublishedMarks {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       await this.store
-        .call('tasks.markPublished', { tasks: batch })
+        .call('tasks.markPublished', { tasks: batch }, { timeoutMs: MARK_TIMEOUT_MS })
         .catch((err: unknown) =>
           this.log.warn(
             { err, tasks: batch.length },

@@ -67,6 +67,9 @@ export class TaskPublisher {
 
   /** Status event for dashboards, SSE and executors (cancellation); best effort. */
   async emit(task: Task, log: Logger): Promise<void> {
+    // Not buffered while the broker is away (they would pile up and arrive late); SSE clients
+    // reconnect and read the current state.
+    if (!this.broker.connected) return;
     const event: StatusEvent = {
       taskId: task.id,
       type: task.type,

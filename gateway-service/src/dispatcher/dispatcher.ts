@@ -10,6 +10,9 @@ import type { Config } from '../config.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { TaskPublisher } from '../task-publisher.js';
 
+/** Store-call budget of the dispatcher's passes. */
+const BACKGROUND_TIMEOUT_MS = 30_000;
+
 export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -49,11 +52,10 @@ export class Dispatcher {
     const log = this.log.child({ reqId: requestId });
     const { dispatchBatch: limit } = this.config;
     let published = 0;
-    const requeued = await this.store.call(
-      'tasks.requeueExpired',
-      { limit, by: 'dispatcher' },
-      { requestId },
-    );
+    // Nobody waits on these calls, so they get a longer budget than a request's STORE_TIMEOUT_MS:
+    // on a slow store a pass that always timed out would leave the outbox unpublished.
+    const opts = { requestId, timeoutMs: Math.max(this.config.storeTimeoutMs, BACKGROUND_TIMEOUT_MS) };
+    const requeued = await this.store.call('tasks.requeueExpired', { limit, by: 'dispatcher' }, opts);
     if (requeued.items.length > 0) {
       this.metrics.requeuedLeases.inc(requeued.items.length);
       log.info({ count: requeued.items.length }, 'expired leases handed back');
@@ -65,7 +67,7 @@ export class Dispatcher {
     const { items } = await this.store.call(
       'tasks.listUnpublished',
       { olderThanMs: this.config.republishAfterMs, limit },
-      { requestId },
+      opts,
     );
     this.metrics.outboxBacklog.set(items.length);
     if (items.length === 0) return published;

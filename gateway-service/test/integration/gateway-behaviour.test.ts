@@ -74,7 +74,10 @@ describe('gateway behaviour (integration)', function () {
       const original = console.error;
       console.error = (...args: unknown[]) => void printed.push(args);
       try {
-        for (const path of ['/v1/events', '/v1/tasks/nope-but-valid/events']) {
+        const running = (
+          await f.request('/v1/tasks', { method: 'POST', json: { type: 'sleep', payload: { ms: 2_000 } } })
+        ).body;
+        for (const path of ['/v1/events', `/v1/tasks/${running.id}/events`]) {
           const controller = new AbortController();
           const res = await fetch(`${f.url}${path}`, { signal: controller.signal }).catch(() => undefined);
           if (res?.body) await res.body.getReader().read();

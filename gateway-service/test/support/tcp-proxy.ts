@@ -34,18 +34,29 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let accepted = 0;
   const pairs = new Set<[Socket, Socket]>();
   const forward = (from: Socket, to: Socket, direction: 'toClient' | 'toServer') => {
+    // One queue per direction, sent in order, each item no earlier than its own due time: a change
+    // of latency mid-stream never reorders bytes (nor lets the end overtake them).
+    const queue: { at: number; send: () => void }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const pump = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.at <= Date.now()) queue.shift()!.send();
+      if (queue.length > 0) timer = setTimeout(pump, queue[0]!.at - Date.now());
+    };
+    const later = (send: () => void) => {
+      queue.push({ at: Date.now() + delayMs, send });
+      if (timer === undefined) pump();
+    };
     from.on('data', (chunk: Buffer) => {
       if (stalled === 'both' || stalled === direction) return;
-      const write = () => {
+      later(() => {
         if (!to.destroyed && !to.write(chunk) && delayMs === 0) {
           from.pause();
           to.once('drain', () => from.resume());
         }
-      };
-      if (delayMs > 0) setTimeout(write, delayMs);
-      else write();
+      });
     });
-    from.on('end', () => (delayMs > 0 ? setTimeout(() => to.end(), delayMs) : to.end()));
+    from.on('end', () => later(() => to.end()));
   };
   const server: Server = createServer((client) => {
     accepted++;
