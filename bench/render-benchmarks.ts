@@ -28,6 +28,11 @@ const NAMES = [
 ] as const;
 type Name = (typeof NAMES)[number];
 
+/** `list answered 503: {…problem JSON…}` → `list answered 503 DEPENDENCY_UNAVAILABLE`. */
+function compactError(text: string): string {
+  return text.replace(/answered (\d{3}): \{[^)]*?"code":"([A-Z_]+)"[^)]*/g, 'answered $1 $2');
+}
+
 function read(name: string): ScenarioFile | undefined {
   const file = `${RESULTS}${name}.json`;
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScenarioFile) : undefined;
@@ -283,6 +288,8 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
       commandLine(bull),
       '',
+      `N: ${(bull.settings?.nReason as string | undefined) ?? '?'}.`,
+      '',
       ...(bull.notes ?? []).map((n) => `- ${n}`),
       '',
     );
@@ -425,7 +432,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         rows.map((r) => [
           fmt(r.stored, 0),
           fmt(r.p50Ms, 0),
-          `${fmt(r.range.min, 0)}–${fmt(r.range.max, 0)}`,
+          Number.isFinite(r.range.min) ? `${fmt(r.range.min, 0)}–${fmt(r.range.max, 0)}` : '–',
           String(r.samples),
           r.failures?.length
             ? `${r.failures.length}, after ${r.failures.map((f) => fmt(f.afterMs / 1000, 1)).join(', ')} s`
@@ -435,9 +442,9 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         'rrrrrr',
       ),
       '',
-      ...rows.filter((r) => r.note).map((r) => `- ${fmt(r.stored, 0)} tasks: ${r.note}`),
+      ...rows.filter((r) => r.note).map((r) => `- ${fmt(r.stored, 0)} tasks: ${compactError(r.note!)}`),
       '',
-      `Largest size measured: ${fmt(get<number>(list, 'largestMeasured') ?? null, 0)}. ${get<string | null>(list, 'stoppedBecause') ?? ''}`,
+      `Largest size measured: ${fmt(get<number>(list, 'largestMeasured') ?? null, 0)}. ${compactError(get<string | null>(list, 'stoppedBecause') ?? '')}`,
       '',
       `1,000,000 tasks: ${get<string>(list, 'oneMillion') ?? '?'}.`,
       '',
