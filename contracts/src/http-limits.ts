@@ -6,6 +6,7 @@
  */
 import type { Server, ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConfigError } from './env-config.js';
 
 export interface HttpLimits {
   /** Longest wait for a request's complete headers; then 408 and the connection is closed. */
@@ -18,6 +19,24 @@ export interface HttpLimits {
   maxHeaderBytes: number;
   /** Most headers read per request; the rest are dropped. */
   maxHeadersCount: number;
+}
+
+/**
+ * The limits from a service's validated environment (its schema declares the five variables with
+ * its own defaults); Node refuses a headers timeout longer than the request timeout.
+ */
+export function readHttpLimits(v: Record<string, unknown>): HttpLimits {
+  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
+  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
+    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
+  };
 }
 
 /** Options for `http.createServer`. */

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
+import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
@@ -52,21 +52,6 @@ const schema = {
 
 const readEnv = envReader(schema);
 
-/** The ops endpoint's HTTP limits; Node refuses a headers timeout longer than the request timeout. */
-function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
-  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
-  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
-  if (headersTimeoutMs > requestTimeoutMs)
-    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
-  return {
-    headersTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
-    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
-    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
-  };
-}
-
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
@@ -89,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ),
     metricsHost: v.METRICS_HOST as string,
     metricsPort: v.METRICS_PORT as number,
-    ...serverLimits(v),
+    ...readHttpLimits(v),
     workerId:
       (v.WORKER_ID as string | undefined) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     logLevel: v.LOG_LEVEL as Config['logLevel'],

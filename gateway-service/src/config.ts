@@ -1,4 +1,4 @@
-import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
+import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
@@ -59,21 +59,6 @@ const schema = {
 
 const readEnv = envReader(schema);
 
-/** HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
-function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
-  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
-  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
-  if (headersTimeoutMs > requestTimeoutMs)
-    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
-  return {
-    headersTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
-    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
-    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
-  };
-}
-
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
@@ -102,6 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     typesCacheMs: v.TYPES_CACHE_MS as number,
     sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
-    ...serverLimits(v),
+    ...readHttpLimits(v),
   });
 }

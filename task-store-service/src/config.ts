@@ -1,4 +1,4 @@
-import { ConfigError, envReader, type HttpLimits } from '@tasks/contracts';
+import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
@@ -41,21 +41,6 @@ const schema = {
 
 const readEnv = envReader(schema);
 
-/** HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
-function serverLimits(v: Record<string, string | number | undefined>): HttpLimits {
-  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
-  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
-  if (headersTimeoutMs > requestTimeoutMs)
-    throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
-  return {
-    headersTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
-    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
-    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
-  };
-}
-
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
@@ -70,6 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxBodyBytes: v.MAX_BODY_BYTES as number,
     maxBatchCalls: v.MAX_BATCH_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
-    ...serverLimits(v),
+    ...readHttpLimits(v),
   });
 }

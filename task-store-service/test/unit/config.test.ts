@@ -120,4 +120,9 @@ describe('loadConfig', () => {
     loadConfig(env);
     expect(env).to.deep.equal({ PORT: '8080' });
   });
+
+  it('when HEADERS_TIMEOUT_MS exceeds REQUEST_TIMEOUT_MS, then a ConfigError names both (Node would refuse the server)', () => {
+    const err = configErrorOf(() => loadConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }));
+    expect(err.message).to.match(/HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS/);
+  });
 });
