@@ -1,44 +1,13 @@
 /**
- * A task document exactly as the store writes it (task-store-service/src/store/documents.ts,
- * TaskDoc, and task-creation.ts buildTask), for scenarios that write to the store's collection
+ * A task document as the store writes it (task-creation.ts buildTask; the type is the store's
+ * TaskDoc), for scenarios that write to the store's collection
  * directly with the driver. list-scaling checks through the gateway that the store reads them back.
  */
 import { randomUUID } from 'node:crypto';
+import type { TaskDoc } from '../../../task-store-service/src/store/documents.js';
 
-export type Status = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface BenchTaskDoc {
-  _id: string;
-  type: string;
-  kind: 'cpu' | 'io';
-  payloadJson: string;
-  status: Status;
-  priority: number;
-  attempts: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  runAt: Date;
-  idempotencyKey: string | null;
-  resultJson: string | null;
-  error: { code: string; message: string } | null;
-  progress: number | null;
-  progressMessage: string | null;
-  leaseOwner: string | null;
-  leaseId: string | null;
-  leaseExpiresAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  history: {
-    status: Status;
-    at: Date;
-    by: string;
-    attempt: number;
-    error?: { code: string; message: string };
-  }[];
-  version: number;
-}
+/** The store's own document type: a change to its shape fails to compile here. */
+export type BenchTaskDoc = TaskDoc;
 
 /** A queued task, as tasks.create writes it. */
 export function queuedDoc(type: string, createdAt: Date, payload: unknown = {}): BenchTaskDoc {
@@ -105,13 +74,3 @@ export function endedDoc(
     version: status === 'cancelled' ? 2 : 3,
   };
 }
-
-/** The store's task indexes (task-store-service/src/store/collections.ts), so writes maintain the same. */
-export const STORE_TASK_INDEXES = [
-  { key: { createdAt: -1, _id: -1 }, name: 'list_all' },
-  { key: { status: 1, createdAt: -1, _id: -1 }, name: 'list_by_status' },
-  { key: { type: 1, createdAt: -1, _id: -1 }, name: 'list_by_type' },
-  { key: { status: 1, type: 1, createdAt: -1, _id: -1 }, name: 'list_by_status_type' },
-  { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
-  { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
-] as const;

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { round } from '../../store/measure.js';
-import { queuedDoc, STORE_TASK_INDEXES, type BenchTaskDoc } from '../lib/task-doc.js';
+import { TASK_INDEXES } from '../../../task-store-service/src/store/collections.js';
+import { queuedDoc, type BenchTaskDoc } from '../lib/task-doc.js';
 import { meter, type Stage, type StageSession } from './stage.js';
 
 const CONCURRENCY = 16;
@@ -25,7 +26,7 @@ export function mongoStage(url: string, serverPids: number[]): Stage {
         serverPids,
         async run(ms) {
           const tasks = db.collection<BenchTaskDoc>(`tasks_${++runNo}`);
-          await tasks.createIndexes(STORE_TASK_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
+          await tasks.createIndexes(TASK_INDEXES);
           const cpu = meter(serverPids);
           const t0 = performance.now();
           const end = t0 + ms;

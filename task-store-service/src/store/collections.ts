@@ -23,7 +23,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   };
 }
 
-const TASK_INDEXES: IndexDescription[] = [
+/** The task collection's indexes (benchmarks that write the collection directly create the same). */
+export const TASK_INDEXES: IndexDescription[] = [
   { key: { createdAt: -1, _id: -1 }, name: 'list_all' },
   { key: { status: 1, createdAt: -1, _id: -1 }, name: 'list_by_status' },
   { key: { type: 1, createdAt: -1, _id: -1 }, name: 'list_by_type' },
