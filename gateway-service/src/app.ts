@@ -45,6 +45,8 @@ export interface AppDeps {
   log: Logger;
   /** Recent dead letters (startGateway attaches one to the broker). */
   deadLetters?: DeadLetterLog;
+  /** True once the gateway is stopping: /readyz answers 503 so that traffic moves elsewhere. */
+  isDraining?: () => boolean;
 }
 
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);

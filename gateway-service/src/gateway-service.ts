@@ -52,11 +52,22 @@ export async function startGateway(
   hub.attach(broker);
   const deadLetters = new DeadLetterLog();
   deadLetters.attach(broker);
-  const { app } = createApp({ config, store, broker, publisher, hub, metrics, log, deadLetters });
+  let draining = false;
+  let stopping: Promise<void> | undefined;
+  const { app } = createApp({
+    config,
+    store,
+    broker,
+    publisher,
+    hub,
+    metrics,
+    log,
+    deadLetters,
+    isDraining: () => draining,
+  });
   const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
 
   const handle = app.callback();
-  let draining = false;
   const server: Server = applyHttpLimits(
     createServer(httpServerOptions(config), (req, res) => {
       // While stopping, every answer tells the client to open a new connection for its next
@@ -81,20 +92,24 @@ export async function startGateway(
     broker,
     deadLetters,
     flushMarks: () => publisher.flushMarks(),
-    async stop() {
-      draining = true;
-      await dispatcher.stop();
-      // Busy keep-alive clients get their `connection: close` within a request or two; then the
-      // listener closes and new connections are refused, which a client can safely retry.
-      await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
-      hub.closeAll();
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-      await closed;
-      clearTimeout(grace);
-      await publisher.flushMarks();
-      await broker.close();
+    stop() {
+      stopping ??= (async () => {
+        draining = true;
+        await dispatcher.stop();
+        // Busy keep-alive clients get their `connection: close` within a request or two, and
+        // /readyz says 503 so that a load balancer stops sending; then the listener closes and new
+        // connections are refused, which a client can safely retry.
+        await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
+        hub.closeAll();
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+        await closed;
+        clearTimeout(grace);
+        await publisher.flushMarks();
+        await broker.close();
+      })();
+      return stopping;
     },
   };
 }

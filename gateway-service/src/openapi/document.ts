@@ -444,7 +444,8 @@ export function openApiDocument(): Record<string, unknown> {
           id: 'readyz',
           tag: 'meta',
           summary: 'Readiness',
-          description: 'Ready when both the task store and the broker answer.',
+          description:
+            'Ready when both the task store and the broker answer, and the gateway is not shutting down.',
           responses: {
             200: json('Ready.', ref('Readiness')),
             503: json('Not ready; the body names what is down.', ref('Readiness')),
@@ -534,7 +535,11 @@ export function openApiDocument(): Record<string, unknown> {
         Readiness: {
           type: 'object',
           required: ['store', 'broker'],
-          properties: { store: { enum: ['up', 'down'] }, broker: { enum: ['up', 'down'] } },
+          properties: {
+            store: { enum: ['up', 'down'] },
+            broker: { enum: ['up', 'down'] },
+            stopping: { const: true, description: 'Present while the gateway shuts down (always 503).' },
+          },
         },
         DeadLetters: {
           type: 'object',

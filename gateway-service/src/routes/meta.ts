@@ -36,8 +36,9 @@ export function metaRoutes(deps: AppDeps): Router<GatewayState> {
       () => 'down',
     );
     const broker = deps.broker.connected ? 'up' : 'down';
-    ctx.status = store === 'up' && broker === 'up' ? 200 : 503;
-    ctx.body = { store, broker };
+    const stopping = deps.isDraining?.() ?? false;
+    ctx.status = store === 'up' && broker === 'up' && !stopping ? 200 : 503;
+    ctx.body = { store, broker, ...(stopping && { stopping }) };
   });
 
   router.get('metrics', '/metrics', async (ctx: GatewayContext) => {

@@ -145,6 +145,30 @@ describe('gateway behaviour (integration)', function () {
     });
   });
 
+  describe('when the gateway is told to stop', () => {
+    let f: GatewayFixture;
+    before(async () => {
+      f = await startGatewayFixture();
+    });
+    after(async () => {
+      await f.close(); // stop() again: it returns the same stop
+    });
+
+    it('then it answers a moment more with connection: close and /readyz 503 stopping, then stops listening', async () => {
+      const before = await fetch(`${f.url}/readyz`);
+      expect(before.status).to.equal(200);
+      expect(before.headers.get('connection')).to.equal('keep-alive');
+      const stopping = f.gateway.stop();
+      const during = await fetch(`${f.url}/readyz`);
+      expect(during.status).to.equal(503);
+      expect(await during.json()).to.deep.equal({ store: 'up', broker: 'up', stopping: true });
+      expect(during.headers.get('connection')).to.equal('close');
+      await stopping;
+      const after = await fetch(`${f.url}/readyz`).catch((err: Error) => err);
+      expect(after).to.be.instanceOf(Error);
+    });
+  });
+
   describe('the dispatcher', () => {
     let f: GatewayFixture;
     before(async () => {
