@@ -33,6 +33,9 @@ export function isStoreError(err: unknown, type?: ErrorType): err is StoreError 
   );
 }
 
+/** The message of the error a call gets when the store does not answer within its budget. */
+export const STORE_TIMEOUT_MESSAGE = 'the task store did not answer in time';
+
 export interface StoreClientOptions {
   url: string;
   token?: string;
@@ -131,11 +134,12 @@ export class TaskStoreClient {
       // Inside the try: the timeout and a dropped connection can also strike while the body streams.
       text = await res.text();
     } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
       const reason =
         err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       throw new StoreError(
         ERRORS.DEPENDENCY_UNAVAILABLE.code,
-        `task store unreachable: ${reason}`,
+        timedOut ? STORE_TIMEOUT_MESSAGE : `task store unreachable: ${reason}`,
         undefined,
         true,
       );

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isStoreError, TaskStoreClient, type StoreError } from '../src/index.js';
+import { isStoreError, STORE_TIMEOUT_MESSAGE, TaskStoreClient, type StoreError } from '../src/index.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -179,6 +179,7 @@ describe('TaskStoreClient', () => {
     const err = await storeErrorOf(client.call('tasks.get', { id: 't1' }, { timeoutMs: 200 }));
     expect(Date.now() - started).to.be.below(2_000);
     expect(err.type).to.equal('DEPENDENCY_UNAVAILABLE');
+    expect(err.message).to.equal(STORE_TIMEOUT_MESSAGE);
     expect(err.retryable).to.equal(true);
   });
 

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { DELAY_STEPS_MS, TASK_KINDS, topology } from '@tasks/contracts';
@@ -7,6 +9,9 @@ import { AMQP_URL } from '../support/gateway-fixture.js';
 describe('gateway with the store unreachable (integration)', function () {
   this.timeout(20_000);
   let gw: RunningGateway;
+  let slow: RunningGateway;
+  /** A store that accepts connections and never answers. */
+  let silent: Server;
   const prefix = `test-outage-${process.pid}-${Date.now()}`;
   before(async () => {
     gw = await startGateway(
@@ -14,9 +19,20 @@ describe('gateway with the store unreachable (integration)', function () {
       createLogger('silent'),
       { dispatcher: false },
     );
+    silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/rpc`;
+    slow = await startGateway(
+      loadConfig({ STORE_URL: silentUrl, STORE_TIMEOUT_MS: '300', AMQP_URL, AMQP_PREFIX: prefix, PORT: '0' }),
+      createLogger('silent'),
+      { dispatcher: false },
+    );
   });
   after(async () => {
     await gw.stop();
+    await slow.stop();
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
     const conn = await amqplib.connect(AMQP_URL);
     const ch = await conn.createChannel();
     const t = topology(prefix);
@@ -47,5 +63,15 @@ describe('gateway with the store unreachable (integration)', function () {
     const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).to.equal(503);
     expect(((await ready.json()) as { store: string }).store).to.equal('down');
+  });
+
+  it('when the store accepts the request but never answers, then 503 within STORE_TIMEOUT_MS saying it did not answer in time', async () => {
+    const res = await fetch(`${slow.url}/v1/tasks/some-task`);
+    expect(res.status).to.equal(503);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body).to.include({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      detail: 'the task store did not answer in time',
+    });
   });
 });
