@@ -5,8 +5,11 @@
  *
  *   npx tsx --conditions=source bench/render-benchmarks.ts
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { StageResult } from './scenarios/raw-limits.js';
 import type { ScenarioFile } from './scenarios/lib/scenario.js';
 import type { E2eRow } from './scenarios/lib/summary.js';
 import { barChart, type Bar } from './render/chart.js';
@@ -46,16 +49,8 @@ interface Ratio {
   p99: number;
 }
 
-interface StageRow {
-  name: string;
-  op: string;
-  perSec: Spread | null;
-  p50Ms: Spread | null;
-  p99Ms: Spread | null;
-  loadGeneratorCpuPct: Spread | null;
-  serverCpuPct: Spread | null;
-  note?: string;
-}
+/** A stage as the table shows it: the results file's figures without the per-run detail. */
+type StageRow = Omit<StageResult, 'runs' | 'warmup'>;
 
 const get = <T>(f: ScenarioFile | undefined, key: string): T | undefined =>
   f?.summary?.[key] as T | undefined;
@@ -570,6 +565,9 @@ export function renderBenchmarks(): string[] {
     '',
   ].join('\n');
   writeFileSync(BENCHMARKS_MD, md);
+  // Formatted as `make lint` checks it, so that a fresh page can be committed as it is.
+  const prettier = createRequire(import.meta.url).resolve('prettier/bin/prettier.cjs');
+  execFileSync(process.execPath, [prettier, '--log-level=warn', '--write', BENCHMARKS_MD]);
   writeFileSync(CHART, chart(files));
   return [BENCHMARKS_MD, CHART];
 }

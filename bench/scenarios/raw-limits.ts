@@ -12,7 +12,8 @@ import type { StageRun } from './raw/stage.js';
 import { omit } from './lib/omit.js';
 import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
 
-interface StageResult {
+/** One raw stage's figures as written to raw-limits.json (the renderer reads the same shape). */
+export interface StageResult {
   name: string;
   op: string;
   runs: StageRun[];
