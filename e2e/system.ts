@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
-import { DELAY_STEPS_MS, TASK_KINDS, topology } from '@tasks/contracts';
+import { deleteTopology, topology } from '@tasks/contracts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -133,17 +133,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       codes[name] = child.exitCode;
     }
+    const mongo = new MongoClient(process.env.MONGO_URL!);
+    // Every type registered had its queue declared (by executors, or by a publish).
+    const types = await mongo.db(dbName).collection<{ _id: string }>('task_types').find({}).toArray();
     const conn = await amqplib.connect(amqpUrl);
     const ch = await conn.createChannel();
-    const t = topology(prefix);
-    for (const kind of TASK_KINDS) {
-      await ch.deleteQueue(t.queues[kind]);
-      for (const step of DELAY_STEPS_MS) await ch.deleteQueue(t.delayQueue(kind, step));
-    }
-    await ch.deleteQueue(t.deadQueue);
-    for (const ex of [t.workExchange, t.deadExchange, t.eventsExchange]) await ch.deleteExchange(ex);
+    await deleteTopology(
+      ch,
+      topology(prefix),
+      types.map((t) => t._id),
+    );
     await conn.close();
-    const mongo = new MongoClient(process.env.MONGO_URL!);
     await mongo.db(dbName).dropDatabase();
     await mongo.close();
     return codes;

@@ -77,7 +77,7 @@ export const executorMemory: Scenario = {
         );
         const ok = ch.publish(
           t.workExchange,
-          'io',
+          'noop',
           body,
           { persistent: true, contentType: 'application/json' },
           () => {
@@ -93,7 +93,7 @@ export const executorMemory: Scenario = {
       }
       await ch.waitForConfirms();
       const publishSeconds = round((performance.now() - t0) / 1000, 2);
-      const depth = async () => (await ch.checkQueue(t.queues.io)).messageCount;
+      const depth = async () => (await ch.checkQueue(t.typeQueue('noop'))).messageCount;
       const afterPublish = await depth();
       ctx.log(
         `${messages.toLocaleString('en')} messages published in ${publishSeconds} s; ${afterPublish.toLocaleString('en')} waiting`,

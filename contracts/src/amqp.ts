@@ -1,12 +1,15 @@
 /**
  * RabbitMQ wire formats: exchange and queue names, their arguments, the work message and the
- * status event. Whoever needs a piece of the topology declares all of it (idempotently) with
- * `declareTopology`.
+ * status event. Whoever needs a piece of the topology declares it (idempotently): the shared part
+ * with `declareTopology`, a task type's queue with `declareTypeQueue`.
  *
- *   publish ──▶ <p>.work (direct, key = kind) ──▶ <p>.cpu / <p>.io   (quorum, delivery limit)
- *   retry   ──▶ <p>.delay.<kind>.<ms> (TTL ms) ──dead-letter──▶ <p>.work (key = kind)
- *   poison  ──▶ <p>.dead (fanout) ──▶ <p>.dead queue
+ *   publish ──▶ <p>.work (direct, key = task type) ──▶ <p>.type.<type>   (quorum, delivery limit)
+ *   retry   ──▶ <p>.wait.<ms> (fanout) ──▶ <p>.wait.<ms> (TTL ms) ──dead-letter──▶ <p>.work (key kept)
+ *   poison  ──▶ <p>.dead (fanout) ──▶ <p>.dead queue   (recorded in the store, then acked)
  *   events  ──▶ <p>.events (topic, key = status.<status>.<type>)
+ *
+ * Work is routed by type so that an executor consumes only the types it has handlers for: a task
+ * whose type no executor serves waits in its queue, visibly, and never reaches one that cannot run it.
  */
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { RETRY_BACKOFF, TASK_KINDS, type TaskError, type TaskKind, type TaskStatus } from './task.js';
@@ -22,39 +25,61 @@ export const DELAY_STEPS_MS: readonly number[] = (() => {
   return steps;
 })();
 
+/**
+ * How far ahead a task is put on the broker. A task due later is not published when it is
+ * created: its outbox entry becomes eligible this long before it is due, and the outbox relay
+ * publishes it into a delay queue then (so far-future tasks do not cycle through delay queues).
+ */
+export const PUBLISH_HORIZON_MS = DELAY_STEPS_MS[DELAY_STEPS_MS.length - 1]!;
+
 export interface Topology {
   workExchange: string;
-  queues: Record<TaskKind, string>;
   deadExchange: string;
   deadQueue: string;
   eventsExchange: string;
-  delayQueue(kind: TaskKind, stepMs: number): string;
+  /** The queue of one task type, bound to the work exchange with the type as key. */
+  typeQueue(type: string): string;
+  /** The exchange and queue (same name) of one delay step. */
+  waitQueue(stepMs: number): string;
+  /** Queues of the per-kind layout used before routing by type; drained by executors (docs/executor.md). */
+  legacyQueues: Record<TaskKind, string>;
 }
 
 export function topology(prefix = 'tasks'): Topology {
   return {
     workExchange: `${prefix}.work`,
-    queues: { cpu: `${prefix}.cpu`, io: `${prefix}.io` },
     deadExchange: `${prefix}.dead`,
     deadQueue: `${prefix}.dead`,
     eventsExchange: `${prefix}.events`,
-    delayQueue: (kind, stepMs) => `${prefix}.delay.${kind}.${stepMs}`,
+    typeQueue: (type) => `${prefix}.type.${type}`,
+    waitQueue: (stepMs) => `${prefix}.wait.${stepMs}`,
+    legacyQueues: { cpu: `${prefix}.cpu`, io: `${prefix}.io` },
   };
+}
+
+/** Every queue the topology declares for these task types (for tests and tools that clean up). */
+export function topologyQueues(t: Topology, types: readonly string[]): string[] {
+  return [
+    t.deadQueue,
+    ...DELAY_STEPS_MS.map((s) => t.waitQueue(s)),
+    ...types.map((type) => t.typeQueue(type)),
+  ];
 }
 
 /**
  * Where to publish a work message that may run in `waitMs`: straight to the work exchange when
- * due, else to the delay queue of the largest step not longer than the wait (what remains is
- * delayed again when the claim answers TASK_NOT_DUE), via the default exchange.
+ * due, else to the delay step not longer than the wait (what remains is delayed again when the
+ * claim answers TASK_NOT_DUE). The routing key is the type either way: a delay queue dead-letters
+ * its messages back to the work exchange with the key they were published with.
  */
 export function workRoute(
   t: Topology,
-  kind: TaskKind,
+  type: string,
   waitMs: number,
 ): { exchange: string; routingKey: string } {
-  if (waitMs <= 0) return { exchange: t.workExchange, routingKey: kind };
+  if (waitMs <= 0) return { exchange: t.workExchange, routingKey: type };
   const step = [...DELAY_STEPS_MS].reverse().find((s) => s <= waitMs) ?? DELAY_STEPS_MS[0]!;
-  return { exchange: '', routingKey: t.delayQueue(kind, step) };
+  return { exchange: t.waitQueue(step), routingKey: type };
 }
 
 export async function declareTopology(ch: Channel | ConfirmChannel, t: Topology): Promise<void> {
@@ -63,27 +88,44 @@ export async function declareTopology(ch: Channel | ConfirmChannel, t: Topology)
   await ch.assertExchange(t.eventsExchange, 'topic', { durable: true });
   await ch.assertQueue(t.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(t.deadQueue, t.deadExchange, '');
-  for (const kind of TASK_KINDS) {
-    await ch.assertQueue(t.queues[kind], {
+  for (const step of DELAY_STEPS_MS) {
+    const name = t.waitQueue(step);
+    await ch.assertExchange(name, 'fanout', { durable: true });
+    await ch.assertQueue(name, {
       durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-delivery-limit': DELIVERY_LIMIT,
-        'x-dead-letter-exchange': t.deadExchange,
-      },
+      arguments: { 'x-message-ttl': step, 'x-dead-letter-exchange': t.workExchange },
     });
-    await ch.bindQueue(t.queues[kind], t.workExchange, kind);
-    for (const step of DELAY_STEPS_MS) {
-      await ch.assertQueue(t.delayQueue(kind, step), {
-        durable: true,
-        arguments: {
-          'x-message-ttl': step,
-          'x-dead-letter-exchange': t.workExchange,
-          'x-dead-letter-routing-key': kind,
-        },
-      });
-    }
+    await ch.bindQueue(name, name, '');
   }
+}
+
+/** Declares a task type's queue and binds it; returns what the broker reports of it. */
+export async function declareTypeQueue(
+  ch: Channel | ConfirmChannel,
+  t: Topology,
+  type: string,
+): Promise<{ messageCount: number; consumerCount: number }> {
+  const q = await ch.assertQueue(t.typeQueue(type), {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': DELIVERY_LIMIT,
+      'x-dead-letter-exchange': t.deadExchange,
+    },
+  });
+  await ch.bindQueue(q.queue, t.workExchange, type);
+  return { messageCount: q.messageCount, consumerCount: q.consumerCount };
+}
+
+/** Deletes what declareTopology and declareTypeQueue made for these types (tests and tools clean up). */
+export async function deleteTopology(
+  ch: Channel | ConfirmChannel,
+  t: Topology,
+  types: readonly string[],
+): Promise<void> {
+  for (const queue of topologyQueues(t, types)) await ch.deleteQueue(queue);
+  for (const step of DELAY_STEPS_MS) await ch.deleteExchange(t.waitQueue(step));
+  for (const ex of [t.workExchange, t.deadExchange, t.eventsExchange]) await ch.deleteExchange(ex);
 }
 
 /** The body of a work message. `version` is the task version that was queued (for markPublished). */
@@ -116,6 +158,29 @@ export interface StatusEvent {
   at: string;
   progress?: number | null;
   error?: TaskError | null;
+}
+
+/** Builds the status event of a task as the store returned it (the gateway and the executor both publish them). */
+export function statusEvent(task: {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  version: number;
+  attempts: number;
+  updatedAt: string;
+  progress: number | null;
+  error: TaskError | null;
+}): StatusEvent {
+  return {
+    taskId: task.id,
+    type: task.type,
+    status: task.status,
+    version: task.version,
+    attempts: task.attempts,
+    at: task.updatedAt,
+    progress: task.progress,
+    error: task.error,
+  };
 }
 
 export function eventRoutingKey(status: TaskStatus, type: string): string {

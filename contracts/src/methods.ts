@@ -38,6 +38,37 @@ export interface Stats {
   byType: Record<string, Partial<Record<TaskStatus, number>>>;
   succeededLastMinute: number;
   failedLastMinute: number;
+  /** Types with queued tasks that no live executor serves: they wait until one starts. */
+  unservedTypes: { type: string; queued: number }[];
+}
+
+/** A message that reached the dead-letter queue, as the store recorded it. */
+export interface DeadLetter {
+  /** When it was recorded. */
+  at: string;
+  taskId: string | null;
+  type: string | null;
+  kind: string | null;
+  /** The task version the message was published for. */
+  version: number | null;
+  /** Why: the broker's (`delivery_limit`, `rejected`, ...) or the executor's (`body is not JSON`, ...). */
+  reason: string;
+  /** The queue it was dead-lettered from, when the broker says. */
+  queue: string | null;
+  /** Deliveries before it was given up, when known. */
+  deliveries: number | null;
+  /** What it did to its task: `failed` it, found it `moved-on` (another version or status), or `no-task`. */
+  outcome: 'failed' | 'moved-on' | 'no-task';
+}
+
+export interface DeadLetterParams {
+  taskId?: string;
+  type?: string;
+  kind?: string;
+  version?: number;
+  reason: string;
+  queue?: string;
+  deliveries?: number;
 }
 
 export interface StoreMethods {
@@ -48,7 +79,11 @@ export interface StoreMethods {
   };
   'tasks.get': { params: { id: string }; result: Task };
   'tasks.list': { params: ListParams; result: Page<Task> };
-  'tasks.claim': { params: { id: string; workerId: string; leaseMs: number }; result: Task };
+  'tasks.claim': {
+    /** `leaseId`, chosen by the caller, makes the claim repeatable: a repeat answers the same lease. */
+    params: { id: string; workerId: string; leaseMs: number; leaseId?: string };
+    result: Task;
+  };
   'tasks.heartbeat': {
     params: { id: string; leaseId: string; leaseMs: number; progress?: number; progressMessage?: string };
     result: Task;
@@ -62,12 +97,22 @@ export interface StoreMethods {
   'tasks.listUnpublished': { params: { olderThanMs?: number; limit?: number }; result: { items: Task[] } };
   'tasks.listExpiredLeases': { params: { limit?: number }; result: { items: Task[] } };
   'tasks.requeueExpired': { params: { limit?: number; by?: string }; result: { items: Task[] } };
+  'tasks.listStale': {
+    params: { type: string; olderThanMs?: number; limit?: number };
+    result: { items: Task[] };
+  };
   'tasks.stats': { params: Record<string, never>; result: Stats };
+  'deadLetters.record': { params: DeadLetterParams; result: { deadLetter: DeadLetter; task: Task | null } };
+  'deadLetters.list': { params: { limit?: number }; result: { count: number; items: DeadLetter[] } };
   'taskTypes.register': {
     params: { workerId: string; types: TaskTypeDefinition[] };
     result: { registered: number };
   };
   'taskTypes.list': { params: Record<string, never>; result: { items: TaskType[] } };
+  'executors.heartbeat': {
+    params: { workerId: string; types: string[]; stopping?: boolean };
+    result: { liveForMs: number };
+  };
 }
 
 export type MethodName = keyof StoreMethods;
@@ -102,7 +147,8 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: common,
   },
   'tasks.claim': {
-    summary: 'queued → running (or re-claim of an expired lease): attempts + 1, a new lease and leaseId.',
+    summary:
+      'queued → running (or re-claim of an expired lease): attempts + 1, a new lease and leaseId. With the caller’s own leaseId, a repeat whose first answer was lost returns the same lease instead of a conflict.',
     idempotent: false,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'TASK_NOT_DUE', 'BUSY'],
   },
@@ -160,6 +206,23 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     idempotent: true,
     errors: common,
   },
+  'tasks.listStale': {
+    summary:
+      'Queued tasks of one type, due and unchanged for longer than olderThanMs (default 60,000): candidates for publishing again when their message may be lost.',
+    idempotent: true,
+    errors: common,
+  },
+  'deadLetters.record': {
+    summary:
+      'Record a dead-lettered message; a task still queued at the message’s version becomes failed (DEAD_LETTERED, with the reason). Repeating it changes nothing more.',
+    idempotent: true,
+    errors: common,
+  },
+  'deadLetters.list': {
+    summary: 'How many dead letters are recorded, and the most recent ones (newest first).',
+    idempotent: true,
+    errors: common,
+  },
   'tasks.stats': {
     summary: 'Counts by status and by type, and outcomes in the last minute.',
     idempotent: true,
@@ -171,4 +234,10 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: common,
   },
   'taskTypes.list': { summary: 'All registered task types.', idempotent: true, errors: common },
+  'executors.heartbeat': {
+    summary:
+      'An executor says it is alive and which types it serves (every few seconds; `stopping` when it leaves). tasks.stats lists queued types that no live executor serves.',
+    idempotent: true,
+    errors: common,
+  },
 };

@@ -97,7 +97,7 @@ export const PARAM_SCHEMAS = {
     limit: { type: 'integer', minimum: 1, maximum: 500 },
     cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' },
   }),
-  'tasks.claim': params({ id, workerId: actor, leaseMs }, ['id', 'workerId', 'leaseMs']),
+  'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id }, ['id', 'workerId', 'leaseMs']),
   'tasks.heartbeat': params(
     {
       id,
@@ -133,10 +133,40 @@ export const PARAM_SCHEMAS = {
     limit: { type: 'integer', minimum: 1, maximum: 1000 },
     by: actor,
   }),
+  'tasks.listStale': params(
+    {
+      type: taskTypeName,
+      olderThanMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+    },
+    ['type'],
+  ),
   'tasks.stats': params({}),
+  'deadLetters.record': params(
+    {
+      taskId: id,
+      // What a dead message says is not trusted to be well-formed: kept as text, bounded.
+      type: { type: 'string', maxLength: 100 },
+      kind: { type: 'string', maxLength: 20 },
+      version: { type: 'integer', minimum: 1 },
+      reason: { type: 'string', minLength: 1, maxLength: 1_000 },
+      queue: { type: 'string', maxLength: 300 },
+      deliveries: { type: 'integer', minimum: 0 },
+    },
+    ['reason'],
+  ),
+  'deadLetters.list': params({ limit: { type: 'integer', minimum: 1, maximum: 500 } }),
   'taskTypes.register': params(
     { workerId: actor, types: { type: 'array', minItems: 1, maxItems: 200, items: taskTypeDefinition } },
     ['workerId', 'types'],
   ),
   'taskTypes.list': params({}),
+  'executors.heartbeat': params(
+    {
+      workerId: actor,
+      types: { type: 'array', maxItems: 200, items: taskTypeName },
+      stopping: { type: 'boolean' },
+    },
+    ['workerId', 'types'],
+  ),
 } as const;

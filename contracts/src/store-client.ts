@@ -33,6 +33,17 @@ export function isStoreError(err: unknown, type?: ErrorType): err is StoreError 
   );
 }
 
+/**
+ * Whether an error can pass by itself: the store or the way to it was down, overloaded, restarting,
+ * behind a proxy answering 5xx, or refusing a token being rotated — or it failed internally.
+ * Callers whose work must not be lost retry these with backoff. Everything else is the store's
+ * decision about the call (not found, refused transition, invalid params, too large) and is final.
+ */
+export function isPassingStoreError(err: unknown): boolean {
+  if (!isStoreError(err)) return false;
+  return err.retryable || err.type === 'UNAUTHORIZED' || err.type === 'INTERNAL';
+}
+
 /** The message of the error a call gets when the store does not answer within its budget. */
 export const STORE_TIMEOUT_MESSAGE = 'the task store did not answer in time';
 

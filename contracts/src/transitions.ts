@@ -10,9 +10,10 @@ import type { TaskStatus } from './task.js';
  * - running → queued: retry with backoff, or lease expiry
  * - queued | running → cancelled: cancel
  * - failed | cancelled → queued: manual retry
+ * - queued → failed: the task's message was dead-lettered (DEAD_LETTERED)
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
-  queued: ['running', 'cancelled'],
+  queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'succeeded', 'failed', 'queued', 'cancelled'],
   succeeded: [],
   failed: ['queued'],

@@ -1,13 +1,17 @@
 /**
- * The executor: consumes work messages per kind, claims each task in the store, runs it, records
- * the outcome, and only then acks. See docs/executor.md for the delivery rules.
+ * The executor: consumes the queues of the task types it has handlers for, claims each task in
+ * the store, runs it, records the outcome, and only then acks. See docs/executor.md for the
+ * delivery rules.
  */
 import { randomUUID } from 'node:crypto';
 import {
   createAjv,
+  declareTypeQueue,
   eventRoutingKey,
   HEADERS,
   isStoreError,
+  statusEvent,
+  TASK_KINDS,
   WORK_MESSAGE_SCHEMA,
   type StatusEvent,
   type Task,
@@ -20,6 +24,7 @@ import type { Broker, Delivery } from '@tasks/messaging';
 import type { Config } from './config.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { CpuPool } from './pool.js';
+import { RunSlots } from './run-slots.js';
 import { StoreUnreachable, untilRecorded } from './store-calls.js';
 import { runAttempt, type RunOutcome } from './task-run.js';
 import { toRegistration, type LoadedTask } from './tasks/task-loader.js';
@@ -36,14 +41,27 @@ export interface ExecutorDeps {
   log: Logger;
 }
 
+/** One attempt in progress: its abort switch and the task version its claim produced. */
+interface Attempt {
+  controller: AbortController;
+  claimedVersion: number;
+}
+
 export class Executor {
   /** Attempts in progress by task id: a set, since this executor may re-claim its own expired lease. */
-  private readonly running = new Map<string, Set<AbortController>>();
+  private readonly running = new Map<string, Set<Attempt>>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly slots: Record<TaskKind, RunSlots>;
   private stopping = false;
   private hardStop = false;
+  private presence: NodeJS.Timeout | undefined;
 
-  constructor(private readonly d: ExecutorDeps) {}
+  constructor(private readonly d: ExecutorDeps) {
+    this.slots = {
+      cpu: new RunSlots(d.config.cpuWorkers * 2),
+      io: new RunSlots(d.config.ioConcurrency),
+    };
+  }
 
   async start(): Promise<void> {
     const { config, broker, store, tasks, log } = this.d;
@@ -57,29 +75,78 @@ export class Executor {
       this.callOpts(log),
     );
     log.info({ types: types.map((t) => t.type) }, 'task types registered');
-    broker.subscribe('status.cancelled.#', (e) => {
-      const taskId = (e as Partial<StatusEvent>).taskId;
-      if (typeof taskId === 'string') for (const c of this.running.get(taskId) ?? []) c.abort('CANCELLED');
-    });
-    const prefetch: Record<TaskKind, number> = { cpu: config.cpuWorkers * 2, io: config.ioConcurrency };
-    for (const kind of ['cpu', 'io'] as const) {
+    // Says which types are served, so that stats can tell tasks that wait for an executor.
+    const { liveForMs } = await untilRecorded(
+      store,
+      'executors.heartbeat',
+      this.presenceParams(),
+      this.callOpts(log),
+    );
+    this.presence = setInterval(() => {
+      store
+        .call('executors.heartbeat', this.presenceParams())
+        .catch((err: unknown) => log.warn({ err }, 'executor heartbeat failed; will try again'));
+    }, liveForMs / 3);
+    this.presence.unref();
+    broker.subscribe('status.cancelled.#', (e) => this.onCancelled(e as Partial<StatusEvent>));
+    for (const kind of TASK_KINDS) {
+      const served = [...tasks.values()].map((t) => t.definition).filter((d) => d.kind === kind);
+      if (served.length === 0) continue;
       broker.consume({
-        queue: broker.topology.queues[kind],
-        prefetch: prefetch[kind],
+        queues: served.map((d) => broker.topology.typeQueue(d.type)),
+        // Each type's consumer may hold as many as the kind runs at once; the slots bound the total.
+        prefetch: kind === 'cpu' ? config.cpuWorkers * 2 : config.ioConcurrency,
+        setup: async (ch) => {
+          for (const d of served) await declareTypeQueue(ch, broker.topology, d.type);
+        },
         onMessage: (delivery) => this.track(this.handle(kind, delivery)),
       });
+    }
+    await this.drainLegacyQueues();
+  }
+
+  /**
+   * Queues of the per-kind layout (before work was routed by type) may still hold messages, and
+   * gateways of the previous version may still publish there: every executor moves what arrives
+   * in them to the type's queue. Nothing is declared: on a fresh broker they do not exist.
+   */
+  private async drainLegacyQueues(): Promise<void> {
+    const { broker, log } = this.d;
+    for (const queue of Object.values(broker.topology.legacyQueues)) {
+      if (!(await broker.queueExists(queue))) continue;
+      log.info({ queue }, 'draining a queue of the per-kind layout into the queues by type');
+      broker.consume({ queues: [queue], prefetch: 50, onMessage: (d) => this.track(this.reroute(d)) });
+    }
+  }
+
+  /** A stale cancel (replayed, or from before a retry) must not stop a later attempt. */
+  private onCancelled(e: Partial<StatusEvent>): void {
+    if (typeof e.taskId !== 'string') return;
+    for (const attempt of this.running.get(e.taskId) ?? []) {
+      if (typeof e.version === 'number' && e.version > attempt.claimedVersion)
+        attempt.controller.abort('CANCELLED');
     }
   }
 
   /** Stop intake, let in-flight tasks finish for the grace period, then hand the rest back. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.presence);
     await this.d.broker.stopConsuming();
+    // Best effort: if it is lost, stats stop counting this executor once its heartbeat is old.
+    await this.d.store
+      .call('executors.heartbeat', { ...this.presenceParams(), stopping: true }, { timeoutMs: 2_000 })
+      .catch(() => undefined);
+    for (const slots of Object.values(this.slots)) slots.cancelWaiting();
     const grace = new Promise((r) => setTimeout(r, this.d.config.shutdownGraceMs).unref());
     await Promise.race([Promise.allSettled([...this.pending]), grace]);
     this.hardStop = true;
-    for (const attempts of this.running.values()) for (const c of attempts) c.abort('SHUTDOWN');
+    for (const attempts of this.running.values()) for (const a of attempts) a.controller.abort('SHUTDOWN');
     await Promise.allSettled([...this.pending]);
+  }
+
+  private presenceParams() {
+    return { workerId: this.d.config.workerId, types: [...this.d.tasks.keys()] };
   }
 
   get inFlight(): number {
@@ -97,23 +164,17 @@ export class Executor {
 
   private async handle(kind: TaskKind, delivery: Delivery): Promise<void> {
     const { metrics } = this.d;
-    const headers = delivery.msg.properties.headers ?? {};
-    const requestId =
-      typeof headers[HEADERS.requestId] === 'string' ? (headers[HEADERS.requestId] as string) : randomUUID();
+    const requestId = requestIdOf(delivery);
     let log = this.d.log.child({ reqId: requestId });
     // Delivered (prefetched) but not started when shutdown began: hand it straight back.
-    if (this.stopping) return delivery.nack();
+    if (this.stopping || !(await this.slots[kind].acquire())) return delivery.nack();
     metrics.inFlight.inc({ kind });
     try {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(delivery.msg.content.toString('utf8'));
-      } catch {
-        return await this.deadLetter(delivery, 'body is not JSON', log);
-      }
-      if (!validateMessage(msg)) return await this.deadLetter(delivery, 'body is not a work message', log);
+      const msg = this.parse(delivery);
+      if (typeof msg === 'string') return await this.deadLetter(delivery, msg, log);
       const loaded = this.d.tasks.get(msg.type);
-      if (!loaded) return await this.deadLetter(delivery, `no handler for task type ${msg.type}`, log);
+      // Not ours (a message bound to the wrong queue): to its type's queue, where its executors are.
+      if (!loaded) return await this.reroute(delivery);
       log = log.child({ taskId: msg.taskId });
       await this.process(msg, loaded, delivery, requestId, log);
     } catch (err) {
@@ -125,7 +186,32 @@ export class Executor {
       delivery.nack();
     } finally {
       metrics.inFlight.dec({ kind });
+      this.slots[kind].release();
     }
+  }
+
+  /** The work message, or why the delivery is not one. */
+  private parse(delivery: Delivery): WorkMessage | string {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(delivery.msg.content.toString('utf8'));
+    } catch {
+      return 'body is not JSON';
+    }
+    return validateMessage(msg) ? msg : 'body is not a work message';
+  }
+
+  /** Publishes the message again, routed by its type (confirmed), then acks the delivery. */
+  private async reroute(delivery: Delivery): Promise<void> {
+    const log = this.d.log.child({ reqId: requestIdOf(delivery) });
+    if (this.stopping) return delivery.nack();
+    const msg = this.parse(delivery);
+    if (typeof msg === 'string') return this.deadLetter(delivery, msg, log);
+    if (await this.publishDelayed(msg, 0, requestIdOf(delivery))) {
+      log.info({ taskId: msg.taskId, type: msg.type }, 'message moved to the queue of its type');
+      return delivery.ack();
+    }
+    delivery.nack();
   }
 
   private async process(
@@ -138,10 +224,12 @@ export class Executor {
     const { store, config, metrics } = this.d;
     let task: Task;
     try {
+      // Our own lease id makes the claim repeatable: a retry after a lost answer gets this lease
+      // back instead of a conflict that would leave the task running until its lease expired.
       task = await untilRecorded(
         store,
         'tasks.claim',
-        { id: msg.taskId, workerId: config.workerId, leaseMs: config.leaseMs },
+        { id: msg.taskId, workerId: config.workerId, leaseMs: config.leaseMs, leaseId: randomUUID() },
         this.callOpts(log, requestId),
       );
     } catch (err) {
@@ -165,8 +253,9 @@ export class Executor {
     this.emit(task);
     metrics.started.inc({ type: task.type });
     const controller = new AbortController();
-    const attempts = this.running.get(task.id) ?? new Set<AbortController>();
-    this.running.set(task.id, attempts.add(controller));
+    const attempt: Attempt = { controller, claimedVersion: task.version };
+    const attempts = this.running.get(task.id) ?? new Set<Attempt>();
+    this.running.set(task.id, attempts.add(attempt));
     // A claim answered after the grace ended missed the abort sweep: hand it back at once.
     if (this.hardStop) controller.abort('SHUTDOWN');
     const stopTimer = metrics.duration.startTimer({ type: task.type });
@@ -180,7 +269,7 @@ export class Executor {
         requestId,
       );
     } finally {
-      attempts.delete(controller);
+      attempts.delete(attempt);
       if (attempts.size === 0) this.running.delete(task.id);
       stopTimer();
     }
@@ -290,19 +379,15 @@ export class Executor {
   }
 
   private emit(task: Task): void {
-    const event: StatusEvent = {
-      taskId: task.id,
-      type: task.type,
-      status: task.status,
-      version: task.version,
-      attempts: task.attempts,
-      at: task.updatedAt,
-      progress: task.progress,
-      error: task.error,
-    };
     const { broker } = this.d;
     broker
-      .publish(broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), event)
+      .publish(broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), statusEvent(task))
       .catch((err: unknown) => this.d.log.warn({ err, taskId: task.id }, 'status event not published'));
   }
+}
+
+function requestIdOf(delivery: Delivery): string {
+  const headers = delivery.msg.properties.headers ?? {};
+  const id: unknown = headers[HEADERS.requestId];
+  return typeof id === 'string' ? id : randomUUID();
 }

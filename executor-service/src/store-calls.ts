@@ -1,18 +1,24 @@
 /**
- * Store calls whose outcome must not be lost: repeated with capped backoff while the store is
- * unreachable or busy, for as long as `keepTrying()` says. The message stays unacked meanwhile.
+ * Store calls whose outcome must not be lost: repeated with capped backoff for as long as the
+ * error can pass (outage, restart, overload, token rotation, a proxy's 5xx, an internal error:
+ * isPassingStoreError) and `keepTrying()` says so. The message stays unacked meanwhile. Only the
+ * store's decisions (not found, refused transition, not due, invalid) go back to the caller.
  */
 import {
-  isStoreError,
+  isPassingStoreError,
   type MethodName,
   type ParamsOf,
   type ResultOf,
+  type StoreError,
   type TaskStoreClient,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { ExecutorMetrics } from './metrics.js';
 
 export class StoreUnreachable extends Error {}
+
+/** The longest pause between two tries of a call whose outcome must not be lost. */
+const MAX_BACKOFF_MS = 5_000;
 
 export async function untilRecorded<M extends MethodName>(
   store: TaskStoreClient,
@@ -24,14 +30,16 @@ export async function untilRecorded<M extends MethodName>(
     try {
       return await store.call(method, params, { requestId: opts.requestId, idempotent: false });
     } catch (err) {
-      // Only "the store could not answer" is retried here; TASK_NOT_DUE and other answers go back
-      // to the caller, which handles them (a not-due task is delayed again, not waited for).
-      if (!isStoreError(err) || (err.type !== 'DEPENDENCY_UNAVAILABLE' && err.type !== 'BUSY')) throw err;
-      if (!opts.keepTrying()) throw new StoreUnreachable(`gave up on ${method}: ${err.message}`);
-      const delay = Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      // TASK_NOT_DUE (retryable, but a decision) goes back to the caller: a not-due task is
+      // delayed again through the broker, not waited for here.
+      if (!isPassingStoreError(err) || (err as StoreError).type === 'TASK_NOT_DUE') throw err;
+      const { type, message } = err as StoreError;
+      if (!opts.keepTrying()) throw new StoreUnreachable(`gave up on ${method}: ${message}`);
+      const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
       opts.metrics.storeRetries.inc({ method });
       if (attempt === 0 || attempt % 10 === 0) {
-        opts.log.warn({ method, err: err.message, attempt }, 'store call failed; retrying');
+        const level = type === 'INTERNAL' || type === 'UNAUTHORIZED' ? 'error' : 'warn';
+        opts.log[level]({ method, type, err: message, attempt }, 'store call failed; retrying');
       }
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -4,14 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { expect } from 'chai';
-import {
-  TaskStoreClient,
-  TERMINAL_STATUSES,
-  topology,
-  TASK_KINDS,
-  DELAY_STEPS_MS,
-  type Task,
-} from '@tasks/contracts';
+import { TaskStoreClient, TERMINAL_STATUSES, topology, DELAY_STEPS_MS, type Task } from '@tasks/contracts';
 import type { Load } from './load.js';
 import type { RabbitNode } from './rabbit-node.js';
 
@@ -73,13 +66,12 @@ export async function outboxSize(storeUrl: string): Promise<number | undefined> 
 /** Waits until the work and delay queues of `prefix` hold nothing, ready or unacked. */
 export async function drained(node: RabbitNode, prefix: string, timeoutMs = 30_000): Promise<number> {
   const t = topology(prefix);
-  const names = new Set(
-    TASK_KINDS.flatMap((k) => [t.queues[k], ...DELAY_STEPS_MS.map((s) => t.delayQueue(k, s))]),
-  );
+  const isWorkOrDelay = (name: string) =>
+    name.startsWith(t.typeQueue('')) || DELAY_STEPS_MS.some((s) => name === t.waitQueue(s));
   const t0 = Date.now();
   for (;;) {
     const queues = await node.queues(prefix);
-    const left = [...queues].filter(([name, q]) => names.has(name) && q.ready + q.unacked > 0);
+    const left = [...queues].filter(([name, q]) => isWorkOrDelay(name) && q.ready + q.unacked > 0);
     if (left.length === 0) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs)
       throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(left)}`);

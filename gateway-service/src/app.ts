@@ -11,7 +11,6 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH, type TaskStoreClient } from '@tasks/c
 import type { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import type { DeadLetterLog } from './events/dead-letters.js';
 import type { EventHub } from './events/event-hub.js';
 import type { GatewayMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/auth.js';
@@ -44,7 +43,6 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   log: Logger;
   /** Recent dead letters (startGateway attaches one to the broker). */
-  deadLetters?: DeadLetterLog;
   /** True once the gateway is stopping: /readyz answers 503 so that traffic moves elsewhere. */
   isDraining?: () => boolean;
 }

@@ -21,6 +21,10 @@ export interface Config extends HttpLimits {
   dispatchBatch: number;
   /** A queued task not confirmed as published after this long is published by the dispatcher. */
   republishAfterMs: number;
+  /** How often the reconciler compares queued tasks with the broker's queues. */
+  reconcileIntervalMs: number;
+  /** A queued task due and untouched this long, with its type's queue empty, is published again. */
+  reconcileAfterMs: number;
   publishTimeoutMs: number;
   typesCacheMs: number;
   /** Bytes an SSE client may fall behind before its stream is closed. */
@@ -45,6 +49,8 @@ const schema = {
     DISPATCH_INTERVAL_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 1000 },
     DISPATCH_BATCH: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
     REPUBLISH_AFTER_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
+    RECONCILE_INTERVAL_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+    RECONCILE_AFTER_MS: { type: 'integer', minimum: 1_000, maximum: 86_400_000, default: 60_000 },
     PUBLISH_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 2000 },
     TYPES_CACHE_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
     SSE_MAX_BUFFER_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
@@ -83,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dispatchIntervalMs: v.DISPATCH_INTERVAL_MS as number,
     dispatchBatch: v.DISPATCH_BATCH as number,
     republishAfterMs: v.REPUBLISH_AFTER_MS as number,
+    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
+    reconcileAfterMs: v.RECONCILE_AFTER_MS as number,
     publishTimeoutMs: v.PUBLISH_TIMEOUT_MS as number,
     typesCacheMs: v.TYPES_CACHE_MS as number,
     sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES as number,

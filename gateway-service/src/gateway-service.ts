@@ -14,7 +14,8 @@ import { createApp } from './app.js';
 import { problemForClientError } from './middleware/problem-details.js';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
-import { DeadLetterLog } from './events/dead-letters.js';
+import { Reconciler } from './dispatcher/reconciler.js';
+import { DeadLetterRecorder } from './events/dead-letters.js';
 import { EventHub } from './events/event-hub.js';
 import { createMetrics } from './metrics.js';
 import { TaskPublisher } from './task-publisher.js';
@@ -23,8 +24,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   dispatcher: Dispatcher;
+  reconciler: Reconciler;
   broker: Broker;
-  deadLetters: DeadLetterLog;
   /** Resolves once every task published so far is marked published in the store. */
   flushMarks(): Promise<void>;
   stop(): Promise<void>;
@@ -50,8 +51,7 @@ export async function startGateway(
   const publisher = new TaskPublisher(broker, store, metrics, config.publishTimeoutMs, log);
   const hub = new EventHub(config.sseMaxBufferBytes, metrics);
   hub.attach(broker);
-  const deadLetters = new DeadLetterLog();
-  deadLetters.attach(broker);
+  const deadLetters = new DeadLetterRecorder(store, publisher, metrics, log);
   let draining = false;
   let stopping: Promise<void> | undefined;
   const { app } = createApp({
@@ -62,10 +62,10 @@ export async function startGateway(
     hub,
     metrics,
     log,
-    deadLetters,
     isDraining: () => draining,
   });
   const dispatcher = new Dispatcher(config, store, publisher, metrics, log);
+  const reconciler = new Reconciler(config, store, broker, publisher, metrics, log);
 
   const handle = app.callback();
   const server: Server = applyHttpLimits(
@@ -83,19 +83,25 @@ export async function startGateway(
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  if (options.dispatcher !== false) dispatcher.start();
+  // The background loops (tests drive them by hand when they turn them off).
+  if (options.dispatcher !== false) {
+    dispatcher.start();
+    reconciler.start();
+    deadLetters.attach(broker);
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.host}:${port}`,
     port,
     dispatcher,
+    reconciler,
     broker,
-    deadLetters,
     flushMarks: () => publisher.flushMarks(),
     stop() {
       stopping ??= (async () => {
         draining = true;
-        await dispatcher.stop();
+        deadLetters.stop();
+        await Promise.all([dispatcher.stop(), reconciler.stop()]);
         // Busy keep-alive clients get their `connection: close` within a request or two, and
         // /readyz says 503 so that a load balancer stops sending; then the listener closes and new
         // connections are refused, which a client can safely retry.

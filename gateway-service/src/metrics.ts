@@ -37,6 +37,23 @@ export function createMetrics() {
       help: 'Expired leases the dispatcher handed back to the queue (or failed)',
       registers: [registry],
     }),
+    deadLetters: new Counter({
+      name: 'gateway_dead_letters_total',
+      help: 'Dead-lettered messages recorded in the store, by outcome (failed: its task was failed DEAD_LETTERED; recorded: the task had moved on, or none)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: 'gateway_reconciled_total',
+      help: 'Queued tasks published again by the reconciler because they waited, due and unclaimed, with an empty queue',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    unservedTypes: new Gauge({
+      name: 'gateway_unserved_types',
+      help: 'Task types with messages waiting and no executor consuming them, on the reconciler’s last pass',
+      registers: [registry],
+    }),
     sseClients: new Gauge({
       name: 'gateway_sse_clients',
       help: 'Open Server-Sent Events streams',

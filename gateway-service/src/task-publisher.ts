@@ -3,7 +3,13 @@
  * (coalesced, not awaited: see published-marks.ts). A failure here never fails the request — the
  * task is durable in the store, and the dispatcher publishes whatever stays unmarked.
  */
-import { eventRoutingKey, type StatusEvent, type Task, type TaskStoreClient } from '@tasks/contracts';
+import {
+  eventRoutingKey,
+  PUBLISH_HORIZON_MS,
+  statusEvent,
+  type Task,
+  type TaskStoreClient,
+} from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
@@ -32,7 +38,7 @@ export class TaskPublisher {
     tasks: Task[],
     requestId: string,
     log: Logger,
-    source: 'request' | 'dispatcher',
+    source: 'request' | 'dispatcher' | 'reconciler',
   ): Promise<number> {
     if (!this.broker.connected) {
       // Waiting out the confirm timeout would only slow every request down while the broker is
@@ -42,6 +48,12 @@ export class TaskPublisher {
       return 0;
     }
     const now = Date.now();
+    // Due beyond the horizon: the outbox relay publishes it when it comes within reach.
+    const later = tasks.filter((t) => Date.parse(t.runAt) - now > PUBLISH_HORIZON_MS);
+    if (later.length > 0) {
+      this.metrics.publishes.inc({ source, outcome: 'deferred' }, later.length);
+      tasks = tasks.filter((t) => Date.parse(t.runAt) - now <= PUBLISH_HORIZON_MS);
+    }
     const results = await Promise.allSettled(
       tasks.map((t) =>
         this.broker.publishWork(
@@ -70,18 +82,12 @@ export class TaskPublisher {
     // Not buffered while the broker is away (they would pile up and arrive late); SSE clients
     // reconnect and read the current state.
     if (!this.broker.connected) return;
-    const event: StatusEvent = {
-      taskId: task.id,
-      type: task.type,
-      status: task.status,
-      version: task.version,
-      attempts: task.attempts,
-      at: task.updatedAt,
-      progress: task.progress,
-      error: task.error,
-    };
     await this.broker
-      .publish(this.broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), event)
+      .publish(
+        this.broker.topology.eventsExchange,
+        eventRoutingKey(task.status, task.type),
+        statusEvent(task),
+      )
       .catch((err: unknown) => log.warn({ err, taskId: task.id }, 'status event not published'));
   }
 }

@@ -1,11 +1,20 @@
 /**
  * RabbitMQ for the services, through amqp-connection-manager: it reconnects with backoff and
- * re-runs each channel's setup (topology, prefetch, consume), so consumers resume by themselves.
- * Publishes go through one confirm channel and resolve when the broker has confirmed them.
+ * re-runs each channel's setup (topology, prefetch, consume), so consumers resume by themselves —
+ * unless stopConsuming() was called, which holds across reconnects. Publishes go through one
+ * confirm channel and resolve when the broker has confirmed them; a task type's queue is declared
+ * on that channel before the first message of the type is published (and again on reconnect).
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { declareTopology, HEADERS, workRoute, type Topology, type WorkMessage } from '@tasks/contracts';
+import {
+  declareTopology,
+  declareTypeQueue,
+  HEADERS,
+  workRoute,
+  type Topology,
+  type WorkMessage,
+} from '@tasks/contracts';
 import type { Logger } from 'pino';
 
 /** A delivery and the channel that delivered it: acks must go to that channel, not a newer one. */
@@ -17,16 +26,29 @@ export interface Delivery {
 }
 
 export interface ConsumerSpec {
-  queue: string;
+  /** Consumed on one channel, each with its own prefetch (quorum queues have no per-channel prefetch). */
+  queues: readonly string[];
   prefetch: number;
+  /** Runs on the channel before it consumes, on every (re)connect: e.g. declare the queues. */
+  setup?(ch: Channel): Promise<void>;
   onMessage(d: Delivery): void;
+}
+
+export interface TypeQueueInfo {
+  /** Messages ready in the type's queue (not counting those delivered and not yet acked). */
+  messageCount: number;
+  /** Consumers of the type's queue: executors that serve the type. */
+  consumerCount: number;
 }
 
 export class Broker {
   private readonly conn: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
-  private readonly consumerTags = new Map<ChannelWrapper, { ch: Channel; tag: string }>();
+  private readonly consumerTags = new Map<ChannelWrapper, { ch: Channel; tags: string[] }>();
+  /** Task types whose queue the publisher channel declares (once, and again on reconnect). */
+  private readonly declaredTypes = new Map<string, Promise<void>>();
+  private consuming = true;
   connected = false;
 
   constructor(
@@ -68,7 +90,8 @@ export class Broker {
 
   /** Publishes a work message for a task due in `waitMs` (a delay queue when not yet due). */
   async publishWork(msg: WorkMessage, waitMs: number, requestId: string, timeoutMs?: number): Promise<void> {
-    const route = workRoute(this.topology, msg.kind, waitMs);
+    await this.ensureTypeQueue(msg.type);
+    const route = workRoute(this.topology, msg.type, waitMs);
     const publishing = this.publish(route.exchange, route.routingKey, msg, {
       headers: { [HEADERS.requestId]: requestId },
       messageId: `${msg.taskId}:${msg.version}`,
@@ -100,27 +123,73 @@ export class Broker {
     await this.publisher.publish(exchange, routingKey, content, options);
   }
 
+  /**
+   * The type's queue exists from the first publish of the type on: a message for a type that no
+   * executor serves waits there instead of being dropped as unroutable.
+   */
+  private ensureTypeQueue(type: string): Promise<void> {
+    let declared = this.declaredTypes.get(type);
+    if (!declared) {
+      declared = this.publisher.addSetup(async (ch: ConfirmChannel) => {
+        await declareTypeQueue(ch, this.topology, type);
+      });
+      // A failed declaration is tried again on the next publish of the type.
+      declared.catch(() => this.declaredTypes.delete(type));
+      this.declaredTypes.set(type, declared);
+    }
+    return declared;
+  }
+
+  /** Declares the type's queue (idempotent) and reports its ready messages and consumers. */
+  async inspectType(type: string): Promise<TypeQueueInfo> {
+    await this.ensureTypeQueue(type);
+    return await this.publisher.checkQueue(this.topology.typeQueue(type));
+  }
+
   consume(spec: ConsumerSpec): void {
     const wrapper = this.conn.createChannel({
       setup: async (ch: ConfirmChannel) => {
         await declareTopology(ch, this.topology);
+        await spec.setup?.(ch);
+        // Stopped for shutdown: a reconnect during the grace period must not start consuming again.
+        if (!this.consuming) return;
         await ch.prefetch(spec.prefetch);
-        const { consumerTag } = await ch.consume(
-          spec.queue,
-          (msg) => {
-            if (!msg) return; // the broker cancelled the consumer; setup runs again on reconnect
-            spec.onMessage({
-              msg,
-              ack: () => settle(() => ch.ack(msg), this.log),
-              nack: () => settle(() => ch.nack(msg, false, true), this.log),
-            });
-          },
-          { noAck: false },
-        );
-        this.consumerTags.set(wrapper, { ch, tag: consumerTag });
+        const tags: string[] = [];
+        this.consumerTags.set(wrapper, { ch, tags });
+        for (const queue of spec.queues) {
+          const { consumerTag } = await ch.consume(
+            queue,
+            (msg) => {
+              if (!msg) return; // the broker cancelled the consumer; setup runs again on reconnect
+              spec.onMessage({
+                msg,
+                ack: () => settle(() => ch.ack(msg), this.log),
+                nack: () => settle(() => ch.nack(msg, false, true), this.log),
+              });
+            },
+            { noAck: false },
+          );
+          tags.push(consumerTag);
+          if (!this.consuming) await ch.cancel(consumerTag); // stopConsuming() ran meanwhile
+        }
       },
     });
     this.watch(wrapper);
+  }
+
+  /** Whether a queue exists, asked on a throwaway channel (a passive check that fails closes its channel). */
+  async queueExists(queue: string): Promise<boolean> {
+    const connection = this.conn.connection;
+    if (!connection) return false;
+    const ch = await connection.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.checkQueue(queue);
+      await ch.close();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** An exclusive, auto-deleted queue bound to the events exchange (e.g. cancellations). */
@@ -178,8 +247,9 @@ export class Broker {
 
   /** Stops new deliveries; in-flight ones can still be acked. */
   async stopConsuming(): Promise<void> {
-    for (const { ch, tag } of this.consumerTags.values()) {
-      await ch.cancel(tag).catch(() => undefined);
+    this.consuming = false;
+    for (const { ch, tags } of this.consumerTags.values()) {
+      for (const tag of tags) await ch.cancel(tag).catch(() => undefined);
     }
   }
 

@@ -38,7 +38,7 @@ describe('executor under faults (integration)', function () {
       expect(done.history.filter((h) => h.status === 'succeeded')).to.have.length(1);
       for (let i = 0; i < 50 && ex.executor.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 100));
       expect(ex.executor.inFlight).to.equal(0);
-      expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+      expect(await sys.queueDepth(sys.topo.typeQueue('test.sleep'))).to.equal(0);
     } finally {
       sys.storeService = restarted;
     }
@@ -90,6 +90,9 @@ describe('executor under faults (integration)', function () {
     expect((await sys.store.call('tasks.get', { id: quick.id })).status).to.equal('succeeded');
     const back = await sys.store.call('tasks.get', { id: slow.id });
     expect(back).to.include({ status: 'queued', attempts: 0 });
-    expect(await sys.queueDepth(sys.topo.queues.io), 'the message is back in the queue').to.equal(1);
+    expect(
+      await sys.queueDepth(sys.topo.typeQueue('test.sleep')),
+      'the message is back in the queue',
+    ).to.equal(1);
   });
 });

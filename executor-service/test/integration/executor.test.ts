@@ -22,8 +22,8 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     expect(doneIo.result).to.deep.include({ slept: 20 });
     expect(doneCpu.result).to.deep.include({ count: 25 });
     expect(doneCpu.history.map((h) => h.status)).to.deep.equal(['queued', 'running', 'succeeded']);
-    expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
-    expect(await sys.queueDepth(sys.topo.queues.cpu)).to.equal(0);
+    expect(await sys.queueDepth(sys.topo.typeQueue('test.sleep'))).to.equal(0);
+    expect(await sys.queueDepth(sys.topo.typeQueue('primes.count'))).to.equal(0);
   });
 
   it('when the executor starts, then its task types, built-in and from TASKS_DIR, are registered', async () => {
@@ -134,16 +134,13 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     await new Promise((r) => setTimeout(r, 4_000)); // the replacement thread loads meanwhile
     expect(await cpuMsDuring(1_000), 'no thread spins after the cancel').to.be.lessThan(spinning / 2);
     expect((await sys.store.call('tasks.get', { id: t.id })).status).to.equal('cancelled');
-    expect(await sys.queueDepth(sys.topo.queues.cpu)).to.equal(0);
+    expect(await sys.queueDepth(sys.topo.typeQueue('primes.count'))).to.equal(0);
   });
 
   it('when a message is poison, then it is dead-lettered with the reason and the next task still runs', async () => {
     await sys.startExecutor();
-    await sys.publishRaw('io', Buffer.from('{not json'));
-    await sys.publishRaw(
-      'io',
-      Buffer.from(JSON.stringify({ taskId: 'x', type: 'no.such.type', kind: 'io', version: 1 })),
-    );
+    await sys.publishRaw('test.sleep', Buffer.from('{not json'));
+    await sys.publishRaw('test.sleep', Buffer.from(JSON.stringify({ taskId: 'x', kind: 'io', version: 1 })));
     const t = await sys.submit('test.sleep', { ms: 1 });
     await sys.waitFor(t.id, (x) => x.status === 'succeeded');
     const reasons: string[] = [];
@@ -154,7 +151,20 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     }
     expect(reasons).to.have.length(2);
     expect(reasons.some((r) => r.includes('not JSON'))).to.equal(true);
-    expect(reasons.some((r) => r.includes('no.such.type'))).to.equal(true);
+    expect(reasons.some((r) => r.includes('not a work message'))).to.equal(true);
+  });
+
+  it('when a message of a type this executor does not serve reaches it, then it is moved to that type’s queue, not dead-lettered', async () => {
+    await sys.startExecutor();
+    const body = { taskId: 'x', type: 'not.served.here', kind: 'io', version: 1 };
+    await sys.publishRaw('test.sleep', Buffer.from(JSON.stringify(body)));
+    let waiting = 0;
+    for (let i = 0; i < 50 && waiting === 0; i++) {
+      waiting = await sys.typeQueueDepth('not.served.here');
+      if (waiting === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(waiting, 'the message waits in its own type’s queue').to.equal(1);
+    expect(await sys.getDead()).to.equal(false);
   });
 
   it('when a duplicate message arrives while the task runs, then the task runs once', async () => {
@@ -162,14 +172,14 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     await sys.startExecutor();
     const t = await sys.submit('test.sleep', { ms: 500 });
     await sys.publishRaw(
-      'io',
+      'test.sleep',
       Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
     );
     const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
     await new Promise((r) => setTimeout(r, 300));
     expect(done.history.filter((h) => h.status === 'running')).to.have.length(1);
     expect(done.attempts).to.equal(1);
-    expect(await sys.queueDepth(sys.topo.queues.io)).to.equal(0);
+    expect(await sys.queueDepth(sys.topo.typeQueue('test.sleep'))).to.equal(0);
   });
 
   it('when a message arrives before its task is due, then it is delayed again and runs once due, not held', async () => {
@@ -177,7 +187,7 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     const runAt = new Date(Date.now() + 2_500).toISOString();
     const { task } = await sys.store.call('tasks.create', { type: 'test.sleep', payload: { ms: 1 }, runAt });
     await sys.publishRaw(
-      'io',
+      'test.sleep',
       Buffer.from(JSON.stringify({ taskId: task.id, type: task.type, kind: task.kind, version: 1 })),
     );
     await new Promise((r) => setTimeout(r, 600));

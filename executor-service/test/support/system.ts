@@ -8,8 +8,8 @@ import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
 import {
   declareTopology,
-  DELAY_STEPS_MS,
-  TASK_KINDS,
+  declareTypeQueue,
+  deleteTopology,
   TaskStoreClient,
   topology,
   type Task,
@@ -37,9 +37,12 @@ export interface TestSystem {
   executorEnv: Record<string, string>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   submit(type: string, payload: unknown, extra?: Record<string, unknown>): Promise<Task>;
-  publishRaw(queueKind: 'cpu' | 'io', body: Buffer): Promise<void>;
+  /** Publishes bytes routed as a message of this task type (its queue declared first). */
+  publishRaw(type: string, body: Buffer): Promise<void>;
   waitFor(id: string, until: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
   queueDepth(queue: string): Promise<number>;
+  /** Messages ready in a task type's queue, declaring it if it does not exist yet. */
+  typeQueueDepth(type: string): Promise<number>;
   getDead(): Promise<amqplib.GetMessage | false>;
   close(): Promise<void>;
 }
@@ -85,13 +88,13 @@ export async function startSystem(): Promise<TestSystem> {
     async submit(type, payload, extra = {}) {
       const { task } = await store.call('tasks.create', { type, payload, ...extra });
       const body = { taskId: task.id, type: task.type, kind: task.kind, version: task.version };
-      ch.publish(topo.workExchange, task.kind, Buffer.from(JSON.stringify(body)), { persistent: true });
-      await ch.waitForConfirms();
+      await sys.publishRaw(task.type, Buffer.from(JSON.stringify(body)));
       await store.call('tasks.markPublished', { tasks: [{ id: task.id, version: task.version }] });
       return task;
     },
-    async publishRaw(kind, body) {
-      ch.publish(topo.workExchange, kind, body, { persistent: true });
+    async publishRaw(type, body) {
+      await declareTypeQueue(ch, topo, type);
+      ch.publish(topo.workExchange, type, body, { persistent: true });
       await ch.waitForConfirms();
     },
     async waitFor(id, until, timeoutMs = 20_000) {
@@ -107,18 +110,20 @@ export async function startSystem(): Promise<TestSystem> {
     async queueDepth(queue) {
       return (await ch.checkQueue(queue)).messageCount;
     },
+    async typeQueueDepth(type) {
+      return (await declareTypeQueue(ch, topo, type)).messageCount;
+    },
     async getDead() {
       return ch.get(topo.deadQueue, { noAck: true });
     },
     async close() {
       for (const ex of executors) await ex.stop().catch(() => undefined);
-      for (const kind of TASK_KINDS) {
-        await ch.deleteQueue(topo.queues[kind]);
-        for (const step of DELAY_STEPS_MS) await ch.deleteQueue(topo.delayQueue(kind, step));
-      }
-      await ch.deleteQueue(topo.deadQueue);
-      for (const ex of [topo.workExchange, topo.deadExchange, topo.eventsExchange])
-        await ch.deleteExchange(ex);
+      const { items } = await store.call('taskTypes.list', {});
+      await deleteTopology(
+        ch,
+        topo,
+        items.map((t) => t.type),
+      );
       await conn.close();
       await sys.storeService.close();
       const mongo = new MongoClient(mongoUrl);
@@ -135,7 +140,7 @@ export async function dispatchOnce(sys: TestSystem): Promise<number> {
   const { items } = await sys.store.call('tasks.listUnpublished', { olderThanMs: 0 });
   for (const t of items)
     await sys.publishRaw(
-      t.kind,
+      t.type,
       Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
     );
   if (items.length > 0)

@@ -9,14 +9,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { TaskPublisher } from '../task-publisher.js';
+import { Periodic } from './periodic.js';
 
 /** Store-call budget of the dispatcher's passes. */
 const BACKGROUND_TIMEOUT_MS = 30_000;
 
 export class Dispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly config: Readonly<Config>,
@@ -24,26 +23,16 @@ export class Dispatcher {
     private readonly publisher: TaskPublisher,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => this.log.warn({ err }, 'dispatcher pass failed; trying again'))
-        .finally(() => {
-          this.running = undefined;
-          if (!this.stopped) this.timer = setTimeout(tick, this.config.dispatchIntervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.config.dispatchIntervalMs);
+  ) {
+    this.loop = new Periodic('dispatcher', config.dispatchIntervalMs, () => this.runOnce(), log);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass; returns how many tasks it published. */
@@ -55,14 +44,11 @@ export class Dispatcher {
     // Nobody waits on these calls, so they get a longer budget than a request's STORE_TIMEOUT_MS:
     // on a slow store a pass that always timed out would leave the outbox unpublished.
     const opts = { requestId, timeoutMs: Math.max(this.config.storeTimeoutMs, BACKGROUND_TIMEOUT_MS) };
-    const requeued = await this.store.call('tasks.requeueExpired', { limit, by: 'dispatcher' }, opts);
-    if (requeued.items.length > 0) {
-      this.metrics.requeuedLeases.inc(requeued.items.length);
-      log.info({ count: requeued.items.length }, 'expired leases handed back');
-      for (const t of requeued.items) void this.publisher.emit(t, log);
-      // Published now rather than after REPUBLISH_AFTER_MS: nobody else will publish them.
-      const queued = requeued.items.filter((t) => t.status === 'queued');
-      if (queued.length > 0) published += await this.publisher.publish(queued, requestId, log, 'dispatcher');
+    // The two halves are independent: a failing lease sweep must not hold the outbox back.
+    try {
+      published += await this.requeueExpired(limit, opts, log);
+    } catch (err) {
+      log.warn({ err }, 'lease sweep failed; the outbox pass goes on');
     }
     const { items } = await this.store.call(
       'tasks.listUnpublished',
@@ -74,5 +60,20 @@ export class Dispatcher {
     const confirmed = await this.publisher.publish(items, requestId, log, 'dispatcher');
     log.info({ found: items.length, published: confirmed }, 'unpublished tasks published');
     return published + confirmed;
+  }
+
+  private async requeueExpired(
+    limit: number,
+    opts: { requestId: string; timeoutMs: number },
+    log: Logger,
+  ): Promise<number> {
+    const requeued = await this.store.call('tasks.requeueExpired', { limit, by: 'dispatcher' }, opts);
+    if (requeued.items.length === 0) return 0;
+    this.metrics.requeuedLeases.inc(requeued.items.length);
+    log.info({ count: requeued.items.length }, 'expired leases handed back');
+    for (const t of requeued.items) void this.publisher.emit(t, log);
+    // Published now rather than after REPUBLISH_AFTER_MS: nobody else will publish them.
+    const queued = requeued.items.filter((t) => t.status === 'queued');
+    return queued.length > 0 ? this.publisher.publish(queued, opts.requestId, log, 'dispatcher') : 0;
   }
 }

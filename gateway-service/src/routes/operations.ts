@@ -2,7 +2,6 @@
 import { Router } from '@koa/router';
 import type { Task } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
-import { DeadLetterLog } from '../events/dead-letters.js';
 
 /** A worker is listed when it claimed or finished a task this recently, or holds a lease now. */
 export const WORKER_WINDOW_MS = 5 * 60_000;
@@ -46,11 +45,15 @@ export function workersFrom(running: Task[], recent: Task[], now: number): Worke
 
 export function operationsRoutes(deps: AppDeps): Router<GatewayState> {
   const router = new Router<GatewayState>({ prefix: '/v1' });
-  const deadLetters = deps.deadLetters ?? new DeadLetterLog();
 
+  // Read from the store, where every gateway records what reaches the dead-letter queue.
   router.get('dead-letters', '/dead-letters', async (ctx: GatewayContext) => {
-    const count = await deps.broker.queueDepth(deps.broker.topology.deadQueue).catch(() => null);
-    ctx.body = { count, recent: deadLetters.recent() };
+    const { count, items } = await deps.store.call(
+      'deadLetters.list',
+      { limit: 50 },
+      { requestId: ctx.state.requestId },
+    );
+    ctx.body = { count, recent: items };
   });
 
   router.get('workers', '/workers', async (ctx: GatewayContext) => {

@@ -128,12 +128,12 @@ describe('gateway behaviour (integration)', function () {
       const ready = await f.request('/readyz');
       expect(ready.status).to.equal(503);
       expect(ready.body.broker).to.equal('down');
-      expect(await f.queueDepth('io')).to.equal(0);
+      expect(await f.queueDepth('test.sleep')).to.equal(0);
       proxy.restore();
       let published = false;
       for (let i = 0; i < 100 && !published; i++) {
         await new Promise((res) => setTimeout(res, 100));
-        published = (await f.queueDepth('io')) >= 1;
+        published = (await f.queueDepth('test.sleep')) >= 1;
       }
       expect(published, 'published after the broker came back').to.equal(true);
       for (let i = 0; i < 50; i++) {
@@ -182,12 +182,12 @@ describe('gateway behaviour (integration)', function () {
       const t = (
         await f.request('/v1/tasks', { method: 'POST', json: { type: 'test.sleep', payload: { ms: 1 } } })
       ).body;
-      await f.channel.purgeQueue(f.topo.queues.io);
+      await f.channel.purgeQueue(f.topo.typeQueue('test.sleep'));
       await f.store.call('tasks.claim', { id: t.id, workerId: 'vanished', leaseMs: 1_000 });
       await new Promise((r) => setTimeout(r, 1_100));
       expect(await f.gateway.dispatcher.runOnce()).to.equal(1);
       expect((await f.request(`/v1/tasks/${t.id}`)).body.status).to.equal('queued');
-      expect(await f.queueDepth('io')).to.equal(1);
+      expect(await f.queueDepth('test.sleep')).to.equal(1);
       expect(await f.gateway.dispatcher.runOnce(), 'nothing left to do').to.equal(0);
     });
   });

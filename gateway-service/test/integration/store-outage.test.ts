@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import amqplib from 'amqplib';
 import { expect } from 'chai';
-import { DELAY_STEPS_MS, TASK_KINDS, topology } from '@tasks/contracts';
+import { deleteTopology, topology } from '@tasks/contracts';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '../../src/index.js';
 import { AMQP_URL } from '../support/gateway-fixture.js';
 
@@ -35,13 +35,7 @@ describe('gateway with the store unreachable (integration)', function () {
     await new Promise((r) => silent.close(r));
     const conn = await amqplib.connect(AMQP_URL);
     const ch = await conn.createChannel();
-    const t = topology(prefix);
-    for (const kind of TASK_KINDS) {
-      await ch.deleteQueue(t.queues[kind]);
-      for (const step of DELAY_STEPS_MS) await ch.deleteQueue(t.delayQueue(kind, step));
-    }
-    await ch.deleteQueue(t.deadQueue);
-    for (const ex of [t.workExchange, t.deadExchange, t.eventsExchange]) await ch.deleteExchange(ex);
+    await deleteTopology(ch, topology(prefix), ['test.sleep']);
     await conn.close();
   });
 

@@ -14,7 +14,7 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
   const countTasks = async () => (await f.store.call('tasks.stats', {})).byType['test.sleep'] ?? {};
 
   it('when a task is posted, then 201 with a Location, the task is published and marked published', async () => {
-    const before = await f.queueDepth('io');
+    const before = await f.queueDepth('test.sleep');
     const r = await f.request('/v1/tasks', {
       method: 'POST',
       json: { type: 'test.sleep', payload: { ms: 1 } },
@@ -23,7 +23,7 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     expect(r.headers.get('location')).to.equal(`/v1/tasks/${r.body.id}`);
     expect(r.body).to.include({ status: 'queued', kind: 'io' });
     expect(r.body).not.to.have.property('leaseId');
-    expect(await f.queueDepth('io')).to.equal(before + 1);
+    expect(await f.queueDepth('test.sleep')).to.equal(before + 1);
     await f.gateway.flushMarks(); // marks are sent after the response, coalesced
     expect(
       (await f.store.call('tasks.listUnpublished', { olderThanMs: 0 })).items.map((t) => t.id),
@@ -207,25 +207,25 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     const again = await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'cancelled' } });
     expect(again.status).to.equal(409);
     expect(again.body).to.include({ code: 'INVALID_TRANSITION', currentStatus: 'cancelled' });
-    const before = await f.queueDepth('io');
+    const before = await f.queueDepth('test.sleep');
     const r = await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'queued' } });
     expect(r.status).to.equal(200);
     expect(r.body).to.include({ status: 'queued', attempts: 0 });
-    expect(await f.queueDepth('io')).to.equal(before + 1);
+    expect(await f.queueDepth('test.sleep')).to.equal(before + 1);
     expect(
       (await f.request(`/v1/tasks/${t.id}`, { method: 'PATCH', json: { status: 'succeeded' } })).status,
     ).to.equal(400);
   });
 
   it('when a batch is posted, then all are created and published; one bad item creates none', async () => {
-    const before = await f.queueDepth('io');
+    const before = await f.queueDepth('test.sleep');
     const ok = await f.request('/v1/tasks/batch', {
       method: 'POST',
       json: { tasks: [1, 2, 3].map((ms) => ({ type: 'test.sleep', payload: { ms } })) },
     });
     expect(ok.status).to.equal(201);
     expect(ok.body.items).to.have.length(3);
-    expect(await f.queueDepth('io')).to.equal(before + 3);
+    expect(await f.queueDepth('test.sleep')).to.equal(before + 3);
     const stats = await countTasks();
     const bad = await f.request('/v1/tasks/batch', {
       method: 'POST',

@@ -4,8 +4,8 @@ import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
 import {
   declareTopology,
-  DELAY_STEPS_MS,
-  TASK_KINDS,
+  declareTypeQueue,
+  deleteTopology,
   TaskStoreClient,
   topology,
   type Topology,
@@ -47,7 +47,8 @@ export interface GatewayFixture {
     path: string,
     init?: RequestInit & { json?: unknown },
   ): Promise<{ status: number; headers: Headers; body: any }>;
-  queueDepth(kind: 'cpu' | 'io'): Promise<number>;
+  /** Messages ready in a task type's queue (declared if it is not yet). */
+  queueDepth(type: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -108,18 +109,17 @@ export async function startGatewayFixture(env: Record<string, string> = {}): Pro
       }
       return { status: res.status, headers: res.headers, body };
     },
-    async queueDepth(kind) {
-      return (await channel.checkQueue(topo.queues[kind])).messageCount;
+    async queueDepth(type) {
+      return (await declareTypeQueue(channel, topo, type)).messageCount;
     },
     async close() {
       await gateway.stop();
-      for (const kind of TASK_KINDS) {
-        await channel.deleteQueue(topo.queues[kind]);
-        for (const step of DELAY_STEPS_MS) await channel.deleteQueue(topo.delayQueue(kind, step));
-      }
-      await channel.deleteQueue(topo.deadQueue);
-      for (const ex of [topo.workExchange, topo.deadExchange, topo.eventsExchange])
-        await channel.deleteExchange(ex);
+      const { items } = await store.call('taskTypes.list', {});
+      await deleteTopology(
+        channel,
+        topo,
+        items.map((t) => t.type),
+      );
       await conn.close();
       await storeService.close();
       const mongo = new MongoClient(mongoUrl);

@@ -5,7 +5,9 @@ import { createTask, createTasks } from '../store/task-creation.js';
 import { toWire } from '../store/documents.js';
 import * as lifecycle from '../store/task-lifecycle.js';
 import { listUnpublished, markPublished } from '../store/outbox.js';
-import { getTask, listExpiredLeases, listTasks, stats } from '../store/task-queries.js';
+import { getTask, listExpiredLeases, listStale, listTasks, stats } from '../store/task-queries.js';
+import { executorHeartbeat } from '../store/executors.js';
+import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/dead-letters.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -22,7 +24,7 @@ export function handlers(ctx: StoreContext): Handlers {
       const { docs, nextCursor } = await listTasks(c, p);
       return { items: docs.map(toWire), nextCursor };
     },
-    'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p.id, p.workerId, p.leaseMs)),
+    'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p)),
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
     'tasks.complete': async (p) => toWire(await lifecycle.complete(c, p)),
     'tasks.fail': async (p) => toWire(await lifecycle.fail(c, p)),
@@ -39,8 +41,20 @@ export function handlers(ctx: StoreContext): Handlers {
     'tasks.requeueExpired': async (p) => ({
       items: (await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper')).map(toWire),
     }),
+    'tasks.listStale': async (p) => ({
+      items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map(toWire),
+    }),
     'tasks.stats': () => stats(c),
+    'deadLetters.record': async (p) => {
+      const { doc, task } = await recordDeadLetter(c, p);
+      return { deadLetter: deadLetterToWire(doc), task: task && toWire(task) };
+    },
+    'deadLetters.list': async (p) => {
+      const { count, docs } = await listDeadLetters(c, p.limit ?? 50);
+      return { count, items: docs.map(deadLetterToWire) };
+    },
     'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
     'taskTypes.list': async () => ({ items: await ctx.registry.list() }),
+    'executors.heartbeat': (p) => executorHeartbeat(c, p),
   };
 }

@@ -1,5 +1,13 @@
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
-import type { FenceDoc, IdempotencyDoc, OutboxDoc, TaskDoc, TaskTypeDoc } from './documents.js';
+import type {
+  DeadLetterDoc,
+  ExecutorDoc,
+  FenceDoc,
+  IdempotencyDoc,
+  OutboxDoc,
+  TaskDoc,
+  TaskTypeDoc,
+} from './documents.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
 /** The store's collections, and the task versions this process wrote last (a read-saving guess). */
@@ -9,6 +17,8 @@ export interface Collections {
   outbox: Collection<OutboxDoc>;
   idempotency: Collection<IdempotencyDoc>;
   taskTypes: Collection<TaskTypeDoc>;
+  deadLetters: Collection<DeadLetterDoc>;
+  executors: Collection<ExecutorDoc>;
   recent: RecentTasks;
 }
 
@@ -20,6 +30,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     outbox: db.collection<OutboxDoc>('task_outbox'),
     idempotency: db.collection<IdempotencyDoc>('task_idempotency'),
     taskTypes: db.collection<TaskTypeDoc>('task_types'),
+    deadLetters: db.collection<DeadLetterDoc>('task_dead_letters'),
+    executors: db.collection<ExecutorDoc>('task_executors'),
   };
 }
 
@@ -43,6 +55,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.tasks, TASK_INDEXES);
   await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
 }
 
 async function createMissing<T extends Document>(

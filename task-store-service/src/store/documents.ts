@@ -57,6 +57,27 @@ export interface OutboxDoc {
   at: Date;
 }
 
+/** A recorded dead letter: `<taskId>:<version>` for a work message, so a repeat records it once. */
+export interface DeadLetterDoc {
+  _id: string;
+  at: Date;
+  taskId: string | null;
+  type: string | null;
+  kind: string | null;
+  version: number | null;
+  reason: string;
+  queue: string | null;
+  deliveries: number | null;
+  outcome: 'failed' | 'moved-on' | 'no-task';
+}
+
+/** A live executor and the types it serves, as its last heartbeat said. */
+export interface ExecutorDoc {
+  _id: string;
+  types: string[];
+  lastSeen: Date;
+}
+
 export interface IdempotencyDoc {
   _id: string;
   taskId: string;

@@ -1,6 +1,6 @@
 /** tasks.create and tasks.createMany. */
 import { randomUUID } from 'node:crypto';
-import { ajvFieldErrors, TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
+import { ajvFieldErrors, PUBLISH_HORIZON_MS, TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
@@ -58,8 +58,14 @@ async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at =
   };
 }
 
+/**
+ * The entry is due for the outbox relay at once, or PUBLISH_HORIZON_MS before the task is: a
+ * task due much later is not put on the broker now (gateways skip it too), so it does not cycle
+ * through delay queues until it is due.
+ */
 function outboxEntry(doc: TaskDoc, now: Date): OutboxDoc {
-  return { _id: `${doc._id}:${doc.version}`, taskId: doc._id, version: doc.version, at: now };
+  const at = new Date(Math.max(now.getTime(), doc.runAt.getTime() - PUBLISH_HORIZON_MS));
+  return { _id: `${doc._id}:${doc.version}`, taskId: doc._id, version: doc.version, at };
 }
 
 export async function createTask(

@@ -8,7 +8,7 @@ import type { HistoryDoc, TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
 import { outboxEntry } from './task-creation.js';
 
-function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
+export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
 }
 
@@ -37,8 +37,14 @@ function requeueOptions(c: Collections) {
   };
 }
 
-export function claim(c: Collections, id: string, workerId: string, leaseMs: number): Promise<TaskDoc> {
+export function claim(
+  c: Collections,
+  p: { id: string; workerId: string; leaseMs: number; leaseId?: string },
+): Promise<TaskDoc> {
+  const { id, workerId, leaseMs } = p;
   return applyChange(c, id, (doc, now) => {
+    // A repeat of a claim whose answer was lost: the same lease, not a second attempt.
+    if (p.leaseId !== undefined && doc.status === 'running' && doc.leaseId === p.leaseId) return null;
     const expired = doc.status === 'running' && doc.leaseExpiresAt !== null && doc.leaseExpiresAt <= now;
     if (doc.status !== 'queued' && !expired) throw conflict(doc, 'claim');
     if (doc.attempts >= doc.maxAttempts) throw conflict(doc, 'claim (no attempts left)');
@@ -53,7 +59,7 @@ export function claim(c: Collections, id: string, workerId: string, leaseMs: num
       status: 'running',
       attempts: attempt,
       leaseOwner: workerId,
-      leaseId: randomUUID(),
+      leaseId: p.leaseId ?? randomUUID(),
       leaseExpiresAt: new Date(now.getTime() + leaseMs),
       startedAt: now,
       error: null,

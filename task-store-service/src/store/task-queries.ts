@@ -5,6 +5,7 @@ import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { TaskDoc } from './documents.js';
+import { servedTypes } from './executors.js';
 
 export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
   const doc = await c.tasks.findOne({ _id: id });
@@ -61,16 +62,22 @@ export async function stats(c: Collections): Promise<Stats> {
     t[g._id.status] = (t[g._id.status] ?? 0) + g.n;
   }
   const since = new Date(Date.now() - 60_000);
-  const [succeededLastMinute, failedLastMinute] = await Promise.all(
-    (['succeeded', 'failed'] as const).map((status) =>
-      c.tasks.countDocuments({ status, finishedAt: { $gte: since } }),
-    ),
-  );
+  const finishedSince = (status: TaskStatus) =>
+    c.tasks.countDocuments({ status, finishedAt: { $gte: since } });
+  const [succeededLastMinute, failedLastMinute, served] = await Promise.all([
+    finishedSince('succeeded'),
+    finishedSince('failed'),
+    servedTypes(c),
+  ]);
+  const unservedTypes = Object.entries(byType)
+    .filter(([type, counts]) => (counts.queued ?? 0) > 0 && !served.has(type))
+    .map(([type, counts]) => ({ type, queued: counts.queued ?? 0 }));
   return {
     byStatus,
     byType,
-    succeededLastMinute: succeededLastMinute ?? 0,
-    failedLastMinute: failedLastMinute ?? 0,
+    succeededLastMinute,
+    failedLastMinute,
+    unservedTypes,
   };
 }
 
@@ -78,6 +85,25 @@ export function listExpiredLeases(c: Collections, limit: number): Promise<TaskDo
   return c.tasks
     .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } })
     .sort({ leaseExpiresAt: 1 })
+    .limit(limit)
+    .toArray();
+}
+
+/**
+ * Queued tasks of one type that have been due, and unchanged, for longer than `olderThanMs`,
+ * oldest first: their message may be lost. Filtered on `status` and `type` by equality (what
+ * FerretDB pushes down to SQL); the rest is checked on the queued tasks of that one type.
+ */
+export function listStale(
+  c: Collections,
+  type: string,
+  olderThanMs: number,
+  limit: number,
+): Promise<TaskDoc[]> {
+  const before = new Date(Date.now() - olderThanMs);
+  return c.tasks
+    .find({ status: 'queued', type, runAt: { $lte: before }, updatedAt: { $lte: before } })
+    .sort({ runAt: 1 })
     .limit(limit)
     .toArray();
 }

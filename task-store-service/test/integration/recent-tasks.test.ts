@@ -42,7 +42,7 @@ describe('remembered task versions (integration)', () => {
       const registry = new TaskTypeRegistry(creator);
       const { doc } = await createTask({ c: creator, registry }, { type: noopType.type, payload: {} });
       taskFinds.length = 0;
-      const claimed = await claim(c, doc._id, 'w1', 30_000);
+      const claimed = await claim(c, { id: doc._id, workerId: 'w1', leaseMs: 30_000 });
       const done = await complete(c, { id: doc._id, leaseId: claimed.leaseId!, result: { ok: true } });
       expect(done).to.include({ status: 'succeeded', version: 3 });
       const stored = await c.tasks.findOne({ _id: doc._id });
