@@ -41,7 +41,7 @@ export function envReader(
 /**
  * Whether a bind address (HOST) only accepts connections from this machine. Anything else
  * (0.0.0.0, ::, an interface address, a host name) counts as exposed: the services refuse to
- * listen there without credentials unless ALLOW_UNAUTHENTICATED=true (README, "Security").
+ * listen there without credentials unless ALLOW_UNAUTHENTICATED=true (README, "Containers").
  */
 export function isLoopbackHost(host: string): boolean {
   const h = host
