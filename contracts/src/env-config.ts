@@ -52,7 +52,11 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** A comma-separated list of secrets (tokens, keys), each at least `minLength` characters. */
-export function secretList(value: unknown, name: string, minLength = 16): readonly string[] {
+export function secretList(
+  value: string | number | boolean | undefined,
+  name: string,
+  minLength = 16,
+): readonly string[] {
   const items = String(value ?? '')
     .split(',')
     .map((s) => s.trim())
