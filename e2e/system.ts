@@ -23,8 +23,11 @@ export interface RunningSystem {
   prefix: string;
   /** The latest process of each service by name (`store`, `gateway`, `executor-N`). */
   children: Map<string, ChildProcess>;
-  /** Starts the named service again with the same environment (and port) and waits until it is ready. */
-  restart(name: string): Promise<ChildProcess>;
+  /**
+   * Starts the named service again with the same environment (and port), changed by `env` (kept
+   * for later restarts), and waits until it is ready.
+   */
+  restart(name: string, env?: Record<string, string>): Promise<ChildProcess>;
   /** Starts one more executor (its name is `executor-N`); resolves once it is ready. */
   addExecutor(env?: Record<string, string>): Promise<string>;
   /** The named service's HTTP base URL (the executor's ops endpoints: /metrics, /readyz). */
@@ -180,9 +183,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       storeUrl,
       prefix,
       children,
-      async restart(name) {
+      async restart(name, env = {}) {
         const spec = specs.get(name)!;
-        start(name, spec.entry, spec.env, spec.readyUrl);
+        start(name, spec.entry, { ...spec.env, ...env }, spec.readyUrl);
         await ready(name);
         return children.get(name)!;
       },

@@ -84,7 +84,11 @@ async function main(): Promise<void> {
 
   watch(
     'task-store',
-    startService('task-store', 'task-store-service/src/main.ts', { MONGO_URL: mongo.url, PORT: storePort }),
+    startService('task-store', 'task-store-service/src/main.ts', {
+      MONGO_URL: mongo.url,
+      HOST: '127.0.0.1',
+      PORT: storePort,
+    }),
   );
   if (!(await waitReady(`${base}/readyz`, () => stopping))) return;
   const gatewayPort = process.env.GATEWAY_PORT ?? '8080';
@@ -94,6 +98,8 @@ async function main(): Promise<void> {
     startService('gateway', 'gateway-service/src/main.ts', {
       STORE_URL: `${base}/rpc`,
       AMQP_URL,
+      // Open (no API key, no token) on loopback only; the services refuse that on any other address.
+      HOST: '127.0.0.1',
       PORT: gatewayPort,
     }),
   );

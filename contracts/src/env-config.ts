@@ -21,7 +21,7 @@ export interface EnvSchema {
  */
 export function envReader(
   schema: EnvSchema,
-): (env: NodeJS.ProcessEnv) => Record<string, string | number | undefined> {
+): (env: NodeJS.ProcessEnv) => Record<string, string | number | boolean | undefined> {
   const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
   const known = Object.keys(schema.properties);
   return (env) => {
@@ -34,6 +34,34 @@ export function envReader(
       );
       throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
     }
-    return input as Record<string, string | number | undefined>;
+    return input as Record<string, string | number | boolean | undefined>;
   };
+}
+
+/**
+ * Whether a bind address (HOST) only accepts connections from this machine. Anything else
+ * (0.0.0.0, ::, an interface address, a host name) counts as exposed: the services refuse to
+ * listen there without credentials unless ALLOW_UNAUTHENTICATED=true (README, "Containers").
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** A comma-separated list of secrets (tokens, keys), each at least `minLength` characters. */
+export function secretList(
+  value: string | number | boolean | undefined,
+  name: string,
+  minLength = 16,
+): readonly string[] {
+  const items = String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.some((s) => s.length < minLength))
+    throw new ConfigError(`invalid configuration: ${name} must each be at least ${minLength} characters`);
+  return Object.freeze(items);
 }

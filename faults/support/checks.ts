@@ -25,8 +25,9 @@ export async function allTasks(store: TaskStoreClient): Promise<Map<string, Task
 export async function settle(
   storeUrl: string,
   timeoutMs: number,
+  token?: string,
 ): Promise<{ tasks: Map<string, Task>; ms: number }> {
-  const store = new TaskStoreClient({ url: storeUrl, timeoutMs: 10_000 });
+  const store = new TaskStoreClient({ url: storeUrl, timeoutMs: 10_000, token });
   const t0 = Date.now();
   for (;;) {
     const stats = await store.call('tasks.stats', {}).catch(() => undefined);
@@ -85,6 +86,8 @@ export interface Expectations {
   /** Each record task's handler ran to its end exactly once (not merely at least once). */
   exactlyOnceRuns?: boolean;
   settleTimeoutMs?: number;
+  /** The bearer token to read the store with, when it requires one. */
+  storeToken?: string;
 }
 
 /**
@@ -100,7 +103,7 @@ export async function checkInvariants(
   runLog: string,
   want: Expectations = {},
 ): Promise<string> {
-  const { tasks, ms } = await settle(storeUrl, want.settleTimeoutMs ?? 180_000);
+  const { tasks, ms } = await settle(storeUrl, want.settleTimeoutMs ?? 180_000, want.storeToken);
   const missing = load.accepted.filter((id) => !tasks.has(id));
   expect(missing, 'accepted tasks missing from the store').to.deep.equal([]);
   const twice = [...tasks.values()].filter(

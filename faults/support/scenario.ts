@@ -39,10 +39,10 @@ export async function until(
 }
 
 /** Terminal tasks so far (cheap: the store's counts). */
-export async function finishedCount(sys: RunningSystem): Promise<number> {
+export async function finishedCount(sys: RunningSystem, token?: string): Promise<number> {
   const res = await fetch(sys.storeUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks.stats', params: {} }),
   });
   const s = ((await res.json()) as { result: { byStatus: Record<string, number> } }).result.byStatus;

@@ -1,4 +1,4 @@
-import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import { ConfigError, envReader, isLoopbackHost, readHttpLimits, type HttpLimits } from '@tasks/contracts';
 
 export { ConfigError };
 
@@ -13,6 +13,8 @@ export interface Config extends HttpLimits {
   amqpPrefix: string;
   /** Bearer keys accepted on /v1; empty means auth is off. */
   apiKeys: readonly string[];
+  /** Development only: listen on a non-loopback HOST without API_KEYS. */
+  allowUnauthenticated: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxBodyBytes: number;
   /** Requests per client (API key, else IP) per minute on /v1; 0 turns the limit off. */
@@ -43,6 +45,7 @@ const schema = {
     AMQP_URL: { type: 'string', pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' },
     AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
     API_KEYS: { type: 'string', default: '' },
+    ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 6000 },
@@ -74,8 +77,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     .filter(Boolean);
   if (apiKeys.some((k) => k.length < 16))
     throw new ConfigError('invalid configuration: API_KEYS must each be at least 16 characters');
+  const host = v.HOST as string;
+  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED as boolean;
+  if (!isLoopbackHost(host) && apiKeys.length === 0 && !allowUnauthenticated)
+    throw new ConfigError(
+      `invalid configuration: HOST ${host} is not a loopback address, so API_KEYS must be set ` +
+        '(ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
+    );
   return Object.freeze({
-    host: v.HOST as string,
+    host,
     port: v.PORT as number,
     storeUrl: v.STORE_URL as string,
     rpcToken: v.RPC_TOKEN as string | undefined,
@@ -83,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     amqpUrl: v.AMQP_URL as string,
     amqpPrefix: v.AMQP_PREFIX as string,
     apiKeys: Object.freeze(apiKeys),
+    allowUnauthenticated,
     logLevel: v.LOG_LEVEL as Config['logLevel'],
     maxBodyBytes: v.MAX_BODY_BYTES as number,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,

@@ -1,4 +1,11 @@
-import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import {
+  ConfigError,
+  envReader,
+  isLoopbackHost,
+  readHttpLimits,
+  secretList,
+  type HttpLimits,
+} from '@tasks/contracts';
 
 export { ConfigError };
 
@@ -9,8 +16,17 @@ export interface Config extends HttpLimits {
   mongoDb: string;
   /** Most connections to MongoDB at once. */
   mongoPoolSize: number;
-  /** When set, every call must carry `Authorization: Bearer <token>`. */
-  rpcToken: string | undefined;
+  /** Write concern of every write: `w` ('majority' or a number of members) and the journal flag. */
+  mongoWriteConcern: { w: 'majority' | number; journal: boolean };
+  /**
+   * Bearer tokens accepted for every method but taskTypes.register (several while rotating).
+   * With none of these nor executorTokens, auth is off.
+   */
+  rpcTokens: readonly string[];
+  /** Bearer tokens accepted for every method, taskTypes.register included (executors). */
+  executorTokens: readonly string[];
+  /** Development only: listen on a non-loopback HOST without tokens. */
+  allowUnauthenticated: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxBodyBytes: number;
   /** Most calls in one JSON-RPC batch. */
@@ -26,7 +42,12 @@ const schema = {
     MONGO_URL: { type: 'string', pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:27017' },
     MONGO_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'tasks' },
     MONGO_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
-    RPC_TOKEN: { type: 'string', minLength: 16 },
+    MONGO_WRITE_CONCERN: { type: 'string', pattern: '^(majority|[0-9]{1,2})$', default: 'majority' },
+    MONGO_JOURNAL: { type: 'boolean', default: true },
+    // Comma-separated lists (16+ characters each); no default: unset means no auth on loopback.
+    RPC_TOKEN: { type: 'string' },
+    EXECUTOR_TOKEN: { type: 'string' },
+    ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
@@ -44,13 +65,33 @@ const readEnv = envReader(schema);
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
+  const rpcTokens = secretList(v.RPC_TOKEN, 'RPC_TOKEN');
+  const executorTokens = secretList(v.EXECUTOR_TOKEN, 'EXECUTOR_TOKEN');
+  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED as boolean;
+  const host = v.HOST as string;
+  if (
+    !isLoopbackHost(host) &&
+    !allowUnauthenticated &&
+    (rpcTokens.length === 0 || executorTokens.length === 0)
+  )
+    throw new ConfigError(
+      `invalid configuration: HOST ${host} is not a loopback address, so RPC_TOKEN and EXECUTOR_TOKEN ` +
+        'must both be set (ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
+    );
+  const w = v.MONGO_WRITE_CONCERN as string;
   return Object.freeze({
-    host: v.HOST as string,
+    host,
     port: v.PORT as number,
     mongoUrl: v.MONGO_URL as string,
     mongoDb: v.MONGO_DB as string,
     mongoPoolSize: v.MONGO_POOL_SIZE as number,
-    rpcToken: v.RPC_TOKEN as string | undefined,
+    mongoWriteConcern: Object.freeze({
+      w: w === 'majority' ? ('majority' as const) : Number(w),
+      journal: v.MONGO_JOURNAL as boolean,
+    }),
+    rpcTokens,
+    executorTokens,
+    allowUnauthenticated,
     logLevel: v.LOG_LEVEL as Config['logLevel'],
     maxBodyBytes: v.MAX_BODY_BYTES as number,
     maxBatchCalls: v.MAX_BATCH_CALLS as number,

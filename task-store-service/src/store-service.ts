@@ -31,12 +31,21 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     serverSelectionTimeoutMS: 5_000,
     appName: 'task-store',
     maxPoolSize: config.mongoPoolSize,
+    // One code path for MongoDB and FerretDB: both accept this (docs/consistency.md).
+    writeConcern: { ...config.mongoWriteConcern },
   });
   await client.connect();
   const db = client.db(config.mongoDb);
   const c = collections(db);
   await ensureIndexes(c);
 
+  if (config.rpcTokens.length > 0 && config.executorTokens.length === 0)
+    log.warn('EXECUTOR_TOKEN is not set: every RPC_TOKEN holder may register task types');
+  if (config.allowUnauthenticated && config.rpcTokens.length === 0)
+    log.warn(
+      { host: config.host },
+      'ALLOW_UNAUTHENTICATED: the JSON-RPC API is open to anyone who can reach it',
+    );
   const metrics = createMetrics();
   const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c) }), metrics);
   const server = createHttpServer({
@@ -44,7 +53,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     db,
     metrics,
     log,
-    rpcToken: config.rpcToken,
+    tokens: config,
     maxBodyBytes: config.maxBodyBytes,
     maxBatchCalls: config.maxBatchCalls,
     limits: config,

@@ -7,7 +7,7 @@
  * use other statuses: 401 (token), 413 (size), 415 (content type), 404/405 (wrong path/verb);
  * their bodies are still JSON-RPC error responses so any JSON-RPC client can read them.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import type jayson from 'jayson';
@@ -25,13 +25,15 @@ import {
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import type { CallContext } from '../rpc/rpc-server.js';
+import { authenticate, type AcceptedTokens } from './bearer-auth.js';
 
 export interface HttpDeps {
   rpc: jayson.Server;
   db: Db;
   metrics: Metrics;
   log: Logger;
-  rpcToken: string | undefined;
+  tokens: AcceptedTokens;
   maxBodyBytes: number;
   /** Most calls in one batch; a bigger batch is one INVALID_REQUEST error. */
   maxBatchCalls: number;
@@ -48,21 +50,14 @@ function sendRpcError(res: ServerResponse, type: ErrorType, message: string): vo
   send(res, ERRORS[type].http, { jsonrpc: '2.0', id: null, error: rpcError(type, message) });
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^bearer (.+)$/i.exec(header ?? ''); // the scheme is case-insensitive (RFC 9110)
-  if (!m) return false;
-  const given = Buffer.from(m[1]!);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 async function handleRpc(
   deps: HttpDeps,
   req: IncomingMessage,
   res: ServerResponse,
   log: Logger,
 ): Promise<void> {
-  if (deps.rpcToken !== undefined && !tokenMatches(req.headers.authorization, deps.rpcToken)) {
+  const caller = authenticate(req.headers.authorization, deps.tokens);
+  if (caller === undefined) {
     res.setHeader('www-authenticate', 'Bearer');
     return sendRpcError(res, 'UNAUTHORIZED', 'a valid bearer token is required');
   }
@@ -124,7 +119,8 @@ async function handleRpc(
     request = request.map((entry: unknown) => (Array.isArray(entry) ? {} : entry));
   }
   const response = await new Promise<unknown>((resolve) => {
-    deps.rpc.call(request as jayson.JSONRPCRequestLike, { log }, (err: unknown, result: unknown) =>
+    const context: CallContext = { log, caller };
+    deps.rpc.call(request as jayson.JSONRPCRequestLike, context, (err: unknown, result: unknown) =>
       resolve(err ?? result),
     );
   });

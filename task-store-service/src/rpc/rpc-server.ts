@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError, isMongoUnavailable } from '../app-error.js';
 import type { Metrics } from '../metrics.js';
 import type { Handlers } from './handlers.js';
+import { mayCall, type Caller } from './method-rights.js';
 
 /** jayson passes a plain {code, message, data} object through as the response's error member. */
 type ContextMethod = (
@@ -27,6 +28,7 @@ type ContextMethod = (
 
 export interface CallContext {
   log: Logger;
+  caller: Caller;
 }
 
 const ajv = createAjv({ strict: true });
@@ -53,7 +55,10 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
   for (const name of Object.keys(METHODS) as MethodName[]) {
     const validate = validators[name];
     const handler = h[name] as (p: unknown) => Promise<unknown>;
-    const run = async (params: unknown): Promise<unknown> => {
+    const run = async (params: unknown, caller: Caller): Promise<unknown> => {
+      if (!mayCall(caller, name)) {
+        throw new AppError('UNAUTHORIZED', `${name} needs an executor token (EXECUTOR_TOKEN)`);
+      }
       const p = params ?? {};
       if (Array.isArray(p)) {
         throw new AppError('VALIDATION_FAILED', 'params must be an object (by name)', {
@@ -68,9 +73,9 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
       return handler(p);
     };
     const method: ContextMethod = (params, ctx, callback) => {
-      const { log } = ctx as CallContext;
+      const { log, caller } = ctx as CallContext;
       const stop = metrics.rpcDuration.startTimer({ method: name });
-      run(params).then(
+      run(params, caller).then(
         (result) => {
           const seconds = stop();
           metrics.rpcCalls.inc({ method: name, outcome: 'ok' });

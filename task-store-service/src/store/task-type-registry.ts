@@ -3,6 +3,7 @@ import { createAjv, type TaskType, type TaskTypeDefinition, type ValidateFunctio
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { TaskTypeDoc } from './documents.js';
+import { linearRegExp } from './linear-regexp.js';
 
 interface Entry {
   doc: TaskTypeDoc;
@@ -17,10 +18,10 @@ const CACHE_TTL_MS = 5_000;
  * One Ajv per user schema: schemas carrying the same `$id` (a type re-registered with a new
  * schema) would clash in a shared instance. Compiling is rare: once per type and version.
  * Strict mode is off because user schemas may use keywords Ajv does not know; verbose, so that
- * a failed `not` can quote its subschema's description.
+ * a failed `not` can quote its subschema's description. Patterns run on a linear-time engine.
  */
 function compileUserSchema(schema: object): ValidateFunction {
-  return createAjv({ strict: false, verbose: true }).compile(schema);
+  return createAjv({ strict: false, verbose: true, code: { regExp: linearRegExp } }).compile(schema);
 }
 
 export class TaskTypeRegistry {

@@ -32,8 +32,13 @@ export async function startStore(env: Record<string, string> = {}): Promise<Stor
   const service = await startStoreService(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const mongo = new MongoClient(mongoUrl);
   const db = mongo.db(dbName);
-  const client = new TaskStoreClient({ url: service.url, token: env.RPC_TOKEN, retries: 0 });
-  await client.call('taskTypes.register', { workerId: 'fixture', types: [noopType] });
+  const client = new TaskStoreClient({ url: service.url, token: env.RPC_TOKEN?.split(',')[0], retries: 0 });
+  // Registering needs an executor's token when the store has one.
+  const executorToken = env.EXECUTOR_TOKEN?.split(',')[0];
+  const registrar = executorToken
+    ? new TaskStoreClient({ url: service.url, token: executorToken, retries: 0 })
+    : client;
+  await registrar.call('taskTypes.register', { workerId: 'fixture', types: [noopType] });
   return {
     service,
     client,

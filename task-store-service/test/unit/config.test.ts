@@ -19,7 +19,10 @@ describe('loadConfig', () => {
       mongoUrl: 'mongodb://127.0.0.1:27017',
       mongoDb: 'tasks',
       mongoPoolSize: 20,
-      rpcToken: undefined,
+      mongoWriteConcern: { w: 'majority', journal: true },
+      rpcTokens: [],
+      executorTokens: [],
+      allowUnauthenticated: false,
       logLevel: 'info',
       maxBodyBytes: 5_242_880,
       maxBatchCalls: 100,
@@ -45,6 +48,7 @@ describe('loadConfig', () => {
       MONGO_URL: 'mongodb+srv://cluster.example.net',
       MONGO_DB: 'tasks_test',
       RPC_TOKEN: 'sixteen-chars-ok',
+      EXECUTOR_TOKEN: 'executor-chars-ok',
       LOG_LEVEL: 'debug',
       UNRELATED: 'x',
     });
@@ -52,9 +56,10 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       mongoUrl: 'mongodb+srv://cluster.example.net',
       mongoDb: 'tasks_test',
-      rpcToken: 'sixteen-chars-ok',
       logLevel: 'debug',
     });
+    expect(c.rpcTokens).to.deep.equal(['sixteen-chars-ok']);
+    expect(c.executorTokens).to.deep.equal(['executor-chars-ok']);
     expect(c).to.not.have.property('UNRELATED');
   });
 
@@ -74,6 +79,44 @@ describe('loadConfig', () => {
   it('when MONGO_URL is not a mongodb URL or RPC_TOKEN is shorter than 16, then ConfigError', () => {
     configErrorOf(() => loadConfig({ MONGO_URL: 'http://127.0.0.1:27017' }));
     configErrorOf(() => loadConfig({ RPC_TOKEN: 'short' }));
+    configErrorOf(() => loadConfig({ RPC_TOKEN: 'sixteen-chars-ok,short' }));
+    configErrorOf(() => loadConfig({ EXECUTOR_TOKEN: 'short' }));
+  });
+
+  it('when RPC_TOKEN lists several tokens, then each is accepted (rotation), spaces and empty entries dropped', () => {
+    expect(loadConfig({ RPC_TOKEN: ' new-token-0000000001 ,,old-token-0000000002' }).rpcTokens).to.deep.equal(
+      ['new-token-0000000001', 'old-token-0000000002'],
+    );
+    expect(loadConfig({ RPC_TOKEN: ',' }).rpcTokens).to.deep.equal([]);
+  });
+
+  it('when HOST is not loopback and a token is missing, then ConfigError naming ALLOW_UNAUTHENTICATED', () => {
+    for (const env of [{}, { RPC_TOKEN: 'sixteen-chars-ok' }, { EXECUTOR_TOKEN: 'sixteen-chars-ok' }]) {
+      for (const HOST of ['0.0.0.0', '::', '10.1.2.3', 'task-store-service']) {
+        const err = configErrorOf(() => loadConfig({ ...env, HOST }));
+        expect(err.message).to.include('ALLOW_UNAUTHENTICATED');
+      }
+    }
+  });
+
+  it('when HOST is not loopback, then both tokens or ALLOW_UNAUTHENTICATED=true let it start', () => {
+    expect(
+      loadConfig({ HOST: '0.0.0.0', RPC_TOKEN: 'sixteen-chars-ok', EXECUTOR_TOKEN: 'sixteen-chars-ok2' })
+        .host,
+    ).to.equal('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'true' }).allowUnauthenticated).to.equal(
+      true,
+    );
+    for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]'])
+      expect(loadConfig({ HOST }).rpcTokens, HOST).to.deep.equal([]);
+  });
+
+  it('when MONGO_WRITE_CONCERN and MONGO_JOURNAL are set, then they are taken; a bad value is refused', () => {
+    expect(loadConfig({ MONGO_WRITE_CONCERN: '1', MONGO_JOURNAL: 'false' }).mongoWriteConcern).to.deep.equal({
+      w: 1,
+      journal: false,
+    });
+    configErrorOf(() => loadConfig({ MONGO_WRITE_CONCERN: 'all' }));
   });
 
   it('when the HTTP limits are set, then they are taken; a headers timeout over the request timeout is refused', () => {
@@ -98,7 +141,7 @@ describe('loadConfig', () => {
   });
 
   it('when RPC_TOKEN is empty, then it counts as unset', () => {
-    expect(loadConfig({ RPC_TOKEN: '' }).rpcToken).to.equal(undefined);
+    expect(loadConfig({ RPC_TOKEN: '' }).rpcTokens).to.deep.equal([]);
   });
 
   it('when other variables are empty, then their defaults apply', () => {
