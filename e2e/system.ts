@@ -48,6 +48,8 @@ export interface SystemOptions {
   clientStorePort?: number;
   /** Each process's stdout and stderr go to `<logDir>/<name>.log` instead of the test's stderr. */
   logDir?: string;
+  /** The store's MongoDB-wire server (the test run's, MONGO_URL, otherwise): e.g. a private FerretDB. */
+  mongoUrl?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -76,6 +78,7 @@ async function waitReady(url: string, child: ChildProcess, name: string, timeout
 
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const amqpUrl = options.amqpUrl ?? AMQP_URL;
+  const mongoUrl = options.mongoUrl ?? process.env.MONGO_URL!;
   const prefix = `e2e-${randomUUID()}`;
   const dbName = `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const children = new Map<string, ChildProcess>();
@@ -143,7 +146,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     await ch.deleteQueue(t.deadQueue);
     for (const ex of [t.workExchange, t.deadExchange, t.eventsExchange]) await ch.deleteExchange(ex);
     await conn.close();
-    const mongo = new MongoClient(process.env.MONGO_URL!);
+    const mongo = new MongoClient(mongoUrl);
     await mongo.db(dbName).dropDatabase();
     await mongo.close();
     return codes;
@@ -155,7 +158,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     start(
       'store',
       'task-store-service/src/main.ts',
-      { MONGO_URL: process.env.MONGO_URL!, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
+      { MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
       `http://127.0.0.1:${storePort}/readyz`,
     );
     await ready('store');
