@@ -23,8 +23,11 @@ export interface PgNode {
   /** postgres:// URL of the `postgres` database (trust auth, loopback). */
   url: string;
   dir: string;
-  /** `pg_ctl restart -m fast`: every connection is cut, the server is back when this resolves. */
-  restart(): Promise<void>;
+  /**
+   * `pg_ctl stop -m fast` (every connection cut, the port closed), `downMs` later `pg_ctl start`;
+   * resolves once the server accepts connections again. `downMs` 0 is `pg_ctl restart -m fast`.
+   */
+  restart(downMs?: number): Promise<void>;
   /** pg_terminate_backend on every client backend but ours; resolves to how many were killed. */
   killBackends(): Promise<number>;
   /** Runs one SQL statement through psql; returns its unaligned output. */
@@ -72,8 +75,11 @@ export async function startPgNode(): Promise<PgNode> {
     port,
     url,
     dir,
-    async restart() {
-      await ctl('-m', 'fast', '-w', '-t', '60', 'restart');
+    async restart(downMs = 0) {
+      if (downMs === 0) return void (await ctl('-m', 'fast', '-w', '-t', '60', 'restart'));
+      await ctl('-m', 'fast', '-w', '-t', '60', 'stop');
+      await new Promise((r) => setTimeout(r, downMs));
+      await ctl('-o', opts, '-w', '-t', '60', 'start');
     },
     async killBackends() {
       const out = await sql(
