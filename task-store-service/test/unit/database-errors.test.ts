@@ -53,6 +53,7 @@ const passing: Record<string, unknown> = {
   HostUnreachable: serverError({ code: 6, codeName: 'HostUnreachable' }),
   InterruptedDueToReplStateChange: serverError({ code: 11602 }),
   'a write concern timeout': new MongoWriteConcernError({
+    ok: 1,
     writeConcernError: {
       code: 64,
       codeName: 'WriteConcernTimeout',
@@ -88,6 +89,7 @@ const lasting: Record<string, unknown> = {
     'ERROR: value too long for type character varying(10) (SQLSTATE 22001)',
   ),
   'an unsatisfiable write concern': new MongoWriteConcernError({
+    ok: 1,
     writeConcernError: { code: 100, codeName: 'UnsatisfiableWriteConcern', errmsg: 'not enough nodes' },
   }),
   'a programming error': new TypeError("Cannot read properties of undefined (reading 'status')"),
