@@ -51,6 +51,8 @@ export interface SystemOptions {
   clientStorePort?: number;
   /** Each process's stdout and stderr go to `<logDir>/<name>.log` instead of the test's stderr. */
   logDir?: string;
+  /** The store's MongoDB-wire server (the test run's, MONGO_URL, otherwise): e.g. a private FerretDB. */
+  mongoUrl?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -79,6 +81,7 @@ async function waitReady(url: string, child: ChildProcess, name: string, timeout
 
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const amqpUrl = options.amqpUrl ?? AMQP_URL;
+  const mongoUrl = options.mongoUrl ?? process.env.MONGO_URL!;
   const prefix = `e2e-${randomUUID()}`;
   const dbName = `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const children = new Map<string, ChildProcess>();
@@ -136,7 +139,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       codes[name] = child.exitCode;
     }
-    const mongo = new MongoClient(process.env.MONGO_URL!);
+    const mongo = new MongoClient(mongoUrl);
     // Every type registered had its queue declared (by executors, or by a publish).
     const types = await mongo.db(dbName).collection<{ _id: string }>('task_types').find({}).toArray();
     const conn = await amqplib.connect(amqpUrl);
@@ -158,7 +161,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     start(
       'store',
       'task-store-service/src/main.ts',
-      { MONGO_URL: process.env.MONGO_URL!, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
+      { MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
       `http://127.0.0.1:${storePort}/readyz`,
     );
     await ready('store');

@@ -13,6 +13,12 @@ const dateTime = { type: 'string', format: 'date-time' } as const;
 const leaseMs = { type: 'integer', minimum: 1_000, maximum: 3_600_000 } as const;
 const jsonObject = { type: 'object' } as const;
 
+/**
+ * How far ahead a task may be scheduled (runAt or delayMs): 366 days, so a yearly job fits.
+ * A JSON Schema cannot say "from now" for runAt, so the store and the gateway check it themselves.
+ */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
 const createFields = {
   type: taskTypeName,
   kind: { enum: TASK_KINDS },
@@ -22,7 +28,7 @@ const createFields = {
   timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
   runAt: dateTime,
   /** Relative to when the store creates the task; kept as given, so an idempotent repeat matches. */
-  delayMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
+  delayMs: { type: 'integer', minimum: 0, maximum: MAX_SCHEDULE_AHEAD_MS },
 } as const;
 
 /** runAt or delayMs, not both. (`properties` restates them for Ajv's strict mode.) */

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startFerretDb, type FerretDbOptions } from './ferretdb.js';
 
-export { ensureFerretDbBinary, ferretDbBinaryPath, FERRETDB_VERSION } from './ferretdb.js';
+export {
+  ensureFerretDbBinary,
+  ferretDbBinaryPath,
+  startFerretDb,
+  FERRETDB_VERSION,
+  type FerretDbOptions,
+  type RunningFerretDb,
+} from './ferretdb.js';
 
 export type MongoSource = 'MONGO_URL' | 'mongodb-memory-server' | 'ferretdb';
 

@@ -16,8 +16,14 @@ export const createTaskBody = {
     priority: create.priority,
     maxAttempts: create.maxAttempts,
     timeoutMs: create.timeoutMs,
-    delayMs: { ...create.delayMs, description: 'Run no sooner than this many ms from now.' },
-    runAt: { ...create.runAt, description: 'Run no sooner than this time (exclusive with delayMs).' },
+    delayMs: {
+      ...create.delayMs,
+      description: 'Run no sooner than this many ms from now (at most 366 days: 31622400000).',
+    },
+    runAt: {
+      ...create.runAt,
+      description: 'Run no sooner than this time (exclusive with delayMs); at most 366 days from now.',
+    },
   },
   not: PARAM_SCHEMAS['tasks.create'].not,
 } as const;

@@ -1,4 +1,4 @@
-import { ajvFieldErrors, createAjv, type ValidateFunction } from '@tasks/contracts';
+import { ajvFieldErrors, createAjv, MAX_SCHEDULE_AHEAD_MS, type ValidateFunction } from '@tasks/contracts';
 import { HttpProblem } from './middleware/problem-details.js';
 
 const ajv = createAjv({ strict: true });
@@ -17,4 +17,15 @@ export function validated<T>(schema: object, value: unknown, where: 'body' | 'qu
     });
   }
   return value as T;
+}
+
+/** runAt at most MAX_SCHEDULE_AHEAD_MS from now (a schema cannot say "from now"); a 400 naming each field. */
+export function checkScheduleBound(tasks: readonly { runAt?: string }[], paths: (i: number) => string): void {
+  const latest = Date.now() + MAX_SCHEDULE_AHEAD_MS;
+  const fields = tasks.flatMap((t, i) =>
+    t.runAt !== undefined && Date.parse(t.runAt) > latest
+      ? [{ path: `${paths(i)}/runAt`, message: 'must be at most 366 days from now' }]
+      : [],
+  );
+  if (fields.length > 0) throw new HttpProblem('VALIDATION_FAILED', 'runAt is too far ahead', { fields });
 }

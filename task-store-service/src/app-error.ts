@@ -1,4 +1,5 @@
 import { ERRORS, rpcError, type ErrorData, type ErrorType, type RpcErrorObject } from '@tasks/contracts';
+import { isTransientDatabaseError } from './database-errors.js';
 
 /** An application error with a stable type from the contracts error table. */
 export class AppError extends Error {
@@ -20,20 +21,12 @@ export function isAppError(err: unknown): err is AppError {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AppError';
 }
 
-/** Driver errors that mean "MongoDB is unreachable", as opposed to a bad query. */
+/**
+ * Errors that mean "the database cannot serve this call now" (DEPENDENCY_UNAVAILABLE, retryable),
+ * as opposed to a bad query or a refused document (database-errors.ts says how they are told apart).
+ */
 export function isMongoUnavailable(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return (
-    typeof name === 'string' &&
-    [
-      'MongoServerSelectionError',
-      'MongoNetworkError',
-      'MongoNetworkTimeoutError',
-      'MongoNotConnectedError',
-      'MongoTopologyClosedError',
-      'PoolClearedError',
-    ].includes(name)
-  );
+  return isTransientDatabaseError(err);
 }
 
 export function isDuplicateKey(err: unknown): boolean {

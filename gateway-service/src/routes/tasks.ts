@@ -6,7 +6,7 @@ import { followTask } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
 import { publicTask } from '../task-publisher.js';
-import { validated } from '../validation.js';
+import { checkScheduleBound, validated } from '../validation.js';
 
 /** The store takes the body as it is (delayMs included, so an idempotent repeat hashes the same). */
 type CreateBody = Omit<CreateTaskParams, 'kind' | 'idempotencyKey'>;
@@ -19,6 +19,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
 
   router.post('create-task', '/', async (ctx: GatewayContext) => {
     const body = validated<CreateBody>(createTaskBody, ctx.request.body, 'body');
+    checkScheduleBound([body], () => '');
     const key = ctx.get('idempotency-key') || undefined;
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', {
@@ -42,6 +43,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
 
   router.post('create-tasks', '/batch', async (ctx: GatewayContext) => {
     const body = validated<{ tasks: CreateBody[] }>(batchBody, ctx.request.body, 'body');
+    checkScheduleBound(body.tasks, (i) => `/tasks/${i}`);
     const { requestId, log } = ctx.state;
     const { tasks } = await store.call('tasks.createMany', { tasks: body.tasks }, { requestId });
     await publisher.publish(tasks, requestId, log, 'request');

@@ -56,6 +56,35 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     expect(await f.store.call('tasks.stats', {})).to.deep.equal(before);
   });
 
+  it('when runAt is more than 366 days ahead or delayMs more than 366 days, then 400 naming the field and nothing is created', async () => {
+    const before = await f.store.call('tasks.stats', {});
+    const tooFar = new Date(Date.now() + 367 * 86_400_000).toISOString();
+    const one = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 1 }, runAt: tooFar },
+    });
+    expect(one.status).to.equal(400);
+    expect(one.body.fields).to.deep.include({ path: '/runAt', message: 'must be at most 366 days from now' });
+    const delayed = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 1 }, delayMs: 367 * 86_400_000 },
+    });
+    expect(delayed.status).to.equal(400);
+    expect(delayed.body.fields.map((x: { path: string }) => x.path)).to.include('/delayMs');
+    const batch = await f.request('/v1/tasks/batch', {
+      method: 'POST',
+      json: {
+        tasks: [
+          { type: 'test.sleep', payload: { ms: 1 } },
+          { type: 'test.sleep', payload: { ms: 1 }, runAt: tooFar },
+        ],
+      },
+    });
+    expect(batch.status).to.equal(400);
+    expect(batch.body.fields.map((x: { path: string }) => x.path)).to.deep.equal(['/tasks/1/runAt']);
+    expect(await f.store.call('tasks.stats', {})).to.deep.equal(before);
+  });
+
   it('when the same Idempotency-Key and body come again, then 200 with the same task; another body is 409', async () => {
     const key = `key-${Date.now()}`;
     const body = { type: 'test.sleep', payload: { ms: 2 } };

@@ -1,6 +1,9 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
 import type { HistoryEntry, Task, TaskError, TaskKind, TaskStatus } from '@tasks/contracts';
 
+/** What ended a lease: a replay of the call that ended it is answered as done, anything else is LEASE_LOST. */
+export type LeaseEnd = 'complete' | 'fail' | 'release' | 'expiry' | 'cancel';
+
 export interface HistoryDoc {
   status: TaskStatus;
   at: Date;
@@ -31,6 +34,8 @@ export interface TaskDoc {
   progressMessage: string | null;
   leaseOwner: string | null;
   leaseId: string | null;
+  /** How the lease `leaseId` ended (null while it is held; absent on tasks written before it existed). */
+  leaseEndedBy?: LeaseEnd | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

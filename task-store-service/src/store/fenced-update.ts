@@ -6,12 +6,17 @@
  * of a task is taken by inserting the fence `<taskId>:<v>`; only its holder writes, and the
  * write is still conditional on `version: v`, which on MongoDB alone would be enough.
  */
+import { performance } from 'node:perf_hooks';
 import { TRANSITIONS } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
 
-/** A fence older than this whose task still has the fenced version was left by a crashed writer. */
+/**
+ * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
+ * clock was left by a crashed writer. Never `fence.at` against this replica's clock: that is another
+ * replica's wall clock (docs/consistency.md, "Fences and clocks").
+ */
 export const STALE_FENCE_MS = 5_000;
 /** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
 export const FENCE_RETENTION_MS = 10 * 60_000;
@@ -42,12 +47,15 @@ export async function applyChange(
   // First try the version this process wrote last, if it has one (see recent-tasks.ts); any
   // doubt about it (a refusal, a replay, a refused fence, no match) reads the task instead.
   let remembered = c.recent.recall(id);
+  // The other writer's fence we are waiting on, and since when (our monotonic clock).
+  let watching: { fenceId: string; since: number } | undefined;
   for (;;) {
     const guess = remembered !== undefined;
     const doc = remembered ?? (await c.tasks.findOne({ _id: id }));
     remembered = undefined;
     if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
     const now = new Date();
+    const taken = performance.now();
     let change: Change | null;
     try {
       change = decide(doc, now);
@@ -75,7 +83,8 @@ export async function applyChange(
       if (!isDuplicateKey(err)) throw err;
       if (guess) continue; // the remembered version is not the current one
       if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
-      await settle(c, fence._id);
+      if (watching?.fenceId !== fence._id) watching = { fenceId: fence._id, since: performance.now() };
+      await settle(c, fence._id, performance.now() - watching.since);
       continue;
     }
     const next: TaskDoc = { ...doc, ...set };
@@ -83,7 +92,7 @@ export async function applyChange(
     const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
     // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
     // is in); sooner than that, our read was older than a swept fence, so start again.
-    if (r.matchedCount === 0 && Date.now() - now.getTime() < STALE_FENCE_MS) {
+    if (r.matchedCount === 0 && performance.now() - taken < STALE_FENCE_MS) {
       c.recent.forget(id);
       continue;
     }
@@ -92,10 +101,10 @@ export async function applyChange(
   }
 }
 
-/** Another writer holds the fence: wait for it, or finish its write if it was abandoned. */
-async function settle(c: Collections, fenceId: string): Promise<void> {
+/** Another writer holds the fence: wait for it, or finish its write once we have watched it long enough. */
+async function settle(c: Collections, fenceId: string, watchedMs: number): Promise<void> {
   const fence = await c.fences.findOne({ _id: fenceId });
-  if (fence && Date.now() - fence.at.getTime() > STALE_FENCE_MS) {
+  if (fence && watchedMs > STALE_FENCE_MS) {
     // Its writer may have died before writing the outbox entry a queued version needs.
     if (fence.set.status === 'queued') {
       const version = fence.version + 1;

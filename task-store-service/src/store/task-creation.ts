@@ -1,6 +1,12 @@
 /** tasks.create and tasks.createMany. */
 import { randomUUID } from 'node:crypto';
-import { ajvFieldErrors, PUBLISH_HORIZON_MS, TASK_DEFAULTS, type CreateTaskParams } from '@tasks/contracts';
+import {
+  ajvFieldErrors,
+  MAX_SCHEDULE_AHEAD_MS,
+  PUBLISH_HORIZON_MS,
+  TASK_DEFAULTS,
+  type CreateTaskParams,
+} from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
@@ -14,6 +20,11 @@ export interface StoreContext {
 
 /** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
 async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at = ''): Promise<TaskDoc> {
+  if (p.runAt !== undefined && Date.parse(p.runAt) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
+    throw new AppError('VALIDATION_FAILED', 'runAt is too far ahead', {
+      fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],
+    });
+  }
   const { doc: type, validatePayload } = await ctx.registry.get(p.type);
   if (p.kind !== undefined && p.kind !== type.kind) {
     throw new AppError(

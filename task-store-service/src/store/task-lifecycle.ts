@@ -4,7 +4,7 @@ import { HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts
 import { AppError } from '../app-error.js';
 import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
-import type { HistoryDoc, TaskDoc } from './documents.js';
+import type { HistoryDoc, LeaseEnd, TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
 import { outboxEntry } from './task-creation.js';
 
@@ -26,6 +26,20 @@ function requireLease(doc: TaskDoc, leaseId: string): void {
       id: doc._id,
     });
   }
+}
+
+/**
+ * `leaseId` is the task's lease and it has ended: answer a replay of the very call that ended it
+ * (null: nothing to change), refuse anything else. A cancelled task stays INVALID_TRANSITION (its
+ * holder is told it was cancelled); a lease ended by expiry or by another call is LEASE_LOST.
+ */
+function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
+  if (doc.leaseEndedBy === end) return null;
+  if (doc.status === 'cancelled') throw conflict(doc, action);
+  throw new AppError('LEASE_LOST', `this lease already ended (${doc.leaseEndedBy ?? 'unknown'})`, {
+    status: doc.status,
+    id: doc._id,
+  });
 }
 
 /** Any change into `queued` needs the new version published again: its outbox entry is written first. */
@@ -60,6 +74,7 @@ export function claim(
       attempts: attempt,
       leaseOwner: workerId,
       leaseId: p.leaseId ?? randomUUID(),
+      leaseEndedBy: null,
       leaseExpiresAt: new Date(now.getTime() + leaseMs),
       startedAt: now,
       error: null,
@@ -91,9 +106,10 @@ export function complete(
   return applyChange(c, p.id, (doc, now) => {
     requireLease(doc, p.leaseId);
     if (doc.status === 'succeeded') return null; // a repeat of the call that succeeded
-    if (doc.status !== 'running') throw conflict(doc, 'complete');
+    if (doc.status !== 'running') return endedLease(doc, 'complete', 'complete');
     return {
       status: 'succeeded',
+      leaseEndedBy: 'complete',
       resultJson: JSON.stringify(p.result ?? null),
       progress: 100,
       leaseOwner: null,
@@ -115,9 +131,7 @@ export function fail(c: Collections, p: { id: string; leaseId: string; error: Ta
     p.id,
     (doc, now) => {
       requireLease(doc, p.leaseId);
-      // Same lease and no longer held: this failure was already recorded.
-      if ((doc.status === 'queued' || doc.status === 'failed') && doc.leaseOwner === null) return null;
-      if (doc.status !== 'running') throw conflict(doc, 'fail');
+      if (doc.status !== 'running') return endedLease(doc, 'fail', 'fail');
       const retry = p.error.retryable !== false && doc.attempts < doc.maxAttempts;
       const status: TaskStatus = retry ? 'queued' : 'failed';
       const entry: HistoryDoc = {
@@ -130,6 +144,7 @@ export function fail(c: Collections, p: { id: string; leaseId: string; error: Ta
       return {
         status,
         error: p.error,
+        leaseEndedBy: 'fail',
         leaseOwner: null,
         leaseExpiresAt: null,
         ...(retry ? { runAt: new Date(now.getTime() + retryDelayMs(doc.attempts)) } : { finishedAt: now }),
@@ -150,8 +165,7 @@ export function release(
     p.id,
     (doc, now) => {
       requireLease(doc, p.leaseId);
-      if (doc.status === 'queued' && doc.leaseOwner === null) return null; // already released
-      if (doc.status !== 'running') throw conflict(doc, 'release');
+      if (doc.status !== 'running') return endedLease(doc, 'release', 'release');
       const error: TaskError = {
         code: 'RELEASED',
         message: p.reason ?? 'released by its worker',
@@ -161,6 +175,7 @@ export function release(
         status: 'queued',
         attempts: Math.max(0, doc.attempts - 1),
         runAt: now,
+        leaseEndedBy: 'release',
         leaseOwner: null,
         leaseExpiresAt: null,
         history: withHistory(doc, {
@@ -183,6 +198,7 @@ export function cancel(c: Collections, p: { id: string; by?: string; reason?: st
     return {
       status: 'cancelled',
       error,
+      ...(doc.status === 'running' && { leaseEndedBy: 'cancel' as const }),
       leaseOwner: null,
       leaseExpiresAt: null,
       finishedAt: now,
@@ -239,6 +255,7 @@ export async function requeueExpired(c: Collections, limit: number, by: string):
         return {
           status: requeue ? 'queued' : 'failed',
           error,
+          leaseEndedBy: 'expiry',
           leaseOwner: null,
           leaseExpiresAt: null,
           ...(requeue ? { runAt: now } : { finishedAt: now }),

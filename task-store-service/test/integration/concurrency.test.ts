@@ -135,6 +135,25 @@ describe('concurrency and leases (integration)', () => {
     expect(await f.client.call('tasks.get', { id: t.id })).to.include({ status: 'cancelled', version: 2 });
   });
 
+  it('when a writer whose clock ran an hour ahead died holding a fence, then the next change still finishes its write', async function () {
+    this.timeout(20_000);
+    const t = await create();
+    // Judged by fence.at against this replica's clock, this fence would look fresh for an hour (BUSY).
+    const at = new Date(Date.now() + 3_600_000);
+    await f.db.collection('task_fences').insertOne({
+      _id: `${t.id}:1` as never,
+      taskId: t.id,
+      version: 1,
+      at,
+      set: { status: 'cancelled', version: 2, updatedAt: at, finishedAt: at },
+    });
+    const err = await rejectsWith(
+      f.client.call('tasks.claim', { id: t.id, workerId: 'w', leaseMs: 30_000 }),
+      'INVALID_TRANSITION',
+    );
+    expect(err.data?.status).to.equal('cancelled');
+  });
+
   it('when an abandoned fence would put a task back in queued, then rolling it forward also writes its outbox entry', async function () {
     this.timeout(20_000);
     const t = await create({ maxAttempts: 1 });

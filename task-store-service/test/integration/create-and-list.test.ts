@@ -12,6 +12,29 @@ describe('creating and listing tasks (integration)', () => {
     await f.close();
   });
 
+  it('when runAt is more than 366 days ahead, then VALIDATION_FAILED on /runAt; 365 days ahead is accepted', async () => {
+    const ahead = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+    const err = await rejectsWith(
+      f.client.call('tasks.create', { type: 'test.noop', payload: {}, runAt: ahead(367) }),
+      'VALIDATION_FAILED',
+    );
+    expect(err.data?.fields).to.deep.equal([
+      { path: '/runAt', message: 'must be at most 366 days from now' },
+    ]);
+    const many = await rejectsWith(
+      f.client.call('tasks.createMany', {
+        tasks: [
+          { type: 'test.noop', payload: {} },
+          { type: 'test.noop', payload: {}, runAt: ahead(400) },
+        ],
+      }),
+      'VALIDATION_FAILED',
+    );
+    expect(many.data?.fields?.[0]?.path).to.equal('/tasks/1/runAt');
+    const ok = await f.client.call('tasks.create', { type: 'test.noop', payload: {}, runAt: ahead(365) });
+    expect(ok.task.status).to.equal('queued');
+  });
+
   it('when the same idempotency key and body are sent again, then the first task comes back, not newly created', async () => {
     const body = { type: 'test.noop', payload: { n: 2 }, idempotencyKey: 'order-42' };
     const first = await f.client.call('tasks.create', body);

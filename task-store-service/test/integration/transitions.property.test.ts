@@ -60,7 +60,11 @@ interface Model {
   expired: boolean;
   /** runAt lies in the future (after a retryable failure's backoff). */
   notDue: boolean;
+  /** What ended the current lease (null while it is held or before the first claim). */
+  endedBy: LeaseEnd | null;
 }
+
+type LeaseEnd = 'complete' | 'fail' | 'release' | 'expiry' | 'cancel';
 
 type LeaseChoice = 'current' | 'previous' | 'bogus';
 
@@ -88,16 +92,28 @@ type Expected =
       notDue?: boolean;
       expired?: boolean;
       newLease?: boolean;
+      /** The change ends the current lease this way. */
+      endsLease?: LeaseEnd;
     };
 
 function initialModel(maxAttempts: number): Model {
-  return { status: 'queued', attempts: 0, maxAttempts, leases: [], expired: false, notDue: false };
+  return {
+    status: 'queued',
+    attempts: 0,
+    maxAttempts,
+    leases: [],
+    expired: false,
+    notDue: false,
+    endedBy: null,
+  };
 }
 
 /** The model after a change the store made; `lease` is the lease token the task now holds. */
 function advance(m: Model, exp: Expected, lease: string | null): void {
   if (exp.outcome !== 'changed') return;
   if (exp.newLease) m.leases.push(lease ?? `lease-${m.leases.length}`);
+  if (exp.newLease) m.endedBy = null;
+  if (exp.endsLease) m.endedBy = exp.endsLease;
   m.status = exp.status;
   m.attempts = exp.attempts;
   if (exp.notDue !== undefined) m.notDue = exp.notDue;
@@ -109,6 +125,12 @@ const describeModel = (m: Model): string => JSON.stringify({ ...m, leases: m.lea
 const allowed = (from: TaskStatus, to: TaskStatus): boolean => TRANSITIONS[from].includes(to);
 const currentLease = (m: Model): string | null => m.leases.at(-1) ?? null;
 const refused = (type: ErrorType): Expected => ({ outcome: 'refused', type });
+
+/** A call with the task's lease after that lease ended: a replay of what ended it, or refused. */
+const afterLeaseEnded = (m: Model, call: LeaseEnd): Expected => {
+  if (m.endedBy === call) return { outcome: 'unchanged' };
+  return refused(m.status === 'cancelled' ? 'INVALID_TRANSITION' : 'LEASE_LOST');
+};
 
 /**
  * What the store must do with `op` on a task in state `m`. Status changes are admitted by the
@@ -141,36 +163,40 @@ function expectedOutcome(m: Model, op: Op, lease: string | undefined): Expected 
     case 'complete':
       if (!leaseHeld) return refused('LEASE_LOST');
       if (s === 'succeeded') return { outcome: 'unchanged' }; // replay of the call that succeeded
+      if (s !== 'running') return afterLeaseEnded(m, 'complete');
       if (!allowed(s, 'succeeded')) return refused('INVALID_TRANSITION');
       return {
         outcome: 'changed',
         status: 'succeeded',
         attempts: a,
         entry: { status: 'succeeded', attempt: a },
+        endsLease: 'complete',
       };
     case 'fail': {
       if (!leaseHeld) return refused('LEASE_LOST');
-      if (s === 'queued' || s === 'failed') return { outcome: 'unchanged' }; // already recorded
+      if (s !== 'running') return afterLeaseEnded(m, 'fail');
       const to: TaskStatus = op.retryable && a < m.maxAttempts ? 'queued' : 'failed';
-      if (s !== 'running' || !allowed(s, to)) return refused('INVALID_TRANSITION');
+      if (!allowed(s, to)) return refused('INVALID_TRANSITION');
       return {
         outcome: 'changed',
         status: to,
         attempts: a,
         entry: { status: to, attempt: a },
         notDue: to === 'queued',
+        endsLease: 'fail',
       };
     }
     case 'release':
       if (!leaseHeld) return refused('LEASE_LOST');
-      if (s === 'queued') return { outcome: 'unchanged' }; // already released
-      if (s !== 'running' || !allowed(s, 'queued')) return refused('INVALID_TRANSITION');
+      if (s !== 'running') return afterLeaseEnded(m, 'release');
+      if (!allowed(s, 'queued')) return refused('INVALID_TRANSITION');
       return {
         outcome: 'changed',
         status: 'queued',
         attempts: Math.max(0, a - 1),
         entry: { status: 'queued', attempt: a },
         notDue: false,
+        endsLease: 'release',
       };
     case 'cancel':
       if (!allowed(s, 'cancelled')) return refused('INVALID_TRANSITION');
@@ -179,6 +205,7 @@ function expectedOutcome(m: Model, op: Op, lease: string | undefined): Expected 
         status: 'cancelled',
         attempts: a,
         entry: { status: 'cancelled', attempt: a },
+        ...(s === 'running' && { endsLease: 'cancel' as const }),
       };
     case 'retry':
       if ((s !== 'failed' && s !== 'cancelled') || !allowed(s, 'queued'))
@@ -200,6 +227,7 @@ function expectedOutcome(m: Model, op: Op, lease: string | undefined): Expected 
         attempts: a,
         entry: { status: to, attempt: a },
         notDue: false,
+        endsLease: 'expiry',
       };
     }
     case 'timePasses':
@@ -762,8 +790,9 @@ describe('task transitions, property-based (integration)', function () {
           case 'complete-vs-fail': {
             const r = await claim('w');
             racers = [
-              { call: () => complete(r.leaseId!), loses: 'INVALID_TRANSITION' },
-              { call: () => fail(r.leaseId!, flag), loses: 'INVALID_TRANSITION' },
+              // The loser's lease was ended by the other call: LEASE_LOST, not a replay.
+              { call: () => complete(r.leaseId!), loses: 'LEASE_LOST' },
+              { call: () => fail(r.leaseId!, flag), loses: 'LEASE_LOST' },
             ];
             winnerStatus = (w) => (w === 0 ? 'succeeded' : flag ? 'queued' : 'failed');
             break;
