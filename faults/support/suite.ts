@@ -2,7 +2,7 @@
  * Root hooks of the fault suite (`make test-faults`): one private RabbitMQ node for every
  * scenario, and the table of outcomes, printed at the end and kept in docs/reliability.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { format } from 'prettier';
@@ -31,7 +31,9 @@ export function report(row: Row): void {
 }
 
 /** Scenarios in the suite; docs/reliability.md is rewritten only after a run of all of them. */
-export const SCENARIO_COUNT = 11;
+export const SCENARIO_COUNT = readdirSync(fileURLToPath(new URL('../scenarios', import.meta.url))).filter(
+  (f) => f.endsWith('.test.ts'),
+).length;
 
 const DOC = fileURLToPath(new URL('../../docs/reliability.md', import.meta.url));
 const START = '<!-- faults-table:start -->';
