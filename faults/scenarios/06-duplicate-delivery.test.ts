@@ -21,7 +21,7 @@ describe('fault 6: every message delivered twice', () => {
       const t = topology(sys.prefix);
       for (const [taskId, c] of load.created) {
         const msg: WorkMessage = { taskId, type: c.type, kind: c.kind, version: c.version };
-        ch.publish(t.workExchange, c.kind, Buffer.from(JSON.stringify(msg)), {
+        ch.publish(t.workExchange, c.type, Buffer.from(JSON.stringify(msg)), {
           persistent: true,
           contentType: 'application/json',
           messageId: `${taskId}:${c.version}`,
