@@ -10,7 +10,7 @@ import { definitionsOf } from './tasks/task-loader.js';
 import type { TaskDefinition } from './tasks/task-definition.js';
 import { newCrashScope, crashScope } from './task-code/crash-scope.js';
 import { toJsonResult } from './task-code/json-result.js';
-import { checkProgress, type ProgressValue } from './task-code/progress-input.js';
+import { checkProgress, type ProgressReport } from './task-code/progress-input.js';
 import { installThreadGuard, takeLateCrashes } from './task-code/thread-guard.js';
 import { toTaskError } from './task-code/thrown-value.js';
 
@@ -22,11 +22,7 @@ export interface CpuJob {
   port: MessagePort;
 }
 
-/** A progress call, checked: the value to send (if any), and what was wrong with the call. */
-export interface ProgressReport {
-  progress?: ProgressValue;
-  warning?: string;
-}
+export type { ProgressReport };
 
 /** What the thread tells the main thread while a job runs: that it started, then progress. */
 export type WorkerMessage = { started: true } | ({ started?: undefined } & ProgressReport);
@@ -56,12 +52,8 @@ export default async function runCpuTask(job: CpuJob): Promise<CpuOutcome> {
     // Never aborted from inside: an abort terminates this whole thread.
     const signal = new AbortController().signal;
     const progress = (percent: unknown, message?: unknown) => {
-      const { value, warning } = checkProgress(percent, message);
       try {
-        job.port.postMessage({
-          ...(value && { progress: value }),
-          ...(warning !== undefined && { warning }),
-        } satisfies WorkerMessage);
+        job.port.postMessage(checkProgress(percent, message) satisfies WorkerMessage);
       } catch {
         // The port is closed: the job has ended; late progress is dropped.
       }

@@ -13,14 +13,18 @@ export interface ProgressValue {
   message?: string;
 }
 
-export type ProgressInput = { value?: ProgressValue; warning?: string };
+/** A progress call, checked: the value to send (if any), and what was wrong with the call. */
+export interface ProgressReport {
+  progress?: ProgressValue;
+  warning?: string;
+}
 
 function toPercent(raw: unknown): number | undefined {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   return Number.isFinite(n) ? Math.max(0, Math.min(100, n)) : undefined;
 }
 
-export function checkProgress(percent: unknown, message: unknown): ProgressInput {
+export function checkProgress(percent: unknown, message?: unknown): ProgressReport {
   const warnings: string[] = [];
   const p = toPercent(percent);
   if (p === undefined) return { warning: `percent is ${typeof percent}, not a finite number: call ignored` };
@@ -36,7 +40,7 @@ export function checkProgress(percent: unknown, message: unknown): ProgressInput
   if (text !== undefined && text.length > MAX_PROGRESS_MESSAGE)
     warnings.push(`message capped at ${MAX_PROGRESS_MESSAGE} characters`);
   return {
-    value: { percent: p, ...(text !== undefined && { message: capText(text, MAX_PROGRESS_MESSAGE) }) },
+    progress: { percent: p, ...(text !== undefined && { message: capText(text, MAX_PROGRESS_MESSAGE) }) },
     ...(warnings.length > 0 && { warning: warnings.join('; ') }),
   };
 }

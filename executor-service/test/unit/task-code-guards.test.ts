@@ -10,20 +10,20 @@ import { MAX_ERROR_MESSAGE, toTaskError } from '../../src/task-code/thrown-value
 describe('task code guards (unit)', () => {
   describe('checkProgress', () => {
     it('when the message is a number, then it is sent as a string with a warning', () => {
-      expect(checkProgress(10, 42)).to.deep.include({ value: { percent: 10, message: '42' } });
+      expect(checkProgress(10, 42)).to.deep.include({ progress: { percent: 10, message: '42' } });
       expect(checkProgress(10, 42).warning).to.be.a('string');
     });
 
     it('when percent is out of range or a numeric string, then it is clamped to 0..100', () => {
-      expect(checkProgress(150).value).to.deep.equal({ percent: 100 });
-      expect(checkProgress(-1).value).to.deep.equal({ percent: 0 });
-      expect(checkProgress('55.5').value).to.deep.equal({ percent: 55.5 });
+      expect(checkProgress(150).progress).to.deep.equal({ percent: 100 });
+      expect(checkProgress(-1).progress).to.deep.equal({ percent: 0 });
+      expect(checkProgress('55.5').progress).to.deep.equal({ percent: 55.5 });
     });
 
     it('when percent is not a finite number, then the call is ignored with a warning', () => {
       for (const p of [Number.NaN, Infinity, 'abc', '', null, undefined, {}, Symbol('x'), 10n]) {
         const r = checkProgress(p, 'm');
-        expect(r.value, String(typeof p)).to.equal(undefined);
+        expect(r.progress, String(typeof p)).to.equal(undefined);
         expect(r.warning).to.be.a('string');
       }
     });
@@ -35,19 +35,19 @@ describe('task code guards (unit)', () => {
         },
       };
       for (const m of [throwing, Symbol('s'), () => 'f', [1]])
-        expect(checkProgress(5, m).value).to.deep.equal({ percent: 5 });
-      const long = checkProgress(5, 'x'.repeat(10_000)).value!.message!;
+        expect(checkProgress(5, m).progress).to.deep.equal({ percent: 5 });
+      const long = checkProgress(5, 'x'.repeat(10_000)).progress!.message!;
       expect(long).to.have.length(MAX_PROGRESS_MESSAGE);
     });
 
     it('when a cap cuts a surrogate pair, then no lone half is left', () => {
       const text = 'a'.repeat(MAX_PROGRESS_MESSAGE - 2) + '😀😀';
-      const message = checkProgress(1, text).value!.message!;
+      const message = checkProgress(1, text).progress!.message!;
       expect(message).to.not.match(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
     });
 
     it('when the values are right, then no warning is given', () => {
-      expect(checkProgress(30, 'ok')).to.deep.equal({ value: { percent: 30, message: 'ok' } });
+      expect(checkProgress(30, 'ok')).to.deep.equal({ progress: { percent: 30, message: 'ok' } });
     });
   });
 
