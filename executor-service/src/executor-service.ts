@@ -10,6 +10,7 @@ import { createMetrics } from './metrics.js';
 import { CpuPool } from './pool.js';
 import { builtinTaskModules } from './tasks/builtin/index.js';
 import { loadTasks } from './tasks/task-loader.js';
+import { toTaskError } from './task-code/thrown-value.js';
 
 export interface RunningExecutor {
   executor: Executor;
@@ -22,7 +23,9 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
   const tasks = await loadTasks(builtinTaskModules, config.tasksDir);
   const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken, retries: 0 });
   const metrics = createMetrics();
-  const pool = new CpuPool(config.cpuWorkers, config.cpuWorkerMaxHeapMb);
+  const pool = new CpuPool(config.cpuWorkers, config.cpuWorkerMaxHeapMb, (err) =>
+    log.error({ error: toTaskError(err) }, 'a cpu pool thread failed outside any task; replaced'),
+  );
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);
   const executor = new Executor({ config, store, broker, pool, tasks, metrics, log });
   let started = false;

@@ -1,10 +1,14 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startExecutor } from './executor-service.js';
 import { createLogger } from './logger.js';
+import { installCrashGuard } from './task-code/crash-guard.js';
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  // Before anything starts: task code that throws from a timer or leaves a rejection unhandled
+  // fails its own attempt; it never ends this process.
+  installCrashGuard(process, log);
   const running = await startExecutor(config, log);
   log.info({ ops: running.opsUrl }, 'executor ready');
   let stopping = false;

@@ -4,7 +4,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { CpuJob, CpuOutcome, ProgressMessage, WorkerMessage } from './cpu-worker.js';
+import type { CpuJob, CpuOutcome, ProgressReport, WorkerMessage } from './cpu-worker.js';
 
 // Built, the worker is cpu-worker.js. Under tsx (dev, tests) loader hooks do not reach worker
 // threads, so a small .mjs entry registers tsx in the thread before loading cpu-worker.ts.
@@ -16,7 +16,11 @@ const workerFile = new URL(
 export class CpuPool {
   private readonly piscina: Piscina;
 
-  constructor(threads: number, maxHeapMb?: number) {
+  /**
+   * `onThreadError`: a thread failed while running no job (Piscina's 'error' event, which would
+   * otherwise be thrown on the main thread and end the executor).
+   */
+  constructor(threads: number, maxHeapMb?: number, onThreadError?: (err: unknown) => void) {
     this.piscina = new Piscina({
       filename: workerFile.href,
       minThreads: threads,
@@ -24,13 +28,14 @@ export class CpuPool {
       // A task that allocates past this ends its own thread (the run fails; Piscina starts a new one).
       ...(maxHeapMb !== undefined && { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } }),
     });
+    this.piscina.on('error', (err: unknown) => onThreadError?.(err));
   }
 
   /** Runs a job; `onStart` fires when a thread takes it up (it may wait for one first). */
   async run(
     job: Omit<CpuJob, 'port'>,
     signal: AbortSignal,
-    on: { start: () => void; progress: (p: ProgressMessage) => void },
+    on: { start: () => void; progress: (p: ProgressReport) => void },
   ): Promise<CpuOutcome> {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (m: WorkerMessage) => (m.started ? on.start() : on.progress(m)));
