@@ -52,7 +52,7 @@ describe('fault 12: a rolling deploy of a new task type', () => {
           }),
         });
         expect(res.status, 'the batch of the new type is accepted').to.equal(201);
-        return ((await res.json()) as { tasks: Task[] }).tasks.map((t) => t.id);
+        return ((await res.json()) as { items: Task[] }).items.map((t) => t.id);
       };
       const ids = await post(100);
       // The old executors receive none of these: the type's queue is consumed by the new one only.
