@@ -95,7 +95,7 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await page.getByRole('heading', { name: 'Tasks by status' }).waitFor(WAIT);
     await page.locator('#live', { hasText: 'live' }).waitFor(WAIT);
     await page.locator('dd[data-count="succeeded"]').waitFor(WAIT);
-    await page.locator('#dead-count', { hasText: 'in the dead-letter queue' }).waitFor(WAIT);
+    await page.locator('#dead-count', { hasText: 'recorded' }).waitFor(WAIT);
     expect(await page.locator('#banner').isHidden(), 'no outage banner').to.equal(true);
     expect(await page.locator('#auth').isHidden(), 'no key asked for when auth is off').to.equal(true);
     expect(await page.getByRole('img', { name: /Last minute/ }).count()).to.equal(1);

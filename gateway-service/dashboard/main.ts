@@ -19,6 +19,7 @@ interface Stats {
   byStatus: Record<string, number>;
   succeededLastMinute: number;
   failedLastMinute: number;
+  unservedTypes: { type: string; queued: number }[];
 }
 interface Worker {
   id: string;
@@ -139,6 +140,7 @@ function section(id: string, title: string, ...body: (Node | null)[]): HTMLEleme
 
 function overview(): () => void {
   const counts = h('dl', { class: 'counts' });
+  const unserved = h('div', { role: 'status', 'aria-live': 'polite' });
   const deadCount = h('p', { class: 'big', id: 'dead-count' }, '–');
   const deadList = h('ul', { class: 'plain' });
   const workerList = h('ul', { class: 'plain', id: 'workers' });
@@ -239,13 +241,19 @@ function overview(): () => void {
         ),
       ]),
     );
+    replace(
+      unserved,
+      ...s.unservedTypes.map((u) =>
+        h('p', { class: 'warning' }, `${u.queued} ${u.type} queued: no executor serves this type`),
+      ),
+    );
   };
   const refreshSide = async () => {
     const [dead, workers] = await Promise.all([
-      api<{ count: number | null; recent: DeadLetter[] }>('/v1/dead-letters'),
+      api<{ count: number; recent: DeadLetter[] }>('/v1/dead-letters'),
       api<{ items: Worker[] }>('/v1/workers'),
     ]);
-    deadCount.textContent = dead.count === null ? 'unknown' : `${dead.count} in the dead-letter queue`;
+    deadCount.textContent = `${dead.count} recorded (their tasks failed DEAD_LETTERED)`;
     replace(
       deadList,
       ...(dead.recent.length
@@ -321,7 +329,7 @@ function overview(): () => void {
     h(
       'div',
       { class: 'grid' },
-      section('statuses', 'Tasks by status', counts),
+      section('statuses', 'Tasks by status', counts, unserved),
       section('throughput', 'Throughput', chart.element),
       section('dead', 'Dead letters', deadCount, h('h3', {}, 'Most recent'), deadList),
       section('workers', 'Workers', workerList),

@@ -30,5 +30,8 @@ export function renderStats(stats: Stats): string {
           types.map((t) => [t, ...TASK_STATUSES.map((s) => String(stats.byType[t]?.[s] ?? 0))]),
         );
   const lastMinute = `\nlast minute: ${stats.succeededLastMinute} succeeded, ${stats.failedLastMinute} failed\n`;
-  return byStatus + byType + lastMinute;
+  const unserved = stats.unservedTypes
+    .map((u) => `${u.type}: ${u.queued} queued, no executor serves this type\n`)
+    .join('');
+  return byStatus + byType + lastMinute + unserved;
 }

@@ -64,7 +64,7 @@ const taskType = {
 const count = { type: 'integer', minimum: 0 } as const;
 const stats = {
   type: 'object',
-  required: ['byStatus', 'byType', 'succeededLastMinute', 'failedLastMinute'],
+  required: ['byStatus', 'byType', 'succeededLastMinute', 'failedLastMinute', 'unservedTypes'],
   properties: {
     byStatus: {
       type: 'object',
@@ -78,6 +78,16 @@ const stats = {
     },
     succeededLastMinute: count,
     failedLastMinute: count,
+    unservedTypes: {
+      type: 'array',
+      description:
+        'Task types with queued tasks that no running executor serves: they wait until one starts.',
+      items: {
+        type: 'object',
+        required: ['type', 'queued'],
+        properties: { type: { type: 'string' }, queued: count },
+      },
+    },
   },
 };
 
@@ -545,7 +555,7 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['count', 'recent'],
           properties: {
-            count: { type: ['integer', 'null'], minimum: 0 },
+            count: { type: 'integer', minimum: 0, description: 'Dead letters recorded in the store.' },
             recent: {
               type: 'array',
               items: {
@@ -555,9 +565,21 @@ export function openApiDocument(): Record<string, unknown> {
                   taskId: { type: ['string', 'null'] },
                   type: { type: ['string', 'null'] },
                   kind: { type: ['string', 'null'] },
-                  reason: { type: ['string', 'null'], description: 'x-death reason, e.g. delivery_limit.' },
+                  version: {
+                    type: ['integer', 'null'],
+                    description: 'The task version the message was for.',
+                  },
+                  reason: {
+                    type: 'string',
+                    description: "The broker's (delivery_limit) or the executor's (body is not JSON) reason.",
+                  },
                   queue: { type: ['string', 'null'] },
                   deliveries: { type: ['integer', 'null'] },
+                  outcome: {
+                    enum: ['failed', 'moved-on', 'no-task'],
+                    description:
+                      'failed: its queued task was failed DEAD_LETTERED; moved-on: the task had changed since; no-task: none named.',
+                  },
                 },
               },
             },
