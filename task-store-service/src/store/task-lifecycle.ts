@@ -30,16 +30,13 @@ function requireLease(doc: TaskDoc, leaseId: string): void {
 
 /**
  * `leaseId` is the task's lease and it has ended: answer a replay of the very call that ended it
- * (null: nothing to change), refuse anything else. A cancelled task stays INVALID_TRANSITION (its
- * holder is told it was cancelled); a lease ended by expiry or by another call is LEASE_LOST.
+ * (null: nothing to change), refuse anything else with INVALID_TRANSITION: the task no longer runs
+ * under that lease (expiry, cancel or the other outcome ended it), and nothing is recorded.
  */
 function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
   if (doc.leaseEndedBy === end) return null;
-  if (doc.status === 'cancelled') throw conflict(doc, action);
-  throw new AppError('LEASE_LOST', `this lease already ended (${doc.leaseEndedBy ?? 'unknown'})`, {
-    status: doc.status,
-    id: doc._id,
-  });
+  // Ended by another call (expiry, cancel, the other outcome): the task is no longer running.
+  throw conflict(doc, `${action} (its lease already ended by ${doc.leaseEndedBy ?? 'another call'})`);
 }
 
 /** Any change into `queued` needs the new version published again: its outbox entry is written first. */

@@ -5,7 +5,7 @@ import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
 /**
  * complete / fail / release repeated with a lease that has ended: the store answers success only
- * when this very lease ended by this very call (a replay), and LEASE_LOST when it ended otherwise.
+ * when this very lease ended by this very call (a replay), and INVALID_TRANSITION (the task no longer runs under it) when it ended otherwise.
  */
 describe('lease replays (integration)', () => {
   let f: StoreFixture;
@@ -32,12 +32,12 @@ describe('lease replays (integration)', () => {
     return t;
   };
 
-  it('when a fail comes with a lease that expiry already requeued, then LEASE_LOST and nothing is recorded', async () => {
+  it('when a fail comes with a lease that expiry already requeued, then INVALID_TRANSITION and nothing is recorded', async () => {
     const t = await requeuedByExpiry();
     const before = await f.client.call('tasks.get', { id: t.id });
     const err = await rejectsWith(
       f.client.call('tasks.fail', { id: t.id, leaseId: t.leaseId!, error: failure }),
-      'LEASE_LOST',
+      'INVALID_TRANSITION',
     );
     expect(err.data?.status).to.equal('queued');
     const after = await f.client.call('tasks.get', { id: t.id });
@@ -45,18 +45,18 @@ describe('lease replays (integration)', () => {
     expect(after.error).to.deep.include({ code: 'LEASE_EXPIRED' });
   });
 
-  it('when a complete comes with a lease that expiry already requeued, then LEASE_LOST', async () => {
+  it('when a complete comes with a lease that expiry already requeued, then INVALID_TRANSITION', async () => {
     const t = await requeuedByExpiry();
     await rejectsWith(
       f.client.call('tasks.complete', { id: t.id, leaseId: t.leaseId!, result: 1 }),
-      'LEASE_LOST',
+      'INVALID_TRANSITION',
     );
     expect((await f.client.call('tasks.get', { id: t.id })).status).to.equal('queued');
   });
 
-  it('when a release comes with a lease that expiry already requeued, then LEASE_LOST', async () => {
+  it('when a release comes with a lease that expiry already requeued, then INVALID_TRANSITION', async () => {
     const t = await requeuedByExpiry();
-    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'LEASE_LOST');
+    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
   });
 
   it('when a recorded fail is repeated with its lease, then the replay answers the recorded task unchanged', async () => {
@@ -68,22 +68,22 @@ describe('lease replays (integration)', () => {
     expect(replay.error).to.deep.include({ code: 'BOOM' });
   });
 
-  it('when a released lease is used to fail or complete, then LEASE_LOST, and a repeated release is a replay', async () => {
+  it('when a released lease is used to fail or complete, then INVALID_TRANSITION, and a repeated release is a replay', async () => {
     const t = await running();
     const released = await f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! });
     await rejectsWith(
       f.client.call('tasks.fail', { id: t.id, leaseId: t.leaseId!, error: failure }),
-      'LEASE_LOST',
+      'INVALID_TRANSITION',
     );
-    await rejectsWith(f.client.call('tasks.complete', { id: t.id, leaseId: t.leaseId! }), 'LEASE_LOST');
+    await rejectsWith(f.client.call('tasks.complete', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
     const again = await f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! });
     expect(again.version).to.equal(released.version);
   });
 
-  it('when a failed lease is used to release, then LEASE_LOST (the failure stands)', async () => {
+  it('when a failed lease is used to release, then INVALID_TRANSITION (the failure stands)', async () => {
     const t = await running();
     await f.client.call('tasks.fail', { id: t.id, leaseId: t.leaseId!, error: failure });
-    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'LEASE_LOST');
+    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
     expect((await f.client.call('tasks.get', { id: t.id })).attempts).to.equal(1);
   });
 

@@ -129,7 +129,7 @@ const refused = (type: ErrorType): Expected => ({ outcome: 'refused', type });
 /** A call with the task's lease after that lease ended: a replay of what ended it, or refused. */
 const afterLeaseEnded = (m: Model, call: LeaseEnd): Expected => {
   if (m.endedBy === call) return { outcome: 'unchanged' };
-  return refused(m.status === 'cancelled' ? 'INVALID_TRANSITION' : 'LEASE_LOST');
+  return refused('INVALID_TRANSITION');
 };
 
 /**
@@ -790,9 +790,9 @@ describe('task transitions, property-based (integration)', function () {
           case 'complete-vs-fail': {
             const r = await claim('w');
             racers = [
-              // The loser's lease was ended by the other call: LEASE_LOST, not a replay.
-              { call: () => complete(r.leaseId!), loses: 'LEASE_LOST' },
-              { call: () => fail(r.leaseId!, flag), loses: 'LEASE_LOST' },
+              // The loser's lease was ended by the other call: a conflict, not a replay.
+              { call: () => complete(r.leaseId!), loses: 'INVALID_TRANSITION' },
+              { call: () => fail(r.leaseId!, flag), loses: 'INVALID_TRANSITION' },
             ];
             winnerStatus = (w) => (w === 0 ? 'succeeded' : flag ? 'queued' : 'failed');
             break;
