@@ -44,7 +44,12 @@ describe('shutdown deadlines (each service as a process)', function () {
   it('when the store database is gone and the store gets SIGTERM, then it exits within its grace period plus 5 s', async () => {
     // A private FerretDB (SQLite, temporary directory) that this test may kill.
     mongo = await provisionMongo({
-      env: { ...process.env, MONGO_URL: '', DEV_MONGO_SKIP_MEMORY_SERVER: '1', DEV_MONGO_FERRETDB_HANDLER: 'sqlite' },
+      env: {
+        ...process.env,
+        MONGO_URL: '',
+        DEV_MONGO_SKIP_MEMORY_SERVER: '1',
+        DEV_MONGO_FERRETDB_HANDLER: 'sqlite',
+      },
       dataDir: mkdtempSync(join(tmpdir(), 'shutdown-deadline-')),
     });
     sys = await startSystem({

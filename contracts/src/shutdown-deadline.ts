@@ -49,7 +49,11 @@ export async function runShutdownSteps(steps: readonly ShutdownStep[], deadlineM
       outOfTime,
     ]);
     clearTimeout(timer);
-    if (outcome === 'out of time') throw incomplete(steps.slice(i).map((s) => s.name), failed);
+    if (outcome === 'out of time')
+      throw incomplete(
+        steps.slice(i).map((s) => s.name),
+        failed,
+      );
   }
   if (failed.length > 0) throw incomplete([], failed);
 }

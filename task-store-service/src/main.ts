@@ -15,10 +15,13 @@ async function run(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     // Last resort should an await in the stop path escape its deadline.
-    setTimeout(() => {
-      log.error({ signal, graceMs: config.shutdownGraceMs }, 'shutdown did not finish; exiting');
-      process.exit(1);
-    }, config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000).unref();
+    setTimeout(
+      () => {
+        log.error({ signal, graceMs: config.shutdownGraceMs }, 'shutdown did not finish; exiting');
+        process.exit(1);
+      },
+      config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000,
+    ).unref();
     service.close().then(
       () => {
         log.info('stopped');
