@@ -1,29 +1,25 @@
 /**
- * Runs the system on this machine: a MongoDB-wire server (MONGO_URL, else mongodb-memory-server,
- * else FerretDB with its data in .data/ferretdb so tasks survive a restart), the task store, the
- * gateway and one or more executors (`--executors N`; RabbitMQ at AMQP_URL must be running).
- * Output of each process is prefixed with its name; Ctrl-C stops everything in reverse order.
+ * Runs the system on this machine: a MongoDB-wire server (MONGO_URL, else mongodb-memory-server
+ * with its data in .data/mongod, else FerretDB with its state in .data/ferretdb, so tasks survive
+ * a restart), the task store, the gateway and N executors (`--executors N`, 0 to 16; RabbitMQ at
+ * AMQP_URL must be running). Output of each process is prefixed with its name. Arguments are
+ * checked before anything starts; whatever ends start.ts (Ctrl-C, SIGTERM, SIGHUP, a service
+ * dying, an error here) stops every process it started, newest first (scripts/start/).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { provisionMongo } from '@tasks/dev-mongo';
+import { parseStartOptions, USAGE, type StartOptions } from './start/start-options.js';
+import { Supervisor } from './start/supervisor.js';
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+const DATA = fileURLToPath(new URL('../.data/', import.meta.url));
+const LOOPBACK = '127.0.0.1';
 
-function prefixed(name: string, child: ChildProcess): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream)
-      createInterface({ input: stream }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
-  }
-}
-
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-async function brokerReachable(): Promise<boolean> {
+async function brokerReachable(url: string): Promise<boolean> {
   try {
-    const conn = await amqplib.connect(AMQP_URL, { timeout: 3_000 });
+    const conn = await amqplib.connect(url, { timeout: 3_000 });
     await conn.close();
     return true;
   } catch {
@@ -31,96 +27,97 @@ async function brokerReachable(): Promise<boolean> {
   }
 }
 
-function startService(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  prefixed(name, child);
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+function readOptions(): StartOptions {
+  try {
+    const parsed = parseStartOptions(process.argv.slice(2), process.env);
+    if (!parsed.help) return parsed.options;
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  } catch (err) {
+    say(`${err instanceof Error ? err.message : String(err)} (npm start -- --help)`);
+    process.exit(2);
+  }
 }
 
 async function main(): Promise<void> {
-  if (!(await brokerReachable())) {
+  const options = readOptions();
+  const { amqpUrl, storePort, gatewayPort, firstMetricsPort, executors } = options;
+  if (!(await brokerReachable(amqpUrl))) {
     say(
-      `RabbitMQ is not reachable at ${AMQP_URL.replace(/\/\/[^@]*@/, '//')}: start one (\`rabbitmq-server -detached\`, or \`docker compose up -d rabbitmq\`) or set AMQP_URL`,
+      `RabbitMQ is not reachable at ${amqpUrl.replace(/\/\/[^@]*@/, '//')}: start one (\`rabbitmq-server -detached\`, or \`docker compose up -d rabbitmq\`) or set AMQP_URL`,
     );
     process.exit(1);
   }
-  mkdirSync('.data/ferretdb', { recursive: true });
-  say('starting MongoDB-wire server');
-  const mongo = await provisionMongo({ dataDir: '.data/ferretdb', log: say });
-  const storePort = process.env.STORE_PORT ?? '4001';
-  const base = `http://127.0.0.1:${storePort}`;
-  const children: ChildProcess[] = [];
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping');
-    for (const child of [...children].reverse()) await stopChild(child);
-    await mongo.stop();
-    say('stopped');
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  const watch = (name: string, child: ChildProcess) => {
-    children.push(child);
-    child.once('exit', (code) => {
-      if (!stopping) {
-        say(`${name} exited with ${code}; stopping`);
-        void stop(1);
-      }
+
+  // From here on every way out goes through stop(): nothing started is left behind.
+  const supervisor = new Supervisor(say, (name, code, signal) =>
+    stop(1, `${name} exited (${code ?? signal})`),
+  );
+  let exitCode = 0;
+  const stop = (code: number, reason: string) => {
+    if (supervisor.stopping) return;
+    exitCode = code;
+    say(`stopping: ${reason}`);
+    void supervisor.stop().then(() => {
+      say('stopped');
+      process.exit(exitCode);
     });
   };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => stop(0, `received ${signal}`));
+  process.on('uncaughtException', (err) => stop(1, `uncaught exception: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stop(1, `unhandled rejection: ${String(err)}`));
 
-  watch(
-    'task-store',
-    startService('task-store', 'task-store-service/src/main.ts', {
-      MONGO_URL: mongo.url,
-      HOST: '127.0.0.1',
-      PORT: storePort,
-    }),
-  );
-  if (!(await waitReady(`${base}/readyz`, () => stopping))) return;
-  const gatewayPort = process.env.GATEWAY_PORT ?? '8080';
-  const gateway = `http://127.0.0.1:${gatewayPort}`;
-  watch(
-    'gateway',
-    startService('gateway', 'gateway-service/src/main.ts', {
-      STORE_URL: `${base}/rpc`,
-      AMQP_URL,
-      // Open (no API key, no token) on loopback only; the services refuse that on any other address.
-      HOST: '127.0.0.1',
-      PORT: gatewayPort,
-    }),
-  );
-  const executors = executorCount();
-  const firstMetricsPort = Number(process.env.EXECUTOR_METRICS_PORT ?? 9464);
-  for (let i = 0; i < executors; i++) {
-    const name = executors === 1 ? 'executor' : `executor-${i + 1}`;
-    watch(
-      name,
-      startService(name, 'executor-service/src/main.ts', {
-        STORE_URL: `${base}/rpc`,
-        AMQP_URL,
-        METRICS_PORT: String(firstMetricsPort + i),
+  try {
+    say('starting MongoDB-wire server');
+    mkdirSync(`${DATA}ferretdb`, { recursive: true });
+    const mongo = await supervisor.database(() =>
+      provisionMongo({
+        dataDir: `${DATA}ferretdb`,
+        mongodDataDir: `${DATA}mongod`,
+        ownProcessGroup: true,
+        log: say,
       }),
     );
+    if (supervisor.stopping) return;
+    const base = `http://${LOOPBACK}:${storePort}`;
+    supervisor.start('task-store', 'task-store-service/src/main.ts', {
+      MONGO_URL: mongo.url,
+      HOST: LOOPBACK,
+      PORT: String(storePort),
+    });
+    if (!(await waitReady(`${base}/readyz`, () => supervisor.stopping))) return;
+    const gateway = `http://${LOOPBACK}:${gatewayPort}`;
+    supervisor.start('gateway', 'gateway-service/src/main.ts', {
+      STORE_URL: `${base}/rpc`,
+      AMQP_URL: amqpUrl,
+      HOST: LOOPBACK,
+      PORT: String(gatewayPort),
+    });
+    for (let i = 0; i < executors; i++) {
+      const name = executors === 1 ? 'executor' : `executor-${i + 1}`;
+      supervisor.start(name, 'executor-service/src/main.ts', {
+        STORE_URL: `${base}/rpc`,
+        AMQP_URL: amqpUrl,
+        METRICS_HOST: LOOPBACK,
+        METRICS_PORT: String(firstMetricsPort + i),
+      });
+    }
+    const ready = [
+      `${gateway}/readyz`,
+      ...Array.from({ length: executors }, (_, i) => `http://${LOOPBACK}:${firstMetricsPort + i}/readyz`),
+    ];
+    for (const url of ready) if (!(await waitReady(url, () => supervisor.stopping))) return;
+    banner(options, mongo.server, mongo.url, mongo.data);
+  } catch (err) {
+    stop(1, `start failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const ready = [
-    `${gateway}/readyz`,
-    ...Array.from({ length: executors }, (_, i) => `http://127.0.0.1:${firstMetricsPort + i}/readyz`),
-  ];
-  for (const url of ready) if (!(await waitReady(url, () => stopping))) return;
+}
+
+function banner(options: StartOptions, server: string, url: string, data: string | undefined): void {
+  const gateway = `http://${LOOPBACK}:${options.gatewayPort}`;
+  const base = `http://${LOOPBACK}:${options.storePort}`;
+  const { executors, firstMetricsPort } = options;
   say(`dashboard:        ${gateway}/`);
   say(`REST API:         ${gateway}/v1/tasks`);
   say(`API docs:         ${gateway}/docs   (OpenAPI: ${gateway}/openapi.json)`);
@@ -128,26 +125,23 @@ async function main(): Promise<void> {
   say(`gateway metrics:  ${gateway}/metrics`);
   say(`task store RPC:   ${base}/rpc   (JSON-RPC 2.0, POST; metrics ${base}/metrics)`);
   say(
-    `executors:        ${executors} (metrics on ports ${firstMetricsPort}..${firstMetricsPort + executors - 1})`,
+    executors === 0
+      ? 'executors:        none (--executors 0; add one with `npm run dev -w executor-service`, see the README)'
+      : `executors:        ${executors} (metrics on ports ${firstMetricsPort}..${firstMetricsPort + executors - 1})`,
   );
-  say(`MongoDB:          ${mongo.server} at ${mongo.url}`);
+  say(`MongoDB:          ${server} at ${url}${data ? ` (data: ${data})` : ''}`);
+  const apiKeys = process.env.API_KEYS ? 'API keys from API_KEYS' : 'open (no API keys)';
+  const rpcToken = process.env.RPC_TOKEN ? 'RPC token from RPC_TOKEN' : 'no RPC token';
+  say(`access:           ${apiKeys}, ${rpcToken}; every port on ${LOOPBACK} only (this machine)`);
   say('press Ctrl-C to stop');
 }
 
-function executorCount(): number {
-  const i = process.argv.indexOf('--executors');
-  const n = i > 0 ? Number(process.argv[i + 1]) : 1;
-  if (!Number.isInteger(n) || n < 1 || n > 16) {
-    say('--executors takes a whole number from 1 to 16');
-    process.exit(2);
-  }
-  return n;
-}
-
+/** True once `url` answers 2xx; false if `cancelled()` first; throws after 60 s. */
 async function waitReady(url: string, cancelled: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 300 && !cancelled(); i++) {
+  for (let i = 0; i < 300; i++) {
+    if (cancelled()) return false;
     if (
-      await fetch(url).then(
+      await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
         (r) => r.ok,
         () => false,
       )
@@ -155,10 +149,7 @@ async function waitReady(url: string, cancelled: () => boolean): Promise<boolean
       return true;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return false;
+  throw new Error(`${url} not ready after 60 s`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`[start] failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+void main();

@@ -9,3 +9,4 @@ export * from './amqp.js';
 export * from './env-config.js';
 export * from './http-limits.js';
 export * from './json-depth.js';
+export * from './shutdown-deadline.js';

@@ -16,6 +16,8 @@ export interface FerretDbOptions {
   log: (line: string) => void;
   port?: number;
   startTimeoutMs?: number;
+  /** Its own process group: a terminal's Ctrl-C does not reach it (whoever started it stops it). */
+  detached?: boolean;
 }
 
 export interface RunningFerretDb {
@@ -64,7 +66,7 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
       '--log-format=json',
       '--log-level=info',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached === true },
   );
 
   const port = await new Promise<number>((resolvePort, reject) => {

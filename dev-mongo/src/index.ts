@@ -5,7 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -27,6 +27,10 @@ export interface MongoHandle {
   source: MongoSource;
   /** Server name and version, e.g. "FerretDB v1.24.2" or "MongoDB 7.0.14". */
   server: string;
+  /** Where the data lives, in words (a directory, or a PostgreSQL database); absent for MONGO_URL. */
+  data?: string;
+  /** The server process we started (FerretDB or mongod), for a supervisor that must not leave it behind. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +38,16 @@ export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
   /** Where FerretDB keeps its files; a fresh temporary directory (removed on stop) when absent. */
   dataDir?: string;
+  /**
+   * Where mongodb-memory-server's mongod keeps its files so that they survive a restart (created
+   * when missing, never removed); a temporary directory (removed on stop) when absent, as tests want.
+   */
+  mongodDataDir?: string;
+  /**
+   * Start FerretDB in its own process group, so that a Ctrl-C in the terminal reaches only our
+   * process, which can then stop the services before their database.
+   */
+  ownProcessGroup?: boolean;
   /** Progress lines; silent by default. */
   log?: (line: string) => void;
   /** How long mongodb-memory-server may take before we fall back (it downloads on first use). */
@@ -55,7 +69,7 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
 
   if (env.DEV_MONGO_SKIP_MEMORY_SERVER !== '1' && (await mongodCanBeHad(env))) {
     try {
-      const handle = await startMemoryServer(options.memoryServerTimeoutMs ?? 60_000);
+      const handle = await startMemoryServer(options.memoryServerTimeoutMs ?? 60_000, options.mongodDataDir);
       log(`using mongodb-memory-server at ${handle.url}`);
       return handle;
     } catch (err) {
@@ -74,7 +88,7 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
   };
   try {
     for (const backend of await ferretDbBackends(env)) {
-      const ferret = await startFerretDb({ dataDir, backend, log });
+      const ferret = await startFerretDb({ dataDir, backend, log, detached: options.ownProcessGroup });
       const stop = async () => {
         if (ferret.process.exitCode === null && ferret.process.signalCode === null) {
           const exited = new Promise((r) => ferret.process.once('exit', r));
@@ -91,6 +105,8 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
           url: ferret.url,
           source: 'ferretdb',
           server: `${server} on ${backend.handler === 'postgresql' ? 'PostgreSQL' : 'SQLite'}`,
+          data: where,
+          pid: ferret.process.pid,
           stop: async () => {
             await stop();
             removeTemporary();
@@ -157,14 +173,19 @@ async function mongodCanBeHad(env: NodeJS.ProcessEnv): Promise<boolean> {
   return resolved;
 }
 
-async function startMemoryServer(timeoutMs: number): Promise<MongoHandle> {
+async function startMemoryServer(timeoutMs: number, dbPath: string | undefined): Promise<MongoHandle> {
   // Imported lazily: most runs here never get this far.
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no mongod after ${timeoutMs} ms`)), timeoutMs);
   });
-  const starting = MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
+  // A dbPath we give is kept on stop (mongodb-memory-server removes only the directories it made);
+  // wiredTiger because an in-memory engine would keep nothing.
+  if (dbPath !== undefined) mkdirSync(dbPath, { recursive: true });
+  const starting = MongoMemoryServer.create({
+    instance: { ip: '127.0.0.1', ...(dbPath !== undefined && { dbPath, storageEngine: 'wiredTiger' }) },
+  });
   try {
     const mms = await Promise.race([starting, timeout]);
     const url = mms.getUri();
@@ -172,6 +193,8 @@ async function startMemoryServer(timeoutMs: number): Promise<MongoHandle> {
       url,
       source: 'mongodb-memory-server',
       server: await describeServer(url),
+      data: dbPath ?? 'a temporary directory (removed on stop)',
+      pid: mms.instanceInfo?.instance.mongodProcess?.pid,
       stop: async () => {
         await mms.stop();
       },

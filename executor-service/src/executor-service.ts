@@ -1,6 +1,6 @@
 /** Builds and starts a whole executor without reading the environment (main.ts and tests share it). */
 import type { AddressInfo } from 'node:net';
-import { TaskStoreClient, topology } from '@tasks/contracts';
+import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS, TaskStoreClient, topology } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import { Broker } from '@tasks/messaging';
 import type { Config } from './config.js';
@@ -60,10 +60,17 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
     executor,
     opsUrl: `http://${config.metricsHost}:${port}`,
     async stop() {
-      await executor.shutdown();
-      await pool.close();
-      await broker.close();
-      await new Promise<void>((r) => ops.close(() => r()));
+      // One deadline for all: the shutdown waits up to the grace period for in-flight tasks, and
+      // with the broker or the store gone (or black-holed) a hand-back or a close can hang.
+      await runShutdownSteps(
+        [
+          { name: 'finish or hand back in-flight tasks', run: () => executor.shutdown() },
+          { name: 'destroy cpu pool', run: () => pool.close() },
+          { name: 'close broker connection', run: () => broker.close() },
+          { name: 'close ops server', run: () => new Promise<void>((r) => ops.close(() => r())) },
+        ],
+        config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,
+      );
     },
   };
 }

@@ -1,3 +1,4 @@
+import { isShutdownIncomplete, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
 import { ConfigError, loadConfig } from './config.js';
 import { startExecutor } from './executor-service.js';
 import { createLogger } from './logger.js';
@@ -16,13 +17,26 @@ async function run(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal, inFlight: running.executor.inFlight }, 'shutting down');
+    // Last resort should an await in the stop path escape its deadline.
+    setTimeout(
+      () => {
+        log.error({ signal, graceMs: config.shutdownGraceMs }, 'shutdown did not finish; exiting');
+        process.exit(1);
+      },
+      config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000,
+    ).unref();
     running.stop().then(
       () => {
         log.info('stopped');
         process.exit(0);
       },
       (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
+        if (isShutdownIncomplete(err))
+          log.error(
+            { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
+            'shutdown did not finish cleanly',
+          );
+        else log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

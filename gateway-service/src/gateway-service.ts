@@ -5,6 +5,8 @@ import {
   answerClientErrors,
   applyHttpLimits,
   httpServerOptions,
+  runShutdownSteps,
+  SHUTDOWN_CLOSE_ALLOWANCE_MS,
   TaskStoreClient,
   topology,
 } from '@tasks/contracts';
@@ -98,23 +100,38 @@ export async function startGateway(
     broker,
     flushMarks: () => publisher.flushMarks(),
     stop() {
-      stopping ??= (async () => {
-        draining = true;
-        deadLetters.stop();
-        await Promise.all([dispatcher.stop(), reconciler.stop()]);
-        // Busy keep-alive clients get their `connection: close` within a request or two, and
-        // /readyz says 503 so that a load balancer stops sending; then the listener closes and new
-        // connections are refused, which a client can safely retry.
-        await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
-        hub.closeAll();
-        const closed = new Promise<void>((r) => server.close(() => r()));
-        server.closeIdleConnections();
-        const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-        await closed;
-        clearTimeout(grace);
-        await publisher.flushMarks();
-        await broker.close();
-      })();
+      // Every step is bounded by one deadline: with the store or the broker gone (or black-holed)
+      // a dispatcher pass, a mark or a broker close can hang.
+      let grace: NodeJS.Timeout | undefined;
+      draining = true;
+      stopping ??= runShutdownSteps(
+        [
+          {
+            name: 'stop dispatcher, reconciler and dead-letter recorder',
+            run: async () => {
+              deadLetters.stop();
+              await Promise.all([dispatcher.stop(), reconciler.stop()]);
+            },
+          },
+          {
+            name: 'drain HTTP requests',
+            run: async () => {
+              // Busy keep-alive clients get their `connection: close` within a request or two, and
+              // /readyz says 503 so that a load balancer stops sending; then the listener closes and
+              // new connections are refused, which a client can safely retry.
+              await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownGraceMs)));
+              hub.closeAll();
+              const closed = new Promise<void>((r) => server.close(() => r()));
+              server.closeIdleConnections();
+              grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+              await closed;
+            },
+          },
+          { name: 'mark published tasks in the store', run: () => publisher.flushMarks() },
+          { name: 'close broker connection', run: () => broker.close() },
+        ],
+        config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,
+      ).finally(() => clearTimeout(grace));
       return stopping;
     },
   };

@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { MongoClient } from 'mongodb';
+import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/http-server.js';
@@ -18,7 +19,10 @@ export interface StoreService {
   /** The JSON-RPC endpoint, e.g. http://127.0.0.1:4001/rpc */
   url: string;
   port: number;
-  /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes MongoDB. */
+  /**
+   * Stops taking requests, lets in-flight ones finish (up to the grace period), closes MongoDB;
+   * rejects with a ShutdownIncomplete (naming what did not finish) after grace + close allowance.
+   */
   close(): Promise<void>;
 }
 
@@ -74,12 +78,23 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     port,
     async close() {
       clearInterval(sweeper);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-      await closed;
-      clearTimeout(grace);
-      await client.close();
+      let grace: NodeJS.Timeout | undefined;
+      // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
+      await runShutdownSteps(
+        [
+          {
+            name: 'drain HTTP requests',
+            run: async () => {
+              const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+              server.closeIdleConnections();
+              grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+              await closed;
+            },
+          },
+          { name: 'close MongoDB client', run: () => client.close() },
+        ],
+        config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,
+      ).finally(() => clearTimeout(grace));
     },
   };
 }

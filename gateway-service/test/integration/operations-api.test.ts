@@ -37,8 +37,8 @@ describe('REST API /v1/dead-letters and /v1/workers (integration: store, RabbitM
 
     const deadline = Date.now() + 20_000;
     let r = await f.request('/v1/dead-letters');
-    const both = (body: any) =>
-      body.recent.some((d: any) => d.taskId === t.id) && body.recent.some((d: any) => d.taskId === null);
+    const both = (body: { recent: { taskId: string | null }[] }): boolean =>
+      body.recent.some((d) => d.taskId === t.id) && body.recent.some((d) => d.taskId === null);
     while (!both(r.body) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 100));
       r = await f.request('/v1/dead-letters');

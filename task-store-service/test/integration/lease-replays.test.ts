@@ -56,7 +56,10 @@ describe('lease replays (integration)', () => {
 
   it('when a release comes with a lease that expiry already requeued, then INVALID_TRANSITION', async () => {
     const t = await requeuedByExpiry();
-    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
+    await rejectsWith(
+      f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }),
+      'INVALID_TRANSITION',
+    );
   });
 
   it('when a recorded fail is repeated with its lease, then the replay answers the recorded task unchanged', async () => {
@@ -75,7 +78,10 @@ describe('lease replays (integration)', () => {
       f.client.call('tasks.fail', { id: t.id, leaseId: t.leaseId!, error: failure }),
       'INVALID_TRANSITION',
     );
-    await rejectsWith(f.client.call('tasks.complete', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
+    await rejectsWith(
+      f.client.call('tasks.complete', { id: t.id, leaseId: t.leaseId! }),
+      'INVALID_TRANSITION',
+    );
     const again = await f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! });
     expect(again.version).to.equal(released.version);
   });
@@ -83,7 +89,10 @@ describe('lease replays (integration)', () => {
   it('when a failed lease is used to release, then INVALID_TRANSITION (the failure stands)', async () => {
     const t = await running();
     await f.client.call('tasks.fail', { id: t.id, leaseId: t.leaseId!, error: failure });
-    await rejectsWith(f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }), 'INVALID_TRANSITION');
+    await rejectsWith(
+      f.client.call('tasks.release', { id: t.id, leaseId: t.leaseId! }),
+      'INVALID_TRANSITION',
+    );
     expect((await f.client.call('tasks.get', { id: t.id })).attempts).to.equal(1);
   });
 
