@@ -9,6 +9,7 @@ module.exports = {
     : {
         spec: [
           'contracts/test/**/*.test.ts',
+          'dev-mongo/test/**/*.test.ts',
           'task-store-service/test/**/*.test.ts',
           'executor-service/test/**/*.test.ts',
           'gateway-service/test/**/*.test.ts',

@@ -9,13 +9,16 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
-import { provisionMongo } from '@tasks/dev-mongo';
+import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
+import { EQUALITY_FILTERED_FIELDS } from '@tasks/task-store-service';
 import { parseStartOptions, USAGE, type StartOptions } from './start/start-options.js';
 import { Supervisor } from './start/supervisor.js';
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 const DATA = fileURLToPath(new URL('../.data/', import.meta.url));
 const LOOPBACK = '127.0.0.1';
+/** The store's MongoDB database (MONGO_DB as the store reads it), named here so that it can be prepared. */
+const STORE_DATABASE = process.env.MONGO_DB ?? 'tasks';
 
 async function brokerReachable(url: string): Promise<boolean> {
   try {
@@ -80,9 +83,12 @@ async function main(): Promise<void> {
       }),
     );
     if (supervisor.stopping) return;
+    // The store's database, tuned for FerretDB on PostgreSQL (nothing to do on MongoDB).
+    await prepareDatabase(mongo, STORE_DATABASE, EQUALITY_FILTERED_FIELDS);
     const base = `http://${LOOPBACK}:${storePort}`;
     supervisor.start('task-store', 'task-store-service/src/main.ts', {
       MONGO_URL: mongo.url,
+      MONGO_DB: STORE_DATABASE,
       HOST: LOOPBACK,
       PORT: String(storePort),
     });

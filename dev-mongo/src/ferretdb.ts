@@ -48,6 +48,19 @@ export function ensureFerretDbBinary(log: (line: string) => void): string {
   return bin;
 }
 
+/**
+ * The URL FerretDB connects to PostgreSQL with. FerretDB hands it to pgx, which sends query
+ * parameters it does not know as run-time parameters. FerretDB runs each filter as one cached
+ * prepared statement with the field name as a parameter (`_jsonb->$1 @> $2`); after five runs
+ * PostgreSQL may switch to the generic plan, which cannot match an index on `_jsonb->'_id'` and
+ * scans. force_custom_plan plans each execution for its own field and value.
+ */
+export function ferretDbPostgresqlUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('plan_cache_mode')) u.searchParams.set('plan_cache_mode', 'force_custom_plan');
+  return u.toString();
+}
+
 /** Starts FerretDB with the given handler on loopback, telemetry off, its own state dir and debug port. */
 export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerretDb> {
   const bin = ensureFerretDbBinary(opts.log);
@@ -57,7 +70,7 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
     bin,
     [
       ...(opts.backend.handler === 'postgresql'
-        ? ['--handler=postgresql', `--postgresql-url=${opts.backend.url}`]
+        ? ['--handler=postgresql', `--postgresql-url=${ferretDbPostgresqlUrl(opts.backend.url)}`]
         : ['--handler=sqlite', `--sqlite-url=file:${opts.dataDir}/`]),
       `--listen-addr=127.0.0.1:${opts.port ?? 0}`,
       '--debug-addr=127.0.0.1:0',

@@ -1,7 +1,8 @@
 /**
  * One way to get a MongoDB-wire server, for tests and for local runs (DESIGN.md, last section):
  * MONGO_URL if set; else mongodb-memory-server (a real mongod, when one can be downloaded or
- * MONGOMS_SYSTEM_BINARY names one); else FerretDB 1.x built with the Go toolchain, on SQLite.
+ * MONGOMS_SYSTEM_BINARY names one); else FerretDB 1.x built with the Go toolchain, on PostgreSQL
+ * (tuned: ferretdb-tuning.ts) or SQLite.
  */
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
@@ -10,15 +11,19 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startFerretDb, type FerretDbOptions } from './ferretdb.js';
+import { tuneFerretDb, type EqualityFields } from './ferretdb-tuning.js';
 
 export {
   ensureFerretDbBinary,
   ferretDbBinaryPath,
+  ferretDbPostgresqlUrl,
   startFerretDb,
   FERRETDB_VERSION,
   type FerretDbOptions,
   type RunningFerretDb,
 } from './ferretdb.js';
+
+export { tuneFerretDb, ferretDbTables, type EqualityFields } from './ferretdb-tuning.js';
 
 export type MongoSource = 'MONGO_URL' | 'mongodb-memory-server' | 'ferretdb';
 
@@ -31,6 +36,8 @@ export interface MongoHandle {
   data?: string;
   /** The server process we started (FerretDB or mongod), for a supervisor that must not leave it behind. */
   pid?: number;
+  /** The PostgreSQL database FerretDB keeps its data in, when FerretDB runs on PostgreSQL. */
+  postgresqlUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -63,6 +70,8 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
       url: env.MONGO_URL,
       source: 'MONGO_URL',
       server: await describeServer(env.MONGO_URL),
+      // A FerretDB of one's own on PostgreSQL: say where, and prepareDatabase tunes it too.
+      ...(env.DEV_MONGO_POSTGRESQL_URL && { postgresqlUrl: env.DEV_MONGO_POSTGRESQL_URL }),
       stop: async () => {},
     };
   }
@@ -107,6 +116,7 @@ export async function provisionMongo(options: ProvisionOptions = {}): Promise<Mo
           server: `${server} on ${backend.handler === 'postgresql' ? 'PostgreSQL' : 'SQLite'}`,
           data: where,
           pid: ferret.process.pid,
+          ...(backend.handler === 'postgresql' && { postgresqlUrl: backend.url }),
           stop: async () => {
             await stop();
             removeTemporary();
@@ -211,6 +221,21 @@ async function startMemoryServer(timeoutMs: number, dbPath: string | undefined):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Makes one database ready for an application that filters on `fields` by equality: on FerretDB
+ * on PostgreSQL, the indexes its pushed-down filters can use (ferretdb-tuning.ts); nothing on
+ * MongoDB, whose own indexes (the application's createIndexes) serve those filters already.
+ * Idempotent; run it before or after the application creates its collections.
+ */
+export async function prepareDatabase(
+  server: { url: string; postgresqlUrl?: string },
+  database: string,
+  fields: EqualityFields,
+): Promise<void> {
+  if (server.postgresqlUrl === undefined) return;
+  await tuneFerretDb({ mongoUrl: server.url, postgresqlUrl: server.postgresqlUrl, database, fields });
 }
 
 /** Connects once and names the server: FerretDB says so in buildInfo. */

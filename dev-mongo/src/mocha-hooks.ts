@@ -11,6 +11,8 @@ export const mochaHooks = {
     this.timeout(10 * 60_000); // the first run may build FerretDB
     handle = await provisionMongo({ log: (line) => process.stderr.write(`dev-mongo: ${line}\n`) });
     process.env.MONGO_URL = handle.url;
+    // For prepareDatabase in tests that make their own databases (FerretDB on PostgreSQL only).
+    if (handle.postgresqlUrl !== undefined) process.env.DEV_MONGO_POSTGRESQL_URL = handle.postgresqlUrl;
     process.env.TEST_MONGO_SERVER = `${handle.server} (${handle.source})`;
     process.stderr.write(`dev-mongo: tests use ${handle.server} (${handle.source})\n`);
   },

@@ -35,6 +35,23 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   };
 }
 
+/**
+ * Per collection, every field a query of the store filters on by equality (read from store/*.ts;
+ * keep it in step with them). FerretDB 1.24 pushes exactly these filters down to PostgreSQL, and
+ * dev-mongo's prepareDatabase gives each an index there (docs/mongodb-provisioning.md). The store
+ * itself speaks only MongoDB and never reads this.
+ */
+export const EQUALITY_FILTERED_FIELDS = {
+  // getTask, applyChange, claims and outcomes by _id (+ version); list pages, stale and lease sweeps by status/type
+  tasks: ['_id', 'status', 'type'],
+  task_fences: ['_id'],
+  task_outbox: ['_id'],
+  task_idempotency: ['_id'],
+  task_types: ['_id'],
+  task_dead_letters: ['_id'],
+  task_executors: ['_id'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
 export const TASK_INDEXES: IndexDescription[] = [
   { key: { createdAt: -1, _id: -1 }, name: 'list_all' },

@@ -3,6 +3,7 @@
  * version is written before the task itself; the publisher deletes it once the broker has
  * confirmed. Entries that outlive `olderThanMs` are what the dispatcher publishes again.
  */
+import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
 import type { TaskDoc } from './documents.js';
 
@@ -22,6 +23,8 @@ export async function markPublished(
 
 /** Pages examined per call at most, so that a long run of entries ahead of their tasks is bounded work. */
 const MAX_PAGES = 10;
+/** Per-id reads and deletes in flight per call: well under the store's pool (MONGO_POOL_SIZE, 20). */
+const LOOKUPS_IN_FLIGHT = 8;
 
 /**
  * Queued tasks whose outbox entry is older than `olderThanMs`, oldest first. Entries whose
@@ -46,8 +49,9 @@ export async function listUnpublished(
       .limit(limit)
       .toArray();
     if (entries.length === 0) break;
-    const docs = await c.tasks.find({ _id: { $in: entries.map((e) => e.taskId) } }).toArray();
-    const byId = new Map(docs.map((d) => [d._id, d]));
+    // One findOne by _id each, not one $in: FerretDB pushes only the equality down to its index.
+    const docs = await mapBounded(entries, LOOKUPS_IN_FLIGHT, (e) => c.tasks.findOne({ _id: e.taskId }));
+    const byId = new Map(docs.flatMap((d) => (d ? [[d._id, d] as const] : [])));
     const stale: string[] = [];
     for (const e of entries) {
       const doc = byId.get(e.taskId);
@@ -63,7 +67,7 @@ export async function listUnpublished(
       }
     }
     // Entries whose version has moved on (claimed, cancelled) need no publication any more.
-    if (stale.length > 0) await c.outbox.deleteMany({ _id: { $in: stale } });
+    await mapBounded(stale, LOOKUPS_IN_FLIGHT, (id) => c.outbox.deleteOne({ _id: id }));
     if (entries.length < limit) break;
   }
   return pending;

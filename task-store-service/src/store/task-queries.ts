@@ -22,20 +22,8 @@ export async function listTasks(
   p: ListParams,
 ): Promise<{ docs: TaskDoc[]; nextCursor: string | null }> {
   const limit = p.limit ?? 50;
-  const and: Filter<TaskDoc>[] = [];
-  if (p.status) and.push({ status: p.status });
-  if (p.type) and.push({ type: p.type });
-  if (p.createdAfter) and.push({ createdAt: { $gt: new Date(p.createdAfter) } });
-  if (p.createdBefore) and.push({ createdAt: { $lt: new Date(p.createdBefore) } });
-  if (p.cursor) {
-    const cur = decodeCursor(p.cursor);
-    and.push({
-      $or: [{ createdAt: { $lt: cur.createdAt } }, { createdAt: cur.createdAt, _id: { $lt: cur.id } }],
-    });
-  }
-  const filter: Filter<TaskDoc> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
   const docs = await c.tasks
-    .find(filter)
+    .find(listFilter(p))
     .sort({ createdAt: -1, _id: -1 })
     .limit(limit + 1)
     .toArray();
@@ -46,6 +34,30 @@ export async function listTasks(
     docs: page,
     nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
   };
+}
+
+/**
+ * One flat document (docs/mongodb-provisioning.md, "Query shapes"): `status` and `type` as plain
+ * equalities, which FerretDB pushes down to its indexes (from inside an `$and` it pushes nothing,
+ * and read every task); the range on createdAt and the cursor's `$or` are the only other parts.
+ * On MongoDB the same filter is a bounded scan of list_by_status_type (or the index for the
+ * fields given), in sort order.
+ */
+export function listFilter(p: ListParams): Filter<TaskDoc> {
+  const filter: Filter<TaskDoc> = {};
+  if (p.status) filter.status = p.status;
+  if (p.type) filter.type = p.type;
+  if (p.createdAfter || p.createdBefore) {
+    filter.createdAt = {
+      ...(p.createdAfter && { $gt: new Date(p.createdAfter) }),
+      ...(p.createdBefore && { $lt: new Date(p.createdBefore) }),
+    };
+  }
+  if (p.cursor) {
+    const cur = decodeCursor(p.cursor);
+    filter.$or = [{ createdAt: { $lt: cur.createdAt } }, { createdAt: cur.createdAt, _id: { $lt: cur.id } }];
+  }
+  return filter;
 }
 
 export async function stats(c: Collections): Promise<Stats> {

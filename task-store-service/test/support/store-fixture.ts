@@ -2,7 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
-import { createLogger, loadConfig, startStoreService, type StoreService } from '../../src/index.js';
+import { prepareDatabase } from '@tasks/dev-mongo';
+import {
+  createLogger,
+  EQUALITY_FILTERED_FIELDS,
+  loadConfig,
+  startStoreService,
+  type StoreService,
+} from '../../src/index.js';
 
 export interface StoreFixture {
   service: StoreService;
@@ -28,6 +35,12 @@ export async function startStore(env: Record<string, string> = {}): Promise<Stor
   if (!mongoUrl)
     throw new Error('MONGO_URL is not set: run the tests through mocha (root hooks provision MongoDB)');
   const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  // As make start does: FerretDB on PostgreSQL gets the indexes its pushed-down filters use.
+  await prepareDatabase(
+    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
+    dbName,
+    EQUALITY_FILTERED_FIELDS,
+  );
   const config = loadConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0', ...env });
   const service = await startStoreService(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const mongo = new MongoClient(mongoUrl);
