@@ -4,6 +4,10 @@ export interface Metrics {
   registry: Registry;
   rpcCalls: Counter<'method' | 'outcome'>;
   rpcDuration: Histogram<'method'>;
+  /** POSTs to /rpc (kind "http", one per HTTP request, a batch included) and calls in them by method. */
+  rpcRequests: Counter<'kind' | 'method'>;
+  /** Every command the store sends to the database (MongoDB driver command monitoring). */
+  dbCommands: Counter<'command' | 'collection'>;
 }
 
 /** A registry per server instance, so several can live in one process (tests). */
@@ -24,6 +28,18 @@ export function createMetrics(): Metrics {
       help: 'JSON-RPC call latency by method',
       labelNames: ['method'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    rpcRequests: new Counter({
+      name: 'task_store_rpc_requests_total',
+      help: 'HTTP requests to /rpc (kind="http", method="") and the JSON-RPC calls they carried (kind="call", by method)',
+      labelNames: ['kind', 'method'],
+      registers: [registry],
+    }),
+    dbCommands: new Counter({
+      name: 'task_store_db_commands_total',
+      help: 'Database commands the store issued, by command name and collection',
+      labelNames: ['command', 'collection'],
       registers: [registry],
     }),
   };

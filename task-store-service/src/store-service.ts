@@ -3,7 +3,7 @@
  * reading the environment, so tests and main.ts start it the same way.
  */
 import type { AddressInfo } from 'node:net';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -37,7 +37,11 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     maxPoolSize: config.mongoPoolSize,
     // One code path for MongoDB and FerretDB: both accept this (docs/consistency.md).
     writeConcern: { ...config.mongoWriteConcern },
+    // Counted in task_store_db_commands_total: the database operations per task are a cost we report.
+    monitorCommands: true,
   });
+  const metrics = createMetrics();
+  client.on('commandStarted', (e) => metrics.dbCommands.inc(commandLabels(e)));
   await client.connect();
   const db = client.db(config.mongoDb);
   const c = collections(db);
@@ -50,7 +54,6 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       { host: config.host },
       'ALLOW_UNAUTHENTICATED: the JSON-RPC API is open to anyone who can reach it',
     );
-  const metrics = createMetrics();
   const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c) }), metrics);
   const server = createHttpServer({
     rpc,
@@ -97,4 +100,10 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       ).finally(() => clearTimeout(grace));
     },
   };
+}
+
+/** The command's name and the collection it names (getMore names it apart; ping names none). */
+function commandLabels(e: CommandStartedEvent): { command: string; collection: string } {
+  const named: unknown = e.commandName === 'getMore' ? e.command.collection : e.command[e.commandName];
+  return { command: e.commandName, collection: typeof named === 'string' ? named : '' };
 }

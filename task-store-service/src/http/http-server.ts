@@ -56,6 +56,7 @@ async function handleRpc(
   res: ServerResponse,
   log: Logger,
 ): Promise<void> {
+  deps.metrics.rpcRequests.inc({ kind: 'http', method: '' });
   const caller = authenticate(req.headers.authorization, deps.tokens);
   if (caller === undefined) {
     res.setHeader('www-authenticate', 'Bearer');

@@ -74,6 +74,7 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
     };
     const method: ContextMethod = (params, ctx, callback) => {
       const { log, caller } = ctx as CallContext;
+      metrics.rpcRequests.inc({ kind: 'call', method: name });
       const stop = metrics.rpcDuration.startTimer({ method: name });
       run(params, caller).then(
         (result) => {

@@ -370,6 +370,31 @@ describe('JSON-RPC 2.0 protocol over HTTP (integration)', () => {
       expect(line('tasks.get', 'TASK_NOT_FOUND'), text).to.match(/ 1$/);
     });
 
+    it('when a batch is posted, then task_store_rpc_requests_total counts one HTTP request and each call, and task_store_db_commands_total counts the database commands', async () => {
+      const read = async () => {
+        const text = await (await fetch(new URL('/metrics', f.service.url))).text();
+        const value = (prefix: string, ...parts: string[]) =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith(prefix) && parts.every((p) => l.includes(p)))
+            .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        return {
+          http: value('task_store_rpc_requests_total{', 'kind="http"'),
+          gets: value('task_store_rpc_requests_total{', 'kind="call"', 'method="tasks.get"'),
+          finds: value('task_store_db_commands_total{', 'command="find"', 'collection="tasks"'),
+        };
+      };
+      const before = await read();
+      await post([
+        request('tasks.get', { id: 'missing-1' }, 1),
+        request('tasks.get', { id: 'missing-2' }, 2),
+      ]);
+      const after = await read();
+      expect(after.http - before.http).to.equal(1);
+      expect(after.gets - before.gets).to.equal(2);
+      expect(after.finds - before.finds).to.equal(2);
+    });
+
     it('when a request carries x-request-id, then the response echoes it; without one, a new id is sent', async () => {
       const res = await fetch(f.service.url, {
         method: 'POST',
