@@ -109,7 +109,11 @@ export class TaskStoreClient {
     }
   }
 
-  /** Sends several calls in one JSON-RPC batch; results come back in call order. Never retried. */
+  /**
+   * Sends several calls in one JSON-RPC batch; results come back in call order. Never retried.
+   * Throws (StoreError) when the request failed as a whole: transport, timeout, or refused before
+   * any call ran (token, body size); each call's own refusal is in its result.
+   */
   async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
     if (calls.length === 0) return [];
     const body = calls.map((c, i) => ({
@@ -119,6 +123,9 @@ export class TaskStoreClient {
       params: c.params,
     }));
     const responses = await this.post(body, options.requestId ?? randomUUID(), options);
+    // A lone error with a null id refuses the request as a whole (a token, a body too large): no call ran.
+    const whole = responses.length === 1 && responses[0]!.id === null ? responses[0]!.error : undefined;
+    if (whole) throw toStoreError(whole);
     const byId = new Map(responses.map((r) => [r.id, r]));
     return calls.map((_, i): BatchResult => {
       const r = byId.get(i);

@@ -232,6 +232,27 @@ describe('TaskStoreClient', () => {
     expect(store.received[0]!.body).to.be.an('array').with.length(3);
   });
 
+  it('when a batch is refused as a whole (one error with a null id), then batch() throws that error instead of failing each call as INTERNAL', async () => {
+    store = await fakeStore((_body, res) =>
+      json(res, 413, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: 41300, message: 'too large', data: { type: 'PAYLOAD_TOO_LARGE' } },
+      }),
+    );
+    const client = new TaskStoreClient({ url: store.url });
+    const err = await client
+      .batch([
+        { method: 'tasks.get', params: { id: 'a' } },
+        { method: 'tasks.get', params: { id: 'b' } },
+      ])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isStoreError(err, 'PAYLOAD_TOO_LARGE'), String(err)).to.equal(true);
+  });
+
   it('when a call is made, then it sends the bearer token, the request id and a JSON content type', async () => {
     store = await fakeStore((body, res) => json(res, 200, { jsonrpc: '2.0', id: idOf(body), result: task }));
     const client = new TaskStoreClient({ url: store.url, token: 'a-token-of-sixteen-chars' });

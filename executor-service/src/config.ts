@@ -15,6 +15,10 @@ export interface Config extends HttpLimits {
   cpuWorkerMaxHeapMb: number;
   ioConcurrency: number;
   leaseMs: number;
+  /** How long a claim or outcome waits for others to share one JSON-RPC batch; 0 = no batching. */
+  storeBatchWindowMs: number;
+  /** The most calls in one batch (at most the store's MAX_BATCH_CALLS). */
+  storeBatchMaxCalls: number;
   shutdownGraceMs: number;
   tasksDir: string | undefined;
   httpAllowHosts: readonly string[];
@@ -35,6 +39,8 @@ const schema = {
     CPU_WORKER_MAX_HEAP_MB: { type: 'integer', minimum: 16, maximum: 65_536, default: 1024 },
     IO_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     LEASE_MS: { type: 'integer', minimum: 3_000, maximum: 3_600_000, default: 30_000 },
+    STORE_BATCH_WINDOW_MS: { type: 'integer', minimum: 0, maximum: 1_000, default: 2 },
+    STORE_BATCH_MAX_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
     TASKS_DIR: { type: 'string', minLength: 1 },
     HTTP_ALLOW_HOSTS: { type: 'string', default: '' },
@@ -64,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     cpuWorkerMaxHeapMb: v.CPU_WORKER_MAX_HEAP_MB as number,
     ioConcurrency: v.IO_CONCURRENCY as number,
     leaseMs: v.LEASE_MS as number,
+    storeBatchWindowMs: v.STORE_BATCH_WINDOW_MS as number,
+    storeBatchMaxCalls: v.STORE_BATCH_MAX_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
     tasksDir: v.TASKS_DIR as string | undefined,
     httpAllowHosts: Object.freeze(

@@ -25,6 +25,7 @@ import type { Config } from './config.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { CpuPool } from './pool.js';
 import { RunSlots } from './run-slots.js';
+import { StoreBatcher } from './store-batcher.js';
 import { StoreUnreachable, untilRecorded } from './store-calls.js';
 import { runAttempt, type RunOutcome } from './task-run.js';
 import { toRegistration, type LoadedTask } from './tasks/task-loader.js';
@@ -55,8 +56,15 @@ export class Executor {
   private stopping = false;
   private hardStop = false;
   private presence: NodeJS.Timeout | undefined;
+  /** Claims and outcomes: those of messages that arrive together share one JSON-RPC batch. */
+  private readonly batched: StoreBatcher;
 
   constructor(private readonly d: ExecutorDeps) {
+    this.batched = new StoreBatcher(d.store, {
+      windowMs: d.config.storeBatchWindowMs,
+      maxCalls: d.config.storeBatchMaxCalls,
+      onBatch: (size) => d.metrics.storeBatchSize.observe(size),
+    });
     this.slots = {
       cpu: new RunSlots(d.config.cpuWorkers * 2),
       io: new RunSlots(d.config.ioConcurrency),
@@ -227,7 +235,7 @@ export class Executor {
       // Our own lease id makes the claim repeatable: a retry after a lost answer gets this lease
       // back instead of a conflict that would leave the task running until its lease expired.
       task = await untilRecorded(
-        store,
+        this.batched,
         'tasks.claim',
         { id: msg.taskId, workerId: config.workerId, leaseMs: config.leaseMs, leaseId: randomUUID() },
         this.callOpts(log, requestId),
@@ -279,6 +287,7 @@ export class Executor {
   /** Records the outcome, then acks: the message is never acked before the store has the outcome. */
   private async record(task: Task, outcome: RunOutcome, delivery: Delivery, requestId: string, log: Logger) {
     const { store, metrics } = this.d;
+    const batched = this.batched;
     const lease = { id: task.id, leaseId: task.leaseId! };
     const opts = this.callOpts(log, requestId);
     let label: string;
@@ -287,7 +296,7 @@ export class Executor {
         label = outcome.reason.toLowerCase();
       } else if (outcome.kind === 'aborted' && outcome.reason === 'SHUTDOWN') {
         await untilRecorded(
-          store,
+          batched,
           'tasks.release',
           { ...lease, reason: 'executor shutting down' },
           opts,
@@ -297,7 +306,7 @@ export class Executor {
         return delivery.nack();
       } else if (outcome.kind === 'ok') {
         this.emit(
-          await untilRecorded(store, 'tasks.complete', { ...lease, result: outcome.result ?? null }, opts),
+          await untilRecorded(batched, 'tasks.complete', { ...lease, result: outcome.result ?? null }, opts),
         );
         label = 'succeeded';
       } else {
@@ -309,7 +318,7 @@ export class Executor {
                 message: `task exceeded its timeout of ${task.timeoutMs} ms`,
                 retryable: true,
               };
-        const after = await untilRecorded(store, 'tasks.fail', { ...lease, error }, opts);
+        const after = await untilRecorded(batched, 'tasks.fail', { ...lease, error }, opts);
         this.emit(after);
         label = after.status === 'queued' ? 'retried' : outcome.kind === 'aborted' ? 'timeout' : 'failed';
         if (after.status === 'queued') {
@@ -336,7 +345,7 @@ export class Executor {
         // expiry forever: record it as a failure that is not retried.
         const message = `the result could not be recorded: ${err instanceof Error ? err.message : String(err)}`;
         const error = { code: 'RESULT_REJECTED', message: message.slice(0, 1_000), retryable: false };
-        this.emit(await untilRecorded(store, 'tasks.fail', { ...lease, error }, opts));
+        this.emit(await untilRecorded(batched, 'tasks.fail', { ...lease, error }, opts));
         log.error({ err }, 'result refused; task failed');
         label = 'failed';
       } else {

@@ -49,6 +49,12 @@ export function createMetrics() {
       labelNames: ['method'] as const,
       registers: [registry],
     }),
+    storeBatchSize: new Histogram({
+      name: 'executor_store_batch_calls',
+      help: 'Claims and outcomes sent to the store per HTTP request (STORE_BATCH_WINDOW_MS)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
+    }),
     deadLettered: new Counter({
       name: 'executor_dead_lettered_total',
       help: 'Messages sent to the dead-letter queue by the executor, by reason',

@@ -10,10 +10,10 @@ import {
   type ParamsOf,
   type ResultOf,
   type StoreError,
-  type TaskStoreClient,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { ExecutorMetrics } from './metrics.js';
+import type { StoreCaller } from './store-batcher.js';
 
 export class StoreUnreachable extends Error {}
 
@@ -21,7 +21,7 @@ export class StoreUnreachable extends Error {}
 const MAX_BACKOFF_MS = 5_000;
 
 export async function untilRecorded<M extends MethodName>(
-  store: TaskStoreClient,
+  store: StoreCaller,
   method: M,
   params: ParamsOf<M>,
   opts: { log: Logger; metrics: ExecutorMetrics; requestId?: string; keepTrying: () => boolean },
