@@ -8,9 +8,13 @@ import type {
   TaskDoc,
   TaskTypeDoc,
 } from './documents.js';
+import { BulkInserts } from './bulk-inserts.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
-/** The store's collections, and the task versions this process wrote last (a read-saving guess). */
+/**
+ * The store's collections, the task versions this process wrote last (a read-saving guess), and
+ * the inserts that concurrent calls share (one insertMany per turn of the event loop).
+ */
 export interface Collections {
   tasks: Collection<TaskDoc>;
   fences: Collection<FenceDoc>;
@@ -20,14 +24,27 @@ export interface Collections {
   deadLetters: Collection<DeadLetterDoc>;
   executors: Collection<ExecutorDoc>;
   recent: RecentTasks;
+  inserts: {
+    tasks: BulkInserts<TaskDoc>;
+    fences: BulkInserts<FenceDoc>;
+    outbox: BulkInserts<OutboxDoc>;
+  };
 }
 
 export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
+  const tasks = db.collection<TaskDoc>('tasks');
+  const fences = db.collection<FenceDoc>('task_fences');
+  const outbox = db.collection<OutboxDoc>('task_outbox');
   return {
     recent: new RecentTasks(recent),
-    tasks: db.collection<TaskDoc>('tasks'),
-    fences: db.collection<FenceDoc>('task_fences'),
-    outbox: db.collection<OutboxDoc>('task_outbox'),
+    inserts: {
+      tasks: new BulkInserts(tasks),
+      fences: new BulkInserts(fences),
+      outbox: new BulkInserts(outbox),
+    },
+    tasks,
+    fences,
+    outbox,
     idempotency: db.collection<IdempotencyDoc>('task_idempotency'),
     taskTypes: db.collection<TaskTypeDoc>('task_types'),
     deadLetters: db.collection<DeadLetterDoc>('task_dead_letters'),

@@ -78,7 +78,8 @@ export async function applyChange(
     const set: Partial<TaskDoc> = { ...change, version: doc.version + 1, updatedAt: now };
     const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
     try {
-      await c.fences.insertOne(fence);
+      // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.
+      await c.inserts.fences.insert(fence);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       if (guess) continue; // the remembered version is not the current one

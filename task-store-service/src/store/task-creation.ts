@@ -108,11 +108,12 @@ export async function createTask(
   }
 
   // The outbox entry goes first: a task must never exist without one until it is published.
-  await ctx.c.outbox.insertOne(outboxEntry(doc, now)).catch((err: unknown) => {
+  // Both inserts are shared with concurrent creates (one insertMany each for all of them).
+  await ctx.c.inserts.outbox.insert(outboxEntry(doc, now)).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err;
   });
   try {
-    await ctx.c.tasks.insertOne(doc);
+    await ctx.c.inserts.tasks.insert(doc);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     const existing = await ctx.c.tasks.findOne({ _id: doc._id });

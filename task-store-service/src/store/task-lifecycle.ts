@@ -43,7 +43,7 @@ function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
 function requeueOptions(c: Collections) {
   return {
     beforeWrite: async (next: TaskDoc) => {
-      if (next.status === 'queued') await c.outbox.insertOne(outboxEntry(next, next.updatedAt));
+      if (next.status === 'queued') await c.inserts.outbox.insert(outboxEntry(next, next.updatedAt));
     },
   };
 }
