@@ -26,6 +26,31 @@ describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
     expect(await sys.queueDepth(sys.topo.typeQueue('primes.count'))).to.equal(0);
   });
 
+  it('when messages arrive together, then their claims and outcomes share JSON-RPC batches and every task succeeds once', async () => {
+    await (await sys.startExecutor()).stop(); // registers the task types
+    const tasks = [];
+    for (let i = 0; i < 20; i++) tasks.push(await sys.submit('noop', {}));
+    // Started after the publishes: the 20 messages are delivered at once.
+    const running = await sys.startExecutor({ STORE_BATCH_WINDOW_MS: '50' });
+    for (const t of tasks) {
+      const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+      expect(done.history.map((h) => h.status)).to.deep.equal(['queued', 'running', 'succeeded']);
+    }
+    const text = await (await fetch(`${running.opsUrl}/metrics`)).text();
+    const value = (name: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+          ?.split(' ')
+          .pop(),
+      );
+    const requests = value('executor_store_batch_calls_count');
+    const calls = value('executor_store_batch_calls_sum');
+    expect(calls).to.equal(40); // a claim and a complete per task
+    expect(requests).to.be.below(calls);
+  });
+
   it('when the executor starts, then its task types, built-in and from TASKS_DIR, are registered', async () => {
     await sys.startExecutor();
     const { items } = await sys.store.call('taskTypes.list', {});
