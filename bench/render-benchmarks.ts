@@ -3,7 +3,10 @@
  * bench/results/<scenario>.json and bench/results/optimisation.json. bench/run.ts calls it at
  * the end; on its own:
  *
- *   npx tsx --conditions=source bench/render-benchmarks.ts
+ *   npx tsx --conditions=source bench/render-benchmarks.ts [--allow-busy]
+ *
+ * A headline scenario (HEADLINE) from a busy machine (render/busy.ts) stops the rendering unless
+ * busy runs are allowed; every figure from a busy run is marked "busy machine" either way.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageResult } from './scenarios/raw-limits.js';
 import type { ScenarioFile } from './scenarios/lib/scenario.js';
 import type { E2eRow } from './scenarios/lib/summary.js';
+import { busyMark, busyOf, BusyRunError } from './render/busy.js';
 import { barChart, type Bar } from './render/chart.js';
 import { fmt, spreadText, table } from './render/markdown.js';
 import { optimisationSection } from './render/optimisation.js';
@@ -30,6 +34,8 @@ const NAMES = [
   'executor-memory',
 ] as const;
 type Name = (typeof NAMES)[number];
+/** The scenarios whose figures make the page's headline ("At a glance" and the targets). */
+const HEADLINE: Name[] = ['e2e-ours', 'e2e-bullmq', 'raw-limits'];
 
 /** `list answered 503: {…problem JSON…}` → `list answered 503 DEPENDENCY_UNAVAILABLE`. */
 function compactError(text: string): string {
@@ -62,6 +68,7 @@ function provenance(f: ScenarioFile): string {
     `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average at start ` +
     `${(m.loadAverageAtStart ?? []).join(' / ')} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
     `load generator CPU ${f.loadGenerator.cpuPctOfOneCore} % of one core` +
+    (busyMark(f) ? `; ${busyMark(f)}` : '') +
     (f.error ? `; **failed: ${f.error}**` : '')
   );
 }
@@ -523,12 +530,14 @@ function versionsLine(files: ScenarioFile[]): string {
 }
 
 /** Writes BENCHMARKS.md and chart.svg; returns the paths written. */
-export function renderBenchmarks(): string[] {
+export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[] {
   const files: Partial<Record<Name, ScenarioFile>> = {};
   for (const n of NAMES) {
     const f = read(n);
     if (f) files[n] = f;
   }
+  const busyHeadline = HEADLINE.filter((n) => files[n] && busyOf(files[n]).busy);
+  if (busyHeadline.length > 0 && !options.allowBusy) throw new BusyRunError(busyHeadline);
   const present = Object.values(files);
   const modes = new Set(present.map((f) => f.mode));
   const md = [
@@ -555,6 +564,12 @@ export function renderBenchmarks(): string[] {
     '',
     present.length > 0 ? versionsLine(present) : 'No results yet: run `make bench`.',
     '',
+    busyHeadline.length > 0
+      ? `**Busy machine: the headline figures below were taken on a loaded machine** (${busyHeadline
+          .map((n) => `${n}: ${busyMark(files[n]!)}`)
+          .join('; ')}); they were rendered with \`--allow-busy\` and do not stand for the system.`
+      : 'The headline figures were taken on a quiet machine (1-min load average at most 0.75 per core before the run).',
+    '',
     ...headline(files),
     ...sections(files),
     ...optimisationSection(RESULTS),
@@ -573,5 +588,12 @@ export function renderBenchmarks(): string[] {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const f of renderBenchmarks()) process.stdout.write(`written ${f}\n`);
+  try {
+    const written = renderBenchmarks({ allowBusy: process.argv.includes('--allow-busy') });
+    for (const f of written) process.stdout.write(`written ${f}\n`);
+  } catch (err) {
+    if (!(err instanceof BusyRunError)) throw err;
+    process.stderr.write(`render-benchmarks: ${err.message}\n`);
+    process.exitCode = 3;
+  }
 }
