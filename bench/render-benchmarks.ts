@@ -137,36 +137,46 @@ function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
   const bull = files['e2e-bullmq'];
   const raw = files['raw-limits'];
   const ratios = get<Ratio[]>(bull, 'ratios') ?? [];
+  const persisting = get<Ratio[]>(bull, 'persistentRatios') ?? [];
   if (ratios.length > 0) {
+    const runsOf = (rows: E2eRow[] | undefined, label: string | undefined) =>
+      (label !== undefined && rows?.find((x) => x.label === label)?.runs) ?? '–';
+    const byOurs = (r: Ratio) => persisting.find((p) => p.ours === r.ours);
     out.push(
-      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of the measured runs). ' +
-        'Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
+      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of the measured runs), against ' +
+        'BullMQ on a Redis that persists nothing and on a Redis with an append-only file fsynced every second ' +
+        '("AOF"). Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
       '',
       table(
         [
           'ours',
-          'vs',
-          'runs (ours / BullMQ)',
-          'completed/s ours ÷ BullMQ',
-          'submitted/s ours ÷ BullMQ',
-          'p99 ours ÷ BullMQ',
+          'runs (ours / BullMQ / BullMQ AOF)',
+          'completed/s ÷ BullMQ',
+          'completed/s ÷ BullMQ AOF',
+          'submitted/s ÷ BullMQ',
+          'submitted/s ÷ BullMQ AOF',
+          'p99 ÷ BullMQ',
+          'p99 ÷ BullMQ AOF',
         ],
         ratios.map((r) => {
-          const runsOf = (rows: E2eRow[] | undefined, label: string) =>
-            rows?.find((x) => x.label === label)?.runs ?? '?';
+          const p = byOurs(r);
           return [
             r.ours,
-            r.bullmq,
-            `${runsOf(get<E2eRow[]>(ours, 'closedLoop'), r.ours)} / ${runsOf(get<E2eRow[]>(bull, 'rows'), r.bullmq)}`,
+            `${runsOf(get<E2eRow[]>(ours, 'closedLoop'), r.ours)} / ${runsOf(get<E2eRow[]>(bull, 'rows'), r.bullmq)} / ${runsOf(get<E2eRow[]>(bull, 'persistentRows'), p?.bullmq)}`,
             fmt(r.completedPerSec, 4),
+            fmt(p?.completedPerSec, 4),
             fmt(r.submittedPerSec, 4),
+            fmt(p?.submittedPerSec, 4),
             `${fmt(r.p99, 1)}×`,
+            p ? `${fmt(p.p99, 1)}×` : '–',
           ];
         }),
-        'llrrrr',
+        'lrrrrrrr',
       ),
       '',
     );
+    const error = get<string>(bull, 'persistentError');
+    if (error) out.push(`BullMQ on the persisting Redis was not measured: ${error}.`, '');
   } else {
     out.push('No ours ÷ BullMQ ratios: the two end-to-end scenarios have not both run.', '');
   }
@@ -181,9 +191,10 @@ function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
     );
   }
-  const durability = get<{ ours: string; bullmq: string }>(bull, 'durability');
+  const durability = get<{ ours: string; bullmq: string; bullmqPersistent?: string }>(bull, 'durability');
   if (durability) {
     out.push('**Not the same work.** Ours: ' + durability.ours, '', 'BullMQ here: ' + durability.bullmq, '');
+    if (durability.bullmqPersistent) out.push('BullMQ AOF: ' + durability.bullmqPersistent, '');
   }
   const cpu = files['cpu-pool'];
   const list = files['list-scaling'];
@@ -250,6 +261,10 @@ function chart(files: Partial<Record<Name, ScenarioFile>>): string {
     if (r.completedPerSec && !paired.has(r))
       bars.push({ label: r.label, value: r.completedPerSec.median, group: 'BullMQ' });
   }
+  for (const r of get<E2eRow[]>(files['e2e-bullmq'], 'persistentRows') ?? []) {
+    if (r.completedPerSec)
+      bars.push({ label: `${r.label} (AOF)`, value: r.completedPerSec.median, group: 'BullMQ, AOF' });
+  }
   for (const s of get<StageRow[]>(files['raw-limits'], 'stages') ?? []) {
     if (s.perSec) bars.push({ label: `raw: ${s.name}`, value: s.perSec.median, group: 'raw stage' });
   }
@@ -286,7 +301,15 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
       `${bull.title}: Koa \`POST /jobs\` → \`queue.add\` (batch: \`addBulk\`) → Redis → \`Worker\` (concurrency 100), same load generator.`,
       '',
+      "On the machine's Redis (no persistence):",
+      '',
       e2eTable(get<E2eRow[]>(bull, 'rows') ?? []),
+      '',
+      'On a private Redis with `--appendonly yes --appendfsync everysec --save ""` (AOF), at the N ours ran:',
+      '',
+      (get<E2eRow[]>(bull, 'persistentRows') ?? []).length > 0
+        ? e2eTable(get<E2eRow[]>(bull, 'persistentRows') ?? [])
+        : `Not measured${get<string>(bull, 'persistentError') ? `: ${get<string>(bull, 'persistentError')}` : ' (results from before this row existed)'}.`,
       '',
       commandLine(bull),
       '',
