@@ -277,6 +277,7 @@ async function main(): Promise<void> {
       source: handle.source,
       ferretPid: handle.source === 'MONGO_URL' ? undefined : childPidsByName('ferretdb')[0],
       realMongod: handle.server.startsWith('MongoDB'),
+      postgresqlUrl: handle.postgresqlUrl,
     };
     const pg = mongo.server.endsWith('on PostgreSQL') ? pgOwn : undefined;
     log(`MongoDB-wire server: ${mongo.server} (${mongo.source})`);
