@@ -5,7 +5,7 @@
  *
  *   npx tsx --conditions=source bench/run.ts [--quick] [--only=e2e-ours,raw-limits] [--allow-busy]
  *
- * Full: at most ~10 minutes; --quick: at most ~2 minutes (smaller N, shorter runs; the files say
+ * Full: at most ~13 minutes; --quick: at most ~3 minutes (smaller N, shorter runs; the files say
  * which mode wrote them). Needs RabbitMQ at 127.0.0.1:5672 (AMQP_URL), Redis at 127.0.0.1:6379
  * (REDIS_URL), and a MongoDB-wire server: MONGO_URL, else what provisionMongo() provides (here
  * FerretDB 1.24 on the local PostgreSQL). Every URL must point at the loopback interface. The
@@ -62,7 +62,7 @@ const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_URL = process.env.FERRETDB_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** For all scenarios together; what one leaves unused goes to the later ones. */
-const TOTAL_SECONDS = quick ? 117 : 570;
+const TOTAL_SECONDS = quick ? 195 : 790;
 /** After its budget, a scenario gets this long to stop what it started before it is cut off. */
 const GRACE_SECONDS = quick ? 8 : 25;
 

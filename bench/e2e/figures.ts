@@ -184,7 +184,8 @@ function cpuPerTask(cpu: CpuReport, tasks: number): Record<string, number | null
   // Our three services together (what the issue 13 target is about), when all three were metered.
   if ('store' in out && 'gateway' in out && 'executor' in out) {
     const { store, gateway, executor } = out;
-    out.services = store === null || gateway === null || executor === null ? null : round(store + gateway + executor, 2);
+    out.services =
+      store === null || gateway === null || executor === null ? null : round(store + gateway + executor, 2);
   }
   return out;
 }

@@ -3,7 +3,10 @@
  * gateway: every list filter shape (none, status, type, status and type) on its first page and
  * five pages deep (following nextCursor), GET /v1/tasks/:id of tasks those pages returned, and
  * GET /v1/stats. One untimed call of each first, then `samples` timed ones, one after the other
- * (no concurrent load): p50 and max per row. Used by the e2e-stored scenario and bench/targets.ts.
+ * (no concurrent load): p50 and max per row. A row whose first call fails (e.g. the gateway's 503
+ * once the store has not answered within STORE_TIMEOUT_MS) is counted as failed without further
+ * calls, and rows left when `deadline` passes are marked not measured, so that a slow store costs
+ * seconds, not minutes. Used by the e2e-stored scenario and bench/targets.ts.
  */
 import { percentile, round } from '../store/measure.js';
 
@@ -26,6 +29,8 @@ export interface ReadOptions {
   type: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Epoch ms after which no further row is started. */
+  deadline?: number;
   log?: (line: string) => void;
 }
 
@@ -55,7 +60,11 @@ async function timedGet(url: string, o: ReadOptions): Promise<Answer> {
     if (res.status !== 200) return { ms, body: null, error: `HTTP ${res.status}: ${text.slice(0, 200)}` };
     return { ms, body: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ms: performance.now() - t0, body: null, error: err instanceof Error ? err.message : String(err) };
+    return {
+      ms: performance.now() - t0,
+      body: null,
+      error: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
@@ -96,49 +105,82 @@ async function cursorTo(
 export async function measureReads(o: ReadOptions): Promise<ReadRow[]> {
   const rows: ReadRow[] = [];
   const ids = new Set<string>();
-  for (const filter of shapes(o.type)) {
-    const name = new URLSearchParams(filter).toString() || 'no filter';
-    for (const depth of [1, DEPTH]) {
-      const what = `list ${name}, page ${depth}`;
-      const cursor = depth === 1 ? undefined : await cursorTo(filter, depth, o, ids);
-      if (cursor === null || (depth > 1 && cursor === undefined)) {
-        rows.push({
-          what,
-          kind: 'list',
-          samples: 0,
-          p50Ms: null,
-          maxMs: null,
-          failures: cursor === undefined ? 1 : 0,
-          firstError: cursor === undefined ? 'the pages before it failed' : `fewer than ${depth} pages`,
-        });
-        continue;
-      }
-      const q = new URLSearchParams({ ...filter, limit: String(PAGE_SIZE), ...(cursor && { cursor }) });
-      const url = `${o.gatewayUrl}/v1/tasks?${q.toString()}`;
-      const answers: Answer[] = [];
-      for (let i = 0; i <= o.samples; i++) {
-        const a = await timedGet(url, o);
-        for (const t of (a.body as { items?: { id: string }[] } | null)?.items ?? []) ids.add(t.id);
-        if (i > 0) answers.push(a); // the first is the warm-up
-      }
-      rows.push(row(what, 'list', answers));
-      o.log?.(`${what}: p50 ${rows.at(-1)!.p50Ms} ms`);
-    }
+  const late = () => o.deadline !== undefined && Date.now() > o.deadline;
+  const notMeasured = (what: string, kind: ReadRow['kind'], why: string): ReadRow => ({
+    what,
+    kind,
+    samples: 0,
+    p50Ms: null,
+    maxMs: null,
+    failures: 0,
+    firstError: why,
+  });
+  /** A warm-up call, then the samples, unless the warm-up failed or the deadline passed. */
+  const sample = async (what: string, kind: ReadRow['kind'], url: () => string): Promise<ReadRow> => {
+    if (late()) return notMeasured(what, kind, 'not measured: the time budget was spent');
+    const warm = await timedGet(url(), o);
+    for (const t of (warm.body as { items?: { id: string }[] } | null)?.items ?? []) ids.add(t.id);
+    if (warm.error !== undefined) return row(what, kind, [warm]);
+    const answers: Answer[] = [];
+    for (let i = 0; i < o.samples && !late(); i++) answers.push(await timedGet(url(), o));
+    const r = row(what, kind, answers);
+    o.log?.(`${what}: p50 ${r.p50Ms ?? '–'} ms (${r.samples} samples, ${r.failures} failed)`);
+    return r;
+  };
+  // Page 1 of every shape first (it also finds ids for the gets), then the deep pages.
+  const filters = shapes(o.type).map((f) => ({
+    filter: f,
+    name: new URLSearchParams(f).toString() || 'no filter',
+  }));
+  const page1: ReadRow[] = [];
+  for (const { filter, name } of filters) {
+    const q = new URLSearchParams({ ...filter, limit: String(PAGE_SIZE) });
+    page1.push(
+      await sample(`list ${name}, page 1`, 'list', () => `${o.gatewayUrl}/v1/tasks?${q.toString()}`),
+    );
   }
   const pool = [...ids];
-  const gets: Answer[] = [];
-  for (let i = 0; i <= o.samples * 4 && pool.length > 0; i++) {
-    const a = await timedGet(`${o.gatewayUrl}/v1/tasks/${pool[(i * 7919) % pool.length]!}`, o);
-    if (i > 0) gets.push(a);
+  let g = 0;
+  const get = await sample(
+    'get',
+    'get',
+    () => `${o.gatewayUrl}/v1/tasks/${pool[g++ % Math.max(1, pool.length)] ?? 'none'}`,
+  );
+  const stats = await sample('stats', 'stats', () => `${o.gatewayUrl}/v1/stats`);
+  const deep: ReadRow[] = [];
+  for (const [i, { filter, name }] of filters.entries()) {
+    const what = `list ${name}, page ${DEPTH}`;
+    if (page1[i]!.p50Ms === null) {
+      const failed = page1[i]!.failures > 0;
+      deep.push(
+        notMeasured(
+          what,
+          'list',
+          failed ? 'not measured: page 1 failed' : 'not measured: the time budget was spent',
+        ),
+      );
+      continue;
+    }
+    const cursor = late() ? undefined : await cursorTo(filter, DEPTH, o, ids);
+    if (typeof cursor !== 'string') {
+      deep.push(
+        cursor === null
+          ? notMeasured(what, 'list', `not measured: fewer than ${DEPTH} pages`)
+          : {
+              ...notMeasured(
+                what,
+                'list',
+                late() ? 'not measured: the time budget was spent' : 'the pages before it failed',
+              ),
+              failures: late() ? 0 : 1,
+            },
+      );
+      continue;
+    }
+    const q = new URLSearchParams({ ...filter, limit: String(PAGE_SIZE), cursor });
+    deep.push(await sample(what, 'list', () => `${o.gatewayUrl}/v1/tasks?${q.toString()}`));
   }
-  rows.push(row('get', 'get', gets));
-  const stats: Answer[] = [];
-  for (let i = 0; i <= o.samples; i++) {
-    const a = await timedGet(`${o.gatewayUrl}/v1/stats`, o);
-    if (i > 0) stats.push(a);
-  }
-  rows.push(row('stats', 'stats', stats));
-  o.log?.(`get p50 ${rows.at(-2)!.p50Ms} ms, stats p50 ${rows.at(-1)!.p50Ms} ms`);
+  rows.push(...page1, ...deep, get, stats);
   return rows;
 }
 
@@ -148,7 +190,10 @@ export function readFigures(rows: ReadRow[]): {
   statsP50Ms: number | null;
   slowestListP50Ms: number | null;
   slowestList: string | null;
-  listRowsMissing: number;
+  /** List rows whose calls failed (each one misses the target). */
+  listFailed: string[];
+  /** List rows not measured for want of time (the target cannot be judged). */
+  listNotMeasured: string[];
 } {
   const lists = rows.filter((r) => r.kind === 'list');
   const measured = lists.filter((r) => r.p50Ms !== null);
@@ -161,6 +206,11 @@ export function readFigures(rows: ReadRow[]): {
     statsP50Ms: rows.find((r) => r.kind === 'stats')?.p50Ms ?? null,
     slowestListP50Ms: slowest?.p50Ms ?? null,
     slowestList: slowest?.what ?? null,
-    listRowsMissing: lists.length - measured.length,
+    listFailed: lists
+      .filter((r) => r.failures > 0 || r.firstError === 'not measured: page 1 failed')
+      .map((r) => r.what),
+    listNotMeasured: lists
+      .filter((r) => r.p50Ms === null && r.failures === 0 && r.firstError?.includes('time budget'))
+      .map((r) => r.what),
   };
 }
