@@ -19,6 +19,7 @@ import { busyMark, busyOf, BusyRunError } from './render/busy.js';
 import { barChart, type Bar } from './render/chart.js';
 import { fmt, spreadText, table } from './render/markdown.js';
 import { optimisationSection } from './render/optimisation.js';
+import { storedSection, targetsSection } from './render/stored.js';
 import type { Spread } from './store/measure.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -27,6 +28,7 @@ const CHART = `${RESULTS}chart.svg`;
 const NAMES = [
   'e2e-ours',
   'e2e-bullmq',
+  'e2e-stored',
   'raw-limits',
   'rest-latency',
   'cpu-pool',
@@ -35,7 +37,7 @@ const NAMES = [
 ] as const;
 type Name = (typeof NAMES)[number];
 /** The scenarios whose figures make the page's headline ("At a glance" and the targets). */
-const HEADLINE: Name[] = ['e2e-ours', 'e2e-bullmq', 'raw-limits'];
+const HEADLINE: Name[] = ['e2e-ours', 'e2e-bullmq', 'e2e-stored', 'raw-limits'];
 
 /** `list answered 503: {…problem JSON…}` → `list answered 503 DEPENDENCY_UNAVAILABLE`. */
 function compactError(text: string): string {
@@ -132,7 +134,11 @@ function openTable(rows: E2eRow[]): string {
 }
 
 function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
-  const out: string[] = ['## At a glance', ''];
+  const out: string[] = [
+    '## At a glance',
+    '',
+    ...targetsSection(files['e2e-stored'], files['raw-limits'], files['e2e-bullmq']),
+  ];
   const ours = files['e2e-ours'];
   const bull = files['e2e-bullmq'];
   const raw = files['raw-limits'];
@@ -319,11 +325,15 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
     );
   }
+  const stored = files['e2e-stored'];
+  if (stored) {
+    out.push(...storedSection(stored, e2eTable(get<E2eRow[]>(stored, 'rows') ?? []), commandLine(stored)));
+  }
   const raw = files['raw-limits'];
   if (raw) {
     const stages = get<StageRow[]>(raw, 'stages') ?? [];
     out.push(
-      '## 3. Raw stage limits',
+      '## 4. Raw stage limits',
       '',
       `${raw.title}. Each stage alone, 16 concurrent clients; median (min–max) of 3 runs. CPU in % of one core (2 cores = 200 %).`,
       '',
@@ -361,7 +371,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         }[]
       >(rest, 'rows') ?? [];
     out.push(
-      '## 4. REST latency at fixed rates',
+      '## 5. REST latency at fixed rates',
       '',
       `${rest.title}; median (min–max) of 3 runs per rate.`,
       '',
@@ -387,7 +397,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
   if (cpu) {
     const s = cpu.summary ?? {};
     out.push(
-      '## 5. CPU pool efficiency',
+      '## 6. CPU pool efficiency',
       '',
       `${cpu.title}.`,
       '',
@@ -441,7 +451,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         }[]
       >(list, 'rows') ?? [];
     out.push(
-      '## 6. List scaling',
+      '## 7. List scaling',
       '',
       `${list.title}: \`${(list.settings?.query as string) ?? '?'}\` (${(list.settings?.mix as string) ?? ''}).`,
       '',
@@ -483,7 +493,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
   if (mem) {
     const s = mem.summary ?? {};
     out.push(
-      '## 7. Executor memory with a deep queue',
+      '## 8. Executor memory with a deep queue',
       '',
       `${mem.title}. ${(mem.settings?.messagesReason as string) ?? ''}.`,
       '',

@@ -31,6 +31,8 @@ export interface ReadOptions {
   timeoutMs?: number;
   /** Epoch ms after which no further row is started. */
   deadline?: number;
+  /** Ids of stored tasks for the gets (else ids the list pages returned). */
+  ids?: string[];
   log?: (line: string) => void;
 }
 
@@ -127,7 +129,15 @@ export async function measureReads(o: ReadOptions): Promise<ReadRow[]> {
     o.log?.(`${what}: p50 ${r.p50Ms ?? '–'} ms (${r.samples} samples, ${r.failures} failed)`);
     return r;
   };
-  // Page 1 of every shape first (it also finds ids for the gets), then the deep pages.
+  // Cheap reads first, so that slow list pages cannot take their time; then page 1 of every
+  // shape, then the deep pages.
+  const pool = o.ids ?? [];
+  let g = 0;
+  const get =
+    pool.length > 0
+      ? await sample('get', 'get', () => `${o.gatewayUrl}/v1/tasks/${pool[g++ % pool.length]!}`)
+      : undefined;
+  const stats = await sample('stats', 'stats', () => `${o.gatewayUrl}/v1/stats`);
   const filters = shapes(o.type).map((f) => ({
     filter: f,
     name: new URLSearchParams(f).toString() || 'no filter',
@@ -139,14 +149,14 @@ export async function measureReads(o: ReadOptions): Promise<ReadRow[]> {
       await sample(`list ${name}, page 1`, 'list', () => `${o.gatewayUrl}/v1/tasks?${q.toString()}`),
     );
   }
-  const pool = [...ids];
-  let g = 0;
-  const get = await sample(
-    'get',
-    'get',
-    () => `${o.gatewayUrl}/v1/tasks/${pool[g++ % Math.max(1, pool.length)] ?? 'none'}`,
-  );
-  const stats = await sample('stats', 'stats', () => `${o.gatewayUrl}/v1/stats`);
+  // Without ids given, the gets take ids the list pages returned.
+  const listed = [...ids];
+  let h = 0;
+  const gets =
+    get ??
+    (listed.length > 0
+      ? await sample('get', 'get', () => `${o.gatewayUrl}/v1/tasks/${listed[h++ % listed.length]!}`)
+      : notMeasured('get', 'get', 'not measured: no task id (every list page failed)'));
   const deep: ReadRow[] = [];
   for (const [i, { filter, name }] of filters.entries()) {
     const what = `list ${name}, page ${DEPTH}`;
@@ -180,7 +190,7 @@ export async function measureReads(o: ReadOptions): Promise<ReadRow[]> {
     const q = new URLSearchParams({ ...filter, limit: String(PAGE_SIZE), cursor });
     deep.push(await sample(what, 'list', () => `${o.gatewayUrl}/v1/tasks?${q.toString()}`));
   }
-  rows.push(...page1, ...deep, get, stats);
+  rows.push(...page1, ...deep, gets, stats);
   return rows;
 }
 
@@ -188,6 +198,9 @@ export async function measureReads(o: ReadOptions): Promise<ReadRow[]> {
 export function readFigures(rows: ReadRow[]): {
   getP50Ms: number | null;
   statsP50Ms: number | null;
+  /** The gets or the stats calls failed (each a miss of its target). */
+  getFailed: boolean;
+  statsFailed: boolean;
   slowestListP50Ms: number | null;
   slowestList: string | null;
   /** List rows whose calls failed (each one misses the target). */
@@ -204,11 +217,11 @@ export function readFigures(rows: ReadRow[]): {
   return {
     getP50Ms: rows.find((r) => r.kind === 'get')?.p50Ms ?? null,
     statsP50Ms: rows.find((r) => r.kind === 'stats')?.p50Ms ?? null,
+    getFailed: rows.some((r) => r.kind === 'get' && r.failures > 0),
+    statsFailed: rows.some((r) => r.kind === 'stats' && r.failures > 0),
     slowestListP50Ms: slowest?.p50Ms ?? null,
     slowestList: slowest?.what ?? null,
-    listFailed: lists
-      .filter((r) => r.failures > 0 || r.firstError === 'not measured: page 1 failed')
-      .map((r) => r.what),
+    listFailed: lists.filter((r) => r.failures > 0).map((r) => r.what),
     listNotMeasured: lists
       .filter((r) => r.p50Ms === null && r.failures === 0 && r.firstError?.includes('time budget'))
       .map((r) => r.what),

@@ -70,6 +70,8 @@ export const e2eStored: Scenario = {
     let reads: ReadRow[] = [];
     let fill: HistoryWritten | undefined;
     let storedAtReads = 0;
+    /** Ids of history tasks, old and new, for the gets. */
+    const sampleIds: string[] = [];
     const out = await runOurs({
       executors: 1,
       executorEnv: { LEASE_MS: '30000' },
@@ -105,9 +107,11 @@ export const e2eStored: Scenario = {
           const db = client.db(dbName);
           const before = await db.collection('tasks').countDocuments({});
           const endMs = Date.now() - 60_000;
-          fill = await writeHistory(db, 0, STORED, (i) =>
-            finishedTaskDoc(i, STORED, { types: BUILTIN_TYPES, endMs, spanMs: 24 * 3600_000 }),
-          );
+          fill = await writeHistory(db, 0, STORED, (i) => {
+            const doc = finishedTaskDoc(i, STORED, { types: BUILTIN_TYPES, endMs, spanMs: 24 * 3600_000 });
+            if (i % 997 === 0) sampleIds.push(doc._id);
+            return doc;
+          });
           storedAtReads = before + STORED;
           ctx.log(
             `${STORED.toLocaleString('en')} finished tasks written in ${fill.seconds} s (${fill.tasksPerSec}/s); ${storedAtReads.toLocaleString('en')} stored`,
@@ -121,6 +125,7 @@ export const e2eStored: Scenario = {
           samples: quick ? 3 : 5,
           type: 'noop',
           deadline: Date.now() + readsMs,
+          ids: sampleIds,
           log: (line) => ctx.log(line),
         });
         return {

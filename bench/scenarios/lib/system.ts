@@ -5,12 +5,11 @@
  * else a scenario needs to know about the services (pids, the store's database, the executor's
  * metrics port) it reads from /proc.
  */
-import { readFileSync } from 'node:fs';
 import { prepareDatabase } from '@tasks/dev-mongo';
 import { EQUALITY_FILTERED_FIELDS } from '@tasks/task-store-service';
 import { startSystem, type RunningSystem } from '../../../e2e/system.js';
 import { withTimeout } from '../../e2e/cleanup.js';
-import { childPids } from '../../e2e/processes.js';
+import { childPids, environmentOf } from '../../e2e/processes.js';
 import { round } from '../../store/measure.js';
 import type { RunContext } from './scenario.js';
 
@@ -53,13 +52,7 @@ export function service(entry: string): { pid: number; env: Record<string, strin
   const pids = childPids(entry);
   if (pids.length !== 1) throw new Error(`expected one process of ${entry}, found ${pids.length}`);
   const pid = pids[0]!;
-  const env = Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter((kv) => kv.includes('='))
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-  return { pid, env };
+  return { pid, env: environmentOf(pid) };
 }
 
 /**
