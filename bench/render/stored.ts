@@ -79,7 +79,7 @@ export function targetsSection(
   const rows = targetRows(inputs);
   return [
     '**Targets** (issue 13; judged from the results files below, a missing figure is "not measured"). ' +
-      `The outside check \`make bench-targets\` (bench/targets.ts) measures the first five against a running \`make start\`.`,
+      `The outside check \`make bench-targets\` (bench/targets.ts) measures the first five rows against a running \`make start\`.`,
     '',
     table(
       ['target', 'measured', 'verdict', 'from'],
