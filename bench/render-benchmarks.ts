@@ -64,11 +64,18 @@ const get = <T>(f: ScenarioFile | undefined, key: string): T | undefined =>
   f?.summary?.[key] as T | undefined;
 
 function provenance(f: ScenarioFile): string {
-  const m = f.machine as { cores?: number; memoryGiB?: number; loadAverageAtStart?: number[] };
+  const m = f.machine as {
+    cores?: number;
+    loadBeforeRun?: number[];
+    loadAverageAtStart?: number[];
+    loadAverageAtEnd?: number[];
+  };
+  const load = (l: number[] | undefined) => (l ?? []).join(' / ');
   return (
     `${f.mode === 'quick' ? '**quick run** — ' : ''}${f.date.slice(0, 16).replace('T', ' ')} UTC, ` +
-    `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average at start ` +
-    `${(m.loadAverageAtStart ?? []).join(' / ')} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
+    `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average ` +
+    (m.loadBeforeRun ? `before the run ${load(m.loadBeforeRun)}, ` : '') +
+    `at start ${load(m.loadAverageAtStart)}, at end ${load(m.loadAverageAtEnd)} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
     `load generator CPU ${f.loadGenerator.cpuPctOfOneCore} % of one core` +
     (busyMark(f) ? `; ${busyMark(f)}` : '') +
     (f.error ? `; **failed: ${f.error}**` : '')
@@ -600,9 +607,11 @@ export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[
     present.length > 0 ? versionsLine(present) : 'No results yet: run `make bench`.',
     '',
     busyHeadline.length > 0
-      ? `**Busy machine: the headline figures below were taken on a loaded machine** (${busyHeadline
-          .map((n) => `${n}: ${busyMark(files[n]!)}`)
-          .join('; ')}); they were rendered with \`--allow-busy\` and do not stand for the system.`
+      ? `**Busy machine: the headline figures below were taken on a loaded machine** (1-min load average before the run: ${busyHeadline
+          .map((n) => `${n} ${busyOf(files[n]!).loadBeforeRun ?? '?'}`)
+          .join(
+            ', ',
+          )}; quiet is at most ${busyOf(files[busyHeadline[0]!]!).threshold}); they were rendered with \`--allow-busy\` and do not stand for the system.`
       : 'The headline figures were taken on a quiet machine (1-min load average at most 0.75 per core before the run).',
     '',
     ...headline(files),

@@ -216,3 +216,25 @@ export function environmentOf(pid: number): Record<string, string> {
     return {};
   }
 }
+
+/**
+ * Waits until the given processes together use less than `idlePct` of one core over a second
+ * (e.g. a database still finishing queries whose callers gave up), at most `maxMs`. Resolves to
+ * the seconds waited and whether they went idle.
+ */
+export async function waitIdle(
+  pids: () => number[] | Promise<number[]>,
+  maxMs: number,
+  idlePct = 10,
+): Promise<{ seconds: number; idle: boolean }> {
+  const t0 = performance.now();
+  const total = (list: number[]) => list.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+  while (performance.now() - t0 < maxMs) {
+    const list = await pids();
+    const before = total(list);
+    await new Promise((r) => setTimeout(r, 1_000));
+    if (total(list) - before < idlePct * 10)
+      return { seconds: round((performance.now() - t0) / 1000), idle: true };
+  }
+  return { seconds: round((performance.now() - t0) / 1000), idle: false };
+}
