@@ -47,6 +47,8 @@ export interface OursOptions {
   sizeRuns?: (warmups: ScenarioResult[]) => number | undefined;
   /** Called once the system is up, before any run (e.g. to tune its database as `make start` does). */
   prepare?: (system: RunningSystem) => Promise<void>;
+  /** Called once after every run, before the system stops (e.g. to measure reads on what the runs left). */
+  finish?: (system: RunningSystem) => Promise<void>;
   /**
    * Called once after the measured runs: more scenarios to measure on the same system (e.g. open
    * loop at shares of the rate just measured), and the new reserve for them; it may first add
@@ -105,6 +107,7 @@ export async function runOurs(o: OursOptions): Promise<OursOutcome> {
       results.push(...extra);
       await measure(run, extra, o, undefined, more.warmup);
     }
+    await o.finish?.(system);
     return { results, rabbitmq: events.server, startSeconds };
   } finally {
     await events?.close();
