@@ -93,6 +93,7 @@ async function cursorTo(
 ): Promise<string | null | undefined> {
   let cursor: string | undefined;
   for (let page = 1; page < depth; page++) {
+    if (o.deadline !== undefined && Date.now() > o.deadline) return undefined;
     const q = new URLSearchParams({ ...filter, limit: String(PAGE_SIZE), ...(cursor && { cursor }) });
     const a = await timedGet(`${o.gatewayUrl}/v1/tasks?${q.toString()}`, o);
     const body = a.body as { items?: { id: string }[]; nextCursor?: string | null } | null;

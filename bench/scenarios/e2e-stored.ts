@@ -81,6 +81,7 @@ export const e2eStored: Scenario = {
   async run(ctx: RunContext): Promise<ScenarioOutput> {
     const { quick, budget } = ctx;
     const readsMs = quick ? READS_MS.quick : READS_MS.full;
+    const budgetEnd = () => budget.startedAt + budget.totalMs;
     const after = FILL_MS + readsMs + SETTLE_MS / 2;
     let sizing = `N = ${N.toLocaleString('en')} per run`;
     let reads: ReadRow[] = [];
@@ -151,7 +152,10 @@ export const e2eStored: Scenario = {
           gatewayUrl: system.gatewayUrl,
           samples: quick ? 3 : 5,
           type: 'noop',
-          deadline: Date.now() + readsMs,
+          // within the scenario's budget, whatever the runs left of it; a call the gateway does
+          // not answer within 10 s counts as failed (it answers 503 after STORE_TIMEOUT_MS)
+          deadline: Math.min(Date.now() + readsMs, budgetEnd() - SETTLE_MS / 2 - 12_000),
+          timeoutMs: 10_000,
           ids: sampleIds,
           log: (line) => ctx.log(line),
         });
@@ -161,7 +165,7 @@ export const e2eStored: Scenario = {
             ...(ctx.mongo.ferretPid === undefined ? [] : [ctx.mongo.ferretPid]),
             ...((await ctx.pg?.backendPids()) ?? []),
           ],
-          SETTLE_MS,
+          Math.max(0, Math.min(SETTLE_MS, budgetEnd() - Date.now() - 3_000)),
         );
         ctx.log(`database server ${settled.idle ? 'idle' : 'still busy'} after ${settled.seconds} s`);
       },
