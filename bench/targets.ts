@@ -23,9 +23,10 @@ import { MongoClient } from 'mongodb';
 import { TaskStoreClient, topology, type Task } from '@tasks/contracts';
 import { batchSizes, closedLoop } from './e2e/http-load.js';
 import { cpuMeter, environmentOf, pidListeningOn } from './e2e/processes.js';
-import { measureReads, readFigures, type ReadRow } from './e2e/read-latency.js';
+import { measureReads, readFigures } from './e2e/read-latency.js';
 import { TerminalEvents } from './e2e/terminal-events.js';
-import { fmt, shortError, table } from './render/markdown.js';
+import { checkReport, type Side } from './render/check-report.js';
+import { fmt } from './render/markdown.js';
 import { exitStatus, targetRows, TARGETS, type TargetRow } from './render/targets.js';
 import { BUILTIN_TYPES, finishedTaskDoc, writeHistory } from './scenarios/lib/history.js';
 import { round, spread } from './store/measure.js';
@@ -61,15 +62,6 @@ interface Service {
   url: string;
   pid: number;
   env: Record<string, string>;
-}
-
-interface Side {
-  stored: number;
-  runs: {
-    completedPerSec: number;
-    servicesCpuMsPerTask: number | null;
-    cpuMsPerTask: Record<string, number | null>;
-  }[];
 }
 
 class CheckFailed extends Error {
@@ -263,7 +255,7 @@ async function main(): Promise<number> {
       }),
       batch.row,
     ];
-    process.stdout.write(`${report(rows, first, last, reads, prefill !== undefined)}\n`);
+    process.stdout.write(`${checkReport(rows, first, last, reads, prefill !== undefined)}\n`);
     return exitStatus(rows);
   } finally {
     await events.close();
@@ -296,52 +288,6 @@ async function batchOfThousand(
     },
     ids: ok ? (JSON.parse(body) as { items: Task[] }).items.map((t) => t.id) : [],
   };
-}
-
-function report(rows: TargetRow[], first: Side, last: Side, reads: ReadRow[], prefilled: boolean): string {
-  const sides = prefilled ? [first, last] : [first];
-  return [
-    table(
-      ['target', 'measured', 'verdict'],
-      rows.map((r) => [r.target, r.measured, r.verdict === 'fail' ? 'FAIL' : r.verdict]),
-      'lll',
-    ),
-    '',
-    table(
-      ['stored', 'runs: completed/s', 'services CPU ms/task (median)', 'gateway', 'store', 'executor'],
-      sides.map((s) => {
-        const med = (k: string) => {
-          const v = s.runs
-            .map((r) => r.cpuMsPerTask[k])
-            .filter((x): x is number => x !== null && x !== undefined);
-          return v.length > 0 ? fmt(spread(v).median, 3) : '–';
-        };
-        const services = s.runs.map((r) => r.servicesCpuMsPerTask).filter((x): x is number => x !== null);
-        return [
-          fmt(s.stored, 0),
-          s.runs.map((r) => fmt(r.completedPerSec, 1)).join(', '),
-          services.length > 0 ? fmt(spread(services).median, 3) : '–',
-          med('gateway'),
-          med('store'),
-          med('executor'),
-        ];
-      }),
-      'rlrrrr',
-    ),
-    '',
-    table(
-      ['read', 'samples', 'p50 ms', 'max ms', 'failed', 'note'],
-      reads.map((r) => [
-        r.what,
-        String(r.samples),
-        fmt(r.p50Ms, 1),
-        fmt(r.maxMs, 1),
-        String(r.failures),
-        shortError(r.firstError),
-      ]),
-      'lrrrrl',
-    ),
-  ].join('\n');
 }
 
 main().then(

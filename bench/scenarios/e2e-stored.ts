@@ -61,14 +61,14 @@ function perTask(r: ScenarioResult | undefined) {
 
 export type SidePerTask = ReturnType<typeof perTask>;
 
-/** Tasks in the running store's collection. */
+/** Tasks in the running store's collection (from its metadata: counting 30,000 on FerretDB takes seconds). */
 async function countTasks(ctx: RunContext): Promise<number> {
   const client = new MongoClient(ctx.mongo.url, { maxPoolSize: 1 });
   try {
     return await client
       .db(service('task-store-service/src/main.ts').env.MONGO_DB)
       .collection('tasks')
-      .countDocuments({});
+      .estimatedDocumentCount();
   } finally {
     await client.close();
   }
@@ -123,7 +123,7 @@ export const e2eStored: Scenario = {
         const unregister = ctx.cleanup.add(() => client.close(true));
         try {
           const db = client.db(dbName);
-          const before = await db.collection('tasks').countDocuments({});
+          const before = await db.collection('tasks').estimatedDocumentCount();
           const endMs = Date.now() - 60_000;
           fill = await writeHistory(db, 0, STORED, (i) => {
             const doc = finishedTaskDoc(i, STORED, { types: BUILTIN_TYPES, endMs, spanMs: 24 * 3600_000 });
