@@ -2,10 +2,10 @@
 .DEFAULT_GOAL := help
 STAMP := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck lint test test-faults start up down logs bench bench-quick bench-store
+.PHONY: help install build typecheck lint test test-faults start up down logs bench bench-quick bench-store bench-targets
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json
 	@echo "installing dependencies (npm ci)"
@@ -45,11 +45,14 @@ down: ## stop the containers (MongoDB and RabbitMQ data stay in their volumes)
 logs: ## follow the containers' logs (SERVICE=name for one)
 	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
-bench: install ## every benchmark scenario, then BENCHMARKS.md (at most ~10 minutes; ONLY=a,b for some)
-	npx tsx --conditions=source bench/run.ts $(if $(ONLY),--only=$(ONLY))
+bench: install ## every benchmark scenario, then BENCHMARKS.md (at most ~13 minutes; ONLY=a,b for some; ALLOW_BUSY=1)
+	npx tsx --conditions=source bench/run.ts $(if $(ONLY),--only=$(ONLY)) $(if $(ALLOW_BUSY),--allow-busy)
 
-bench-quick: install ## every benchmark scenario, short runs (about 2 minutes)
-	npx tsx --conditions=source bench/run.ts --quick $(if $(ONLY),--only=$(ONLY))
+bench-quick: install ## every benchmark scenario, short runs (about 3 minutes)
+	npx tsx --conditions=source bench/run.ts --quick $(if $(ONLY),--only=$(ONLY)) $(if $(ALLOW_BUSY),--allow-busy)
+
+bench-targets: install ## check issue 13's targets against a running make start (PREFILL=1 writes 30,000 tasks into it first)
+	npx tsx --conditions=source bench/targets.ts $(if $(PREFILL),--prefill)
 
 bench-store: install ## the task-store benchmark alone (about 10 minutes; QUICK=1 for ~2)
 	npx tsx --conditions=source bench/store-bench.ts $(if $(QUICK),--quick)

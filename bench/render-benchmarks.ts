@@ -3,7 +3,10 @@
  * bench/results/<scenario>.json and bench/results/optimisation.json. bench/run.ts calls it at
  * the end; on its own:
  *
- *   npx tsx --conditions=source bench/render-benchmarks.ts
+ *   npx tsx --conditions=source bench/render-benchmarks.ts [--allow-busy]
+ *
+ * A headline scenario (HEADLINE) from a busy machine (render/busy.ts) stops the rendering unless
+ * busy runs are allowed; every figure from a busy run is marked "busy machine" either way.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +15,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageResult } from './scenarios/raw-limits.js';
 import type { ScenarioFile } from './scenarios/lib/scenario.js';
 import type { E2eRow } from './scenarios/lib/summary.js';
+import { busyMark, busyOf, BusyRunError } from './render/busy.js';
 import { barChart, type Bar } from './render/chart.js';
 import { fmt, spreadText, table } from './render/markdown.js';
 import { optimisationSection } from './render/optimisation.js';
+import { storedSection, targetsSection } from './render/stored.js';
 import type { Spread } from './store/measure.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -23,6 +28,7 @@ const CHART = `${RESULTS}chart.svg`;
 const NAMES = [
   'e2e-ours',
   'e2e-bullmq',
+  'e2e-stored',
   'raw-limits',
   'rest-latency',
   'cpu-pool',
@@ -30,6 +36,8 @@ const NAMES = [
   'executor-memory',
 ] as const;
 type Name = (typeof NAMES)[number];
+/** The scenarios whose figures make the page's headline ("At a glance" and the targets). */
+const HEADLINE: Name[] = ['e2e-ours', 'e2e-bullmq', 'e2e-stored', 'raw-limits'];
 
 /** `list answered 503: {…problem JSON…}` → `list answered 503 DEPENDENCY_UNAVAILABLE`. */
 function compactError(text: string): string {
@@ -56,12 +64,20 @@ const get = <T>(f: ScenarioFile | undefined, key: string): T | undefined =>
   f?.summary?.[key] as T | undefined;
 
 function provenance(f: ScenarioFile): string {
-  const m = f.machine as { cores?: number; memoryGiB?: number; loadAverageAtStart?: number[] };
+  const m = f.machine as {
+    cores?: number;
+    loadBeforeRun?: number[];
+    loadAverageAtStart?: number[];
+    loadAverageAtEnd?: number[];
+  };
+  const load = (l: number[] | undefined) => (l ?? []).join(' / ');
   return (
     `${f.mode === 'quick' ? '**quick run** — ' : ''}${f.date.slice(0, 16).replace('T', ' ')} UTC, ` +
-    `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average at start ` +
-    `${(m.loadAverageAtStart ?? []).join(' / ')} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
+    `${f.durationSeconds} s of a ${f.budgetSeconds} s budget; load average ` +
+    (m.loadBeforeRun ? `before the run ${load(m.loadBeforeRun)}, ` : '') +
+    `at start ${load(m.loadAverageAtStart)}, at end ${load(m.loadAverageAtEnd)} (1/5/15 min) on ${m.cores ?? '?'} cores; ` +
     `load generator CPU ${f.loadGenerator.cpuPctOfOneCore} % of one core` +
+    (busyMark(f) ? `; ${busyMark(f)}` : '') +
     (f.error ? `; **failed: ${f.error}**` : '')
   );
 }
@@ -125,41 +141,55 @@ function openTable(rows: E2eRow[]): string {
 }
 
 function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
-  const out: string[] = ['## At a glance', ''];
+  const out: string[] = [
+    '## At a glance',
+    '',
+    ...targetsSection(files['e2e-stored'], files['raw-limits'], files['e2e-bullmq']),
+  ];
   const ours = files['e2e-ours'];
   const bull = files['e2e-bullmq'];
   const raw = files['raw-limits'];
   const ratios = get<Ratio[]>(bull, 'ratios') ?? [];
+  const persisting = get<Ratio[]>(bull, 'persistentRatios') ?? [];
   if (ratios.length > 0) {
+    const runsOf = (rows: E2eRow[] | undefined, label: string | undefined) =>
+      (label !== undefined && rows?.find((x) => x.label === label)?.runs) ?? '–';
+    const byOurs = (r: Ratio) => persisting.find((p) => p.ours === r.ours);
     out.push(
-      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of the measured runs). ' +
-        'Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
+      '**Ours ÷ BullMQ** (same N, same clients, same machine, same invocation; medians of the measured runs), against ' +
+        'BullMQ on a Redis that persists nothing and on a Redis with an append-only file fsynced every second ' +
+        '("AOF"). Throughput ratio below 1 = ours is slower; p99 ratio above 1 = ours is slower.',
       '',
       table(
         [
           'ours',
-          'vs',
-          'runs (ours / BullMQ)',
-          'completed/s ours ÷ BullMQ',
-          'submitted/s ours ÷ BullMQ',
-          'p99 ours ÷ BullMQ',
+          'runs (ours / BullMQ / BullMQ AOF)',
+          'completed/s ÷ BullMQ',
+          'completed/s ÷ BullMQ AOF',
+          'submitted/s ÷ BullMQ',
+          'submitted/s ÷ BullMQ AOF',
+          'p99 ÷ BullMQ',
+          'p99 ÷ BullMQ AOF',
         ],
         ratios.map((r) => {
-          const runsOf = (rows: E2eRow[] | undefined, label: string) =>
-            rows?.find((x) => x.label === label)?.runs ?? '?';
+          const p = byOurs(r);
           return [
             r.ours,
-            r.bullmq,
-            `${runsOf(get<E2eRow[]>(ours, 'closedLoop'), r.ours)} / ${runsOf(get<E2eRow[]>(bull, 'rows'), r.bullmq)}`,
+            `${runsOf(get<E2eRow[]>(ours, 'closedLoop'), r.ours)} / ${runsOf(get<E2eRow[]>(bull, 'rows'), r.bullmq)} / ${runsOf(get<E2eRow[]>(bull, 'persistentRows'), p?.bullmq)}`,
             fmt(r.completedPerSec, 4),
+            fmt(p?.completedPerSec, 4),
             fmt(r.submittedPerSec, 4),
+            fmt(p?.submittedPerSec, 4),
             `${fmt(r.p99, 1)}×`,
+            p ? `${fmt(p.p99, 1)}×` : '–',
           ];
         }),
-        'llrrrr',
+        'lrrrrrrr',
       ),
       '',
     );
+    const error = get<string>(bull, 'persistentError');
+    if (error) out.push(`BullMQ on the persisting Redis was not measured: ${error}.`, '');
   } else {
     out.push('No ours ÷ BullMQ ratios: the two end-to-end scenarios have not both run.', '');
   }
@@ -174,9 +204,10 @@ function headline(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
     );
   }
-  const durability = get<{ ours: string; bullmq: string }>(bull, 'durability');
+  const durability = get<{ ours: string; bullmq: string; bullmqPersistent?: string }>(bull, 'durability');
   if (durability) {
     out.push('**Not the same work.** Ours: ' + durability.ours, '', 'BullMQ here: ' + durability.bullmq, '');
+    if (durability.bullmqPersistent) out.push('BullMQ AOF: ' + durability.bullmqPersistent, '');
   }
   const cpu = files['cpu-pool'];
   const list = files['list-scaling'];
@@ -243,6 +274,10 @@ function chart(files: Partial<Record<Name, ScenarioFile>>): string {
     if (r.completedPerSec && !paired.has(r))
       bars.push({ label: r.label, value: r.completedPerSec.median, group: 'BullMQ' });
   }
+  for (const r of get<E2eRow[]>(files['e2e-bullmq'], 'persistentRows') ?? []) {
+    if (r.completedPerSec)
+      bars.push({ label: `${r.label} (AOF)`, value: r.completedPerSec.median, group: 'BullMQ, AOF' });
+  }
   for (const s of get<StageRow[]>(files['raw-limits'], 'stages') ?? []) {
     if (s.perSec) bars.push({ label: `raw: ${s.name}`, value: s.perSec.median, group: 'raw stage' });
   }
@@ -279,7 +314,15 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
       `${bull.title}: Koa \`POST /jobs\` → \`queue.add\` (batch: \`addBulk\`) → Redis → \`Worker\` (concurrency 100), same load generator.`,
       '',
+      "On the machine's Redis (no persistence):",
+      '',
       e2eTable(get<E2eRow[]>(bull, 'rows') ?? []),
+      '',
+      'On a private Redis with `--appendonly yes --appendfsync everysec --save ""` (AOF), at the N ours ran:',
+      '',
+      (get<E2eRow[]>(bull, 'persistentRows') ?? []).length > 0
+        ? e2eTable(get<E2eRow[]>(bull, 'persistentRows') ?? [])
+        : `Not measured${get<string>(bull, 'persistentError') ? `: ${get<string>(bull, 'persistentError')}` : ' (results from before this row existed)'}.`,
       '',
       commandLine(bull),
       '',
@@ -289,11 +332,15 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
       '',
     );
   }
+  const stored = files['e2e-stored'];
+  if (stored) {
+    out.push(...storedSection(stored, e2eTable(get<E2eRow[]>(stored, 'rows') ?? []), commandLine(stored)));
+  }
   const raw = files['raw-limits'];
   if (raw) {
     const stages = get<StageRow[]>(raw, 'stages') ?? [];
     out.push(
-      '## 3. Raw stage limits',
+      '## 4. Raw stage limits',
       '',
       `${raw.title}. Each stage alone, 16 concurrent clients; median (min–max) of 3 runs. CPU in % of one core (2 cores = 200 %).`,
       '',
@@ -331,7 +378,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         }[]
       >(rest, 'rows') ?? [];
     out.push(
-      '## 4. REST latency at fixed rates',
+      '## 5. REST latency at fixed rates',
       '',
       `${rest.title}; median (min–max) of 3 runs per rate.`,
       '',
@@ -357,7 +404,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
   if (cpu) {
     const s = cpu.summary ?? {};
     out.push(
-      '## 5. CPU pool efficiency',
+      '## 6. CPU pool efficiency',
       '',
       `${cpu.title}.`,
       '',
@@ -411,7 +458,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
         }[]
       >(list, 'rows') ?? [];
     out.push(
-      '## 6. List scaling',
+      '## 7. List scaling',
       '',
       `${list.title}: \`${(list.settings?.query as string) ?? '?'}\` (${(list.settings?.mix as string) ?? ''}).`,
       '',
@@ -453,7 +500,7 @@ function sections(files: Partial<Record<Name, ScenarioFile>>): string[] {
   if (mem) {
     const s = mem.summary ?? {};
     out.push(
-      '## 7. Executor memory with a deep queue',
+      '## 8. Executor memory with a deep queue',
       '',
       `${mem.title}. ${(mem.settings?.messagesReason as string) ?? ''}.`,
       '',
@@ -523,12 +570,14 @@ function versionsLine(files: ScenarioFile[]): string {
 }
 
 /** Writes BENCHMARKS.md and chart.svg; returns the paths written. */
-export function renderBenchmarks(): string[] {
+export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[] {
   const files: Partial<Record<Name, ScenarioFile>> = {};
   for (const n of NAMES) {
     const f = read(n);
     if (f) files[n] = f;
   }
+  const busyHeadline = HEADLINE.filter((n) => files[n] && busyOf(files[n]).busy);
+  if (busyHeadline.length > 0 && !options.allowBusy) throw new BusyRunError(busyHeadline);
   const present = Object.values(files);
   const modes = new Set(present.map((f) => f.mode));
   const md = [
@@ -536,11 +585,13 @@ export function renderBenchmarks(): string[] {
     '',
     '<!-- Generated by bench/render-benchmarks.ts from bench/results/*.json; edit those scripts, not this file. -->',
     '',
-    '`make bench` runs every scenario (at most ~10 minutes) and rewrites this page; `make bench-quick` is a',
-    '~2-minute smoke run with smaller sizes (its figures are marked "quick run"); `make bench-store` runs the',
-    'older task-store benchmark ([bench/README.md](bench/README.md)). One runner, `bench/run.ts [--quick] [--only=a,b]`,',
-    'over the scenarios in `bench/scenarios/`; each writes `bench/results/<scenario>.json` with every run, medians,',
-    'ranges, the command, versions, the machine and its load.',
+    '`make bench` runs every scenario (at most ~13 minutes) and rewrites this page; `make bench-quick` is a',
+    '~3-minute smoke run with smaller sizes (its figures are marked "quick run"); `make bench-store` runs the',
+    'older task-store benchmark ([bench/README.md](bench/README.md)); `make bench-targets` checks the targets below',
+    'against a running `make start`. One runner, `bench/run.ts [--quick] [--only=a,b] [--allow-busy]`, over the',
+    'scenarios in `bench/scenarios/`; each writes `bench/results/<scenario>.json` with every run, medians, ranges, the',
+    'command, versions, the machine and its load. A run that starts on a loaded machine (1-minute load average above',
+    '0.75 per core) is not rendered here unless `--allow-busy`, and its figures are then marked "busy machine".',
     '',
     modes.has('quick')
       ? `**Some figures below come from a quick run** (${present
@@ -549,11 +600,19 @@ export function renderBenchmarks(): string[] {
           .join(', ')}): short runs, small N; read them as a smoke test, not as the system's figures.`
       : 'All figures below come from one full run.',
     '',
-    '**The machine is a shared 2-core VM**: other people ran builds and tests during these runs; each section gives the',
-    'load average at its start. The load generator runs on the same 2 cores; its own CPU use is in every results file.',
+    'The load generator runs on the same cores as the system; its own CPU use is in every results file, and each',
+    'section gives the load average at its start.',
     'Figures of ours are on FerretDB (a MongoDB-wire server on PostgreSQL), the development fallback, not a real mongod.',
     '',
     present.length > 0 ? versionsLine(present) : 'No results yet: run `make bench`.',
+    '',
+    busyHeadline.length > 0
+      ? `**Busy machine: the headline figures below were taken on a loaded machine** (1-min load average before the run: ${busyHeadline
+          .map((n) => `${n} ${busyOf(files[n]!).loadBeforeRun ?? '?'}`)
+          .join(
+            ', ',
+          )}; quiet is at most ${busyOf(files[busyHeadline[0]!]!).threshold}); they were rendered with \`--allow-busy\` and do not stand for the system.`
+      : 'The headline figures were taken on a quiet machine (1-min load average at most 0.75 per core before the run).',
     '',
     ...headline(files),
     ...sections(files),
@@ -573,5 +632,12 @@ export function renderBenchmarks(): string[] {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const f of renderBenchmarks()) process.stdout.write(`written ${f}\n`);
+  try {
+    const written = renderBenchmarks({ allowBusy: process.argv.includes('--allow-busy') });
+    for (const f of written) process.stdout.write(`written ${f}\n`);
+  } catch (err) {
+    if (!(err instanceof BusyRunError)) throw err;
+    process.stderr.write(`render-benchmarks: ${err.message}\n`);
+    process.exitCode = 3;
+  }
 }

@@ -14,7 +14,7 @@ import { progress, type Budget } from '../store/measure.js';
 import type { Cleanup } from './cleanup.js';
 import { runFigures, scenarioLabel, type ScenarioResult, type ScenarioSpec, type Timing } from './figures.js';
 import { batchSizes, closedLoop, type LoadResult } from './http-load.js';
-import { cpuMeter, pidsByName } from './processes.js';
+import { cpuMeter } from './processes.js';
 
 export interface BullmqOptions {
   redisUrl: string;
@@ -35,6 +35,8 @@ export interface RedisFacts {
   version: string;
   save: string;
   appendonly: string;
+  appendfsync: string;
+  port: number;
 }
 
 export interface BullmqOutcome {
@@ -103,7 +105,11 @@ export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
       version: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
       save: (await connection.config('GET', 'save'))[1] ?? '?',
       appendonly: (await connection.config('GET', 'appendonly'))[1] ?? '?',
+      appendfsync: (await connection.config('GET', 'appendfsync'))[1] ?? '?',
+      port: Number(/tcp_port:(\d+)/.exec(info)?.[1]),
     };
+    // This Redis's own process (the shared one and a private one may both run): its pid says so.
+    const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
     const { port } = await firstMessage<{ port: number }>(server, 'bullmq-server');
     await firstMessage(worker, 'bullmq-worker');
     progress(
@@ -113,7 +119,7 @@ export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
     const roles = {
       bullmqServer: [server.pid!],
       bullmqWorker: [worker.pid!],
-      redis: pidsByName('redis-server'),
+      redis: Number.isInteger(redisPid) && redisPid > 0 ? [redisPid] : [],
     };
     const endBy = o.budget.startedAt + o.budget.totalMs - o.reserveMs;
     const once = async (r: ScenarioResult, rep: number) => {

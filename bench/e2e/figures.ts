@@ -8,6 +8,7 @@ import { percentile, round, spread, type Spread } from '../store/measure.js';
 import type { LoadResult } from './http-load.js';
 import type { PgSnapshot } from './pg-stats.js';
 import type { CpuReport } from './processes.js';
+import type { StoreWork } from './prom-metrics.js';
 
 /** `open`: single POSTs sent on a fixed schedule (open loop), independent of the answers. */
 export type Path = 'single' | 'batch' | 'open';
@@ -25,6 +26,8 @@ export interface ScenarioSpec {
   /** Open loop only: sends per second, and the share of the measured maximum it stands for. */
   ratePerSec?: number;
   pctOfMax?: number;
+  /** Ours: history tasks written into the store before these runs (e2e-stored). */
+  prefilled?: number;
 }
 
 export function scenarioLabel(s: ScenarioSpec): string {
@@ -36,7 +39,8 @@ export function scenarioLabel(s: ScenarioSpec): string {
         : `open loop ${s.ratePerSec}/s${s.pctOfMax === undefined ? '' : ` (${s.pctOfMax}% of max)`}`;
   const ex = s.system === 'ours' ? `, ${s.executors ?? 1} executor${(s.executors ?? 1) > 1 ? 's' : ''}` : '';
   const c = s.path === 'open' ? '' : `C=${s.concurrency}, `;
-  return `${s.system === 'ours' ? 'ours' : 'BullMQ'}: ${path}, ${c}N=${s.n.toLocaleString('en')}${ex}`;
+  const stored = s.prefilled === undefined ? '' : `, ${s.prefilled.toLocaleString('en')} stored`;
+  return `${s.system === 'ours' ? 'ours' : 'BullMQ'}: ${path}, ${c}N=${s.n.toLocaleString('en')}${ex}${stored}`;
 }
 
 export interface Timing {
@@ -86,6 +90,8 @@ export interface RunFigures {
   cpuMsPerTask: Record<string, number | null>;
   /** Ours only: store JSON-RPC calls made during the run, by method (from the store's /metrics). */
   storeRpc?: Record<string, { calls: number; meanMs: number; errors: number }>;
+  /** Ours only: JSON-RPC calls, HTTP requests to the store and database operations per accepted task. */
+  storeWork?: StoreWork;
   /** Ours only: gateway request time by route (from the gateway's /metrics). */
   gatewayRoutes?: Record<string, { count: number; meanMs: number }>;
   /** Other counters read from the services' /metrics during the run. */
@@ -175,6 +181,12 @@ function cpuPerTask(cpu: CpuReport, tasks: number): Record<string, number | null
     if (role !== 'loadGenerator') system = system === null || out[role] === null ? null : system + out[role];
   }
   out.system = system === null ? null : round(system, 2);
+  // Our three services together (what the issue 13 target is about), when all three were metered.
+  if ('store' in out && 'gateway' in out && 'executor' in out) {
+    const { store, gateway, executor } = out;
+    out.services =
+      store === null || gateway === null || executor === null ? null : round(store + gateway + executor, 2);
+  }
   return out;
 }
 

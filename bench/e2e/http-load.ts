@@ -31,6 +31,8 @@ export interface LoadSpec {
   /** The ids in a successful answer's JSON. */
   ids(json: unknown): string[];
   timeoutMs?: number;
+  /** Sent with every request (e.g. an API key); content-type is JSON either way. */
+  headers?: Record<string, string>;
 }
 
 export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
@@ -49,7 +51,7 @@ export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
       try {
         const res = await fetch(spec.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...spec.headers, 'content-type': 'application/json' },
           body: JSON.stringify(spec.body(i)),
           signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
         });

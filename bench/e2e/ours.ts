@@ -21,7 +21,7 @@ import {
 import { batchSizes, closedLoop, openLoop, type LoadResult } from './http-load.js';
 import { childPids, cpuMeter, pidsByName } from './processes.js';
 import { pgPerTask, type PgStats } from './pg-stats.js';
-import { counterDelta, histogramMeans, scrape, storeRpcDelta } from './prom-metrics.js';
+import { counterDelta, histogramMeans, scrape, storeRpcDelta, storeWork } from './prom-metrics.js';
 import { TerminalEvents } from './terminal-events.js';
 
 export interface OursOptions {
@@ -45,13 +45,26 @@ export interface OursOptions {
    * warm-up rate says fits the budget), or undefined to keep each scenario's own n.
    */
   sizeRuns?: (warmups: ScenarioResult[]) => number | undefined;
+  /** Called once the system is up, before any run (e.g. to tune its database as `make start` does). */
+  prepare?: (system: RunningSystem) => Promise<void>;
+  /** Called once after every run, before the system stops (e.g. to measure reads on what the runs left). */
+  finish?: (system: RunningSystem) => Promise<void>;
   /**
    * Called once after the measured runs: more scenarios to measure on the same system (e.g. open
-   * loop at shares of the rate just measured), and the new reserve for them.
+   * loop at shares of the rate just measured), and the new reserve for them; it may first add
+   * tasks to the store behind the system's back (`stored`: how many, for storedBefore).
    */
   extend?: (
     results: ScenarioResult[],
-  ) => { scenarios: ScenarioSpec[]; reserveMs: number; warmup: boolean } | undefined;
+    system: RunningSystem,
+  ) => Promise<Extension | undefined> | Extension | undefined;
+}
+
+export interface Extension {
+  scenarios: ScenarioSpec[];
+  reserveMs: number;
+  warmup: boolean;
+  stored?: number;
 }
 
 export interface OursOutcome {
@@ -77,11 +90,13 @@ export async function runOurs(o: OursOptions): Promise<OursOutcome> {
   );
   let events: TerminalEvents | undefined;
   try {
+    await o.prepare?.(system);
     events = await TerminalEvents.open(AMQP_URL, topology(system.prefix).eventsExchange);
     const run = new OursRun(system, events, o);
     await measure(run, results, o, o.sizeRuns);
-    const more = o.extend?.(results);
+    const more = await o.extend?.(results, system);
     if (more) {
+      run.stored += more.stored ?? 0;
       const extra = more.scenarios.map((spec) => ({
         spec,
         label: scenarioLabel(spec),
@@ -92,6 +107,7 @@ export async function runOurs(o: OursOptions): Promise<OursOutcome> {
       results.push(...extra);
       await measure(run, extra, o, undefined, more.warmup);
     }
+    await o.finish?.(system);
     return { results, rabbitmq: events.server, startSeconds };
   } finally {
     await events?.close();
@@ -145,7 +161,8 @@ class OursRun {
   reserveMs: number;
   private readonly store: TaskStoreClient;
   private readonly metricsUrl: string;
-  private stored = 0;
+  /** Tasks in the store's collection (ours, and any written behind its back). */
+  stored = 0;
   /** Run seconds per task of the last run of each scenario, to tell whether the next fits. */
   private readonly secondsPerTask = new Map<ScenarioResult, number>();
 
@@ -218,16 +235,18 @@ class OursRun {
         finishedMs: t?.finishedAt ? Date.parse(t.finishedAt) : null,
       };
     });
+    const pgWork = this.o.pg ? pgPerTask(pgBefore, pgAfter, load.ids.length) : undefined;
     const figures: RunFigures = {
       ...runFigures({ rep, warmup, spec, load, timings, cpu, timedOut: !ended, storedBefore }),
       storeRpc: storeRpcDelta(storeBefore, storeAfter),
+      storeWork: storeWork(storeBefore, storeAfter, load.ids.length, pgWork?.commits),
       gatewayRoutes: histogramMeans(
         gatewayBefore,
         gatewayAfter,
         'gateway_http_request_duration_seconds',
         'route',
       ),
-      ...(this.o.pg && { postgresPerTask: pgPerTask(pgBefore, pgAfter, load.ids.length) }),
+      ...(pgWork && { postgresPerTask: pgWork }),
       counters: {
         createdWithoutAnswer: orphans,
         publishConfirmedOnRequest: counterDelta(gatewayBefore, gatewayAfter, 'gateway_publish_total', {

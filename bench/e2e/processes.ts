@@ -5,7 +5,7 @@
  * Linux only; a process that cannot be read counts as unknown (null), never as zero.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { processCpuMs, round } from '../store/measure.js';
 
@@ -161,4 +161,80 @@ export async function cpuMeter(roles: Record<string, RolePids>): Promise<() => P
       },
     };
   };
+}
+
+/**
+ * The process listening on a TCP port of this machine (IPv4 or IPv6), from /proc/net/tcp* and
+ * the sockets in /proc/<pid>/fd: how an outside check finds `make start`'s services. Undefined
+ * when nothing listens there or the listener's fds cannot be read (another user's process).
+ */
+export function pidListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; st 0A is LISTEN; field 9 is the socket's inode
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const pid of listPids()) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return pid;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A process's environment (what a service was started with), from /proc; empty when unreadable. */
+export function environmentOf(pid: number): Record<string, string> {
+  try {
+    return Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Waits until the given processes together use less than `idlePct` of one core over a second
+ * (e.g. a database still finishing queries whose callers gave up), at most `maxMs`. Resolves to
+ * the seconds waited and whether they went idle.
+ */
+export async function waitIdle(
+  pids: () => number[] | Promise<number[]>,
+  maxMs: number,
+  idlePct = 10,
+): Promise<{ seconds: number; idle: boolean }> {
+  const t0 = performance.now();
+  const total = (list: number[]) => list.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+  while (performance.now() - t0 < maxMs) {
+    const list = await pids();
+    const before = total(list);
+    await new Promise((r) => setTimeout(r, 1_000));
+    if (total(list) - before < idlePct * 10)
+      return { seconds: round((performance.now() - t0) / 1000), idle: true };
+  }
+  return { seconds: round((performance.now() - t0) / 1000), idle: false };
 }

@@ -89,3 +89,58 @@ export function histogramMeans(
   }
   return out;
 }
+
+/**
+ * What the store did per accepted task between two scrapes of its /metrics: JSON-RPC calls (a
+ * call in a batch counts once), HTTP requests to /rpc (task_store_rpc_requests_total{kind="http"},
+ * when the store exposes it) and database operations (task_store_db_commands_total, every command
+ * the store sent; when the store does not expose it, PostgreSQL's commits per task stand in,
+ * which is what each FerretDB operation costs there, and `source` says so).
+ */
+export interface StoreWork {
+  rpcCallsPerTask: number;
+  rpcHttpRequestsPerTask: number | null;
+  dbOpsPerTask: number | null;
+  dbOpsSource: 'task_store_db_commands_total' | 'postgresql commits' | null;
+  /** By command name (find, insert, update, ...), when the metric is there. */
+  dbOpsByCommand?: Record<string, number>;
+}
+
+const has = (samples: Samples, name: string) =>
+  [...samples.keys()].some((k) => k === name || k.startsWith(`${name}{`));
+
+export function storeWork(
+  before: Samples,
+  after: Samples,
+  tasks: number,
+  postgresCommitsPerTask: number | undefined,
+): StoreWork {
+  const per = (n: number) => round(n / Math.max(1, tasks), 2);
+  const calls = [...after.keys()]
+    .filter((k) => k.startsWith('task_store_rpc_duration_seconds_count{'))
+    .reduce((sum, k) => sum + delta(before, after, k), 0);
+  const http = has(after, 'task_store_rpc_requests_total')
+    ? per(counterDelta(before, after, 'task_store_rpc_requests_total', { kind: 'http' }))
+    : null;
+  if (has(after, 'task_store_db_commands_total')) {
+    const byCommand: Record<string, number> = {};
+    for (const key of after.keys()) {
+      if (!key.startsWith('task_store_db_commands_total{')) continue;
+      const command = label(key, 'command') ?? '?';
+      byCommand[command] = (byCommand[command] ?? 0) + delta(before, after, key);
+    }
+    return {
+      rpcCallsPerTask: per(calls),
+      rpcHttpRequestsPerTask: http,
+      dbOpsPerTask: per(counterDelta(before, after, 'task_store_db_commands_total')),
+      dbOpsSource: 'task_store_db_commands_total',
+      dbOpsByCommand: Object.fromEntries(Object.entries(byCommand).map(([c, n]) => [c, per(n)])),
+    };
+  }
+  return {
+    rpcCallsPerTask: per(calls),
+    rpcHttpRequestsPerTask: http,
+    dbOpsPerTask: postgresCommitsPerTask ?? null,
+    dbOpsSource: postgresCommitsPerTask === undefined ? null : 'postgresql commits',
+  };
+}

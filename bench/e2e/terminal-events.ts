@@ -10,6 +10,8 @@ import { TERMINAL_STATUSES } from '@tasks/contracts';
 
 export class TerminalEvents {
   private readonly seen = new Map<string, string>();
+  /** When each task's terminal event arrived (epoch ms), or when a store check found it ended. */
+  private readonly seenAt = new Map<string, number>();
   private lastEventAt = Date.now();
 
   private constructor(
@@ -32,6 +34,7 @@ export class TerminalEvents {
           if (typeof e.taskId === 'string' && typeof e.status === 'string') {
             events.seen.set(e.taskId, e.status);
             events.lastEventAt = Date.now();
+            events.seenAt.set(e.taskId, events.lastEventAt);
           }
         } catch {
           // not an event of ours
@@ -51,6 +54,28 @@ export class TerminalEvents {
   /** Marks tasks found terminal by other means (a store check). */
   note(id: string, status: string): void {
     this.seen.set(id, status);
+    if (!this.seenAt.has(id)) this.seenAt.set(id, Date.now());
+  }
+
+  /** When the last of `ids` was seen ending (epoch ms), if all were. */
+  lastEndedAt(ids: string[]): number | undefined {
+    let last = 0;
+    for (const id of ids) {
+      const at = this.seenAt.get(id);
+      if (at === undefined) return undefined;
+      last = Math.max(last, at);
+    }
+    return ids.length > 0 ? last : undefined;
+  }
+
+  /** The statuses seen for `ids` (missing ones as "unknown"), counted. */
+  statuses(ids: string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const id of ids) {
+      const s = this.seen.get(id) ?? 'unknown';
+      out[s] = (out[s] ?? 0) + 1;
+    }
+    return out;
   }
 
   /**

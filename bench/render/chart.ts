@@ -8,7 +8,12 @@ export interface Bar {
   group: string;
 }
 
-const COLOURS: Record<string, string> = { ours: '#2f6fb3', BullMQ: '#c0392b', 'raw stage': '#7f8c8d' };
+const COLOURS: Record<string, string> = {
+  ours: '#2f6fb3',
+  BullMQ: '#c0392b',
+  'BullMQ, AOF': '#e67e22',
+  'raw stage': '#7f8c8d',
+};
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 export function barChart(title: string, bars: Bar[]): string {

@@ -19,3 +19,10 @@ export function table(head: string[], rows: string[][], align: string): string {
   const rule = head.map((_, i) => (align[i] === 'r' ? '---:' : '---'));
   return [head, rule, ...rows].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
+
+/** `HTTP 503: {…"code":"DEPENDENCY_UNAVAILABLE"…}` → `HTTP 503 DEPENDENCY_UNAVAILABLE`; other text cut short. */
+export function shortError(text: string | undefined): string {
+  if (!text) return '';
+  const m = /^HTTP (\d{3}):.*?"code":"([A-Z_]+)"/.exec(text);
+  return m ? `HTTP ${m[1]} ${m[2]}` : text.slice(0, 120);
+}

@@ -11,6 +11,7 @@ import { postgresPerTask, storeCallsPerTask } from '../e2e/report.js';
 import { round } from '../store/measure.js';
 import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
 import { e2eRow } from './lib/summary.js';
+import { tuneStoreDatabase } from './lib/system.js';
 
 const BRIEF_N = 20_000;
 const SHARES = [25, 50, 75];
@@ -114,6 +115,7 @@ export const e2eOurs: Scenario = {
       budget,
       maxRunMs: quick ? 20_000 : 60_000,
       cleanup: ctx.cleanup,
+      prepare: () => tuneStoreDatabase(ctx),
     };
     // the closed loop's runs must leave the open loop its time (sizeRuns sizes N to fit)
     const closedReserve = openNeedMs + stopMs;
@@ -170,6 +172,7 @@ export const e2eOurs: Scenario = {
         openLoop: openSizing,
         executors: 1,
         executorEnv: base.executorEnv,
+        storeDatabase: 'tuned as make start tunes it (dev-mongo prepareDatabase)',
         ioPrefetch: 100,
         gatewayRateLimit: 'off (RATE_LIMIT_PER_MINUTE=0)',
         systemStartSeconds: startSeconds,

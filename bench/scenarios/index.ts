@@ -2,6 +2,7 @@
 import { cpuPool } from './cpu-pool.js';
 import { e2eBullmq } from './e2e-bullmq.js';
 import { e2eOurs } from './e2e-ours.js';
+import { e2eStored } from './e2e-stored.js';
 import { executorMemory } from './executor-memory.js';
 import type { Scenario } from './lib/scenario.js';
 import { listScaling } from './list-scaling.js';
@@ -11,6 +12,7 @@ import { restLatency } from './rest-latency.js';
 export const SCENARIOS: Scenario[] = [
   e2eOurs,
   e2eBullmq,
+  e2eStored,
   rawLimits,
   restLatency,
   cpuPool,

@@ -9,6 +9,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { round, spread, type Spread } from '../store/measure.js';
+import { writeHistory } from './lib/history.js';
 import { endedDoc, queuedDoc, type BenchTaskDoc } from './lib/task-doc.js';
 import { omit } from './lib/omit.js';
 import { service, systemFor } from './lib/system.js';
@@ -16,7 +17,6 @@ import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
 
 const TYPES = ['bench.list.t0', 'bench.list.t1', 'bench.list.t2', 'bench.list.t3'];
 const QUERY = { status: 'succeeded', type: 'bench.list.t1', limit: '50' };
-const BATCH = 1_000;
 /**
  * How long the gateway waits for the store, retries included, before it answers 503
  * (STORE_TIMEOUT_MS; 5 s by default since b8e5969, 10 s per attempt with 2 retries before): a
@@ -25,7 +25,6 @@ const BATCH = 1_000;
 const DEFAULT_GATEWAY_STORE_TIMEOUT_MS = 5_000;
 /** Failed pages after which a size is given up. */
 const MAX_FAILURES = 2;
-const IN_FLIGHT = 2;
 
 /** Task i of the fill: 60 % succeeded, 20 % failed, 10 % cancelled, 10 % queued; types rotate. */
 function doc(i: number, base: number): BenchTaskDoc {
@@ -64,7 +63,7 @@ export const listScaling: Scenario = {
     const client = new MongoClient(ctx.mongo.url, { maxPoolSize: 4 });
     await client.connect();
     const unregisterClient = ctx.cleanup.add(() => client.close(true));
-    const tasks = client.db(dbName).collection<BenchTaskDoc>('tasks');
+    const db = client.db(dbName);
     const url = `${system.gatewayUrl}/v1/tasks?${new URLSearchParams(QUERY).toString()}`;
     const sizes = [
       10_000,
@@ -81,25 +80,10 @@ export const listScaling: Scenario = {
     let stopReason: string | undefined;
     const base = Date.now() - 30 * 24 * 3600_000;
     const fill = async (target: number) => {
-      const t0 = performance.now();
-      const from = stored;
-      let next = stored;
-      const worker = async () => {
-        while (next < target) {
-          const start = next;
-          const n = Math.min(BATCH, target - start);
-          next += n;
-          await tasks.insertMany(
-            Array.from({ length: n }, (_, k) => doc(start + k, base)),
-            { ordered: false },
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+      const written = await writeHistory(db, stored, target, (i) => doc(i, base));
       stored = target;
-      const seconds = (performance.now() - t0) / 1000;
-      fillPerSec = (target - from) / seconds;
-      return seconds;
+      fillPerSec = written.tasksPerSec;
+      return written.seconds;
     };
     const page = async () => {
       const t0 = performance.now();

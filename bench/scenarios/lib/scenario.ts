@@ -16,6 +16,8 @@ export interface MongoInfo {
   ferretPid: number | undefined;
   /** A real mongod (not FerretDB): only then is a 1,000,000-task list attempted. */
   realMongod: boolean;
+  /** FerretDB's PostgreSQL, when it runs on one: databases are tuned there as `make start` tunes its own. */
+  postgresqlUrl: string | undefined;
 }
 
 export interface RunContext {

@@ -1,7 +1,7 @@
 /**
  * A task document as the store writes it (task-creation.ts buildTask; the type is the store's
- * TaskDoc), for scenarios that write to the store's collection
- * directly with the driver. list-scaling checks through the gateway that the store reads them back.
+ * TaskDoc), for scenarios that write to the store's collection directly with the driver
+ * (history.ts writes them). list-scaling checks through the gateway that the store reads them back.
  */
 import { randomUUID } from 'node:crypto';
 import type { TaskDoc } from '../../../task-store-service/src/store/documents.js';
@@ -10,11 +10,16 @@ import type { TaskDoc } from '../../../task-store-service/src/store/documents.js
 export type BenchTaskDoc = TaskDoc;
 
 /** A queued task, as tasks.create writes it. */
-export function queuedDoc(type: string, createdAt: Date, payload: unknown = {}): BenchTaskDoc {
+export function queuedDoc(
+  type: string,
+  createdAt: Date,
+  payload: unknown = {},
+  kind: BenchTaskDoc['kind'] = 'io',
+): BenchTaskDoc {
   return {
     _id: randomUUID(),
     type,
-    kind: 'io',
+    kind,
     payloadJson: JSON.stringify(payload),
     status: 'queued',
     priority: 0,
@@ -44,8 +49,9 @@ export function endedDoc(
   type: string,
   createdAt: Date,
   status: 'succeeded' | 'failed' | 'cancelled',
+  kind: BenchTaskDoc['kind'] = 'io',
 ): BenchTaskDoc {
-  const d = queuedDoc(type, createdAt, { n: createdAt.getTime() % 1000 });
+  const d = queuedDoc(type, createdAt, { n: createdAt.getTime() % 1000 }, kind);
   const started = new Date(createdAt.getTime() + 20);
   const finished = new Date(createdAt.getTime() + 40);
   const error = status === 'failed' ? { code: 'BENCH_FAILURE', message: 'failed for the benchmark' } : null;
