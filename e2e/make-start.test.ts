@@ -1,7 +1,9 @@
 /**
  * `npm start` (scripts/start.ts) as a user runs it: arguments checked before anything starts,
- * `--executors 0`, and no process left behind however it ends. Ports in 47220-47239 (not the
- * defaults, so a `make start` running on this machine is not disturbed), the test run's
+ * `--executors 0`, and no process left behind however it ends. Ports 29221-29223: not the
+ * defaults, so a `make start` running on this machine is not disturbed, and below the kernel's
+ * ephemeral range (32768-60999), so that no outgoing connection of another process can hold one
+ * when a service binds it (that happened in CI with 47222). The test run's
  * MongoDB-wire server with a database of its own, and a unique AMQP prefix.
  */
 import { expect } from 'chai';
@@ -16,9 +18,9 @@ import { deleteTopology, topology } from '@tasks/contracts';
 import { AMQP_URL } from './system.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STORE_PORT = 47221;
-const GATEWAY_PORT = 47222;
-const METRICS_PORT = 47223;
+const STORE_PORT = 29221;
+const GATEWAY_PORT = 29222;
+const METRICS_PORT = 29223;
 
 interface Started {
   child: ChildProcess;
@@ -100,7 +102,7 @@ describe('make start (scripts/start.ts)', function () {
   this.timeout(120_000);
 
   before(async () => {
-    expect(await listeners(), 'ports 47221-47223 free before the tests').to.deep.equal([]);
+    expect(await listeners(), 'ports 29221-29223 free before the tests').to.deep.equal([]);
   });
 
   for (const args of [['--executors', 'x'], ['--executors', '17'], ['--executors'], ['--nope'], ['extra']]) {
