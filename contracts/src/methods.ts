@@ -102,6 +102,7 @@ export interface StoreMethods {
     result: { items: Task[] };
   };
   'tasks.stats': { params: Record<string, never>; result: Stats };
+  'tasks.recount': { params: Record<string, never>; result: { tasks: number; ms: number } };
   'deadLetters.record': { params: DeadLetterParams; result: { deadLetter: DeadLetter; task: Task | null } };
   'deadLetters.list': { params: { limit?: number }; result: { count: number; items: DeadLetter[] } };
   'taskTypes.register': {
@@ -227,6 +228,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     summary: 'Counts by status and by type, and outcomes in the last minute.',
     idempotent: true,
     errors: common,
+  },
+  'tasks.recount': {
+    summary:
+      'Count every task again and make that the base of the kept counts (docs/stats.md); stores do it by themselves after a crash. One full scan: executor token only. Answers how many tasks were counted and how long it took.',
+    idempotent: true,
+    errors: [...common, 'BUSY'],
   },
   'taskTypes.register': {
     summary: 'Insert or replace task type definitions (called by executors at start-up).',

@@ -148,6 +148,7 @@ export const PARAM_SCHEMAS = {
     ['type'],
   ),
   'tasks.stats': params({}),
+  'tasks.recount': params({}),
   'deadLetters.record': params(
     {
       taskId: id,

@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
 import { collections, ensureIndexes } from './store/collections.js';
+import { CountKeeper } from './store/count-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -51,7 +52,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       'ALLOW_UNAUTHENTICATED: the JSON-RPC API is open to anyone who can reach it',
     );
   const metrics = createMetrics();
-  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c) }), metrics);
+  const counts = new CountKeeper(c, log, { deadWriterMs: config.statsDeadWriterMs });
+  counts.start();
+  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c), counts }), metrics);
   const server = createHttpServer({
     rpc,
     db,
@@ -91,6 +94,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
               await closed;
             },
           },
+          // The last deltas, marked stopped so that another store folds them in (docs/stats.md).
+          { name: 'flush task counts', run: () => counts.stop() },
           { name: 'close MongoDB client', run: () => client.close() },
         ],
         config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,

@@ -5,13 +5,15 @@ import { createTask, createTasks } from '../store/task-creation.js';
 import { toWire } from '../store/documents.js';
 import * as lifecycle from '../store/task-lifecycle.js';
 import { listUnpublished, markPublished } from '../store/outbox.js';
-import { getTask, listExpiredLeases, listStale, listTasks, stats } from '../store/task-queries.js';
+import { getTask, listExpiredLeases, listStale, listTasks } from '../store/task-queries.js';
+import { stats } from '../store/count-stats.js';
+import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
 import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/dead-letters.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
-export function handlers(ctx: StoreContext): Handlers {
+export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers {
   const { c } = ctx;
   return {
     'tasks.create': async (p) => {
@@ -45,6 +47,7 @@ export function handlers(ctx: StoreContext): Handlers {
       items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map(toWire),
     }),
     'tasks.stats': () => stats(c),
+    'tasks.recount': () => ctx.counts.recountNow(),
     'deadLetters.record': async (p) => {
       const { doc, task } = await recordDeadLetter(c, p);
       return { deadLetter: deadLetterToWire(doc), task: task && toWire(task) };

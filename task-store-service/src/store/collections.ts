@@ -5,12 +5,17 @@ import type {
   FenceDoc,
   IdempotencyDoc,
   OutboxDoc,
+  TaskCountsDoc,
   TaskDoc,
   TaskTypeDoc,
 } from './documents.js';
+import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
-/** The store's collections, and the task versions this process wrote last (a read-saving guess). */
+/**
+ * The store's collections, the task versions this process wrote last (a read-saving guess), and
+ * this process's share of the task counts (docs/stats.md).
+ */
 export interface Collections {
   tasks: Collection<TaskDoc>;
   fences: Collection<FenceDoc>;
@@ -19,12 +24,15 @@ export interface Collections {
   taskTypes: Collection<TaskTypeDoc>;
   deadLetters: Collection<DeadLetterDoc>;
   executors: Collection<ExecutorDoc>;
+  taskCounts: Collection<TaskCountsDoc>;
   recent: RecentTasks;
+  countWriter: CountWriter;
 }
 
 export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
   return {
     recent: new RecentTasks(recent),
+    countWriter: new CountWriter(),
     tasks: db.collection<TaskDoc>('tasks'),
     fences: db.collection<FenceDoc>('task_fences'),
     outbox: db.collection<OutboxDoc>('task_outbox'),
@@ -32,6 +40,7 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     taskTypes: db.collection<TaskTypeDoc>('task_types'),
     deadLetters: db.collection<DeadLetterDoc>('task_dead_letters'),
     executors: db.collection<ExecutorDoc>('task_executors'),
+    taskCounts: db.collection<TaskCountsDoc>('task_counts'),
   };
 }
 
@@ -50,6 +59,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   task_types: ['_id'],
   task_dead_letters: ['_id'],
   task_executors: ['_id'],
+  // writer documents by _id (+ version), the base by _id; stats reads the whole (small) collection
+  task_counts: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */

@@ -142,3 +142,73 @@ export function toWire(doc: TaskDoc): Task {
     version: doc.version,
   };
 }
+
+/** One count of tasks: how many of `type` are in `status` (or, in a delta, how many more). */
+export interface CountRow {
+  type: string;
+  status: TaskStatus;
+  n: number;
+}
+
+/** Deltas whose transition time fell in one second (`s`, seconds since the epoch). */
+export interface DeltaBucket {
+  s: number;
+  counts: CountRow[];
+}
+
+/** Tasks that became succeeded or failed in one second. */
+export interface OutcomeBucket {
+  s: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * One store process's counts (docs/stats.md): every delta it applied since it started, written
+ * only by that process, conditionally on `version`. `settledThrough`: every transition this
+ * writer timed before it is included.
+ */
+export interface CountWriterDoc {
+  _id: string;
+  role: 'writer';
+  version: number;
+  flushedAt: Date;
+  settledThrough: Date;
+  stopped: boolean;
+  counts: CountRow[];
+  recent: DeltaBucket[];
+  outcomes: OutcomeBucket[];
+}
+
+/** The counts at the last recount, and how much of each writer's counts they already hold. */
+export interface CountBaseDoc {
+  _id: 'base';
+  role: 'base';
+  version: number;
+  recountedAt: Date;
+  /** Transitions timed before this are in `counts` (for the writers in `folded`, as folded). */
+  through: Date;
+  counts: CountRow[];
+  folded: { writer: string; counts: CountRow[] }[];
+  /** Writers whose documents are wholly in `counts` (dead or stopped): ignored until deleted. */
+  retired: string[];
+  outcomes: OutcomeBucket[];
+}
+
+/** The right to write base version `version + 1`, taken by inserting it (like a task fence). */
+export interface CountFenceDoc {
+  _id: string;
+  role: 'fence';
+  version: number;
+  at: Date;
+}
+
+/** Someone saw the counts may be wrong (a lost flush, a rolled-forward fence): recount. */
+export interface RecountRequestDoc {
+  _id: string;
+  role: 'request';
+  at: Date;
+  reason: string;
+}
+
+export type TaskCountsDoc = CountWriterDoc | CountBaseDoc | CountFenceDoc | RecountRequestDoc;

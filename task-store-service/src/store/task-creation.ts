@@ -84,6 +84,20 @@ export async function createTask(
   p: CreateTaskParams,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
+  // Timed `now` for the counts (docs/stats.md) until the insert is over.
+  const counted = ctx.c.countWriter.begin(now);
+  try {
+    return await insertTask(ctx, p, now);
+  } finally {
+    counted();
+  }
+}
+
+async function insertTask(
+  ctx: StoreContext,
+  p: CreateTaskParams,
+  now: Date,
+): Promise<{ doc: TaskDoc; created: boolean }> {
   const doc = await buildTask(ctx, p, now);
 
   if (p.idempotencyKey !== undefined) {
@@ -119,6 +133,7 @@ export async function createTask(
     if (!existing) throw err;
     return { doc: existing, created: false };
   }
+  ctx.c.countWriter.created(doc.type, doc.status, now);
   ctx.c.recent.remember(doc);
   return { doc, created: true };
 }
@@ -129,15 +144,29 @@ export async function createTasks(
   items: Omit<CreateTaskParams, 'idempotencyKey'>[],
 ): Promise<TaskDoc[]> {
   const now = new Date();
-  const docs: TaskDoc[] = [];
-  for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
-  await ctx.c.outbox.insertMany(
-    docs.map((d) => outboxEntry(d, now)),
-    { ordered: false },
-  );
-  await ctx.c.tasks.insertMany(docs, { ordered: false });
-  for (const doc of docs) ctx.c.recent.remember(doc);
-  return docs;
+  const counted = ctx.c.countWriter.begin(now);
+  try {
+    const docs: TaskDoc[] = [];
+    for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
+    await ctx.c.outbox.insertMany(
+      docs.map((d) => outboxEntry(d, now)),
+      { ordered: false },
+    );
+    try {
+      await ctx.c.tasks.insertMany(docs, { ordered: false });
+    } catch (err) {
+      // Some may be in: which ones, only a count of the tasks can tell.
+      ctx.c.countWriter.requestRecount('a createMany failed part way');
+      throw err;
+    }
+    for (const doc of docs) {
+      ctx.c.countWriter.created(doc.type, doc.status, now);
+      ctx.c.recent.remember(doc);
+    }
+    return docs;
+  } finally {
+    counted();
+  }
 }
 
 export { outboxEntry };

@@ -60,7 +60,11 @@ export function listFilter(p: ListParams): Filter<TaskDoc> {
   return filter;
 }
 
-export async function stats(c: Collections): Promise<Stats> {
+/**
+ * Stats by scanning every task: what tasks.stats did before the counts were kept (docs/stats.md),
+ * now only until the first recount of a new or upgraded database has written the base.
+ */
+export async function scanStats(c: Collections): Promise<Stats> {
   const groups = await c.tasks
     .aggregate<{ _id: { status: TaskStatus; type: string }; n: number }>([
       { $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } },
