@@ -30,7 +30,7 @@ describe('fault 17: stats after the store is killed', () => {
       await until('300 tasks finished', async () => (await finishedCount(sys)) >= 300, 180_000);
       sys.children.get('store')!.kill('SIGKILL');
       await sys.exited('store');
-      await sys.restart('store');
+      await sys.restart('store', { LOG_LEVEL: 'info' });
       const summary = await checkInvariants(sys.storeUrl, node, sys.prefix, load, runLog);
       // The dead store's writer document is noticed after STATS_DEAD_WRITER_MS (15 s), then recounted.
       const store = new TaskStoreClient({ url: sys.storeUrl, timeoutMs: 30_000 });

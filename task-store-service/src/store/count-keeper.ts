@@ -97,7 +97,10 @@ export class CountKeeper {
               : null;
       if (reason !== null) {
         const r = await this.recountOnce();
-        if (r !== null && r !== 'unsettled')
+        if (r === null) this.log.info({ reason }, 'task recount left to the holder of the counts fence');
+        else if (r === 'unsettled')
+          this.log.info({ reason }, 'task recount put off: a writer has not passed the cut');
+        else
           this.log.info(
             { reason, tasks: r.tasks, ms: r.ms, dead: dead.map((w) => w._id) },
             'tasks recounted',

@@ -88,7 +88,10 @@ async function withBaseFence<T>(
     throw err;
   }
   try {
-    return { done: true, value: await run(base) };
+    // The base may have moved on between the read and the fence: its fence is not ours to use.
+    const current = (await readCountDocs(coll)).base;
+    if ((current?.version ?? 0) !== version) return { done: false };
+    return { done: true, value: await run(current) };
   } finally {
     await coll.deleteOne({ _id: fence._id });
   }
