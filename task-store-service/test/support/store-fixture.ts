@@ -60,16 +60,18 @@ export async function startStore(
   await registrar.call('taskTypes.register', { workerId: 'fixture', types: [noopType] });
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= service.close());
+  let closed: Promise<void> | undefined;
   return {
     service,
     client,
     db,
     stop,
-    async close() {
-      await stop();
-      await db.dropDatabase();
-      await mongo.close();
-    },
+    close: () =>
+      (closed ??= (async () => {
+        await stop();
+        await db.dropDatabase();
+        await mongo.close();
+      })()),
   };
 }
 
