@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
+import type { CountFenceDoc, CountWriterDoc } from './documents.js';
 import {
   absorbStopped,
   readCountDocs,
@@ -84,7 +85,7 @@ export class CountKeeper {
     try {
       const docs = await readCountDocs(this.c.taskCounts);
       this.watch.observe(docs.writers);
-      await this.breakStaleFences(docs.fences.map((f) => f._id));
+      await this.breakStaleFences(docs.fences, docs.writers);
       const retired = new Set(docs.base?.retired ?? []);
       const dead = docs.writers.filter((w) => !retired.has(w._id) && this.watch.isDead(w));
       const reason =
@@ -114,14 +115,20 @@ export class CountKeeper {
     }
   }
 
-  private async breakStaleFences(ids: string[]): Promise<void> {
+  /** A fence whose holder's writer is dead (killed mid-recount), or held FENCE_BREAK_MS, is broken. */
+  private async breakStaleFences(fences: CountFenceDoc[], writers: CountWriterDoc[]): Promise<void> {
+    const ids = fences.map((f) => f._id);
     for (const id of this.fenceSeen.keys()) if (!ids.includes(id)) this.fenceSeen.delete(id);
-    for (const id of ids) {
-      const since = this.fenceSeen.get(id) ?? performance.now();
-      this.fenceSeen.set(id, since);
-      if (performance.now() - since > FENCE_BREAK_MS) {
-        this.log.warn({ fence: id }, 'breaking a task counts fence left by a dead recount');
-        await this.c.taskCounts.deleteOne({ _id: id });
+    for (const fence of fences) {
+      const since = this.fenceSeen.get(fence._id) ?? performance.now();
+      this.fenceSeen.set(fence._id, since);
+      const holder = writers.find((w) => w._id === fence.holder);
+      if ((holder && this.watch.isDead(holder)) || performance.now() - since > FENCE_BREAK_MS) {
+        this.log.warn(
+          { fence: fence._id, holder: fence.holder },
+          'breaking a task counts fence left by a dead recount',
+        );
+        await this.c.taskCounts.deleteOne({ _id: fence._id });
       }
     }
   }

@@ -75,12 +75,19 @@ type Fenced<T> = { done: true; value: T } | { done: false };
 
 /** Runs `write(base)` as the only writer of base version `version + 1`, or answers busy. */
 async function withBaseFence<T>(
-  coll: Collection<TaskCountsDoc>,
+  c: Collections,
   run: (base: CountBaseDoc | null) => Promise<T>,
 ): Promise<Fenced<T>> {
+  const coll = c.taskCounts;
   const { base } = await readCountDocs(coll);
   const version = base?.version ?? 0;
-  const fence: CountFenceDoc = { _id: `fence:${version}`, role: 'fence', version, at: new Date() };
+  const fence: CountFenceDoc = {
+    _id: `fence:${version}`,
+    role: 'fence',
+    version,
+    at: new Date(),
+    holder: c.countWriter.id,
+  };
   try {
     await coll.insertOne(fence);
   } catch (err) {
@@ -154,7 +161,7 @@ export async function recount(
 ): Promise<RecountResult | null | 'unsettled'> {
   const t0 = performance.now();
   const coll = c.taskCounts;
-  const r = await withBaseFence(coll, async (prior) => {
+  const r = await withBaseFence(c, async (prior) => {
     const { requests } = await readCountDocs(coll);
     const cut = (Math.floor(Date.now() / 1000) + 1) * 1000;
     await new Promise((res) => setTimeout(res, Math.max(0, cut - Date.now() + 5)));
@@ -223,7 +230,7 @@ export async function recount(
 /** Folds stopped writers (complete by construction) into the base without counting tasks. */
 export async function absorbStopped(c: Collections, stopped: CountWriterDoc[]): Promise<boolean> {
   const coll = c.taskCounts;
-  const r = await withBaseFence(coll, async (prior) => {
+  const r = await withBaseFence(c, async (prior) => {
     if (prior === null) return false;
     const counts = Tally.of(prior.counts);
     const folded = new Map(prior.folded.map((f) => [f.writer, f.counts]));

@@ -201,6 +201,8 @@ export interface CountFenceDoc {
   role: 'fence';
   version: number;
   at: Date;
+  /** The writer document of the process holding it: when that writer is dead, so is the fence. */
+  holder: string;
 }
 
 /** Someone saw the counts may be wrong (a lost flush, a rolled-forward fence): recount. */

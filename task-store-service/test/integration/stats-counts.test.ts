@@ -115,7 +115,7 @@ describe('stats from kept counts (integration)', function () {
     await f.close();
   });
 
-  it('when a store died with unflushed deltas, then another store recounts and stats are exact again', async () => {
+  it('when a store died with unflushed deltas and its recount fence held, then another store recounts and stats are exact again', async () => {
     const a = await start();
     await randomMix([a.client], 40, 7);
     await expectExact(a.client, a.db);
@@ -128,6 +128,15 @@ describe('stats from kept counts (integration)', function () {
       { _id: writer!._id },
       { $set: { stopped: false, counts: [{ type: 'test.noop', status: 'queued', n: 5 }] } },
     );
+    // ... and killed in the middle of a recount: the base's fence is still held in its name.
+    const base = await counts.findOne({ _id: 'base' as never });
+    await counts.insertOne({
+      _id: `fence:${String(base!.version)}` as never,
+      role: 'fence',
+      version: base!.version as number,
+      at: new Date(),
+      holder: writer!._id,
+    });
     const b = await start({ STATS_DEAD_WRITER_MS: '1000' }, a.db.databaseName);
     expect((await b.client.call('tasks.stats', {})).byStatus.queued, 'before the recount').to.not.equal(
       (await bruteForce(b.db)).byStatus.queued,
