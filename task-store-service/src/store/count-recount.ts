@@ -178,25 +178,21 @@ export async function recount(
       if (performance.now() > deadline) return 'unsettled' as const;
       await new Promise((res) => setTimeout(res, 250));
     }
-    const before = new Date(cut - SKEW_MARGIN_MS);
+    // Each task's share comes from one read of it: a $group of the older tasks and a second query
+    // for the recent ones would count twice a task that moved from one set to the other between them.
+    const before = cut - SKEW_MARGIN_MS;
     const counts = new Tally();
-    const groups = await c.tasks
-      .aggregate<{ _id: { status: TaskStatus; type: string }; n: number }>([
-        { $match: { updatedAt: { $lt: before } } },
-        { $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } },
-      ])
-      .toArray();
     let tasks = 0;
-    for (const g of groups) {
-      counts.add(g._id.type, g._id.status, g.n);
-      tasks += g.n;
-    }
-    const recentTasks = c.tasks.find(
-      { updatedAt: { $gte: before } },
-      { projection: { type: 1, status: 1, history: 1 } },
-    );
-    for await (const d of recentTasks) {
-      const share = countAtCut(d, cut, d.history.length < historyLimit);
+    const all = c.tasks.find({}, { projection: { type: 1, status: 1, updatedAt: 1 } });
+    for await (const d of all) {
+      if (d.updatedAt.getTime() < before) {
+        counts.add(d.type, d.status, 1);
+        tasks++;
+        continue;
+      }
+      const full = await c.tasks.findOne({ _id: d._id }, { projection: { type: 1, status: 1, history: 1 } });
+      if (!full) continue;
+      const share = countAtCut(full, cut, full.history.length < historyLimit);
       counts.addTally(share);
       tasks += share.isEmpty ? 0 : 1;
     }
