@@ -9,7 +9,8 @@
  */
 import { MongoClient } from 'mongodb';
 import { round, spread, type Spread } from '../store/measure.js';
-import { endedDoc, queuedDoc, type BenchTaskDoc } from './lib/task-doc.js';
+import type { BucketNodeDoc } from '../../task-store-service/src/store/bucket-tree.js';
+import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from './lib/task-doc.js';
 import { omit } from './lib/omit.js';
 import { service, systemFor } from './lib/system.js';
 import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
@@ -65,6 +66,7 @@ export const listScaling: Scenario = {
     await client.connect();
     const unregisterClient = ctx.cleanup.add(() => client.close(true));
     const tasks = client.db(dbName).collection<BenchTaskDoc>('tasks');
+    const bucketNodes = client.db(dbName).collection<BucketNodeDoc>('task_buckets');
     const url = `${system.gatewayUrl}/v1/tasks?${new URLSearchParams(QUERY).toString()}`;
     const sizes = [
       10_000,
@@ -89,10 +91,9 @@ export const listScaling: Scenario = {
           const start = next;
           const n = Math.min(BATCH, target - start);
           next += n;
-          await tasks.insertMany(
-            Array.from({ length: n }, (_, k) => doc(start + k, base)),
-            { ordered: false },
-          );
+          const docs = Array.from({ length: n }, (_, k) => doc(start + k, base));
+          await recordBuckets(bucketNodes, docs);
+          await tasks.insertMany(docs, { ordered: false });
         }
       };
       await Promise.all(Array.from({ length: IN_FLIGHT }, worker));

@@ -11,6 +11,7 @@ import { createHttpServer } from './http/http-server.js';
 import { createMetrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
+import { backfillBuckets } from './store/bucket-backfill.js';
 import { collections, ensureIndexes } from './store/collections.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
@@ -42,6 +43,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   const db = client.db(config.mongoDb);
   const c = collections(db);
   await ensureIndexes(c);
+  // Before serving: tasks from before list buckets would be missing from list pages.
+  await backfillBuckets(c, log);
 
   if (config.rpcTokens.length > 0 && config.executorTokens.length === 0)
     log.warn('EXECUTOR_TOKEN is not set: every RPC_TOKEN holder may register task types');

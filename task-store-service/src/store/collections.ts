@@ -8,9 +8,13 @@ import type {
   TaskDoc,
   TaskTypeDoc,
 } from './documents.js';
+import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
-/** The store's collections, and the task versions this process wrote last (a read-saving guess). */
+/**
+ * The store's collections, the task versions this process wrote last (a read-saving guess), and
+ * the bucket tree list pages walk (with the buckets this process knows exist).
+ */
 export interface Collections {
   tasks: Collection<TaskDoc>;
   fences: Collection<FenceDoc>;
@@ -19,12 +23,17 @@ export interface Collections {
   taskTypes: Collection<TaskTypeDoc>;
   deadLetters: Collection<DeadLetterDoc>;
   executors: Collection<ExecutorDoc>;
+  taskBuckets: Collection<BucketNodeDoc>;
   recent: RecentTasks;
+  buckets: BucketTree;
 }
 
 export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
+  const taskBuckets = db.collection<BucketNodeDoc>('task_buckets');
   return {
     recent: new RecentTasks(recent),
+    buckets: new BucketTree(taskBuckets),
+    taskBuckets,
     tasks: db.collection<TaskDoc>('tasks'),
     fences: db.collection<FenceDoc>('task_fences'),
     outbox: db.collection<OutboxDoc>('task_outbox'),
@@ -42,8 +51,11 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
  * itself speaks only MongoDB and never reads this.
  */
 export const EQUALITY_FILTERED_FIELDS = {
-  // getTask, applyChange, claims and outcomes by _id (+ version); list pages, stale and lease sweeps by status/type
-  tasks: ['_id', 'status', 'type'],
+  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket (and
+  // status/type), small filters and stale/lease sweeps by status/type
+  tasks: ['_id', 'status', 'type', 'bucket'],
+  // list pages walk the bucket tree by parent
+  task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
   task_outbox: ['_id'],
   task_idempotency: ['_id'],
@@ -73,6 +85,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
+  await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
 }
 
 async function createMissing<T extends Document>(

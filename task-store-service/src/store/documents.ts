@@ -1,5 +1,13 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
-import type { HistoryEntry, Task, TaskError, TaskKind, TaskStatus } from '@tasks/contracts';
+import type {
+  HistoryEntry,
+  Task,
+  TaskDetailField,
+  TaskError,
+  TaskKind,
+  TaskStatus,
+  TaskSummary,
+} from '@tasks/contracts';
 
 /** What ended a lease: a replay of the call that ended it is answered as done, anything else is LEASE_LOST. */
 export type LeaseEnd = 'complete' | 'fail' | 'release' | 'expiry' | 'cancel';
@@ -38,12 +46,21 @@ export interface TaskDoc {
   leaseEndedBy?: LeaseEnd | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
+  /**
+   * createdAt floored to BUCKET_MS, never changed: the key list pages read by (list-buckets.ts).
+   * Absent only on tasks written before it existed, until the start-up backfill gives them one.
+   */
+  bucket?: number;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
   history: HistoryDoc[];
   version: number;
 }
+
+/** A task as list pages read it: the large parts only when asked (summaryProjection). */
+export type SummaryDoc = Omit<TaskDoc, 'payloadJson' | 'resultJson' | 'history'> &
+  Partial<Pick<TaskDoc, 'payloadJson' | 'resultJson' | 'history'>>;
 
 /** A claim on one version of one task: whoever inserts it may write the next version (see docs/consistency.md). */
 export interface FenceDoc {
@@ -114,12 +131,12 @@ function historyToWire(h: HistoryDoc): HistoryEntry {
   };
 }
 
-export function toWire(doc: TaskDoc): Task {
-  return {
+/** The wire form of a (possibly projected) task: the detail fields named in `fields`, when read. */
+export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = []): TaskSummary {
+  const summary: TaskSummary = {
     id: doc._id,
     type: doc.type,
     kind: doc.kind,
-    payload: JSON.parse(doc.payloadJson) as unknown,
     status: doc.status,
     priority: doc.priority,
     attempts: doc.attempts,
@@ -127,7 +144,6 @@ export function toWire(doc: TaskDoc): Task {
     timeoutMs: doc.timeoutMs,
     runAt: doc.runAt.toISOString(),
     idempotencyKey: doc.idempotencyKey,
-    result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     error: doc.error,
     progress: doc.progress,
     progressMessage: doc.progressMessage,
@@ -138,7 +154,22 @@ export function toWire(doc: TaskDoc): Task {
     updatedAt: doc.updatedAt.toISOString(),
     startedAt: iso(doc.startedAt),
     finishedAt: iso(doc.finishedAt),
-    history: doc.history.map(historyToWire),
     version: doc.version,
+  };
+  if (fields.includes('payload') && doc.payloadJson !== undefined)
+    summary.payload = JSON.parse(doc.payloadJson) as unknown;
+  if (fields.includes('result') && doc.resultJson !== undefined)
+    summary.result = doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown);
+  if (fields.includes('history') && doc.history !== undefined)
+    summary.history = doc.history.map(historyToWire);
+  return summary;
+}
+
+export function toWire(doc: TaskDoc): Task {
+  return {
+    ...toSummary(doc),
+    payload: JSON.parse(doc.payloadJson) as unknown,
+    result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
+    history: doc.history.map(historyToWire),
   };
 }

@@ -117,6 +117,10 @@ async function settle(c: Collections, fenceId: string, watchedMs: number): Promi
     // The fence records absolute values, so applying it twice is harmless.
     c.recent.forget(fence.taskId);
     await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
+    // A fence that does not raise the version (the bucket backfill's) would stand in the way of
+    // that version's next change until swept: once applied, it is removed.
+    if (fence.set.version === undefined)
+      await c.fences.deleteOne({ _id: fenceId, 'set.version': { $exists: false } });
     return;
   }
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));

@@ -11,6 +11,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
+import { bucketOf } from './list-buckets.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
 export interface StoreContext {
@@ -61,6 +62,7 @@ async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at =
     leaseId: null,
     leaseExpiresAt: null,
     createdAt: now,
+    bucket: bucketOf(now.getTime()),
     updatedAt: now,
     startedAt: null,
     finishedAt: null,
@@ -107,6 +109,8 @@ export async function createTask(
     }
   }
 
+  // The bucket tree first: a listed task's bucket is always reachable from the root.
+  await ctx.c.buckets.record([now.getTime()]);
   // The outbox entry goes first: a task must never exist without one until it is published.
   await ctx.c.outbox.insertOne(outboxEntry(doc, now)).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err;
@@ -131,6 +135,7 @@ export async function createTasks(
   const now = new Date();
   const docs: TaskDoc[] = [];
   for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
+  await ctx.c.buckets.record([now.getTime()]);
   await ctx.c.outbox.insertMany(
     docs.map((d) => outboxEntry(d, now)),
     { ordered: false },

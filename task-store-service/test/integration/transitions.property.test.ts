@@ -31,6 +31,7 @@ import {
   type ErrorType,
   type StoreError,
   type Task,
+  type TaskSummary,
   type TaskStatus,
 } from '@tasks/contracts';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
@@ -471,7 +472,7 @@ describe('task transitions, property-based (integration)', function () {
     id: string,
     op: Op,
     lease: string | undefined,
-  ): Promise<Task | { items: Task[] } | boolean> {
+  ): Promise<Task | { items: TaskSummary[] } | boolean> {
     const c = f.client;
     switch (op.kind) {
       case 'claim':
