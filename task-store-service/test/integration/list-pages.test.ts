@@ -80,7 +80,7 @@ async function backdate(f: StoreFixture, ids: string[], times: number[], withBuc
   }
   if (withBucket) {
     await f.db
-      .collection('task_buckets')
+      .collection<{ _id: string }>('task_buckets')
       .insertMany(nodesOf(times), { ordered: false })
       .catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== 11000) throw err;
@@ -174,7 +174,7 @@ describe('list pages over the bucket tree (integration)', function () {
       false,
     );
     // As an upgraded database: no bucket on the tasks, no tree nodes, no marker.
-    await f.db.collection('task_buckets').deleteMany({});
+    await f.db.collection<{ _id: string }>('task_buckets').deleteMany({});
     expect((await f.client.call('tasks.list', {})).items).to.have.length(0);
     const restarted = await startStoreService(
       loadConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: f.db.databaseName, PORT: '0' }),
