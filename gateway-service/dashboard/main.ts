@@ -17,6 +17,9 @@ interface StatusEvent {
   at: string;
 }
 
+/** A list item: the task without payload, result and history (GET /v1/tasks sends summaries). */
+type TaskRow = Omit<Task, 'payload' | 'result' | 'history'>;
+
 /** The task table reads its page again at most this often, however many events arrive. */
 const PAGE_REFRESH_MS = 1_000;
 interface Stats {
@@ -169,10 +172,10 @@ function overview(): () => void {
   let cursors: (string | undefined)[] = [undefined];
   let page = 0;
   let newestFirst = true;
-  let items: Task[] = [];
+  let items: TaskRow[] = [];
   let nextCursor: string | null = null;
 
-  const rowFor = (t: Task) =>
+  const rowFor = (t: TaskRow) =>
     h(
       'tr',
       { 'data-task-id': t.id },
@@ -202,7 +205,7 @@ function overview(): () => void {
     if (typeFilter.value) q.set('type', typeFilter.value);
     const c = cursors[page];
     if (c) q.set('cursor', c);
-    const r = await api<{ items: Task[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
+    const r = await api<{ items: TaskRow[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
     items = r.items;
     nextCursor = r.nextCursor;
     renderRows();
