@@ -6,7 +6,7 @@
  * scenario's warm-up first, then the measured repetitions in rounds (C=16, C=64, batch, C=16, …),
  * so scenarios see the same growth of the collection; `storedBefore` records it per run.
  */
-import { TaskStoreClient, topology, type Task } from '@tasks/contracts';
+import { TaskStoreClient, topology, type Task, type TaskSummary } from '@tasks/contracts';
 import { AMQP_URL, startSystem, type RunningSystem } from '../../e2e/system.js';
 import { progress, type Budget } from '../store/measure.js';
 import { withTimeout, type Cleanup } from './cleanup.js';
@@ -310,8 +310,8 @@ class OursRun {
   }
 
   /** Every task created since the run started, newest first, through tasks.list pages. */
-  private async readBack(load: LoadResult, timeoutMs = 180_000): Promise<Map<string, Task>> {
-    const out = new Map<string, Task>();
+  private async readBack(load: LoadResult, timeoutMs = 180_000): Promise<Map<string, TaskSummary>> {
+    const out = new Map<string, TaskSummary>();
     const createdAfter = new Date(load.startEpochMs - 1).toISOString();
     let cursor: string | undefined;
     do {

@@ -3,6 +3,7 @@
  * like any other usage error (exit 2) before anything is sent.
  */
 import { InvalidArgumentError } from 'commander';
+import { TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
 import { UsageError } from './exit-codes.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -80,4 +81,16 @@ export function checkUrl(value: string, name: string): string {
     throw new UsageError(`${name} must be an http or https URL: ${value}`);
   }
   return value;
+}
+
+/** "payload,history" → the detail fields a list should include; an unknown name is a usage error. */
+export function parseFields(value: string): TaskDetailField[] {
+  const fields: TaskDetailField[] = [];
+  for (const name of value.split(',')) {
+    const field = TASK_DETAIL_FIELDS.find((f) => f === name.trim());
+    if (!field)
+      throw new InvalidArgumentError(`must be a comma-separated list of ${TASK_DETAIL_FIELDS.join(', ')}.`);
+    if (!fields.includes(field)) fields.push(field);
+  }
+  return fields;
 }

@@ -4,7 +4,7 @@
  * an error as its one stderr line.
  */
 import { Command, Option } from 'commander';
-import { TASK_STATUSES, TaskStoreClient, type TaskStatus } from '@tasks/contracts';
+import { TASK_STATUSES, TaskStoreClient, type TaskDetailField, type TaskStatus } from '@tasks/contracts';
 import type { CliIo, ExitCode, StoreCaller } from './command.js';
 import { getTask } from './commands/get.js';
 import { cancelTask, requeueExpired, retryTask } from './commands/lifecycle.js';
@@ -17,6 +17,7 @@ import { GatewayClient } from './gateway-client.js';
 import {
   checkUrl,
   parseDuration,
+  parseFields,
   parseInteger,
   parseJsonValue,
   parsePositiveDuration,
@@ -92,12 +93,20 @@ export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Comma
     .option('--cursor <cursor>', 'continue after the page that printed this cursor (repeat the filters)')
     .option('--created-after <time>', 'ISO-8601 time, or an age such as 30m, 2h, 7d', (v) => parseTime(v))
     .option('--created-before <time>', 'ISO-8601 time, or an age such as 30m, 2h, 7d', (v) => parseTime(v))
+    .option(
+      '--fields <names>',
+      'also read these parts of each task: payload, result, history (comma-separated; they show with --json)',
+      parseFields,
+    )
     .option(json, 'print the raw page: {"items": [...], "nextCursor": ...}')
     .addHelpText(
       'after',
       `
+Items are summaries (no payload, result or history) unless --fields names them.
+
 Examples:
   tasksctl list --status failed --created-after 1h
+  tasksctl list --status failed --fields result,history --json
   tasksctl list --type primes.count --limit 100 --json | jq -r '.items[].id'`,
     )
     .action((opts: ListOptions, cmd: Command) =>
@@ -194,6 +203,7 @@ interface ListOptions {
   cursor?: string;
   createdAfter?: string;
   createdBefore?: string;
+  fields?: TaskDetailField[];
   json?: true;
 }
 

@@ -1,5 +1,5 @@
 /** The task table shared by `list` and `requeue-expired`. */
-import type { Task } from '@tasks/contracts';
+import type { TaskSummary } from '@tasks/contracts';
 import { formatAge, renderTable, type Column } from './format.js';
 
 const COLUMNS: readonly Column[] = [
@@ -11,7 +11,7 @@ const COLUMNS: readonly Column[] = [
   { header: 'updated', align: 'right' },
 ];
 
-export function renderTaskTable(tasks: readonly Task[], now: number = Date.now()): string {
+export function renderTaskTable(tasks: readonly TaskSummary[], now: number = Date.now()): string {
   return renderTable(
     COLUMNS,
     tasks.map((t) => [

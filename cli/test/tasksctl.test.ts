@@ -72,6 +72,21 @@ describe('tasksctl against a real store (integration)', () => {
       expect(page.nextCursor).to.equal(null);
     });
 
+    it('when --fields names detail parts, then the items carry them; an unknown name is a usage error (exit 2)', async () => {
+      const task = await create(3);
+      const plain = JSON.parse((await run('list', '--json')).stdout) as { items: Record<string, unknown>[] };
+      expect(plain.items[0]).to.include({ id: task.id }).and.not.have.any.keys('payload', 'history');
+      const { code, stdout } = await run('list', '--fields', 'payload,history', '--json');
+      expect(code).to.equal(0);
+      const [item] = (JSON.parse(stdout) as { items: Task[] }).items;
+      expect(item!.payload).to.deep.equal({ n: 3 });
+      expect(item!.history).to.have.length(1);
+      expect(item).to.not.have.property('result');
+      const bad = await run('list', '--fields', 'payload,secret');
+      expect(bad.code).to.equal(2);
+      expect(bad.stdout).to.equal('');
+    });
+
     it('when filtered by --status, --type and --created-after, then only matching tasks are listed', async () => {
       const kept = await create(1);
       const cancelled = await create(2);

@@ -4,7 +4,16 @@
  * Params are always passed by name (a JSON object).
  */
 import type { ErrorType } from './errors.js';
-import type { Task, TaskError, TaskKind, TaskStatus, TaskType, TaskTypeDefinition } from './task.js';
+import type {
+  Task,
+  TaskDetailField,
+  TaskError,
+  TaskKind,
+  TaskStatus,
+  TaskSummary,
+  TaskType,
+  TaskTypeDefinition,
+} from './task.js';
 
 export interface CreateTaskParams {
   type: string;
@@ -26,6 +35,8 @@ export interface ListParams {
   createdBefore?: string;
   limit?: number;
   cursor?: string;
+  /** Detail fields to include in each item (summaries without them by default). */
+  fields?: TaskDetailField[];
 }
 
 export interface Page<T> {
@@ -78,7 +89,7 @@ export interface StoreMethods {
     result: { tasks: Task[] };
   };
   'tasks.get': { params: { id: string }; result: Task };
-  'tasks.list': { params: ListParams; result: Page<Task> };
+  'tasks.list': { params: ListParams; result: Page<TaskSummary> };
   'tasks.claim': {
     /** `leaseId`, chosen by the caller, makes the claim repeatable: a repeat answers the same lease. */
     params: { id: string; workerId: string; leaseMs: number; leaseId?: string };
@@ -94,14 +105,18 @@ export interface StoreMethods {
   'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: Task };
   'tasks.retry': { params: { id: string; by?: string }; result: Task };
   'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
-  'tasks.listUnpublished': { params: { olderThanMs?: number; limit?: number }; result: { items: Task[] } };
-  'tasks.listExpiredLeases': { params: { limit?: number }; result: { items: Task[] } };
-  'tasks.requeueExpired': { params: { limit?: number; by?: string }; result: { items: Task[] } };
+  'tasks.listUnpublished': {
+    params: { olderThanMs?: number; limit?: number };
+    result: { items: TaskSummary[] };
+  };
+  'tasks.listExpiredLeases': { params: { limit?: number }; result: { items: TaskSummary[] } };
+  'tasks.requeueExpired': { params: { limit?: number; by?: string }; result: { items: TaskSummary[] } };
   'tasks.listStale': {
     params: { type: string; olderThanMs?: number; limit?: number };
-    result: { items: Task[] };
+    result: { items: TaskSummary[] };
   };
   'tasks.stats': { params: Record<string, never>; result: Stats };
+  'tasks.recount': { params: Record<string, never>; result: { tasks: number; ms: number } };
   'deadLetters.record': { params: DeadLetterParams; result: { deadLetter: DeadLetter; task: Task | null } };
   'deadLetters.list': { params: { limit?: number }; result: { count: number; items: DeadLetter[] } };
   'taskTypes.register': {
@@ -142,7 +157,8 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
   },
   'tasks.get': { summary: 'One task by id.', idempotent: true, errors: [...common, 'TASK_NOT_FOUND'] },
   'tasks.list': {
-    summary: 'Newest first, filtered; keyset pagination on (createdAt, id) with an opaque cursor.',
+    summary:
+      'Newest first, filtered; keyset pagination on (createdAt, id) with an opaque cursor. Items are summaries: payload, result and history only when named in fields.',
     idempotent: true,
     errors: common,
   },
@@ -227,6 +243,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     summary: 'Counts by status and by type, and outcomes in the last minute.',
     idempotent: true,
     errors: common,
+  },
+  'tasks.recount': {
+    summary:
+      'Count every task again and make that the base of the kept counts (docs/stats.md); stores do it by themselves after a crash. One full scan: executor token only. Answers how many tasks were counted and how long it took.',
+    idempotent: true,
+    errors: [...common, 'BUSY'],
   },
   'taskTypes.register': {
     summary: 'Insert or replace task type definitions (called by executors at start-up).',

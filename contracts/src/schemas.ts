@@ -1,5 +1,5 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
-import { TASK_KINDS, TASK_STATUSES } from './task.js';
+import { TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
 /**
@@ -102,6 +102,7 @@ export const PARAM_SCHEMAS = {
     createdBefore: dateTime,
     limit: { type: 'integer', minimum: 1, maximum: 500 },
     cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' },
+    fields: { type: 'array', uniqueItems: true, items: { enum: TASK_DETAIL_FIELDS } },
   }),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id }, ['id', 'workerId', 'leaseMs']),
   'tasks.heartbeat': params(
@@ -148,6 +149,7 @@ export const PARAM_SCHEMAS = {
     ['type'],
   ),
   'tasks.stats': params({}),
+  'tasks.recount': params({}),
   'deadLetters.record': params(
     {
       taskId: id,

@@ -55,6 +55,16 @@ export interface Task {
 
 export const HISTORY_LIMIT = 50;
 
+/**
+ * The parts of a task a list leaves out unless asked (`fields`): they can be large (a payload or
+ * result of up to a MiB, fifty history entries), and a page of summaries stays small.
+ */
+export const TASK_DETAIL_FIELDS = ['payload', 'result', 'history'] as const;
+export type TaskDetailField = (typeof TASK_DETAIL_FIELDS)[number];
+
+/** A task as list pages and the dispatcher's reads carry it: everything but the detail fields, unless asked. */
+export type TaskSummary = Omit<Task, TaskDetailField> & Partial<Pick<Task, TaskDetailField>>;
+
 export interface TaskTypeDefinition {
   type: string;
   kind: TaskKind;

@@ -128,6 +128,34 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await page.close();
   });
 
+  it('when a batch of tasks arrives while the overview is open, then it reads pages, never each task', async () => {
+    const page = await open();
+    await page.locator('table[aria-label="Tasks"] tbody').waitFor(WAIT);
+    await page.locator('#live', { hasText: 'live' }).waitFor(WAIT);
+    const taskReads: string[] = [];
+    const pageReads: string[] = [];
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname.startsWith('/v1/tasks/')) taskReads.push(pathname);
+      if (pathname === '/v1/tasks') pageReads.push(r.url());
+    });
+    const created = await api(sys.gatewayUrl, '/v1/tasks/batch', {
+      method: 'POST',
+      json: { tasks: Array.from({ length: 60 }, () => ({ type: 'noop' })) },
+    });
+    expect(created.status).to.equal(201);
+    const ids = (created.body.items as { id: string }[]).map((t) => t.id);
+    // Created in one millisecond, they are listed by id, highest first: that one heads the first page.
+    const first = [...ids].sort().at(-1)!;
+    await page.locator(`tr[data-task-id="${first}"]`).waitFor(WAIT);
+    for (const id of ids) await waitForStatus(sys.gatewayUrl, id, ['succeeded'], 60_000);
+    await page.locator(`tr[data-task-id="${first}"] [data-status="succeeded"]`).waitFor(WAIT);
+    expect(taskReads, 'no task read for an event').to.deep.equal([]);
+    // 60 tasks make 180 events (queued, running, succeeded); the page is read a few times.
+    expect(pageReads.length, 'page reads').to.be.below(30);
+    await page.close();
+  });
+
   it('when a long task is cancelled from its page, then it shows cancelled', async () => {
     const created = await api(sys.gatewayUrl, '/v1/tasks', {
       method: 'POST',

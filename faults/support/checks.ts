@@ -4,18 +4,32 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { TaskStoreClient, TERMINAL_STATUSES, topology, DELAY_STEPS_MS, type Task } from '@tasks/contracts';
+import {
+  TaskStoreClient,
+  TERMINAL_STATUSES,
+  topology,
+  DELAY_STEPS_MS,
+  type HistoryEntry,
+  type TaskSummary,
+} from '@tasks/contracts';
 import type { Load } from './load.js';
 import type { RabbitNode } from './rabbit-node.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function allTasks(store: TaskStoreClient): Promise<Map<string, Task>> {
-  const tasks = new Map<string, Task>();
+/** A listed task with its history (what the checks read), without payload and result. */
+export type CheckedTask = TaskSummary & { history: HistoryEntry[] };
+
+export async function allTasks(store: TaskStoreClient): Promise<Map<string, CheckedTask>> {
+  const tasks = new Map<string, CheckedTask>();
   let cursor: string | undefined;
   do {
-    const page = await store.call('tasks.list', { limit: 500, ...(cursor && { cursor }) });
-    for (const t of page.items) tasks.set(t.id, t);
+    const page = await store.call('tasks.list', {
+      limit: 500,
+      fields: ['history'],
+      ...(cursor && { cursor }),
+    });
+    for (const t of page.items) tasks.set(t.id, { ...t, history: t.history ?? [] });
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return tasks;
@@ -26,7 +40,7 @@ export async function settle(
   storeUrl: string,
   timeoutMs: number,
   token?: string,
-): Promise<{ tasks: Map<string, Task>; ms: number }> {
+): Promise<{ tasks: Map<string, CheckedTask>; ms: number }> {
   const store = new TaskStoreClient({ url: storeUrl, timeoutMs: 10_000, token });
   const t0 = Date.now();
   for (;;) {

@@ -13,8 +13,15 @@ interface StatusEvent {
   type: string;
   status: string;
   version: number;
+  attempts: number;
   at: string;
 }
+
+/** A list item: the task without payload, result and history (GET /v1/tasks sends summaries). */
+type TaskRow = Omit<Task, 'payload' | 'result' | 'history'>;
+
+/** The task table reads its page again at most this often, however many events arrive. */
+const PAGE_REFRESH_MS = 1_000;
 interface Stats {
   byStatus: Record<string, number>;
   succeededLastMinute: number;
@@ -165,10 +172,10 @@ function overview(): () => void {
   let cursors: (string | undefined)[] = [undefined];
   let page = 0;
   let newestFirst = true;
-  let items: Task[] = [];
+  let items: TaskRow[] = [];
   let nextCursor: string | null = null;
 
-  const rowFor = (t: Task) =>
+  const rowFor = (t: TaskRow) =>
     h(
       'tr',
       { 'data-task-id': t.id },
@@ -190,16 +197,30 @@ function overview(): () => void {
     prev.disabled = page === 0;
     next.disabled = nextCursor === null;
   };
+  let lastLoad = 0;
   const load = async () => {
+    lastLoad = Date.now();
     const q = new URLSearchParams({ limit: '20' });
     if (statusFilter.value) q.set('status', statusFilter.value);
     if (typeFilter.value) q.set('type', typeFilter.value);
     const c = cursors[page];
     if (c) q.set('cursor', c);
-    const r = await api<{ items: Task[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
+    const r = await api<{ items: TaskRow[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
     items = r.items;
     nextCursor = r.nextCursor;
     renderRows();
+  };
+  // One page read for any number of events within PAGE_REFRESH_MS (a tab open at 1,000 tasks/s
+  // would otherwise ask for 1,000 tasks a second and meet its own rate limit).
+  let reloadTimer: number | undefined;
+  const reloadSoon = () => {
+    reloadTimer ??= window.setTimeout(
+      () => {
+        reloadTimer = undefined;
+        void load().catch(() => undefined);
+      },
+      Math.max(0, lastLoad + PAGE_REFRESH_MS - Date.now()),
+    );
   };
   const prev = h('button', { type: 'button' }, '← Newer');
   const next = h('button', { type: 'button' }, 'Older →');
@@ -305,21 +326,17 @@ function overview(): () => void {
     const row = tableBody.querySelector(`tr[data-task-id="${CSS.escape(e.taskId)}"]`);
     const t = items.find((x) => x.id === e.taskId);
     if (t && row) {
+      // A task on the page: the event says all the row shows.
       if (e.version < t.version) return;
-      Object.assign(t, { status: e.status, version: e.version });
+      Object.assign(t, { status: e.status, version: e.version, attempts: e.attempts, updatedAt: e.at });
       row.replaceWith(rowFor(t));
-    } else if (!t && page === 0 && (!typeFilter.value || typeFilter.value === e.type)) {
-      // A task this page does not show yet (new, or created in a batch): read it whole, then show it.
-      void api<Task>(`/v1/tasks/${encodeURIComponent(e.taskId)}`).then((task) => {
-        if (statusFilter.value && task.status !== statusFilter.value) return;
-        // Two events may both read it: keep the newer version.
-        const shown = items.find((x) => x.id === task.id);
-        if (shown && shown.version >= task.version) return;
-        items = [task, ...items.filter((x) => x !== shown)]
-          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-          .slice(0, 20);
-        renderRows();
-      });
+      // It has left this filtered page: the next read fills the gap.
+      if (statusFilter.value && e.status !== statusFilter.value) reloadSoon();
+    } else if (page === 0 && (!typeFilter.value || typeFilter.value === e.type)) {
+      // A task not shown belongs on the first page only if it is new, or newly in the filtered
+      // status; either way the page is read again (at most once per PAGE_REFRESH_MS), never the task.
+      const mayBelong = statusFilter.value ? e.status === statusFilter.value : e.version === 1;
+      if (mayBelong) reloadSoon();
     }
   };
   listeners.add(onEvent);
@@ -391,6 +408,7 @@ function overview(): () => void {
     listeners.delete(onEvent);
     window.clearInterval(side);
     if (statsTimer !== undefined) window.clearTimeout(statsTimer);
+    if (reloadTimer !== undefined) window.clearTimeout(reloadTimer);
   };
 }
 

@@ -2,7 +2,7 @@
  * JSON Schemas of the REST requests and responses. The routes validate with these and the
  * OpenAPI document is built from them, so the two cannot drift apart.
  */
-import { PARAM_SCHEMAS, TASK_KINDS, TASK_STATUSES } from '@tasks/contracts';
+import { PARAM_SCHEMAS, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from '@tasks/contracts';
 
 const create = PARAM_SCHEMAS['tasks.create'].properties;
 
@@ -61,6 +61,12 @@ export const listQuery = {
     cursor: listParams.cursor,
     createdAfter: listParams.createdAfter,
     createdBefore: listParams.createdBefore,
+    fields: {
+      type: 'string',
+      pattern: `^(${TASK_DETAIL_FIELDS.join('|')})(,(${TASK_DETAIL_FIELDS.join('|')}))*$`,
+      description:
+        'Comma-separated detail fields to include in each item: payload, result, history. Without it, items are summaries (no payload, result or history).',
+    },
   },
 } as const;
 
@@ -115,6 +121,13 @@ export const taskSchema = {
     },
     version: { type: 'integer' },
   },
+} as const;
+
+/** A list item: a task without its detail fields, unless the request named them in `fields`. */
+export const taskSummarySchema = {
+  ...taskSchema,
+  description:
+    'A task as list pages carry it: payload, result and history are present only when named in the `fields` parameter.',
 } as const;
 
 export const problemSchema = {

@@ -7,7 +7,7 @@ import {
   eventRoutingKey,
   PUBLISH_HORIZON_MS,
   statusEvent,
-  type Task,
+  type TaskSummary,
   type TaskStoreClient,
 } from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
@@ -35,7 +35,7 @@ export class TaskPublisher {
 
   /** Publishes every task (in one burst of confirms) and marks the confirmed ones; returns how many were confirmed. */
   async publish(
-    tasks: Task[],
+    tasks: TaskSummary[],
     requestId: string,
     log: Logger,
     source: 'request' | 'dispatcher' | 'reconciler',
@@ -78,7 +78,7 @@ export class TaskPublisher {
   }
 
   /** Status event for dashboards, SSE and executors (cancellation); best effort. */
-  async emit(task: Task, log: Logger): Promise<void> {
+  async emit(task: TaskSummary, log: Logger): Promise<void> {
     // Not buffered while the broker is away (they would pile up and arrive late); SSE clients
     // reconnect and read the current state.
     if (!this.broker.connected) return;
@@ -92,9 +92,9 @@ export class TaskPublisher {
   }
 }
 
-/** What clients see of a task: everything but the lease token. */
-export function publicTask(t: Task): Omit<Task, 'leaseId'> {
-  const rest: Partial<Task> = { ...t };
+/** What clients see of a task (or a summary): everything but the lease token. */
+export function publicTask<T extends TaskSummary>(t: T): Omit<T, 'leaseId'> {
+  const rest: Partial<T> = { ...t };
   delete rest.leaseId;
-  return rest as Omit<Task, 'leaseId'>;
+  return rest as Omit<T, 'leaseId'>;
 }

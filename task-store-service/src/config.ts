@@ -32,6 +32,8 @@ export interface Config extends HttpLimits {
   /** Most calls in one JSON-RPC batch. */
   maxBatchCalls: number;
   shutdownGraceMs: number;
+  /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
+  statsDeadWriterMs: number;
 }
 
 const schema = {
@@ -52,6 +54,7 @@ const schema = {
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
+    STATS_DEAD_WRITER_MS: { type: 'integer', minimum: 1_000, maximum: 3_600_000, default: 15_000 },
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxBodyBytes: v.MAX_BODY_BYTES as number,
     maxBatchCalls: v.MAX_BATCH_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    statsDeadWriterMs: v.STATS_DEAD_WRITER_MS as number,
     ...readHttpLimits(v),
   });
 }

@@ -11,7 +11,9 @@ import { createHttpServer } from './http/http-server.js';
 import { createMetrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
+import { backfillBuckets } from './store/bucket-backfill.js';
 import { collections, ensureIndexes } from './store/collections.js';
+import { CountKeeper } from './store/count-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -46,6 +48,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   const db = client.db(config.mongoDb);
   const c = collections(db);
   await ensureIndexes(c);
+  // Before serving: tasks from before list buckets would be missing from list pages.
+  await backfillBuckets(c, log);
 
   if (config.rpcTokens.length > 0 && config.executorTokens.length === 0)
     log.warn('EXECUTOR_TOKEN is not set: every RPC_TOKEN holder may register task types');
@@ -54,7 +58,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       { host: config.host },
       'ALLOW_UNAUTHENTICATED: the JSON-RPC API is open to anyone who can reach it',
     );
-  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c) }), metrics);
+  const counts = new CountKeeper(c, log, { deadWriterMs: config.statsDeadWriterMs });
+  counts.start();
+  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c), counts }), metrics);
   const server = createHttpServer({
     rpc,
     db,
@@ -94,6 +100,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
               await closed;
             },
           },
+          // The last deltas, marked stopped so that another store folds them in (docs/stats.md).
+          { name: 'flush task counts', run: () => counts.stop() },
           { name: 'close MongoDB client', run: () => client.close() },
         ],
         config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,

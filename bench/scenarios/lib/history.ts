@@ -11,7 +11,8 @@
  */
 import type { Db } from 'mongodb';
 import { round } from '../../store/measure.js';
-import { endedDoc, type BenchTaskDoc } from './task-doc.js';
+import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
+import { endedDoc, recordBuckets, type BenchTaskDoc } from './task-doc.js';
 
 const BATCH = 1_000;
 const IN_FLIGHT = 2;
@@ -62,6 +63,7 @@ export async function writeHistory(
   docAt: (i: number) => BenchTaskDoc,
 ): Promise<HistoryWritten> {
   const tasks = db.collection<BenchTaskDoc>('tasks');
+  const bucketNodes = db.collection<BucketNodeDoc>('task_buckets');
   const t0 = performance.now();
   let next = from;
   const worker = async () => {
@@ -69,10 +71,10 @@ export async function writeHistory(
       const start = next;
       const n = Math.min(BATCH, to - start);
       next += n;
-      await tasks.insertMany(
-        Array.from({ length: n }, (_, k) => docAt(start + k)),
-        { ordered: false },
-      );
+      const docs = Array.from({ length: n }, (_, k) => docAt(start + k));
+      // The list pages' bucket tree first, as the store writes it (docs/list-pages.md).
+      await recordBuckets(bucketNodes, docs);
+      await tasks.insertMany(docs, { ordered: false });
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));

@@ -4,7 +4,10 @@
  * (history.ts writes them). list-scaling checks through the gateway that the store reads them back.
  */
 import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
 import type { TaskDoc } from '../../../task-store-service/src/store/documents.js';
+import { bucketOf, nodesOf } from '../../../task-store-service/src/store/list-buckets.js';
 
 /** The store's own document type: a change to its shape fails to compile here. */
 export type BenchTaskDoc = TaskDoc;
@@ -36,6 +39,7 @@ export function queuedDoc(
     leaseId: null,
     leaseExpiresAt: null,
     createdAt,
+    bucket: bucketOf(createdAt.getTime()),
     updatedAt: createdAt,
     startedAt: null,
     finishedAt: null,
@@ -79,4 +83,19 @@ export function endedDoc(
     ],
     version: status === 'cancelled' ? 2 : 3,
   };
+}
+
+/**
+ * What the store does before it writes tasks (bucket-tree.ts): the list-bucket tree nodes these
+ * tasks need, so that list pages find them. Nodes that exist already are left as they are.
+ */
+export async function recordBuckets(
+  nodes: Collection<BucketNodeDoc>,
+  docs: readonly TaskDoc[],
+): Promise<void> {
+  const wanted = nodesOf(docs.map((d) => d.createdAt.getTime()));
+  await nodes.insertMany(wanted, { ordered: false }).catch((err: unknown) => {
+    // Duplicates only: the nodes another batch already wrote.
+    if ((err as { code?: unknown }).code !== 11000) throw err;
+  });
 }

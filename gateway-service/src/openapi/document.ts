@@ -14,6 +14,7 @@ import {
   patchBody,
   problemSchema,
   taskSchema,
+  taskSummarySchema,
 } from '../schemas.js';
 
 type Json = Record<string, unknown>;
@@ -313,12 +314,12 @@ export function openApiDocument(): Record<string, unknown> {
           tag: 'tasks',
           summary: 'List tasks',
           description:
-            'Newest first. Pass `nextCursor` back as `cursor` for the next page; unknown parameters are refused.',
+            'Newest first. Pass `nextCursor` back as `cursor` for the next page; unknown parameters are refused. Items are summaries: add `fields=payload,result,history` (any of them) to include those. A page costs the same however many tasks are stored (docs/list-pages.md).',
           parameters: queryParameters(listQuery),
           responses: {
             200: json(
-              'A page of tasks.',
-              itemsOf('Task', {
+              'A page of task summaries.',
+              itemsOf('TaskSummary', {
                 nextCursor: { type: ['string', 'null'], description: 'null on the last page.' },
               }),
             ),
@@ -539,6 +540,7 @@ export function openApiDocument(): Record<string, unknown> {
         BatchBody: batchBody,
         PatchBody: patchBody,
         Task: taskSchema,
+        TaskSummary: taskSummarySchema,
         StatusEvent: statusEvent,
         TaskType: taskType,
         Stats: stats,

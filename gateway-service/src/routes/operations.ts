@@ -1,6 +1,6 @@
 /** GET /v1/dead-letters and GET /v1/workers: what an operator watches besides the tasks. */
 import { Router } from '@koa/router';
-import type { Task } from '@tasks/contracts';
+import type { TaskSummary } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
 
 /** A worker is listed when it claimed or finished a task this recently, or holds a lease now. */
@@ -15,7 +15,7 @@ export interface WorkerView {
 }
 
 /** Workers from the tasks' leases and history: running tasks by lease owner, plus recent attempts. */
-export function workersFrom(running: Task[], recent: Task[], now: number): WorkerView[] {
+export function workersFrom(running: TaskSummary[], recent: TaskSummary[], now: number): WorkerView[] {
   const workers = new Map<string, WorkerView>();
   const seen = (id: string, at: string) => {
     const w = workers.get(id) ?? { id, lastSeen: at, running: [] };
@@ -60,7 +60,8 @@ export function operationsRoutes(deps: AppDeps): Router<GatewayState> {
     const { requestId } = ctx.state;
     const [running, recent] = await Promise.all([
       deps.store.call('tasks.list', { status: 'running', limit: 500 }, { requestId }),
-      deps.store.call('tasks.list', { limit: RECENT_TASKS }, { requestId }),
+      // History is what tells who ran them; payloads and results are not read.
+      deps.store.call('tasks.list', { limit: RECENT_TASKS, fields: ['history'] }, { requestId }),
     ]);
     ctx.body = { items: workersFrom(running.items, recent.items, Date.now()), windowMs: WORKER_WINDOW_MS };
   });

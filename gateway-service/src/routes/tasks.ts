@@ -1,6 +1,6 @@
 /** /v1/tasks: create (one or a batch), show, list, cancel/retry, follow. */
 import { Router } from '@koa/router';
-import type { CreateTaskParams, ListParams, TaskStatus } from '@tasks/contracts';
+import type { CreateTaskParams, ListParams, TaskDetailField, TaskStatus } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
 import { followTask } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
@@ -53,12 +53,15 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   router.get('list-tasks', '/', async (ctx: GatewayContext) => {
-    const { limit, ...q } = validated<Omit<ListParams, 'limit'> & { limit?: string }>(
-      listQuery,
-      { ...ctx.query },
-      'query',
-    );
-    const params: ListParams = { ...q, ...(limit !== undefined && { limit: Number(limit) }) };
+    const { limit, fields, ...q } = validated<
+      Omit<ListParams, 'limit' | 'fields'> & { limit?: string; fields?: string }
+    >(listQuery, { ...ctx.query }, 'query');
+    const params: ListParams = {
+      ...q,
+      ...(limit !== undefined && { limit: Number(limit) }),
+      // The schema admits only detail field names; a repeated one counts once.
+      ...(fields !== undefined && { fields: [...new Set(fields.split(','))] as TaskDetailField[] }),
+    };
     if (params.limit !== undefined && params.limit > 500) {
       throw new HttpProblem('VALIDATION_FAILED', 'limit must be at most 500', {
         fields: [{ path: '?/limit', message: 'must be <= 500' }],

@@ -201,6 +201,10 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
       'cursor=forged',
       'type[$regex]=.*',
       'nope=1',
+      'fields=secret',
+      'fields=payload,leaseId',
+      'fields=',
+      'fields=payload&fields=result',
     ]) {
       const r = await f.request(`/v1/tasks?${q}`);
       expect(r.status, q).to.equal(400);
@@ -221,6 +225,26 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
     expect(second.status).to.equal(200);
     const ids = [...first.body.items, ...second.body.items].map((t: { id: string }) => t.id);
     expect(new Set(ids).size).to.equal(ids.length);
+  });
+
+  it('when listing without fields, then items are summaries; with fields, then those parts come too', async () => {
+    const created = await f.request('/v1/tasks', {
+      method: 'POST',
+      json: { type: 'test.sleep', payload: { ms: 7 } },
+    });
+    const summary = await f.request('/v1/tasks?limit=1');
+    expect(summary.status).to.equal(200);
+    expect(summary.body.items[0]).to.include({ id: created.body.id, type: 'test.sleep', status: 'queued' });
+    expect(summary.body.items[0]).to.not.have.any.keys('payload', 'result', 'history', 'leaseId');
+    const full = await f.request('/v1/tasks?limit=1&fields=payload,history,payload');
+    expect(full.status).to.equal(200);
+    expect(full.body.items[0].payload).to.deep.equal({ ms: 7 });
+    expect(full.body.items[0].history).to.have.length(1);
+    expect(full.body.items[0]).to.not.have.any.keys('result', 'leaseId');
+    const bad = await f.request('/v1/tasks?fields=payload,secret');
+    expect(bad.status).to.equal(400);
+    expect(bad.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(bad.body.fields.map((x: { path: string }) => x.path)).to.deep.equal(['?/fields']);
   });
 
   it('when a queued task is cancelled, then 200; cancelling again is 409 with the current status; retry queues it', async () => {

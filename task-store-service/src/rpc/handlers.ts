@@ -2,16 +2,19 @@
 import type { MethodName, ParamsOf, ResultOf } from '@tasks/contracts';
 import type { StoreContext } from '../store/task-creation.js';
 import { createTask, createTasks } from '../store/task-creation.js';
-import { toWire } from '../store/documents.js';
+import { toSummary, toWire } from '../store/documents.js';
 import * as lifecycle from '../store/task-lifecycle.js';
 import { listUnpublished, markPublished } from '../store/outbox.js';
-import { getTask, listExpiredLeases, listStale, listTasks, stats } from '../store/task-queries.js';
+import { getTask, listExpiredLeases, listStale } from '../store/task-queries.js';
+import { listTasks } from '../store/list-pages.js';
+import { stats } from '../store/count-stats.js';
+import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
 import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/dead-letters.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
-export function handlers(ctx: StoreContext): Handlers {
+export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers {
   const { c } = ctx;
   return {
     'tasks.create': async (p) => {
@@ -22,7 +25,7 @@ export function handlers(ctx: StoreContext): Handlers {
     'tasks.get': async (p) => toWire(await getTask(c, p.id)),
     'tasks.list': async (p) => {
       const { docs, nextCursor } = await listTasks(c, p);
-      return { items: docs.map(toWire), nextCursor };
+      return { items: docs.map((d) => toSummary(d, p.fields)), nextCursor };
     },
     'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p)),
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
@@ -33,18 +36,21 @@ export function handlers(ctx: StoreContext): Handlers {
     'tasks.retry': async (p) => toWire(await lifecycle.retry(c, p)),
     'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),
     'tasks.listUnpublished': async (p) => ({
-      items: (await listUnpublished(c, p.olderThanMs ?? 10_000, p.limit ?? 100)).map(toWire),
+      items: (await listUnpublished(c, p.olderThanMs ?? 10_000, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
     'tasks.listExpiredLeases': async (p) => ({
-      items: (await listExpiredLeases(c, p.limit ?? 100)).map(toWire),
+      items: (await listExpiredLeases(c, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
     'tasks.requeueExpired': async (p) => ({
-      items: (await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper')).map(toWire),
+      items: (await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper')).map((d) =>
+        toSummary(d),
+      ),
     }),
     'tasks.listStale': async (p) => ({
-      items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map(toWire),
+      items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
     'tasks.stats': () => stats(c),
+    'tasks.recount': () => ctx.counts.recountNow(),
     'deadLetters.record': async (p) => {
       const { doc, task } = await recordDeadLetter(c, p);
       return { deadLetter: deadLetterToWire(doc), task: task && toWire(task) };

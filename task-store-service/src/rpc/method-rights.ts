@@ -6,8 +6,11 @@ import type { MethodName } from '@tasks/contracts';
 
 export type Caller = 'executor' | 'client';
 
-/** Registering a type decides which payloads the store accepts: executors only. */
-const EXECUTOR_ONLY: ReadonlySet<MethodName> = new Set<MethodName>(['taskTypes.register']);
+/**
+ * Registering a type decides which payloads the store accepts; a recount scans every task (an
+ * operator's tool, not something a client holding RPC_TOKEN should be able to repeat): executors only.
+ */
+const EXECUTOR_ONLY: ReadonlySet<MethodName> = new Set<MethodName>(['taskTypes.register', 'tasks.recount']);
 
 export function mayCall(caller: Caller, method: MethodName): boolean {
   return caller === 'executor' || !EXECUTOR_ONLY.has(method);

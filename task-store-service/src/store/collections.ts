@@ -5,15 +5,20 @@ import type {
   FenceDoc,
   IdempotencyDoc,
   OutboxDoc,
+  TaskCountsDoc,
   TaskDoc,
   TaskTypeDoc,
 } from './documents.js';
 import { BulkInserts } from './bulk-inserts.js';
+import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
+import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 
 /**
  * The store's collections, the task versions this process wrote last (a read-saving guess), and
- * the inserts that concurrent calls share (one insertMany per turn of the event loop).
+ * the inserts that concurrent calls share (one insertMany per turn of the event loop), this
+ * process's share of the task counts (docs/stats.md), and the bucket tree list pages walk (with
+ * the buckets this process knows exist).
  */
 export interface Collections {
   tasks: Collection<TaskDoc>;
@@ -23,20 +28,28 @@ export interface Collections {
   taskTypes: Collection<TaskTypeDoc>;
   deadLetters: Collection<DeadLetterDoc>;
   executors: Collection<ExecutorDoc>;
+  taskCounts: Collection<TaskCountsDoc>;
+  taskBuckets: Collection<BucketNodeDoc>;
   recent: RecentTasks;
+  buckets: BucketTree;
   inserts: {
     tasks: BulkInserts<TaskDoc>;
     fences: BulkInserts<FenceDoc>;
     outbox: BulkInserts<OutboxDoc>;
   };
+  countWriter: CountWriter;
 }
 
 export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
   const tasks = db.collection<TaskDoc>('tasks');
   const fences = db.collection<FenceDoc>('task_fences');
   const outbox = db.collection<OutboxDoc>('task_outbox');
+  const taskBuckets = db.collection<BucketNodeDoc>('task_buckets');
   return {
     recent: new RecentTasks(recent),
+    buckets: new BucketTree(taskBuckets),
+    taskBuckets,
+    countWriter: new CountWriter(),
     inserts: {
       tasks: new BulkInserts(tasks),
       fences: new BulkInserts(fences),
@@ -49,6 +62,7 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     taskTypes: db.collection<TaskTypeDoc>('task_types'),
     deadLetters: db.collection<DeadLetterDoc>('task_dead_letters'),
     executors: db.collection<ExecutorDoc>('task_executors'),
+    taskCounts: db.collection<TaskCountsDoc>('task_counts'),
   };
 }
 
@@ -59,14 +73,19 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
  * itself speaks only MongoDB and never reads this.
  */
 export const EQUALITY_FILTERED_FIELDS = {
-  // getTask, applyChange, claims and outcomes by _id (+ version); list pages, stale and lease sweeps by status/type
-  tasks: ['_id', 'status', 'type'],
+  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket (and
+  // status/type), small filters and stale/lease sweeps by status/type
+  tasks: ['_id', 'status', 'type', 'bucket'],
+  // list pages walk the bucket tree by parent
+  task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
   task_outbox: ['_id'],
   task_idempotency: ['_id'],
   task_types: ['_id'],
   task_dead_letters: ['_id'],
   task_executors: ['_id'],
+  // writer documents by _id (+ version), the base by _id; stats reads the whole (small) collection
+  task_counts: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -90,6 +109,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
+  await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
 }
 
 async function createMissing<T extends Document>(

@@ -1,5 +1,13 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
-import type { HistoryEntry, Task, TaskError, TaskKind, TaskStatus } from '@tasks/contracts';
+import type {
+  HistoryEntry,
+  Task,
+  TaskDetailField,
+  TaskError,
+  TaskKind,
+  TaskStatus,
+  TaskSummary,
+} from '@tasks/contracts';
 
 /** What ended a lease: a replay of the call that ended it is answered as done, anything else is LEASE_LOST. */
 export type LeaseEnd = 'complete' | 'fail' | 'release' | 'expiry' | 'cancel';
@@ -38,12 +46,21 @@ export interface TaskDoc {
   leaseEndedBy?: LeaseEnd | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
+  /**
+   * createdAt floored to BUCKET_MS, never changed: the key list pages read by (list-buckets.ts).
+   * Absent only on tasks written before it existed, until the start-up backfill gives them one.
+   */
+  bucket?: number;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
   history: HistoryDoc[];
   version: number;
 }
+
+/** A task as list pages read it: the large parts only when asked (summaryProjection). */
+export type SummaryDoc = Omit<TaskDoc, 'payloadJson' | 'resultJson' | 'history'> &
+  Partial<Pick<TaskDoc, 'payloadJson' | 'resultJson' | 'history'>>;
 
 /** A claim on one version of one task: whoever inserts it may write the next version (see docs/consistency.md). */
 export interface FenceDoc {
@@ -114,12 +131,12 @@ function historyToWire(h: HistoryDoc): HistoryEntry {
   };
 }
 
-export function toWire(doc: TaskDoc): Task {
-  return {
+/** The wire form of a (possibly projected) task: the detail fields named in `fields`, when read. */
+export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = []): TaskSummary {
+  const summary: TaskSummary = {
     id: doc._id,
     type: doc.type,
     kind: doc.kind,
-    payload: JSON.parse(doc.payloadJson) as unknown,
     status: doc.status,
     priority: doc.priority,
     attempts: doc.attempts,
@@ -127,7 +144,6 @@ export function toWire(doc: TaskDoc): Task {
     timeoutMs: doc.timeoutMs,
     runAt: doc.runAt.toISOString(),
     idempotencyKey: doc.idempotencyKey,
-    result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     error: doc.error,
     progress: doc.progress,
     progressMessage: doc.progressMessage,
@@ -138,7 +154,94 @@ export function toWire(doc: TaskDoc): Task {
     updatedAt: doc.updatedAt.toISOString(),
     startedAt: iso(doc.startedAt),
     finishedAt: iso(doc.finishedAt),
-    history: doc.history.map(historyToWire),
     version: doc.version,
   };
+  if (fields.includes('payload') && doc.payloadJson !== undefined)
+    summary.payload = JSON.parse(doc.payloadJson) as unknown;
+  if (fields.includes('result') && doc.resultJson !== undefined)
+    summary.result = doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown);
+  if (fields.includes('history') && doc.history !== undefined)
+    summary.history = doc.history.map(historyToWire);
+  return summary;
 }
+
+export function toWire(doc: TaskDoc): Task {
+  return {
+    ...toSummary(doc),
+    payload: JSON.parse(doc.payloadJson) as unknown,
+    result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
+    history: doc.history.map(historyToWire),
+  };
+}
+
+/** One count of tasks: how many of `type` are in `status` (or, in a delta, how many more). */
+export interface CountRow {
+  type: string;
+  status: TaskStatus;
+  n: number;
+}
+
+/** Deltas whose transition time fell in one second (`s`, seconds since the epoch). */
+export interface DeltaBucket {
+  s: number;
+  counts: CountRow[];
+}
+
+/** Tasks that became succeeded or failed in one second. */
+export interface OutcomeBucket {
+  s: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * One store process's counts (docs/stats.md): every delta it applied since it started, written
+ * only by that process, conditionally on `version`. `settledThrough`: every transition this
+ * writer timed before it is included.
+ */
+export interface CountWriterDoc {
+  _id: string;
+  role: 'writer';
+  version: number;
+  flushedAt: Date;
+  settledThrough: Date;
+  stopped: boolean;
+  counts: CountRow[];
+  recent: DeltaBucket[];
+  outcomes: OutcomeBucket[];
+}
+
+/** The counts at the last recount, and how much of each writer's counts they already hold. */
+export interface CountBaseDoc {
+  _id: 'base';
+  role: 'base';
+  version: number;
+  recountedAt: Date;
+  /** Transitions timed before this are in `counts` (for the writers in `folded`, as folded). */
+  through: Date;
+  counts: CountRow[];
+  folded: { writer: string; counts: CountRow[] }[];
+  /** Writers whose documents are wholly in `counts` (dead or stopped): ignored until deleted. */
+  retired: string[];
+  outcomes: OutcomeBucket[];
+}
+
+/** The right to write base version `version + 1`, taken by inserting it (like a task fence). */
+export interface CountFenceDoc {
+  _id: string;
+  role: 'fence';
+  version: number;
+  at: Date;
+  /** The writer document of the process holding it: when that writer is dead, so is the fence. */
+  holder: string;
+}
+
+/** Someone saw the counts may be wrong (a lost flush, a rolled-forward fence): recount. */
+export interface RecountRequestDoc {
+  _id: string;
+  role: 'request';
+  at: Date;
+  reason: string;
+}
+
+export type TaskCountsDoc = CountWriterDoc | CountBaseDoc | CountFenceDoc | RecountRequestDoc;

@@ -56,54 +56,78 @@ export async function applyChange(
     if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
     const now = new Date();
     const taken = performance.now();
-    let change: Change | null;
+    // The change is timed `now` for the counts (docs/stats.md) until its write is over.
+    const counted = c.countWriter.begin(now);
+    let next: TaskDoc | 'again' | 'busy';
     try {
-      change = decide(doc, now);
-    } catch (err) {
-      if (guess) continue;
-      throw err;
+      next = await writeOnce(c, doc, guess, decide, now, taken, options);
+    } finally {
+      counted();
     }
-    if (change === null) {
-      if (guess) continue;
-      return doc;
-    }
-
-    const to = change.status ?? doc.status;
-    if (!TRANSITIONS[doc.status].includes(to)) {
-      if (guess) continue;
-      throw new AppError('INVALID_TRANSITION', `a ${doc.status} task cannot become ${to}`, {
-        status: doc.status,
-      });
-    }
-    const set: Partial<TaskDoc> = { ...change, version: doc.version + 1, updatedAt: now };
-    const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
-    try {
-      // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.
-      await c.inserts.fences.insert(fence);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      if (guess) continue; // the remembered version is not the current one
-      if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
-      if (watching?.fenceId !== fence._id) watching = { fenceId: fence._id, since: performance.now() };
-      await settle(c, fence._id, performance.now() - watching.since);
-      continue;
-    }
-    const next: TaskDoc = { ...doc, ...set };
-    await options.beforeWrite?.(next);
-    const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
-    // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
-    // is in); sooner than that, our read was older than a swept fence, so start again.
-    if (r.matchedCount === 0 && performance.now() - taken < STALE_FENCE_MS) {
-      c.recent.forget(id);
-      continue;
-    }
-    c.recent.remember(next);
-    return next;
+    if (next === 'again') continue;
+    if (next !== 'busy') return next;
+    if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
+    const fenceId = `${id}:${doc.version}`;
+    if (watching?.fenceId !== fenceId) watching = { fenceId, since: performance.now() };
+    await settle(c, fenceId, doc, performance.now() - watching.since);
   }
 }
 
+/** One attempt: the next document, 'again' to read and decide again, or 'busy' (another writer's fence). */
+async function writeOnce(
+  c: Collections,
+  doc: TaskDoc,
+  guess: boolean,
+  decide: Decide,
+  now: Date,
+  taken: number,
+  options: ApplyOptions,
+): Promise<TaskDoc | 'again' | 'busy'> {
+  const id = doc._id;
+  let change: Change | null;
+  try {
+    change = decide(doc, now);
+  } catch (err) {
+    if (guess) return 'again';
+    throw err;
+  }
+  if (change === null) {
+    if (guess) return 'again';
+    return doc;
+  }
+
+  const to = change.status ?? doc.status;
+  if (!TRANSITIONS[doc.status].includes(to)) {
+    if (guess) return 'again';
+    throw new AppError('INVALID_TRANSITION', `a ${doc.status} task cannot become ${to}`, {
+      status: doc.status,
+    });
+  }
+  const set: Partial<TaskDoc> = { ...change, version: doc.version + 1, updatedAt: now };
+  const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
+  try {
+    // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.
+    await c.inserts.fences.insert(fence);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return guess ? 'again' : 'busy'; // a guess: the remembered version is not the current one
+  }
+  const next: TaskDoc = { ...doc, ...set };
+  await options.beforeWrite?.(next);
+  const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
+  // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
+  // is in, and counted by that caller); sooner than that, our read was older than a swept fence.
+  if (r.matchedCount === 0 && performance.now() - taken < STALE_FENCE_MS) {
+    c.recent.forget(id);
+    return 'again';
+  }
+  if (r.matchedCount > 0) c.countWriter.changed(doc.type, doc.status, to, now);
+  c.recent.remember(next);
+  return next;
+}
+
 /** Another writer holds the fence: wait for it, or finish its write once we have watched it long enough. */
-async function settle(c: Collections, fenceId: string, watchedMs: number): Promise<void> {
+async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: number): Promise<void> {
   const fence = await c.fences.findOne({ _id: fenceId });
   if (fence && watchedMs > STALE_FENCE_MS) {
     // Its writer may have died before writing the outbox entry a queued version needs.
@@ -117,7 +141,16 @@ async function settle(c: Collections, fenceId: string, watchedMs: number): Promi
     }
     // The fence records absolute values, so applying it twice is harmless.
     c.recent.forget(fence.taskId);
-    await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
+    const r = await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
+    if (r.matchedCount > 0 && fence.set.status !== undefined && fence.set.updatedAt !== undefined) {
+      // Timed by its dead writer, written now: a recount under way may have missed it (docs/stats.md).
+      c.countWriter.changed(doc.type, doc.status, fence.set.status, fence.set.updatedAt);
+      c.countWriter.requestRecount('a stale task fence was rolled forward');
+    }
+    // A fence that does not raise the version (the bucket backfill's) would stand in the way of
+    // that version's next change until swept: once applied, it is removed.
+    if (fence.set.version === undefined)
+      await c.fences.deleteOne({ _id: fenceId, 'set.version': { $exists: false } });
     return;
   }
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));

@@ -11,6 +11,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
+import { bucketOf } from './list-buckets.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
 export interface StoreContext {
@@ -61,6 +62,7 @@ async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at =
     leaseId: null,
     leaseExpiresAt: null,
     createdAt: now,
+    bucket: bucketOf(now.getTime()),
     updatedAt: now,
     startedAt: null,
     finishedAt: null,
@@ -84,6 +86,20 @@ export async function createTask(
   p: CreateTaskParams,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
+  // Timed `now` for the counts (docs/stats.md) until the insert is over.
+  const counted = ctx.c.countWriter.begin(now);
+  try {
+    return await insertTask(ctx, p, now);
+  } finally {
+    counted();
+  }
+}
+
+async function insertTask(
+  ctx: StoreContext,
+  p: CreateTaskParams,
+  now: Date,
+): Promise<{ doc: TaskDoc; created: boolean }> {
   const doc = await buildTask(ctx, p, now);
 
   if (p.idempotencyKey !== undefined) {
@@ -107,6 +123,8 @@ export async function createTask(
     }
   }
 
+  // The bucket tree first: a listed task's bucket is always reachable from the root.
+  await ctx.c.buckets.record([now.getTime()]);
   // The outbox entry goes first: a task must never exist without one until it is published.
   // Both inserts are shared with concurrent creates (one insertMany each for all of them).
   await ctx.c.inserts.outbox.insert(outboxEntry(doc, now)).catch((err: unknown) => {
@@ -120,6 +138,7 @@ export async function createTask(
     if (!existing) throw err;
     return { doc: existing, created: false };
   }
+  ctx.c.countWriter.created(doc.type, doc.status, now);
   ctx.c.recent.remember(doc);
   return { doc, created: true };
 }
@@ -130,15 +149,30 @@ export async function createTasks(
   items: Omit<CreateTaskParams, 'idempotencyKey'>[],
 ): Promise<TaskDoc[]> {
   const now = new Date();
-  const docs: TaskDoc[] = [];
-  for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
-  await ctx.c.outbox.insertMany(
-    docs.map((d) => outboxEntry(d, now)),
-    { ordered: false },
-  );
-  await ctx.c.tasks.insertMany(docs, { ordered: false });
-  for (const doc of docs) ctx.c.recent.remember(doc);
-  return docs;
+  const counted = ctx.c.countWriter.begin(now);
+  try {
+    const docs: TaskDoc[] = [];
+    for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
+    await ctx.c.buckets.record([now.getTime()]);
+    await ctx.c.outbox.insertMany(
+      docs.map((d) => outboxEntry(d, now)),
+      { ordered: false },
+    );
+    try {
+      await ctx.c.tasks.insertMany(docs, { ordered: false });
+    } catch (err) {
+      // Some may be in: which ones, only a count of the tasks can tell.
+      ctx.c.countWriter.requestRecount('a createMany failed part way');
+      throw err;
+    }
+    for (const doc of docs) {
+      ctx.c.countWriter.created(doc.type, doc.status, now);
+      ctx.c.recent.remember(doc);
+    }
+    return docs;
+  } finally {
+    counted();
+  }
 }
 
 export { outboxEntry };

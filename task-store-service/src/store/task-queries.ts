@@ -1,39 +1,16 @@
-/** Reads: one task, list pages, stats, and what the dispatcher sweeps for. */
+/** Reads: one task, the list pages' filter (list-pages.ts walks it), stats, and what the dispatcher sweeps for. */
 import { TASK_STATUSES, type ListParams, type Stats, type TaskStatus } from '@tasks/contracts';
 import type { Filter } from 'mongodb';
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { TaskDoc } from './documents.js';
+import { decodeCursor } from './cursor.js';
+import type { SummaryDoc, TaskDoc } from './documents.js';
 import { servedTypes } from './executors.js';
 
 export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
   const doc = await c.tasks.findOne({ _id: id });
   if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
   return doc;
-}
-
-/**
- * Newest first, keyset-paginated on (createdAt, _id): a page starts strictly after the cursor,
- * so tasks inserted meanwhile (newer than the cursor) neither shift nor repeat later pages.
- */
-export async function listTasks(
-  c: Collections,
-  p: ListParams,
-): Promise<{ docs: TaskDoc[]; nextCursor: string | null }> {
-  const limit = p.limit ?? 50;
-  const docs = await c.tasks
-    .find(listFilter(p))
-    .sort({ createdAt: -1, _id: -1 })
-    .limit(limit + 1)
-    .toArray();
-  const more = docs.length > limit;
-  const page = more ? docs.slice(0, limit) : docs;
-  const last = page.at(-1);
-  return {
-    docs: page,
-    nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
-  };
 }
 
 /**
@@ -60,7 +37,11 @@ export function listFilter(p: ListParams): Filter<TaskDoc> {
   return filter;
 }
 
-export async function stats(c: Collections): Promise<Stats> {
+/**
+ * Stats by scanning every task: what tasks.stats did before the counts were kept (docs/stats.md),
+ * now only until the first recount of a new or upgraded database has written the base.
+ */
+export async function scanStats(c: Collections): Promise<Stats> {
   const groups = await c.tasks
     .aggregate<{ _id: { status: TaskStatus; type: string }; n: number }>([
       { $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } },
@@ -93,9 +74,12 @@ export async function stats(c: Collections): Promise<Stats> {
   };
 }
 
-export function listExpiredLeases(c: Collections, limit: number): Promise<TaskDoc[]> {
+/** The sweeps' reads carry summaries: the dispatcher needs ids, versions and due times, never payloads. */
+const SUMMARY = { projection: { payloadJson: 0, resultJson: 0, history: 0 } } as const;
+
+export function listExpiredLeases(c: Collections, limit: number): Promise<SummaryDoc[]> {
   return c.tasks
-    .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } })
+    .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, SUMMARY)
     .sort({ leaseExpiresAt: 1 })
     .limit(limit)
     .toArray();
@@ -111,10 +95,10 @@ export function listStale(
   type: string,
   olderThanMs: number,
   limit: number,
-): Promise<TaskDoc[]> {
+): Promise<SummaryDoc[]> {
   const before = new Date(Date.now() - olderThanMs);
   return c.tasks
-    .find({ status: 'queued', type, runAt: { $lte: before }, updatedAt: { $lte: before } })
+    .find({ status: 'queued', type, runAt: { $lte: before }, updatedAt: { $lte: before } }, SUMMARY)
     .sort({ runAt: 1 })
     .limit(limit)
     .toArray();

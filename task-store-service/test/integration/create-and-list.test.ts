@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { Task } from '@tasks/contracts';
 import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
@@ -157,7 +156,7 @@ describe('creating and listing tasks (integration)', () => {
     const b = (await f.client.call('tasks.create', { type: 'test.noop' })).task;
     await f.client.call('tasks.cancel', { id: a.id });
     const queued = await f.client.call('tasks.list', { status: 'queued' });
-    expect(queued.items.map((t: Task) => t.id)).to.deep.equal([b.id]);
+    expect(queued.items.map((t) => t.id)).to.deep.equal([b.id]);
     const all = await f.client.call('tasks.list', {});
     expect(all.items.map((t) => t.id)).to.deep.equal([b.id, a.id]);
     const before = await f.client.call('tasks.list', { createdBefore: b.createdAt });

@@ -41,6 +41,11 @@ describe('who may call what (integration)', () => {
       expect(type?.registeredBy).to.equal('fixture');
     });
 
+    it('when an RPC token asks for a recount (a scan of every task), then UNAUTHORIZED; an executor token may', async () => {
+      await rejectsWith(as(NEW_RPC).call('tasks.recount', {}), 'UNAUTHORIZED');
+      expect((await as(NEW_EXECUTOR).call('tasks.recount', {})).tasks).to.equal(0);
+    });
+
     it('when an RPC token (old or new) creates, lists and reads tasks, then it may', async () => {
       for (const token of [NEW_RPC, OLD_RPC]) {
         const { task } = await as(token).call('tasks.create', { type: 'test.noop', payload: { n: 1 } });

@@ -15,6 +15,8 @@ export interface StoreFixture {
   service: StoreService;
   client: TaskStoreClient;
   db: Db;
+  /** Stops the store only (the database stays, for another store to start on). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,11 +32,15 @@ export const noopType: TaskTypeDefinition = {
   maxAttempts: 2,
 };
 
-export async function startStore(env: Record<string, string> = {}): Promise<StoreFixture> {
+/** `options.dbName`: start on another fixture's database (several stores on one database). */
+export async function startStore(
+  env: Record<string, string> = {},
+  options: { dbName?: string } = {},
+): Promise<StoreFixture> {
   const mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl)
     throw new Error('MONGO_URL is not set: run the tests through mocha (root hooks provision MongoDB)');
-  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const dbName = options.dbName ?? `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   // As make start does: FerretDB on PostgreSQL gets the indexes its pushed-down filters use.
   await prepareDatabase(
     { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
@@ -52,15 +58,20 @@ export async function startStore(env: Record<string, string> = {}): Promise<Stor
     ? new TaskStoreClient({ url: service.url, token: executorToken, retries: 0 })
     : client;
   await registrar.call('taskTypes.register', { workerId: 'fixture', types: [noopType] });
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= service.close());
+  let closed: Promise<void> | undefined;
   return {
     service,
     client,
     db,
-    async close() {
-      await service.close();
-      await db.dropDatabase();
-      await mongo.close();
-    },
+    stop,
+    close: () =>
+      (closed ??= (async () => {
+        await stop();
+        await db.dropDatabase();
+        await mongo.close();
+      })()),
   };
 }
 

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 5_242_880,
       maxBatchCalls: 100,
       shutdownGraceMs: 10_000,
+      statsDeadWriterMs: 15_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,

@@ -1,0 +1,93 @@
+/**
+ * Start-up backfill (docs/list-pages.md, "Upgrading"): tasks written before list buckets existed
+ * get their `bucket` and the bucket tree its nodes, so that an upgraded database lists every task.
+ * It runs before the store serves requests and once per database: a marker in task_buckets says
+ * it is done, so later start-ups cost one read.
+ *
+ * Each task is written under the fence of its current version (docs/consistency.md), as every
+ * change of a task is: FerretDB writes a whole document, so an unfenced write could undo a
+ * concurrent transition made by another replica. The fence's `set` has no version — the task's
+ * version does not change (its outbox entry and work message stay valid) — and the fence is
+ * deleted right after the write, so a writer that meets it waits a few milliseconds.
+ */
+import type { Logger } from 'pino';
+import { isDuplicateKey } from '../app-error.js';
+import { mapBounded } from './bounded-map.js';
+import type { Collections } from './collections.js';
+import { bucketOf } from './list-buckets.js';
+
+const MARKER = 'backfill-done';
+const BATCH = 500;
+const WRITES_IN_FLIGHT = 8;
+/** Passes over tasks that were being changed (their fence taken) during the previous one. */
+const MAX_PASSES = 20;
+const PROGRESS_EVERY_MS = 5_000;
+
+/** Gives every task without a bucket its bucket; returns how many it wrote. */
+export async function backfillBuckets(c: Collections, log: Logger): Promise<number> {
+  if (await c.taskBuckets.findOne({ _id: MARKER })) return 0;
+  let written = 0;
+  let lastLine = Date.now();
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    let skipped = 0;
+    // Not an index-served query on FerretDB (a read of every task), but once per database.
+    const cursor = c.tasks.find(
+      { bucket: { $exists: false } },
+      { projection: { _id: 1, createdAt: 1, version: 1 }, batchSize: BATCH },
+    );
+    for (;;) {
+      const batch: { _id: string; createdAt: Date; version: number }[] = [];
+      while (batch.length < BATCH && (await cursor.hasNext())) batch.push((await cursor.next())!);
+      if (batch.length === 0) break;
+      await c.buckets.record(batch.map((t) => t.createdAt.getTime()));
+      const done = await mapBounded(batch, WRITES_IN_FLIGHT, (t) => setBucket(c, t));
+      written += done.filter(Boolean).length;
+      skipped += done.filter((d) => !d).length;
+      if (Date.now() - lastLine >= PROGRESS_EVERY_MS) {
+        log.info({ written }, 'list buckets: backfilling tasks written before them');
+        lastLine = Date.now();
+      }
+    }
+    await cursor.close();
+    if (skipped === 0) {
+      await c.taskBuckets
+        .insertOne({ _id: MARKER, parent: MARKER, level: 'month', start: Date.now() })
+        .catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+        });
+      if (written > 0) log.info({ written }, 'list buckets: backfill done');
+      return written;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log.warn({ written }, 'list buckets: tasks kept changing during the backfill; the next start-up goes on');
+  return written;
+}
+
+/** Sets one task's bucket under the fence of its version; false when another writer holds it. */
+async function setBucket(
+  c: Collections,
+  t: { _id: string; createdAt: Date; version: number },
+): Promise<boolean> {
+  const fenceId = `${t._id}:${t.version}`;
+  const bucket = bucketOf(t.createdAt.getTime());
+  try {
+    await c.fences.insertOne({
+      _id: fenceId,
+      taskId: t._id,
+      version: t.version,
+      set: { bucket },
+      at: new Date(),
+    });
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+  try {
+    await c.tasks.updateOne({ _id: t._id, version: t.version }, { $set: { bucket } });
+  } finally {
+    await c.fences.deleteOne({ _id: fenceId });
+  }
+  c.recent.forget(t._id);
+  return true;
+}

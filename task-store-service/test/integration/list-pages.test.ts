@@ -1,0 +1,208 @@
+/**
+ * List pages walk the bucket tree (docs/list-pages.md): whatever the filter and page size, paging
+ * through tasks.list gives exactly the brute-force order (createdAt desc, id desc) across bucket,
+ * hour, day and month boundaries, with ties in one millisecond, and for tasks written before
+ * buckets existed once the start-up backfill has run.
+ */
+import { expect } from 'chai';
+import type { ListParams, TaskSummary } from '@tasks/contracts';
+import { bucketOf, createLogger, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
+import { startStore, type StoreFixture } from '../support/store-fixture.js';
+
+interface Stored {
+  _id: string;
+  createdAt: Date;
+  status: string;
+  type: string;
+}
+
+/** Times around the boundaries a walk crosses, newest first, several tasks in some milliseconds. */
+const BASE = Date.parse('2026-03-01T00:00:00Z'); // a month, day and hour boundary at once
+const OFFSETS_MS = [
+  86_400_000 + 5,
+  86_400_000 + 5,
+  86_400_000 + 5,
+  3_600_000 + 1,
+  3_600_000,
+  3_599_999,
+  20_001,
+  20_000,
+  19_999,
+  10_000,
+  10_000,
+  9_999,
+  1,
+  0,
+  0,
+  -1,
+  -9_999,
+  -10_000,
+  -10_001,
+  -3_600_000,
+  -86_400_000 - 7,
+  -86_400_000 - 7,
+  -40 * 86_400_000,
+];
+
+async function pageAll(f: StoreFixture, params: ListParams): Promise<TaskSummary[]> {
+  const seen: TaskSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await f.client.call('tasks.list', { ...params, ...(cursor && { cursor }) });
+    seen.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return seen;
+}
+
+function bruteForce(docs: Stored[], params: ListParams): string[] {
+  return docs
+    .filter((d) => (!params.status || d.status === params.status) && (!params.type || d.type === params.type))
+    .filter((d) => !params.createdAfter || d.createdAt.getTime() > Date.parse(params.createdAfter))
+    .filter((d) => !params.createdBefore || d.createdAt.getTime() < Date.parse(params.createdBefore))
+    .sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0),
+    )
+    .map((d) => d._id);
+}
+
+/** Moves tasks into the past as the store would have written them then: createdAt, bucket, tree nodes. */
+async function backdate(f: StoreFixture, ids: string[], times: number[], withBucket = true): Promise<void> {
+  const tasks = f.db.collection<{ _id: string }>('tasks');
+  for (const [i, id] of ids.entries()) {
+    const createdAt = new Date(times[i]!);
+    await tasks.updateOne(
+      { _id: id },
+      withBucket
+        ? { $set: { createdAt, bucket: bucketOf(times[i]!) } }
+        : { $set: { createdAt }, $unset: { bucket: '' } },
+    );
+  }
+  if (withBucket) {
+    await f.db
+      .collection<{ _id: string }>('task_buckets')
+      .insertMany(nodesOf(times), { ordered: false })
+      .catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 11000) throw err;
+      });
+  }
+}
+
+async function stored(f: StoreFixture): Promise<Stored[]> {
+  return f.db
+    .collection<Stored>('tasks')
+    .find({}, { projection: { _id: 1, createdAt: 1, status: 1, type: 1 } })
+    .toArray();
+}
+
+describe('list pages over the bucket tree (integration)', function () {
+  this.timeout(120_000);
+  let f: StoreFixture;
+  beforeEach(async () => {
+    f = await startStore();
+    await f.client.call('taskTypes.register', {
+      workerId: 'fixture',
+      types: [
+        {
+          type: 'test.other',
+          kind: 'io',
+          payloadSchema: { type: 'object' },
+          timeoutMs: 5_000,
+          maxAttempts: 1,
+        },
+      ],
+    });
+  });
+  afterEach(() => f.close());
+
+  it('when tasks lie across bucket, hour, day and month boundaries with ties, then every filter pages in brute-force order', async () => {
+    const { tasks } = await f.client.call('tasks.createMany', {
+      tasks: OFFSETS_MS.map((_, n) => ({ type: n % 3 === 0 ? 'test.other' : 'test.noop', payload: { n } })),
+    });
+    await backdate(
+      f,
+      tasks.map((t) => t.id),
+      OFFSETS_MS.map((o) => BASE + o),
+    );
+    for (const [i, t] of tasks.entries()) if (i % 4 === 1) await f.client.call('tasks.cancel', { id: t.id });
+    // And some created now, through the store itself.
+    await f.client.call('tasks.createMany', { tasks: [{ type: 'test.noop' }, { type: 'test.other' }] });
+    const docs = await stored(f);
+    const shapes: ListParams[] = [
+      {},
+      { status: 'cancelled' },
+      { type: 'test.other' },
+      { status: 'queued', type: 'test.noop' },
+      { createdBefore: new Date(BASE + 10_000).toISOString() },
+      { createdAfter: new Date(BASE - 10_000).toISOString(), status: 'queued' },
+    ];
+    for (const shape of shapes) {
+      for (const limit of [1, 3, 50]) {
+        const ids = (await pageAll(f, { ...shape, limit })).map((t) => t.id);
+        expect(ids, `${JSON.stringify(shape)} limit ${limit}`).to.deep.equal(bruteForce(docs, shape));
+      }
+    }
+  });
+
+  it('when a filter matches a few tasks among many buckets, then the pages still come in brute-force order', async () => {
+    const { tasks } = await f.client.call('tasks.createMany', {
+      tasks: Array.from({ length: 80 }, (_, n) => ({ type: n % 40 === 7 ? 'test.other' : 'test.noop' })),
+    });
+    // One task per bucket over 80 buckets: a walk for test.other reads them all unless it probes.
+    await backdate(
+      f,
+      tasks.map((t) => t.id),
+      tasks.map((_, n) => BASE - n * 10_000),
+    );
+    const docs = await stored(f);
+    for (const limit of [1, 50]) {
+      const ids = (await pageAll(f, { type: 'test.other', limit })).map((t) => t.id);
+      expect(ids)
+        .to.deep.equal(bruteForce(docs, { type: 'test.other' }))
+        .and.to.have.length(2);
+    }
+  });
+
+  it('when tasks were written before buckets existed, then after a restart the backfill lists them in order', async () => {
+    const { tasks } = await f.client.call('tasks.createMany', {
+      tasks: OFFSETS_MS.map((_, n) => ({ type: 'test.noop', payload: { n } })),
+    });
+    await backdate(
+      f,
+      tasks.map((t) => t.id),
+      OFFSETS_MS.map((o) => BASE + o),
+      false,
+    );
+    // As an upgraded database: no bucket on the tasks, no tree nodes, no marker.
+    await f.db.collection<{ _id: string }>('task_buckets').deleteMany({});
+    expect((await f.client.call('tasks.list', {})).items).to.have.length(0);
+    const restarted = await startStoreService(
+      loadConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: f.db.databaseName, PORT: '0' }),
+      createLogger('silent'),
+    );
+    try {
+      const docs = await stored(f);
+      expect(await f.db.collection('tasks').countDocuments({ bucket: { $exists: false } })).to.equal(0);
+      for (const limit of [4, 50]) {
+        const ids = (await pageAll(f, { limit })).map((t) => t.id);
+        expect(ids).to.deep.equal(bruteForce(docs, {}));
+      }
+      expect(await f.db.collection('task_fences').countDocuments(), 'backfill fences removed').to.equal(0);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('when a page is asked for fields, then only those detail fields come with each item', async () => {
+    const { task } = await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 7 } });
+    const [summary] = (await f.client.call('tasks.list', {})).items;
+    expect(summary).to.include({ id: task.id, status: 'queued', attempts: 0 });
+    expect(summary).to.not.have.any.keys('payload', 'result', 'history');
+    const [full] = (await f.client.call('tasks.list', { fields: ['payload', 'history'] })).items;
+    expect(full!.payload).to.deep.equal({ n: 7 });
+    expect(full!.history).to.have.length(1);
+    expect(full).to.not.have.property('result');
+    const unpublished = await f.client.call('tasks.listUnpublished', { olderThanMs: 0 });
+    expect(unpublished.items[0]).to.not.have.any.keys('payload', 'result', 'history');
+  });
+});
