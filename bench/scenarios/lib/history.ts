@@ -8,10 +8,15 @@
  * writeHistory is the one place that writes tasks behind the store's back. When the store keeps
  * more per task than the task document (a list-page bucket field or bucket documents, stats
  * counters, ...), write that here too, or the benchmarks measure a store that does not exist.
+ * The kept counts (docs/stats.md) learn of the history as a store learns of another that stopped
+ * cleanly: writeHistory ends by leaving a stopped writer's document holding what it wrote, which a
+ * running store folds into its base within a few seconds, without scanning the tasks.
  */
+import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { round } from '../../store/measure.js';
 import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
+import type { CountWriterDoc, TaskCountsDoc } from '../../../task-store-service/src/store/documents.js';
 import { endedDoc, recordBuckets, type BenchTaskDoc } from './task-doc.js';
 
 const BATCH = 1_000;
@@ -65,6 +70,7 @@ export async function writeHistory(
   const tasks = db.collection<BenchTaskDoc>('tasks');
   const bucketNodes = db.collection<BucketNodeDoc>('task_buckets');
   const t0 = performance.now();
+  const counts = new Map<string, CountWriterDoc['counts'][number]>();
   let next = from;
   const worker = async () => {
     while (next < to) {
@@ -75,9 +81,29 @@ export async function writeHistory(
       // The list pages' bucket tree first, as the store writes it (docs/list-pages.md).
       await recordBuckets(bucketNodes, docs);
       await tasks.insertMany(docs, { ordered: false });
+      for (const d of docs) {
+        const key = `${d.type}\u0000${d.status}`;
+        const row = counts.get(key) ?? { type: d.type, status: d.status, n: 0 };
+        row.n++;
+        counts.set(key, row);
+      }
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  if (counts.size > 0) {
+    const now = new Date();
+    await db.collection<TaskCountsDoc>('task_counts').insertOne({
+      _id: `writer:bench-history-${randomUUID()}`,
+      role: 'writer',
+      version: 1,
+      flushedAt: now,
+      settledThrough: now,
+      stopped: true,
+      counts: [...counts.values()],
+      recent: [],
+      outcomes: [],
+    });
+  }
   const seconds = (performance.now() - t0) / 1000;
   return {
     added: Math.max(0, to - from),
