@@ -26,4 +26,5 @@ echo "build-ferretdb: compiling (about 2 minutes on 2 cores the first time)" >&2
 mkdir -p "$(dirname "$out")"
 (cd "$work/src" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" ./cmd/ferretdb)
 mv "$out.tmp" "$out"
-"$out" --version | head -1 >&2
+# sed, not head: head exits after one line, and with pipefail the SIGPIPE that gives --version failed the build (exit 141)
+"$out" --version | sed -n 1p >&2
