@@ -1,7 +1,8 @@
 /** What bench/targets.ts prints: the targets, the runs of each side and the reads, as Markdown tables. */
 import type { ReadRow } from '../e2e/read-latency.js';
 import { spread } from '../store/measure.js';
-import { fmt, shortError, table } from './markdown.js';
+import { fmt, table } from './markdown.js';
+import { readsTable } from './stored.js';
 import type { TargetRow } from './targets.js';
 
 /** One side of the check: the tasks stored before it, and its runs. */
@@ -51,17 +52,6 @@ export function checkReport(
       'rlrrrr',
     ),
     '',
-    table(
-      ['read', 'samples', 'p50 ms', 'max ms', 'failed', 'note'],
-      reads.map((r) => [
-        r.what,
-        String(r.samples),
-        fmt(r.p50Ms, 1),
-        fmt(r.maxMs, 1),
-        String(r.failures),
-        shortError(r.firstError),
-      ]),
-      'lrrrrl',
-    ),
+    readsTable(reads),
   ].join('\n');
 }

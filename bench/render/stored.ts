@@ -140,22 +140,27 @@ export function storedSection(f: ScenarioFile, rowsTable: string, commandLine: s
     '',
     `Reads through the gateway with ${fmt(summary<number>(f, 'storedAtReads') ?? null, 0)} tasks stored, nothing else running; limit 50 per page, page 5 reached through nextCursor`,
     '',
-    table(
-      ['read', 'samples', 'p50 ms', 'max ms', 'failed', 'note'],
-      reads.map((r) => [
-        r.what,
-        String(r.samples),
-        fmt(r.p50Ms, 1),
-        fmt(r.maxMs, 1),
-        String(r.failures),
-        shortError(r.firstError),
-      ]),
-      'lrrrrl',
-    ),
+    readsTable(reads),
     '',
     commandLine,
     '',
     ...(f.notes ?? []).map((n) => `- ${n}`),
     '',
   ];
+}
+
+/** The reads through the gateway (e2e/read-latency.ts), one row per read shape. */
+export function readsTable(reads: ReadRow[]): string {
+  return table(
+    ['read', 'samples', 'p50 ms', 'max ms', 'failed', 'note'],
+    reads.map((r) => [
+      r.what,
+      String(r.samples),
+      fmt(r.p50Ms, 1),
+      fmt(r.maxMs, 1),
+      String(r.failures),
+      shortError(r.firstError),
+    ]),
+    'lrrrrl',
+  );
 }
