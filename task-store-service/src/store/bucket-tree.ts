@@ -48,13 +48,19 @@ export class BucketTree {
    * The buckets holding tasks created in [lo, hi], newest first, read level by level as the
    * caller pulls: one equality query per month, day and hour entered, none for empty periods.
    */
-  async *bucketsDescending(hi: number, lo: number): AsyncGenerator<number> {
-    yield* this.descend(ROOT, 'root', hi, lo);
+  bucketsDescending(hi: number, lo: number): AsyncGenerator<number> {
+    return this.descend(ROOT, 'root', 'bucket', hi, lo);
+  }
+
+  /** The hours holding tasks created in [lo, hi], newest first, as bucketsDescending but a level higher. */
+  hoursDescending(hi: number, lo: number): AsyncGenerator<number> {
+    return this.descend(ROOT, 'root', 'hour', hi, lo);
   }
 
   private async *descend(
     parent: string,
     level: BucketLevel | 'root',
+    target: BucketLevel,
     hi: number,
     lo: number,
   ): AsyncGenerator<number> {
@@ -67,8 +73,8 @@ export class BucketTree {
       .filter((s) => s <= hi && s >= first)
       .sort((a, b) => b - a);
     for (const start of starts) {
-      if (child === 'bucket') yield start;
-      else yield* this.descend(nodeId(child, start), child, hi, lo);
+      if (child === target) yield start;
+      else yield* this.descend(nodeId(child, start), child, target, hi, lo);
     }
   }
 }

@@ -51,6 +51,8 @@ export interface TaskDoc {
    * Absent only on tasks written before it existed, until the start-up backfill gives them one.
    */
   bucket?: number;
+  /** createdAt floored to the hour, never changed: the coarser key a sparse filter's page reads by. Absent like `bucket`. */
+  hour?: number;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

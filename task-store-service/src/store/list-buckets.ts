@@ -7,7 +7,7 @@
 
 /** Width of one bucket. A page walks whole buckets: wide enough that few are read per page, narrow enough that one is small. */
 export const BUCKET_MS = 10_000;
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export type BucketLevel = 'month' | 'day' | 'hour' | 'bucket';
@@ -18,13 +18,21 @@ export function bucketOf(ms: number): number {
   return Math.floor(ms / BUCKET_MS) * BUCKET_MS;
 }
 
+/** The coarser key a task created at `ms` is also listed under: its createdAt floored to the hour (UTC). */
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+/** Buckets in one hour: how many rows a whole-hour read holds, per matching task per bucket. */
+export const BUCKETS_PER_HOUR = HOUR_MS / BUCKET_MS;
+
 /** Where the period of `level` that contains `ms` starts. */
 export function periodStart(level: BucketLevel, ms: number): number {
   switch (level) {
     case 'bucket':
       return bucketOf(ms);
     case 'hour':
-      return Math.floor(ms / HOUR_MS) * HOUR_MS;
+      return hourOf(ms);
     case 'day':
       return Math.floor(ms / DAY_MS) * DAY_MS;
     case 'month': {

@@ -2,19 +2,29 @@
  * tasks.list: newest first, keyset-paginated on (createdAt, _id), at a cost that does not grow
  * with the number of stored tasks (docs/list-pages.md). A page walks the bucket tree newest
  * first and reads each bucket with one flat query whose equalities (bucket, status, type) FerretDB
- * serves from its indexes; it stops as soon as the page is full. A filter that has walked many
- * buckets without filling its page and matches few tasks in all is read in one query instead.
+ * serves from its indexes; it stops as soon as the page is full. A filtered page that finds its
+ * tasks sparse reads whole hours instead (the `hour` key), one query each; a filter that has read
+ * many buckets or hours without filling its page and matches few tasks in all is read in one
+ * query instead.
  */
 import type { ListParams, TaskDetailField } from '@tasks/contracts';
 import type { Filter, FindOptions } from 'mongodb';
 import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
-import { BUCKET_MS } from './list-buckets.js';
+import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf } from './list-buckets.js';
 import { listFilter } from './task-queries.js';
 
-/** Buckets a filtered page walks before it asks whether its filter matches few tasks in all. */
-export const PROBE_AFTER_BUCKETS = 32;
+/** Queries (buckets or hours) a filtered page makes before it asks whether its filter matches few tasks in all. */
+export const PROBE_AFTER_QUERIES = 32;
+/** Buckets a filtered page reads before it judges from what it found whether to read whole hours. */
+export const JUDGE_AFTER_BUCKETS = 7;
+/**
+ * A filtered page reads whole hours when, at the density it found, an hour holds at most this
+ * many of its tasks; an hour read returns them all (FerretDB sorts nothing for it: the store
+ * does), and one that turns out to hold more is read bucket by bucket instead.
+ */
+export const HOUR_ROWS = 250;
 /** A filter matching at most this many tasks is read (and sorted by the server) in one query. */
 export const SMALL_FILTER = 100;
 /** Buckets read at once, at most: the first round reads one, each next round twice as many. */
@@ -33,15 +43,26 @@ export function summaryProjection(fields: readonly TaskDetailField[] = []): Find
 
 /** One bucket's part of a page: the page's filter, the bucket's equality, and its time range (which MongoDB's list indexes bound). */
 export function bucketFilter(p: ListParams, bucket: number): Filter<TaskDoc> {
+  return periodFilter(p, 'bucket', bucket, bucket, bucket + BUCKET_MS);
+}
+
+/** The page's filter within [from, to) of one period, `key` its equality (the period's start). */
+export function periodFilter(
+  p: ListParams,
+  key: 'bucket' | 'hour',
+  start: number,
+  from: number,
+  to: number,
+): Filter<TaskDoc> {
   const filter = listFilter(p);
   const range = (filter.createdAt ?? {}) as { $gt?: Date; $lt?: Date };
-  const end = new Date(bucket + BUCKET_MS);
+  const end = new Date(to);
   return {
     ...filter,
-    bucket,
+    [key]: start,
     createdAt: {
       ...range,
-      $gte: new Date(bucket),
+      $gte: new Date(from),
       $lt: range.$lt && range.$lt < end ? range.$lt : end,
     },
   };
@@ -84,10 +105,19 @@ async function matchesFew(c: Collections, p: ListParams): Promise<boolean> {
   return ids.length <= SMALL_FILTER;
 }
 
+/** Newest first: createdAt descending, then _id descending (the order of the list indexes). */
+function newestFirst(a: SummaryDoc, b: SummaryDoc): number {
+  const t = b.createdAt.getTime() - a.createdAt.getTime();
+  if (t !== 0) return t;
+  return a._id < b._id ? 1 : a._id > b._id ? -1 : 0;
+}
+
 /**
  * Reads buckets newest first, in rounds of 1, 2, 4 … buckets at once, until `wanted` tasks are
- * found or the buckets run out. Undefined when a filtered walk has read PROBE_AFTER_BUCKETS
- * buckets without filling the page and the filter turns out to match few tasks in all.
+ * found or the buckets run out. A filtered walk that, after JUDGE_AFTER_BUCKETS buckets, finds
+ * its tasks sparse enough reads the rest of that hour and the older hours whole. Undefined when a
+ * filtered walk has made PROBE_AFTER_QUERIES queries without filling the page and the filter
+ * turns out to match few tasks in all.
  */
 async function walkBuckets(
   c: Collections,
@@ -99,30 +129,113 @@ async function walkBuckets(
   if (p.cursor) hi = Math.min(hi, decodeCursor(p.cursor).createdAt.getTime());
   const lo = p.createdAfter ? Date.parse(p.createdAfter) + 1 : -Infinity;
   const filtered = p.status !== undefined || p.type !== undefined;
-  const buckets = c.buckets.bucketsDescending(hi, lo);
-  const found: SummaryDoc[] = [];
-  let read = 0;
-  let probed = false;
-  for (let width = 1; found.length < wanted; width = Math.min(width * 2, MAX_BUCKETS_IN_FLIGHT)) {
-    if (filtered && !probed && read >= PROBE_AFTER_BUCKETS) {
-      probed = true;
-      if (await matchesFew(c, p)) return undefined;
-    }
-    const round: number[] = [];
-    for (let i = 0; i < width; i++) {
-      const next = await buckets.next();
-      if (next.done) break;
-      round.push(next.value);
-    }
-    if (round.length === 0) break;
-    read += round.length;
-    const need = wanted - found.length;
-    const parts = await Promise.all(
-      round.map((bucket) =>
-        c.tasks.find(bucketFilter(p, bucket), options).sort(NEWEST_FIRST).limit(need).toArray(),
-      ),
-    );
-    for (const part of parts) found.push(...part);
+  const walk = new Walk(c, p, wanted, options, filtered);
+
+  let oldest = Infinity;
+  const sparse = () =>
+    filtered &&
+    walk.bucketsRead >= JUDGE_AFTER_BUCKETS &&
+    (walk.found.length / walk.bucketsRead) * BUCKETS_PER_HOUR <= HOUR_ROWS;
+  const ended = await walk.bucketRounds(c.buckets.bucketsDescending(hi, lo), sparse, (b) => (oldest = b));
+  if (ended === 'rare') return undefined;
+  if (ended !== 'stopped') return walk.page();
+
+  // Sparse: the rest of the hour of the oldest bucket read, then each older hour, one query each.
+  const first = hourOf(oldest);
+  if (oldest > first && (await walk.hour(first, oldest)) === 'rare') return undefined;
+  for await (const hour of c.buckets.hoursDescending(first - 1, lo)) {
+    if (walk.full()) break;
+    if ((await walk.hour(hour, hour + HOUR_MS)) === 'rare') return undefined;
   }
-  return found.slice(0, wanted);
+  return walk.page();
+}
+
+/** One page's walk: what it found, and how many queries and buckets it took. */
+class Walk {
+  readonly found: SummaryDoc[] = [];
+  bucketsRead = 0;
+  private queries = 0;
+  private probed = false;
+
+  constructor(
+    private readonly c: Collections,
+    private readonly p: ListParams,
+    private readonly wanted: number,
+    private readonly options: FindOptions,
+    private readonly filtered: boolean,
+  ) {}
+
+  full(): boolean {
+    return this.found.length >= this.wanted;
+  }
+
+  page(): SummaryDoc[] {
+    return this.found.slice(0, this.wanted);
+  }
+
+  /** True once, when the walk has made many queries and the filter matches few tasks in all. */
+  private async rare(): Promise<boolean> {
+    if (!this.filtered || this.probed || this.queries < PROBE_AFTER_QUERIES) return false;
+    this.probed = true;
+    return matchesFew(this.c, this.p);
+  }
+
+  /**
+   * Reads `buckets` in rounds of 1, 2, 4, then MAX_BUCKETS_IN_FLIGHT at once, until the page is
+   * full ('full'), the buckets run out ('exhausted'), `stop()` says so after a round ('stopped'),
+   * or the filter turns out rare ('rare'). `onRound` gets the oldest bucket of each round.
+   */
+  async bucketRounds(
+    buckets: AsyncGenerator<number>,
+    stop: () => boolean,
+    onRound: (oldest: number) => void = () => {},
+  ): Promise<'full' | 'exhausted' | 'stopped' | 'rare'> {
+    for (let width = 1; ; width = Math.min(width * 2, MAX_BUCKETS_IN_FLIGHT)) {
+      if (this.full()) return 'full';
+      if (stop()) return 'stopped';
+      if (await this.rare()) return 'rare';
+      const round: number[] = [];
+      for (let i = 0; i < width; i++) {
+        const next = await buckets.next();
+        if (next.done) break;
+        round.push(next.value);
+      }
+      if (round.length === 0) return 'exhausted';
+      this.bucketsRead += round.length;
+      this.queries += round.length;
+      const need = this.wanted - this.found.length;
+      const parts = await Promise.all(
+        round.map((bucket) =>
+          this.c.tasks
+            .find(bucketFilter(this.p, bucket), this.options)
+            .sort(NEWEST_FIRST)
+            .limit(need)
+            .toArray(),
+        ),
+      );
+      for (const part of parts) this.found.push(...part);
+      onRound(round.at(-1)!);
+    }
+  }
+
+  /**
+   * The page's tasks created in [hour, to) of one hour: one query, unsorted and bounded to
+   * HOUR_ROWS + 1 rows (FerretDB stops reading there), sorted here. An hour holding more is read
+   * bucket by bucket instead.
+   */
+  async hour(hour: number, to: number): Promise<'read' | 'rare'> {
+    if (await this.rare()) return 'rare';
+    this.queries++;
+    const rows = await this.c.tasks
+      .find(periodFilter(this.p, 'hour', hour, hour, to), this.options)
+      .limit(HOUR_ROWS + 1)
+      .toArray();
+    if (rows.length <= HOUR_ROWS) {
+      this.found.push(...rows.sort(newestFirst));
+      return 'read';
+    }
+    const lo = this.p.createdAfter ? Math.max(hour, Date.parse(this.p.createdAfter) + 1) : hour;
+    const ended = await this.bucketRounds(this.c.buckets.bucketsDescending(to - 1, lo), () => false);
+    return ended === 'rare' ? 'rare' : 'read';
+  }
 }

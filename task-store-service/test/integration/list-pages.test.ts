@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { ListParams, TaskSummary } from '@tasks/contracts';
-import { bucketOf, createLogger, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
+import { bucketOf, createLogger, hourOf, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
 interface Stored {
@@ -66,7 +66,7 @@ function bruteForce(docs: Stored[], params: ListParams): string[] {
     .map((d) => d._id);
 }
 
-/** Moves tasks into the past as the store would have written them then: createdAt, bucket, tree nodes. */
+/** Moves tasks into the past as the store would have written them then: createdAt, bucket, hour, tree nodes. */
 async function backdate(f: StoreFixture, ids: string[], times: number[], withBucket = true): Promise<void> {
   const tasks = f.db.collection<{ _id: string }>('tasks');
   for (const [i, id] of ids.entries()) {
@@ -74,8 +74,8 @@ async function backdate(f: StoreFixture, ids: string[], times: number[], withBuc
     await tasks.updateOne(
       { _id: id },
       withBucket
-        ? { $set: { createdAt, bucket: bucketOf(times[i]!) } }
-        : { $set: { createdAt }, $unset: { bucket: '' } },
+        ? { $set: { createdAt, bucket: bucketOf(times[i]!), hour: hourOf(times[i]!) } }
+        : { $set: { createdAt }, $unset: { bucket: '', hour: '' } },
     );
   }
   if (withBucket) {
@@ -163,6 +163,52 @@ describe('list pages over the bucket tree (integration)', function () {
     }
   });
 
+  it('when a filter is sparse in recent buckets, then whole hours are read (a dense one bucket by bucket) and the pages still come in brute-force order', async () => {
+    // Newest hour: one task per bucket, test.other in every tenth, so a walk for test.other finds
+    // it sparse and reads hours. The hour before: 300 test.other in 30 buckets, more than one
+    // hour read may hold (HOUR_ROWS), so that hour is read bucket by bucket. Then a sparse hour
+    // and one two days older.
+    const times: number[] = [];
+    const types: string[] = [];
+    for (let n = 0; n < 40; n++) {
+      times.push(BASE + 3_599_000 - n * 10_000);
+      types.push(n % 10 === 9 ? 'test.other' : 'test.noop');
+    }
+    for (let n = 0; n < 300; n++) {
+      times.push(BASE - 1_000 - Math.floor(n / 10) * 10_000 - (n % 10));
+      types.push('test.other');
+    }
+    for (let n = 0; n < 10; n++) {
+      times.push(BASE - 3_600_000 - 1_000 - n * 60_000);
+      types.push(n % 2 === 0 ? 'test.other' : 'test.noop');
+    }
+    for (let n = 0; n < 3; n++) {
+      times.push(BASE - 48 * 3_600_000 + n);
+      types.push('test.other');
+    }
+    const { tasks } = await f.client.call('tasks.createMany', { tasks: types.map((type) => ({ type })) });
+    await backdate(
+      f,
+      tasks.map((t) => t.id),
+      times,
+    );
+    for (const [i, t] of tasks.entries()) if (i % 3 === 0) await f.client.call('tasks.cancel', { id: t.id });
+    const docs = await stored(f);
+    const shapes: ListParams[] = [
+      { type: 'test.other' },
+      { status: 'cancelled', type: 'test.other' },
+      { status: 'queued' },
+      { type: 'test.other', createdBefore: new Date(BASE - 100_000).toISOString() },
+      { type: 'test.other', createdAfter: new Date(BASE - 7_200_000).toISOString() },
+    ];
+    for (const shape of shapes) {
+      for (const limit of [7, 50, 500]) {
+        const ids = (await pageAll(f, { ...shape, limit })).map((t) => t.id);
+        expect(ids, `${JSON.stringify(shape)} limit ${limit}`).to.deep.equal(bruteForce(docs, shape));
+      }
+    }
+  });
+
   it('when tasks were written before buckets existed, then after a restart the backfill lists them in order', async () => {
     const { tasks } = await f.client.call('tasks.createMany', {
       tasks: OFFSETS_MS.map((_, n) => ({ type: 'test.noop', payload: { n } })),
@@ -183,6 +229,7 @@ describe('list pages over the bucket tree (integration)', function () {
     try {
       const docs = await stored(f);
       expect(await f.db.collection('tasks').countDocuments({ bucket: { $exists: false } })).to.equal(0);
+      expect(await f.db.collection('tasks').countDocuments({ hour: { $exists: false } })).to.equal(0);
       for (const limit of [4, 50]) {
         const ids = (await pageAll(f, { limit })).map((t) => t.id);
         expect(ids).to.deep.equal(bruteForce(docs, {}));

@@ -8,7 +8,7 @@ import {
   pathOf,
   periodStart,
 } from '../../src/store/list-buckets.js';
-import { bucketFilter, summaryProjection } from '../../src/store/list-pages.js';
+import { bucketFilter, periodFilter, summaryProjection } from '../../src/store/list-pages.js';
 import { encodeCursor } from '../../src/store/cursor.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -72,6 +72,17 @@ describe('list page queries', () => {
       $gt: new Date('2026-01-01T00:00:00Z'),
       $gte: new Date(bucket),
       $lt: new Date('2026-12-01T08:40:12Z'),
+    });
+  });
+
+  it('when the rest of an hour is read for a sparse page, then its filter is flat: the hour, the equalities and [hour, where the buckets stopped)', () => {
+    const hour = at('2026-12-01T08:00:00Z');
+    const stopped = at('2026-12-01T08:40:10Z');
+    const filter = periodFilter({ type: 'email.send' }, 'hour', hour, hour, stopped);
+    expect(filter).to.deep.equal({
+      type: 'email.send',
+      hour,
+      createdAt: { $gte: new Date(hour), $lt: new Date(stopped) },
     });
   });
 
