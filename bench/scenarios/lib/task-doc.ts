@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
 import type { TaskDoc } from '../../../task-store-service/src/store/documents.js';
-import { bucketOf, hourOf, nodesOf, secondOf } from '../../../task-store-service/src/store/list-buckets.js';
+import { bucketOf, hourOf, nodesOf } from '../../../task-store-service/src/store/list-buckets.js';
 
 /** The store's own document type: a change to its shape fails to compile here. */
 export type BenchTaskDoc = TaskDoc;
@@ -41,7 +41,6 @@ export function queuedDoc(
     createdAt,
     bucket: bucketOf(createdAt.getTime()),
     hour: hourOf(createdAt.getTime()),
-    second: secondOf(createdAt.getTime()),
     updatedAt: createdAt,
     startedAt: null,
     finishedAt: null,

@@ -1,6 +1,6 @@
 /**
  * Start-up backfill (docs/list-pages.md, "Upgrading"): tasks written before list buckets existed
- * get their `bucket`, `hour` and `second` and the bucket tree its nodes, so that an upgraded database lists every task.
+ * get their `bucket` and `hour` and the bucket tree its nodes, so that an upgraded database lists every task.
  * It runs before the store serves requests and once per database: a marker in task_buckets says
  * it is done, so later start-ups cost one read.
  *
@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
-import { bucketOf, hourOf, secondOf } from './list-buckets.js';
+import { bucketOf, hourOf } from './list-buckets.js';
 
 const MARKER = 'backfill-done';
 const BATCH = 500;
@@ -23,7 +23,7 @@ const WRITES_IN_FLIGHT = 8;
 const MAX_PASSES = 20;
 const PROGRESS_EVERY_MS = 5_000;
 
-/** Gives every task without list keys its bucket, hour and second; returns how many it wrote. */
+/** Gives every task without list keys its bucket and hour; returns how many it wrote. */
 export async function backfillBuckets(c: Collections, log: Logger): Promise<number> {
   if (await c.taskBuckets.findOne({ _id: MARKER })) return 0;
   let written = 0;
@@ -32,7 +32,7 @@ export async function backfillBuckets(c: Collections, log: Logger): Promise<numb
     let skipped = 0;
     // Not an index-served query on FerretDB (a read of every task), but once per database.
     const cursor = c.tasks.find(
-      { second: { $exists: false } },
+      { hour: { $exists: false } },
       { projection: { _id: 1, createdAt: 1, version: 1 }, batchSize: BATCH },
     );
     for (;;) {
@@ -64,14 +64,13 @@ export async function backfillBuckets(c: Collections, log: Logger): Promise<numb
   return written;
 }
 
-/** Sets one task's list keys under the fence of its version; false when another writer holds it. */
+/** Sets one task's bucket and hour under the fence of its version; false when another writer holds it. */
 async function setBucket(
   c: Collections,
   t: { _id: string; createdAt: Date; version: number },
 ): Promise<boolean> {
   const fenceId = `${t._id}:${t.version}`;
-  const ms = t.createdAt.getTime();
-  const keys = { bucket: bucketOf(ms), hour: hourOf(ms), second: secondOf(ms) };
+  const keys = { bucket: bucketOf(t.createdAt.getTime()), hour: hourOf(t.createdAt.getTime()) };
   try {
     await c.fences.insertOne({
       _id: fenceId,

@@ -73,9 +73,9 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
  * itself speaks only MongoDB and never reads this.
  */
 export const EQUALITY_FILTERED_FIELDS = {
-  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket, hour or
-  // second (and status/type), small filters and stale/lease sweeps by status/type
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'second'],
+  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
+  // (and status/type), small filters and stale/lease sweeps by status/type
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],

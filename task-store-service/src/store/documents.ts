@@ -53,8 +53,6 @@ export interface TaskDoc {
   bucket?: number;
   /** createdAt floored to the hour, never changed: the coarser key a sparse filter's page reads by. Absent like `bucket`. */
   hour?: number;
-  /** createdAt floored to the second, never changed: the finer key a dense bucket is read by. Absent like `bucket`. */
-  second?: number;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -23,11 +23,6 @@ export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
-/** The finest key a task created at `ms` is listed under: its createdAt floored to the second. */
-export function secondOf(ms: number): number {
-  return Math.floor(ms / 1_000) * 1_000;
-}
-
 /** Buckets in one hour: how many rows a whole-hour read holds, per matching task per bucket. */
 export const BUCKETS_PER_HOUR = HOUR_MS / BUCKET_MS;
 

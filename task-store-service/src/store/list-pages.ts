@@ -12,7 +12,7 @@ import type { Filter, FindOptions } from 'mongodb';
 import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
-import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf, secondOf } from './list-buckets.js';
+import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf } from './list-buckets.js';
 import { listFilter } from './task-queries.js';
 
 /** Queries (buckets or hours) a filtered page makes before it asks whether its filter matches few tasks in all. */
@@ -20,13 +20,11 @@ export const PROBE_AFTER_QUERIES = 32;
 /** Buckets a filtered page reads before it judges from what it found whether to read whole hours. */
 export const JUDGE_AFTER_BUCKETS = 7;
 /**
- * Rows one read of a period (hour, bucket or second) may return: it asks for one more, unsorted,
- * so that FerretDB stops there (it cannot push a sort down, and sorting means reading every row
- * of the period), and the store sorts what it gets. A period that holds more is read by its
- * finer periods. A filtered page reads whole hours when, at the density it found, an hour holds
- * at most this many of its tasks.
+ * A filtered page reads whole hours when, at the density it found, an hour holds at most this
+ * many of its tasks; an hour read returns them all (FerretDB sorts nothing for it: the store
+ * does), and one that turns out to hold more is read bucket by bucket instead.
  */
-export const READ_ROWS = 250;
+export const HOUR_ROWS = 250;
 /** A filter matching at most this many tasks is read (and sorted by the server) in one query. */
 export const SMALL_FILTER = 100;
 /** Buckets read at once, at most: the first round reads one, each next round twice as many. */
@@ -51,7 +49,7 @@ export function bucketFilter(p: ListParams, bucket: number): Filter<TaskDoc> {
 /** The page's filter within [from, to) of one period, `key` its equality (the period's start). */
 export function periodFilter(
   p: ListParams,
-  key: 'hour' | 'bucket' | 'second',
+  key: 'bucket' | 'hour',
   start: number,
   from: number,
   to: number,
@@ -131,13 +129,13 @@ async function walkBuckets(
   if (p.cursor) hi = Math.min(hi, decodeCursor(p.cursor).createdAt.getTime());
   const lo = p.createdAfter ? Date.parse(p.createdAfter) + 1 : -Infinity;
   const filtered = p.status !== undefined || p.type !== undefined;
-  const walk = new Walk(c, p, wanted, options, filtered, hi);
+  const walk = new Walk(c, p, wanted, options, filtered);
 
   let oldest = Infinity;
   const sparse = () =>
     filtered &&
     walk.bucketsRead >= JUDGE_AFTER_BUCKETS &&
-    (walk.found.length / walk.bucketsRead) * BUCKETS_PER_HOUR <= READ_ROWS;
+    (walk.found.length / walk.bucketsRead) * BUCKETS_PER_HOUR <= HOUR_ROWS;
   const ended = await walk.bucketRounds(c.buckets.bucketsDescending(hi, lo), sparse, (b) => (oldest = b));
   if (ended === 'rare') return undefined;
   if (ended !== 'stopped') return walk.page();
@@ -158,8 +156,6 @@ class Walk {
   bucketsRead = 0;
   private queries = 0;
   private probed = false;
-  /** A bucket of this walk held more than READ_ROWS matches: read the next ones by the second. */
-  private dense = false;
 
   constructor(
     private readonly c: Collections,
@@ -167,8 +163,6 @@ class Walk {
     private readonly wanted: number,
     private readonly options: FindOptions,
     private readonly filtered: boolean,
-    /** The newest createdAt the page may hold (the cursor's, or createdBefore's). */
-    private readonly hi: number,
   ) {}
 
   full(): boolean {
@@ -187,48 +181,6 @@ class Walk {
   }
 
   /**
-   * The page's tasks in [from, to) of one period, newest first: one query, unsorted and bounded
-   * to READ_ROWS + 1 rows (FerretDB stops reading there; it cannot push a sort down), sorted here.
-   * Null when the period holds more.
-   */
-  private async bounded(key: 'hour' | 'bucket' | 'second', start: number, from: number, to: number) {
-    this.queries++;
-    const rows = await this.c.tasks
-      .find(periodFilter(this.p, key, start, from, to), this.options)
-      .limit(READ_ROWS + 1)
-      .toArray();
-    return rows.length <= READ_ROWS ? rows.sort(newestFirst) : null;
-  }
-
-  /** One bucket's part of the page: whole, or second by second when it holds more than READ_ROWS. */
-  private async bucket(bucket: number): Promise<SummaryDoc[]> {
-    if (!this.dense) {
-      const rows = await this.bounded('bucket', bucket, bucket, bucket + BUCKET_MS);
-      if (rows) return rows;
-      this.dense = true;
-    }
-    const found: SummaryDoc[] = [];
-    const need = this.wanted - this.found.length;
-    for (
-      let s = secondOf(Math.min(this.hi, bucket + BUCKET_MS - 1));
-      s >= bucket && found.length < need;
-      s -= 1_000
-    ) {
-      const rows = await this.bounded('second', s, s, s + 1_000);
-      // More than READ_ROWS created in one second: the finest key, so the server sorts them.
-      found.push(
-        ...(rows ??
-          (await this.c.tasks
-            .find(periodFilter(this.p, 'second', s, s, s + 1_000), this.options)
-            .sort(NEWEST_FIRST)
-            .limit(need - found.length)
-            .toArray())),
-      );
-    }
-    return found;
-  }
-
-  /**
    * Reads `buckets` in rounds of 1, 2, 4, then MAX_BUCKETS_IN_FLIGHT at once, until the page is
    * full ('full'), the buckets run out ('exhausted'), `stop()` says so after a round ('stopped'),
    * or the filter turns out rare ('rare'). `onRound` gets the oldest bucket of each round.
@@ -243,25 +195,43 @@ class Walk {
       if (stop()) return 'stopped';
       if (await this.rare()) return 'rare';
       const round: number[] = [];
-      for (let i = 0; i < (this.dense ? 1 : width); i++) {
+      for (let i = 0; i < width; i++) {
         const next = await buckets.next();
         if (next.done) break;
         round.push(next.value);
       }
       if (round.length === 0) return 'exhausted';
       this.bucketsRead += round.length;
-      const parts = await Promise.all(round.map((bucket) => this.bucket(bucket)));
+      this.queries += round.length;
+      const need = this.wanted - this.found.length;
+      const parts = await Promise.all(
+        round.map((bucket) =>
+          this.c.tasks
+            .find(bucketFilter(this.p, bucket), this.options)
+            .sort(NEWEST_FIRST)
+            .limit(need)
+            .toArray(),
+        ),
+      );
       for (const part of parts) this.found.push(...part);
       onRound(round.at(-1)!);
     }
   }
 
-  /** The page's tasks in [hour, to) of one hour: one bounded query, or its buckets when it holds more. */
+  /**
+   * The page's tasks created in [hour, to) of one hour: one query, unsorted and bounded to
+   * HOUR_ROWS + 1 rows (FerretDB stops reading there), sorted here. An hour holding more is read
+   * bucket by bucket instead.
+   */
   async hour(hour: number, to: number): Promise<'read' | 'rare'> {
     if (await this.rare()) return 'rare';
-    const rows = await this.bounded('hour', hour, hour, to);
-    if (rows) {
-      this.found.push(...rows);
+    this.queries++;
+    const rows = await this.c.tasks
+      .find(periodFilter(this.p, 'hour', hour, hour, to), this.options)
+      .limit(HOUR_ROWS + 1)
+      .toArray();
+    if (rows.length <= HOUR_ROWS) {
+      this.found.push(...rows.sort(newestFirst));
       return 'read';
     }
     const lo = this.p.createdAfter ? Math.max(hour, Date.parse(this.p.createdAfter) + 1) : hour;

@@ -11,7 +11,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
-import { bucketOf, hourOf, secondOf } from './list-buckets.js';
+import { bucketOf, hourOf } from './list-buckets.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
 export interface StoreContext {
@@ -64,7 +64,6 @@ async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at =
     createdAt: now,
     bucket: bucketOf(now.getTime()),
     hour: hourOf(now.getTime()),
-    second: secondOf(now.getTime()),
     updatedAt: now,
     startedAt: null,
     finishedAt: null,

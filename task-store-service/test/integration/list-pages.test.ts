@@ -6,15 +6,7 @@
  */
 import { expect } from 'chai';
 import type { ListParams, TaskSummary } from '@tasks/contracts';
-import {
-  bucketOf,
-  createLogger,
-  hourOf,
-  loadConfig,
-  nodesOf,
-  secondOf,
-  startStoreService,
-} from '../../src/index.js';
+import { bucketOf, createLogger, hourOf, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
 interface Stored {
@@ -82,15 +74,8 @@ async function backdate(f: StoreFixture, ids: string[], times: number[], withBuc
     await tasks.updateOne(
       { _id: id },
       withBucket
-        ? {
-            $set: {
-              createdAt,
-              bucket: bucketOf(times[i]!),
-              hour: hourOf(times[i]!),
-              second: secondOf(times[i]!),
-            },
-          }
-        : { $set: { createdAt }, $unset: { bucket: '', hour: '', second: '' } },
+        ? { $set: { createdAt, bucket: bucketOf(times[i]!), hour: hourOf(times[i]!) } }
+        : { $set: { createdAt }, $unset: { bucket: '', hour: '' } },
     );
   }
   if (withBucket) {
@@ -224,32 +209,6 @@ describe('list pages over the bucket tree (integration)', function () {
     }
   });
 
-  it('when a bucket holds more tasks than one read returns, then it is read second by second (a crowded second sorted by the server) and the pages still come in brute-force order', async () => {
-    // 300 tasks in one second (more than READ_ROWS, with ties), 60 in a later second of the same
-    // bucket, 20 in the bucket before.
-    const times: number[] = [];
-    for (let n = 0; n < 300; n++) times.push(BASE + 5_000 + (n % 200));
-    for (let n = 0; n < 60; n++) times.push(BASE + 7_000 + n * 10);
-    for (let n = 0; n < 20; n++) times.push(BASE - 10_000 + n * 100);
-    const { tasks } = await f.client.call('tasks.createMany', {
-      tasks: times.map((_, n) => ({ type: n % 4 === 0 ? 'test.other' : 'test.noop' })),
-    });
-    await backdate(
-      f,
-      tasks.map((t) => t.id),
-      times,
-    );
-    for (const [i, t] of tasks.entries()) if (i % 5 === 0) await f.client.call('tasks.cancel', { id: t.id });
-    const docs = await stored(f);
-    const shapes: ListParams[] = [{}, { status: 'queued' }, { type: 'test.noop' }];
-    for (const shape of shapes) {
-      for (const limit of [13, 500]) {
-        const ids = (await pageAll(f, { ...shape, limit })).map((t) => t.id);
-        expect(ids, `${JSON.stringify(shape)} limit ${limit}`).to.deep.equal(bruteForce(docs, shape));
-      }
-    }
-  });
-
   it('when tasks were written before buckets existed, then after a restart the backfill lists them in order', async () => {
     const { tasks } = await f.client.call('tasks.createMany', {
       tasks: OFFSETS_MS.map((_, n) => ({ type: 'test.noop', payload: { n } })),
@@ -271,7 +230,6 @@ describe('list pages over the bucket tree (integration)', function () {
       const docs = await stored(f);
       expect(await f.db.collection('tasks').countDocuments({ bucket: { $exists: false } })).to.equal(0);
       expect(await f.db.collection('tasks').countDocuments({ hour: { $exists: false } })).to.equal(0);
-      expect(await f.db.collection('tasks').countDocuments({ second: { $exists: false } })).to.equal(0);
       for (const limit of [4, 50]) {
         const ids = (await pageAll(f, { limit })).map((t) => t.id);
         expect(ids).to.deep.equal(bruteForce(docs, {}));
