@@ -598,7 +598,7 @@ export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[
           .filter((f) => f.mode === 'quick')
           .map((f) => f.scenario)
           .join(', ')}): short runs, small N; read them as a smoke test, not as the system's figures.`
-      : 'All figures below come from one full run.',
+      : 'All figures below come from full runs, not quick ones (scenarios may come from different invocations of the runner; each section gives its own load average).',
     '',
     'The load generator runs on the same cores as the system; its own CPU use is in every results file, and each',
     'section gives the load average at its start.',
