@@ -110,6 +110,27 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
     expect(generic.map((n) => n['Node Type'])).to.include('Seq Scan');
   });
 
+  it('when prepared, then every GIN index writes through (fastupdate off), even one made before with the default', async () => {
+    // As an index made by an earlier version: fastupdate back on, an entry waiting in its pending list.
+    const idIndex = (
+      await sql.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%\\_id\\_%\\_gin'`,
+        [database],
+      )
+    ).rows[0]!.indexname;
+    await sql.query(`ALTER INDEX "${database}"."${idIndex}" SET (fastupdate = on)`);
+    await mongo.db(database).collection<{ _id: string }>('tasks').insertOne({ _id: randomUUID() });
+    await prepareDatabase({ url: mongoUrl, postgresqlUrl: postgresqlUrl! }, database, FIELDS);
+    const gin = await sql.query<{ indexname: string; options: string[] | null }>(
+      `SELECT c.relname AS indexname, c.reloptions AS options FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam
+        WHERE n.nspname = $1 AND a.amname = 'gin'`,
+      [database],
+    );
+    expect(gin.rows.length).to.be.greaterThan(3);
+    for (const row of gin.rows) expect(row.options, row.indexname).to.include('fastupdate=off');
+  });
+
   it('when prepared a second time, then nothing changes and no error is raised', async () => {
     const before = await sql.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1`, [database]);
     await prepareDatabase({ url: mongoUrl, postgresqlUrl: postgresqlUrl! }, database, FIELDS);
