@@ -73,10 +73,11 @@ export async function listDeadLetters(
   c: Collections,
   limit: number,
 ): Promise<{ count: number; docs: DeadLetterDoc[] }> {
-  const [count, docs] = await Promise.all([
-    c.deadLetters.countDocuments({}),
-    c.deadLetters.find({}).sort({ at: -1 }).limit(limit).toArray(),
-  ]);
+  // The list first, then the count: dead letters are only ever added, so the count read after the
+  // list is never below what the list shows (read together, a letter added between the two reads
+  // could be listed but not counted).
+  const docs = await c.deadLetters.find({}).sort({ at: -1 }).limit(limit).toArray();
+  const count = await c.deadLetters.countDocuments({});
   return { count, docs };
 }
 
