@@ -30,6 +30,9 @@ import { StoreUnreachable, untilRecorded } from './store-calls.js';
 import { runAttempt, type RunOutcome } from './task-run.js';
 import { toRegistration, type LoadedTask } from './tasks/task-loader.js';
 
+/** How long a hand-back at shutdown waits for its publish to be confirmed (the grace is short). */
+const HAND_BACK_CONFIRM_MS = 2_000;
+
 const validateMessage = createAjv().compile<WorkMessage>(WORK_MESSAGE_SCHEMA);
 
 export interface ExecutorDeps {
@@ -138,9 +141,12 @@ export class Executor {
 
   /** Stop intake, let in-flight tasks finish for the grace period, then hand the rest back. */
   async shutdown(): Promise<void> {
-    this.stopping = true;
     clearInterval(this.presence);
+    // Cancel the consumers before refusing deliveries: a delivery handed back while its consumer
+    // still stands can come straight back to it, and round and round until the queue's delivery
+    // limit dead-letters it (and fails a task that never ran).
     await this.d.broker.stopConsuming();
+    this.stopping = true;
     // Best effort: if it is lost, stats stop counting this executor once its heartbeat is old.
     await this.d.store
       .call('executors.heartbeat', { ...this.presenceParams(), stopping: true }, { timeoutMs: 2_000 })
@@ -175,7 +181,7 @@ export class Executor {
     const requestId = requestIdOf(delivery);
     let log = this.d.log.child({ reqId: requestId });
     // Delivered (prefetched) but not started when shutdown began: hand it straight back.
-    if (this.stopping || !(await this.slots[kind].acquire())) return delivery.nack();
+    if (this.stopping || !(await this.slots[kind].acquire())) return this.handBack(delivery);
     metrics.inFlight.inc({ kind });
     try {
       const msg = this.parse(delivery);
@@ -196,6 +202,22 @@ export class Executor {
       metrics.inFlight.dec({ kind });
       this.slots[kind].release();
     }
+  }
+
+  /**
+   * A delivery this executor will not start (it is stopping) goes back as a new message, then
+   * the delivery is acked: returned with a nack it would count toward the queue's delivery limit,
+   * and a task must not be failed for the deploys it waited through. Nacked when it is not a work
+   * message (its next delivery dead-letters it) or the publish is not confirmed in time.
+   */
+  private async handBack(delivery: Delivery): Promise<void> {
+    const msg = this.parse(delivery);
+    if (
+      typeof msg !== 'string' &&
+      (await this.publishDelayed(msg, 0, requestIdOf(delivery), HAND_BACK_CONFIRM_MS))
+    )
+      return delivery.ack();
+    delivery.nack();
   }
 
   /** The work message, or why the delivery is not one. */
@@ -303,6 +325,8 @@ export class Executor {
         ).catch((err: unknown) => log.warn({ err }, 'could not release the lease; it will expire'));
         metrics.finished.inc({ type: task.type, outcome: 'released' });
         log.info('task handed back at shutdown');
+        // Counted toward the delivery limit, but harmless: released, the task is at a newer
+        // version than this message, and a dead-lettered message of an older version fails nothing.
         return delivery.nack();
       } else if (outcome.kind === 'ok') {
         this.emit(
@@ -358,9 +382,14 @@ export class Executor {
   }
 
   /** Retry without blocking the queue: a TTL queue per delay step dead-letters back to the work queue. */
-  private async publishDelayed(msg: WorkMessage, waitMs: number, requestId: string): Promise<boolean> {
+  private async publishDelayed(
+    msg: WorkMessage,
+    waitMs: number,
+    requestId: string,
+    confirmMs = 10_000,
+  ): Promise<boolean> {
     try {
-      await this.d.broker.publishWork(msg, waitMs, requestId, 10_000);
+      await this.d.broker.publishWork(msg, waitMs, requestId, confirmMs);
       return true;
     } catch (err) {
       this.d.log.warn({ err, taskId: msg.taskId }, 'delayed publish failed');

@@ -95,4 +95,37 @@ describe('executor under faults (integration)', function () {
       'the message is back in the queue',
     ).to.equal(1);
   });
+  it('when an executor stops with a delivery it never started, then it hands it back as a new message, not counted toward the delivery limit', async () => {
+    await (await sys.startExecutor()).stop(); // registers the task types
+    // One io slot, two io types (each consumer has a prefetch of 1): one task runs, the other is
+    // delivered and waits for the slot. Which one runs is up to the broker.
+    const tasks = [await sys.submit('test.sleep', { ms: 60_000 }), await sys.submit('sleep', { ms: 60_000 })];
+    const ex = await sys.startExecutor({ IO_CONCURRENCY: '1', SHUTDOWN_GRACE_MS: '100' });
+    const started = await Promise.any(tasks.map((t) => sys.waitFor(t.id, (x) => x.status === 'running')));
+    for (let n = 0; (await sys.typeQueueDepth('test.sleep')) + (await sys.typeQueueDepth('sleep')) > 0; n++) {
+      if (n > 200) throw new Error('the waiting task was not delivered to the executor');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await ex.stop();
+    const waiter = tasks.find((t) => t.id !== started.id)!;
+    expect(await sys.store.call('tasks.get', { id: waiter.id })).to.include({
+      status: 'queued',
+      attempts: 0,
+      version: waiter.version,
+    });
+    const back = await sys.takeWork(waiter.type);
+    expect(back && JSON.parse(back.content.toString())).to.include({
+      taskId: waiter.id,
+      version: waiter.version,
+    });
+    // A nack would have returned it with a count; five such stops would have dead-lettered it.
+    expect(back && Number(back.properties.headers?.['x-delivery-count'] ?? 0)).to.equal(0);
+    expect(back && back.fields.redelivered).to.equal(false);
+    // The one that ran was released (its attempt not counted) and its message returned.
+    expect(await sys.store.call('tasks.get', { id: started.id })).to.include({
+      status: 'queued',
+      attempts: 0,
+    });
+    expect(await sys.typeQueueDepth(started.type)).to.equal(1);
+  });
 });

@@ -44,6 +44,8 @@ export interface TestSystem {
   /** Messages ready in a task type's queue, declaring it if it does not exist yet. */
   typeQueueDepth(type: string): Promise<number>;
   getDead(): Promise<amqplib.GetMessage | false>;
+  /** Takes (acks) the next ready message of a task type's queue. */
+  takeWork(type: string): Promise<amqplib.GetMessage | false>;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,9 @@ export async function startSystem(): Promise<TestSystem> {
     },
     async getDead() {
       return ch.get(topo.deadQueue, { noAck: true });
+    },
+    async takeWork(type) {
+      return ch.get(topo.typeQueue(type), { noAck: true });
     },
     async close() {
       for (const ex of executors) await ex.stop().catch(() => undefined);
