@@ -57,6 +57,8 @@ export class Executor {
   private readonly pending = new Set<Promise<void>>();
   private readonly slots: Record<TaskKind, RunSlots>;
   private stopping = false;
+  /** Settles once the consumers are cancelled at shutdown: nothing more will be delivered. */
+  private consumersCancelled: Promise<void> | undefined;
   private hardStop = false;
   private presence: NodeJS.Timeout | undefined;
   /** Claims and outcomes: those of messages that arrive together share one JSON-RPC batch. */
@@ -141,12 +143,10 @@ export class Executor {
 
   /** Stop intake, let in-flight tasks finish for the grace period, then hand the rest back. */
   async shutdown(): Promise<void> {
-    clearInterval(this.presence);
-    // Cancel the consumers before refusing deliveries: a delivery handed back while its consumer
-    // still stands can come straight back to it, and round and round until the queue's delivery
-    // limit dead-letters it (and fails a task that never ran).
-    await this.d.broker.stopConsuming();
     this.stopping = true;
+    clearInterval(this.presence);
+    this.consumersCancelled = this.d.broker.stopConsuming();
+    await this.consumersCancelled;
     // Best effort: if it is lost, stats stop counting this executor once its heartbeat is old.
     await this.d.store
       .call('executors.heartbeat', { ...this.presenceParams(), stopping: true }, { timeoutMs: 2_000 })
@@ -208,9 +208,14 @@ export class Executor {
    * A delivery this executor will not start (it is stopping) goes back as a new message, then
    * the delivery is acked: returned with a nack it would count toward the queue's delivery limit,
    * and a task must not be failed for the deploys it waited through. Nacked when it is not a work
-   * message (its next delivery dead-letters it) or the publish is not confirmed in time.
+   * message (its next delivery dead-letters it) or the publish is not confirmed in time. (A nack
+   * while the consumer still stood once dead-lettered tasks that never ran: the quorum queue
+   * returned the message to the same consumer, which nacked it again, until the limit.)
    */
   private async handBack(delivery: Delivery): Promise<void> {
+    // Not before the consumers are cancelled: handed back to a consumer that still stands, the
+    // message can come straight back to this executor, round and round until the cancel.
+    await this.consumersCancelled;
     const msg = this.parse(delivery);
     if (
       typeof msg !== 'string' &&
