@@ -20,30 +20,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A listed task with its history (what the checks read), without payload and result. */
 export type CheckedTask = TaskSummary & { history: HistoryEntry[] };
 
-export async function allTasks(store: TaskStoreClient): Promise<Map<string, CheckedTask>> {
-  const tasks = new Map<string, CheckedTask>();
+/** Every task in the store, page by page (summaries, with the extra `fields` asked for). */
+async function* taskPages(store: TaskStoreClient, fields?: ['history']) {
   let cursor: string | undefined;
   do {
     const page = await store.call('tasks.list', {
       limit: 500,
-      fields: ['history'],
+      ...(fields && { fields }),
       ...(cursor && { cursor }),
     });
-    for (const t of page.items) tasks.set(t.id, { ...t, history: t.history ?? [] });
+    yield page.items;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+}
+
+export async function allTasks(store: TaskStoreClient): Promise<Map<string, CheckedTask>> {
+  const tasks = new Map<string, CheckedTask>();
+  for await (const items of taskPages(store, ['history']))
+    for (const t of items) tasks.set(t.id, { ...t, history: t.history ?? [] });
   return tasks;
 }
 
 /** Whether every task in the store is terminal, read task by task (summaries); undefined if the store did not answer. */
 async function allTerminal(store: TaskStoreClient): Promise<boolean | undefined> {
-  let cursor: string | undefined;
   try {
-    do {
-      const page = await store.call('tasks.list', { limit: 500, ...(cursor && { cursor }) });
-      if (page.items.some((t) => !TERMINAL_STATUSES.includes(t.status))) return false;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+    for await (const items of taskPages(store))
+      if (items.some((t) => !TERMINAL_STATUSES.includes(t.status))) return false;
     return true;
   } catch {
     return undefined;
