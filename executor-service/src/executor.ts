@@ -32,6 +32,8 @@ import { toRegistration, type LoadedTask } from './tasks/task-loader.js';
 
 /** How long a hand-back at shutdown waits for its publish to be confirmed (the grace is short). */
 const HAND_BACK_CONFIRM_MS = 2_000;
+/** How long the leaving heartbeat may take, retries included, before shutdown goes on without it. */
+const LEAVING_BUDGET_MS = 5_000;
 
 const validateMessage = createAjv().compile<WorkMessage>(WORK_MESSAGE_SCHEMA);
 
@@ -61,6 +63,8 @@ export class Executor {
   private consumersCancelled: Promise<void> | undefined;
   private hardStop = false;
   private presence: NodeJS.Timeout | undefined;
+  /** The periodic heartbeat in flight, if any: the leaving one waits for it, lest it land after. */
+  private lastBeat: Promise<unknown> = Promise.resolve();
   /** Claims and outcomes: those of messages that arrive together share one JSON-RPC batch. */
   private readonly batched: StoreBatcher;
 
@@ -95,10 +99,14 @@ export class Executor {
       this.presenceParams(),
       this.callOpts(log),
     );
+    let beating = false;
     this.presence = setInterval(() => {
-      store
+      if (beating) return; // one at a time: the leaving heartbeat waits for it
+      beating = true;
+      this.lastBeat = store
         .call('executors.heartbeat', this.presenceParams())
-        .catch((err: unknown) => log.warn({ err }, 'executor heartbeat failed; will try again'));
+        .catch((err: unknown) => log.warn({ err }, 'executor heartbeat failed; will try again'))
+        .finally(() => (beating = false));
     }, liveForMs / 3);
     this.presence.unref();
     broker.subscribe('status.cancelled.#', (e) => this.onCancelled(e as Partial<StatusEvent>));
@@ -147,16 +155,35 @@ export class Executor {
     clearInterval(this.presence);
     this.consumersCancelled = this.d.broker.stopConsuming();
     await this.consumersCancelled;
-    // Best effort: if it is lost, stats stop counting this executor once its heartbeat is old.
-    await this.d.store
-      .call('executors.heartbeat', { ...this.presenceParams(), stopping: true }, { timeoutMs: 2_000 })
-      .catch(() => undefined);
+    await this.announceLeaving();
     for (const slots of Object.values(this.slots)) slots.cancelWaiting();
     const grace = new Promise((r) => setTimeout(r, this.d.config.shutdownGraceMs).unref());
     await Promise.race([Promise.allSettled([...this.pending]), grace]);
     this.hardStop = true;
     for (const attempts of this.running.values()) for (const a of attempts) a.controller.abort('SHUTDOWN');
     await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Tells the store this executor serves nothing any more, so that stats name the types it leaves
+   * unserved at once. A periodic heartbeat still in flight is awaited first: landing after this
+   * one, it would mark the executor live again. Best effort within a budget: if the store does
+   * not answer, stats stop counting the executor once its last heartbeat is old.
+   */
+  private async announceLeaving(): Promise<void> {
+    await this.lastBeat;
+    await this.d.store
+      .call(
+        'executors.heartbeat',
+        { ...this.presenceParams(), stopping: true },
+        { timeoutMs: LEAVING_BUDGET_MS },
+      )
+      .catch((err: unknown) =>
+        this.d.log.warn(
+          { err },
+          'could not tell the store this executor is leaving; stats count it until its last heartbeat is old',
+        ),
+      );
   }
 
   private presenceParams() {

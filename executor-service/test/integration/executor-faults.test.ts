@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
@@ -9,6 +11,36 @@ import {
 import { dispatchOnce, startSystem, type TestSystem } from '../support/system.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/**
+ * An HTTP hop in front of the store that holds each periodic heartbeat for `holdMs` and tells the
+ * executor to beat every 100 ms: a heartbeat is always in flight when the executor stops.
+ */
+type Call = { method: string; params?: { stopping?: boolean } };
+
+async function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server & { url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString();
+      const parsed = JSON.parse(body) as Call | Call[];
+      const periodic = (Array.isArray(parsed) ? parsed : [parsed]).some(
+        (c) => c.method === 'executors.heartbeat' && !c.params?.stopping,
+      );
+      if (periodic) await new Promise((r) => setTimeout(r, holdMs));
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      for (const h of ['authorization', 'x-request-id'])
+        if (req.headers[h]) headers[h] = String(req.headers[h]);
+      const upstream = await fetch(storeUrl, { method: 'POST', headers, body });
+      let answer = await upstream.text();
+      if (periodic) answer = answer.replace(/"liveForMs":\d+/, '"liveForMs":300');
+      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return Object.assign(server, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+}
 
 describe('executor under faults (integration)', function () {
   this.timeout(90_000);
@@ -127,5 +159,20 @@ describe('executor under faults (integration)', function () {
       attempts: 0,
     });
     expect(await sys.typeQueueDepth(started.type)).to.equal(1);
+  });
+
+  it('when an executor stops while a heartbeat is in flight, then stats name its types unserved at once', async () => {
+    const hop = await slowHeartbeats(sys.storeService.url, 400);
+    try {
+      const ex = await sys.startExecutor({ STORE_URL: hop.url, SHUTDOWN_GRACE_MS: '100' });
+      await new Promise((r) => setTimeout(r, 500)); // the periodic beats have begun
+      await ex.stop();
+      await sys.submit('test.sleep', { ms: 10 });
+      const { unservedTypes } = await sys.store.call('tasks.stats', {});
+      // Had the held beat landed after the leaving one, the executor would count as live for 30 s.
+      expect(unservedTypes.map((u) => u.type)).to.include('test.sleep');
+    } finally {
+      hop.close();
+    }
   });
 });
