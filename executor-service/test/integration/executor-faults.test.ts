@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -12,32 +12,31 @@ import { dispatchOnce, startSystem, type TestSystem } from '../support/system.js
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
+type Call = { method: string; params?: { stopping?: boolean } };
+
 /**
  * An HTTP hop in front of the store that holds each periodic heartbeat for `holdMs` and tells the
  * executor to beat every 100 ms: a heartbeat is always in flight when the executor stops.
  */
-type Call = { method: string; params?: { stopping?: boolean } };
-
 async function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server & { url: string }> {
-  const server = createServer((req, res) => {
+  const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString();
-      const parsed = JSON.parse(body) as Call | Call[];
-      const periodic = (Array.isArray(parsed) ? parsed : [parsed]).some(
-        (c) => c.method === 'executors.heartbeat' && !c.params?.stopping,
-      );
-      if (periodic) await new Promise((r) => setTimeout(r, holdMs));
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      for (const h of ['authorization', 'x-request-id'])
-        if (req.headers[h]) headers[h] = String(req.headers[h]);
-      const upstream = await fetch(storeUrl, { method: 'POST', headers, body });
-      let answer = await upstream.text();
-      if (periodic) answer = answer.replace(/"liveForMs":\d+/, '"liveForMs":300');
-      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(answer);
-    });
-  });
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const parsed = JSON.parse(body) as Call | Call[];
+    const periodic = (Array.isArray(parsed) ? parsed : [parsed]).some(
+      (c) => c.method === 'executors.heartbeat' && !c.params?.stopping,
+    );
+    if (periodic) await new Promise((r) => setTimeout(r, holdMs));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const h of ['authorization', 'x-request-id'])
+      if (req.headers[h]) headers[h] = String(req.headers[h]);
+    const upstream = await fetch(storeUrl, { method: 'POST', headers, body });
+    let answer = await upstream.text();
+    if (periodic) answer = answer.replace(/"liveForMs":\d+/, '"liveForMs":300');
+    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(answer);
+  };
+  const server = createServer((req, res) => void forward(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return Object.assign(server, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 }
