@@ -12,6 +12,7 @@ export const ERRORS = {
   UNAUTHORIZED: { code: 40100, http: 401, title: 'Unauthorized', retryable: false },
   UNKNOWN_TASK_TYPE: { code: 40001, http: 400, title: 'Unknown task type', retryable: false },
   TASK_NOT_FOUND: { code: 40400, http: 404, title: 'Task not found', retryable: false },
+  FLOW_NOT_FOUND: { code: 40402, http: 404, title: 'Flow not found', retryable: false },
   INVALID_TRANSITION: { code: 40900, http: 409, title: 'Invalid status transition', retryable: false },
   LEASE_LOST: { code: 40901, http: 409, title: 'Lease not held', retryable: false },
   IDEMPOTENCY_CONFLICT: {

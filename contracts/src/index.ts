@@ -1,4 +1,5 @@
 export * from './task.js';
+export * from './flow.js';
 export * from './transitions.js';
 export * from './errors.js';
 export * from './schemas.js';

@@ -4,6 +4,7 @@
  * Params are always passed by name (a JSON object).
  */
 import type { ErrorType } from './errors.js';
+import type { CreateFlowParams, Flow, FlowSummary } from './flow.js';
 import type {
   Task,
   TaskDetailField,
@@ -82,6 +83,12 @@ export interface DeadLetterParams {
   deliveries?: number;
 }
 
+/**
+ * What an outcome returns: the task, and the flow nodes it made due (docs/flows.md). The caller
+ * publishes those at once; their outbox entries are written, so a lost publish is only slower.
+ */
+export type TaskWithDependents = Task & { dependentsQueued?: TaskSummary[] };
+
 export interface StoreMethods {
   'tasks.create': { params: CreateTaskParams; result: { task: Task; created: boolean } };
   'tasks.createMany': {
@@ -99,8 +106,11 @@ export interface StoreMethods {
     params: { id: string; leaseId: string; leaseMs: number; progress?: number; progressMessage?: string };
     result: Task;
   };
-  'tasks.complete': { params: { id: string; leaseId: string; result?: unknown }; result: Task };
-  'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: Task };
+  'tasks.complete': {
+    params: { id: string; leaseId: string; result?: unknown };
+    result: TaskWithDependents;
+  };
+  'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: TaskWithDependents };
   'tasks.release': { params: { id: string; leaseId: string; reason?: string }; result: Task };
   'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: Task };
   'tasks.retry': { params: { id: string; by?: string }; result: Task };
@@ -127,6 +137,16 @@ export interface StoreMethods {
   'executors.heartbeat': {
     params: { workerId: string; types: string[]; stopping?: boolean };
     result: { liveForMs: number };
+  };
+  'flows.create': {
+    params: CreateFlowParams;
+    result: { flow: Flow; created: boolean; queued: TaskSummary[] };
+  };
+  'flows.get': { params: { id: string }; result: Flow };
+  'flows.list': { params: { limit?: number; cursor?: string }; result: Page<FlowSummary> };
+  'flows.cancel': {
+    params: { id: string; by?: string };
+    result: { flow: Flow; cancelled: TaskSummary[] };
   };
 }
 
@@ -261,5 +281,28 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
       'An executor says it is alive and which types it serves (every few seconds; `stopping` when it leaves). tasks.stats lists queued types that no live executor serves.',
     idempotent: true,
     errors: common,
+  },
+  'flows.create': {
+    summary:
+      'Create a flow: a DAG of tasks (docs/flows.md), validated whole and written all or nothing. Nodes without dependencies are queued at once (returned in `queued`, for the caller to publish); the others wait. With idempotencyKey, a repeat with the same body returns the first flow (created: false).',
+    idempotent: false,
+    errors: [...common, 'UNKNOWN_TASK_TYPE', 'TYPE_KIND_MISMATCH', 'PAYLOAD_INVALID', 'IDEMPOTENCY_CONFLICT'],
+  },
+  'flows.get': {
+    summary:
+      'One flow with its nodes: status, result and error of each, and the flow status derived from them.',
+    idempotent: true,
+    errors: [...common, 'FLOW_NOT_FOUND'],
+  },
+  'flows.list': {
+    summary: 'Flows, newest first, with node counts by status; cursor paging.',
+    idempotent: true,
+    errors: common,
+  },
+  'flows.cancel': {
+    summary:
+      'Cancel a flow: every node not yet ended is cancelled (running ones are returned in `cancelled`, for the caller to announce so their executors stop them). Repeating it changes nothing more.',
+    idempotent: true,
+    errors: [...common, 'FLOW_NOT_FOUND'],
   },
 };

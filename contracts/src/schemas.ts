@@ -1,4 +1,5 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
+import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
@@ -12,6 +13,9 @@ const taskTypeName = { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' } as 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const leaseMs = { type: 'integer', minimum: 1_000, maximum: 3_600_000 } as const;
 const jsonObject = { type: 'object' } as const;
+const nodeKey = { type: 'string', pattern: FLOW_LIMITS.keyPattern } as const;
+const idempotencyKey = { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed } as const;
+const cursor = { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
 /**
  * How far ahead a task may be scheduled (runAt or delayMs): 366 days, so a yearly job fits.
@@ -40,9 +44,37 @@ const createOne = {
   required: ['type'],
   properties: {
     ...createFields,
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed },
+    idempotencyKey,
   },
   not: notBothTimes,
+} as const;
+
+/** A flow: its nodes are tasks to create, each with a key and the keys it depends on. */
+const createFlow = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nodes'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed },
+    failurePolicy: { enum: FAILURE_POLICIES },
+    idempotencyKey,
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: FLOW_LIMITS.maxNodes,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'type'],
+        properties: {
+          ...createFields,
+          key: nodeKey,
+          dependsOn: { type: 'array', uniqueItems: true, maxItems: FLOW_LIMITS.maxNodes, items: nodeKey },
+        },
+        not: notBothTimes,
+      },
+    },
+  },
 } as const;
 
 const taskError = {
@@ -101,7 +133,7 @@ export const PARAM_SCHEMAS = {
     createdAfter: dateTime,
     createdBefore: dateTime,
     limit: { type: 'integer', minimum: 1, maximum: 500 },
-    cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' },
+    cursor,
     fields: { type: 'array', uniqueItems: true, items: { enum: TASK_DETAIL_FIELDS } },
   }),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id }, ['id', 'workerId', 'leaseMs']),
@@ -177,4 +209,8 @@ export const PARAM_SCHEMAS = {
     },
     ['workerId', 'types'],
   ),
+  'flows.create': createFlow,
+  'flows.get': params({ id }, ['id']),
+  'flows.list': params({ limit: { type: 'integer', minimum: 1, maximum: 200 }, cursor }),
+  'flows.cancel': params({ id, by: actor }, ['id']),
 } as const;

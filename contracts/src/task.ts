@@ -1,6 +1,7 @@
 /** The task model as it travels on the wire (dates are ISO-8601 strings). */
 
-export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** `waiting`: a flow node whose dependencies have not all ended yet (docs/flows.md). */
+export const TASK_STATUSES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -51,7 +52,25 @@ export interface Task {
   /** The most recent changes, oldest first, at most HISTORY_LIMIT entries. */
   history: HistoryEntry[];
   version: number;
+  /** Set on the nodes of a flow only: the flow and this node's key in it. */
+  flowId?: string;
+  flowKey?: string;
+  /**
+   * Set on a flow node once it is queued: how each dependency ended, by node key (docs/flows.md).
+   * The handler receives the same object as `ctx.dependencies`.
+   */
+  dependencyResults?: DependencyResults;
 }
+
+/** How one dependency of a flow node ended. `result` is null unless it succeeded. */
+export interface DependencyResult {
+  taskId: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  result: unknown;
+  error: TaskError | null;
+}
+
+export type DependencyResults = Record<string, DependencyResult>;
 
 export const HISTORY_LIMIT = 50;
 
@@ -63,7 +82,8 @@ export const TASK_DETAIL_FIELDS = ['payload', 'result', 'history'] as const;
 export type TaskDetailField = (typeof TASK_DETAIL_FIELDS)[number];
 
 /** A task as list pages and the dispatcher's reads carry it: everything but the detail fields, unless asked. */
-export type TaskSummary = Omit<Task, TaskDetailField> & Partial<Pick<Task, TaskDetailField>>;
+export type TaskSummary = Omit<Task, TaskDetailField | 'dependencyResults'> &
+  Partial<Pick<Task, TaskDetailField>>;
 
 export interface TaskTypeDefinition {
   type: string;

@@ -11,11 +11,17 @@ import type { TaskStatus } from './task.js';
  * - queued | running → cancelled: cancel
  * - failed | cancelled → queued: manual retry
  * - queued → failed: the task's message was dead-lettered (DEAD_LETTERED)
+ * - waiting → waiting: a flow node records that one of its dependencies ended (docs/flows.md)
+ * - waiting → queued: a flow node whose dependencies have ended
+ * - waiting → cancelled: cancel, its flow cancelled, or a dependency failed (DEPENDENCY_FAILED)
+ * - cancelled → waiting: a dependency that failed is retried, so the node waits for it again
+ * - cancelled → cancelled: a node cancelled by a failed dependency records news of its others
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  waiting: ['waiting', 'queued', 'cancelled'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'succeeded', 'failed', 'queued', 'cancelled'],
   succeeded: [],
   failed: ['queued'],
-  cancelled: ['queued'],
+  cancelled: ['queued', 'waiting', 'cancelled'],
 };

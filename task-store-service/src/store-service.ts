@@ -14,6 +14,7 @@ import { createRpcServer } from './rpc/rpc-server.js';
 import { backfillBuckets } from './store/bucket-backfill.js';
 import { collections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
+import { finishFlowWork } from './store/flow-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -29,6 +30,8 @@ export interface StoreService {
 }
 
 const FENCE_SWEEP_INTERVAL_MS = 60_000;
+/** How often the flow keeper looks for flow work a crash left half done (store/flow-keeper.ts). */
+const FLOW_KEEPER_INTERVAL_MS = 2_000;
 
 export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
   // A bounded pool: FerretDB 1.24 on PostgreSQL deadlocks when ~50 updates run at once (each
@@ -81,12 +84,22 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
+  let flowKeeping = false;
+  const flowKeeper = setInterval(() => {
+    if (flowKeeping) return;
+    flowKeeping = true;
+    finishFlowWork(c, log)
+      .catch((err: unknown) => log.warn({ err }, 'flow keeper pass failed'))
+      .finally(() => (flowKeeping = false));
+  }, FLOW_KEEPER_INTERVAL_MS);
+  flowKeeper.unref();
 
   return {
     url: `http://${config.host}:${port}/rpc`,
     port,
     async close() {
       clearInterval(sweeper);
+      clearInterval(flowKeeper);
       let grace: NodeJS.Timeout | undefined;
       // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
       await runShutdownSteps(

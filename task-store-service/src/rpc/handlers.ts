@@ -1,5 +1,5 @@
 /** The JSON-RPC methods: each takes params already validated against its contracts schema. */
-import type { MethodName, ParamsOf, ResultOf } from '@tasks/contracts';
+import type { MethodName, ParamsOf, ResultOf, TaskSummary } from '@tasks/contracts';
 import type { StoreContext } from '../store/task-creation.js';
 import { createTask, createTasks } from '../store/task-creation.js';
 import { toSummary, toWire } from '../store/documents.js';
@@ -11,6 +11,8 @@ import { stats } from '../store/count-stats.js';
 import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
 import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/dead-letters.js';
+import type { TaskDoc } from '../store/documents.js';
+import { cancelFlow, createFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -29,8 +31,14 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     },
     'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p)),
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
-    'tasks.complete': async (p) => toWire(await lifecycle.complete(c, p)),
-    'tasks.fail': async (p) => toWire(await lifecycle.fail(c, p)),
+    'tasks.complete': async (p) => {
+      const queued: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.complete(c, p, queued)), queued);
+    },
+    'tasks.fail': async (p) => {
+      const queued: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.fail(c, p, queued)), queued);
+    },
     'tasks.release': async (p) => toWire(await lifecycle.release(c, p)),
     'tasks.cancel': async (p) => toWire(await lifecycle.cancel(c, p)),
     'tasks.retry': async (p) => toWire(await lifecycle.retry(c, p)),
@@ -62,5 +70,23 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
     'taskTypes.list': async () => ({ items: await ctx.registry.list() }),
     'executors.heartbeat': (p) => executorHeartbeat(c, p),
+    'flows.create': async (p) => {
+      const { flow, nodes, created, queued } = await createFlow(ctx, p);
+      return { flow: flowToWire(flow, nodes), created, queued: queued.map((d) => toSummary(d)) };
+    },
+    'flows.get': (p) => getFlow(c, p.id),
+    'flows.list': (p) => listFlows(c, p),
+    'flows.cancel': async (p) => {
+      const { flow, cancelled } = await cancelFlow(c, p);
+      return { flow, cancelled: cancelled.map((d) => toSummary(d)) };
+    },
   };
+}
+
+/** An outcome's answer names the flow nodes it made due, if any (the caller publishes them). */
+function withDependents<T extends object>(
+  task: T,
+  queued: TaskDoc[],
+): T & { dependentsQueued?: TaskSummary[] } {
+  return queued.length === 0 ? task : { ...task, dependentsQueued: queued.map((d) => toSummary(d)) };
 }

@@ -3,6 +3,8 @@ import type {
   DeadLetterDoc,
   ExecutorDoc,
   FenceDoc,
+  FlowDoc,
+  FlowWakeupDoc,
   IdempotencyDoc,
   OutboxDoc,
   TaskCountsDoc,
@@ -30,6 +32,8 @@ export interface Collections {
   executors: Collection<ExecutorDoc>;
   taskCounts: Collection<TaskCountsDoc>;
   taskBuckets: Collection<BucketNodeDoc>;
+  flows: Collection<FlowDoc>;
+  flowWakeups: Collection<FlowWakeupDoc>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -63,6 +67,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     deadLetters: db.collection<DeadLetterDoc>('task_dead_letters'),
     executors: db.collection<ExecutorDoc>('task_executors'),
     taskCounts: db.collection<TaskCountsDoc>('task_counts'),
+    flows: db.collection<FlowDoc>('flows'),
+    flowWakeups: db.collection<FlowWakeupDoc>('flow_wakeups'),
   };
 }
 
@@ -74,8 +80,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
  */
 export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
-  // (and status/type), small filters and stale/lease sweeps by status/type
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour'],
+  // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
@@ -86,6 +92,9 @@ export const EQUALITY_FILTERED_FIELDS = {
   task_executors: ['_id'],
   // writer documents by _id (+ version), the base by _id; stats reads the whole (small) collection
   task_counts: ['_id'],
+  // one flow by _id; the flow list pages by createdAt (a range: sorted in the wire server)
+  flows: ['_id'],
+  flow_wakeups: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -96,6 +105,7 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, type: 1, createdAt: -1, _id: -1 }, name: 'list_by_status_type' },
   { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
+  { key: { flowId: 1 }, name: 'flow_nodes' },
 ];
 
 /**
@@ -110,6 +120,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
+  await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
+  await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
 }
 
 async function createMissing<T extends Document>(

@@ -9,8 +9,7 @@ import type { DeadLetter, DeadLetterParams, TaskError } from '@tasks/contracts';
 import { isAppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { DeadLetterDoc, TaskDoc } from './documents.js';
-import { applyChange } from './fenced-update.js';
-import { withHistory } from './task-lifecycle.js';
+import { changeAndSettle, withHistory } from './task-lifecycle.js';
 
 export async function recordDeadLetter(
   c: Collections,
@@ -21,27 +20,32 @@ export async function recordDeadLetter(
   if (p.taskId !== undefined) {
     let failedIt = false;
     try {
-      task = await applyChange(c, p.taskId, (doc, now) => {
-        failedIt = doc.status === 'queued' && doc.version === p.version;
-        if (!failedIt) return null;
-        const error: TaskError = {
-          code: 'DEAD_LETTERED',
-          message: `its message was dead-lettered: ${p.reason}`.slice(0, 1_000),
-          retryable: false,
-        };
-        return {
-          status: 'failed',
-          error,
-          finishedAt: now,
-          history: withHistory(doc, {
+      task = await changeAndSettle(
+        c,
+        p.taskId,
+        (doc, now) => {
+          failedIt = doc.status === 'queued' && doc.version === p.version;
+          if (!failedIt) return null;
+          const error: TaskError = {
+            code: 'DEAD_LETTERED',
+            message: `its message was dead-lettered: ${p.reason}`.slice(0, 1_000),
+            retryable: false,
+          };
+          return {
             status: 'failed',
-            at: now,
-            by: 'dead-letter',
-            attempt: doc.attempts,
             error,
-          }),
-        };
-      });
+            finishedAt: now,
+            history: withHistory(doc, {
+              status: 'failed',
+              at: now,
+              by: 'dead-letter',
+              attempt: doc.attempts,
+              error,
+            }),
+          };
+        },
+        [],
+      );
       outcome = failedIt ? 'failed' : 'moved-on';
     } catch (err) {
       if (!(isAppError(err) && err.type === 'TASK_NOT_FOUND')) throw err;

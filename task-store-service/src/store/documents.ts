@@ -1,5 +1,7 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
 import type {
+  DependencyResults,
+  FailurePolicy,
   HistoryEntry,
   Task,
   TaskDetailField,
@@ -58,6 +60,61 @@ export interface TaskDoc {
   finishedAt: Date | null;
   history: HistoryDoc[];
   version: number;
+  /** Flow nodes only (docs/flows.md); absent on every other task. Top level: queried by equality. */
+  flowId?: string;
+  flow?: FlowNodeFields;
+}
+
+/**
+ * What a flow node was last told about one dependency: its status at `version`, and how it ended
+ * when it has (`pending`: it has not, or was retried). A tell about an older version is ignored.
+ */
+export interface DependencyState {
+  key: string;
+  taskId: string;
+  version: number;
+  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  resultJson: string | null;
+  error: TaskError | null;
+}
+
+/** What a flow node carries besides being a task. */
+export interface FlowNodeFields {
+  key: string;
+  policy: FailurePolicy;
+  /** The nodes it waits for. */
+  dependsOn: { key: string; taskId: string }[];
+  /** The nodes that wait for it: told whenever it ends, or is retried. */
+  dependents: string[];
+  /** What it has been told about its dependencies (one entry per key at most). */
+  told: DependencyState[];
+  /** Written when the node is queued: `ended` as the handler sees it (JSON text, like results). */
+  dependencyResultsJson: string | null;
+}
+
+/** A flow: its nodes by key (the tasks hold their own state). */
+export interface FlowDoc {
+  _id: string;
+  name: string | null;
+  failurePolicy: FailurePolicy;
+  /** `creating` until every node task is written; a flow never read as existing before that. */
+  state: 'creating' | 'created';
+  nodes: { key: string; taskId: string; type: string; dependsOn: string[] }[];
+  createdAt: Date;
+  cancelledAt: Date | null;
+  idempotencyKey: string | null;
+  bodyHash: string | null;
+}
+
+/**
+ * Work a crash could leave half done (docs/flows.md): `dependents` — tell the dependents of task
+ * `ref` how it ended; `flow` — finish creating flow `ref`. Written before, deleted after.
+ */
+export interface FlowWakeupDoc {
+  _id: string;
+  kind: 'dependents' | 'flow';
+  ref: string;
+  at: Date;
 }
 
 /** A task as list pages read it: the large parts only when asked (summaryProjection). */
@@ -164,6 +221,10 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.result = doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown);
   if (fields.includes('history') && doc.history !== undefined)
     summary.history = doc.history.map(historyToWire);
+  if (doc.flowId !== undefined && doc.flow) {
+    summary.flowId = doc.flowId;
+    summary.flowKey = doc.flow.key;
+  }
   return summary;
 }
 
@@ -173,6 +234,9 @@ export function toWire(doc: TaskDoc): Task {
     payload: JSON.parse(doc.payloadJson) as unknown,
     result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     history: doc.history.map(historyToWire),
+    ...(doc.flow?.dependencyResultsJson && {
+      dependencyResults: JSON.parse(doc.flow.dependencyResultsJson) as DependencyResults,
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import { TRANSITIONS } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
+import { concernsDependents, recordDependentsWakeup } from './flow-wakeups.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -34,7 +35,7 @@ export type Decide = (doc: TaskDoc, now: Date) => Change | null;
 
 export interface ApplyOptions {
   /** Runs after the fence is taken and before the task is written (e.g. an outbox entry for the new version). */
-  beforeWrite?: (next: TaskDoc) => Promise<void>;
+  beforeWrite?: (next: TaskDoc, prev: TaskDoc) => Promise<void>;
 }
 
 export async function applyChange(
@@ -113,7 +114,7 @@ async function writeOnce(
     return guess ? 'again' : 'busy'; // a guess: the remembered version is not the current one
   }
   const next: TaskDoc = { ...doc, ...set };
-  await options.beforeWrite?.(next);
+  await options.beforeWrite?.(next, doc);
   const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
   // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
   // is in, and counted by that caller); sooner than that, our read was older than a swept fence.
@@ -139,6 +140,10 @@ async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: 
           if (!isDuplicateKey(err)) throw err;
         });
     }
+    // And before the wakeup entry that has a flow node's dependents told it ended.
+    const next = { ...doc, ...fence.set };
+    if (fence.set.version !== undefined && concernsDependents(doc, next))
+      await recordDependentsWakeup(c, next);
     // The fence records absolute values, so applying it twice is harmless.
     c.recent.forget(fence.taskId);
     const r = await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });

@@ -20,7 +20,12 @@ export interface StoreContext {
 }
 
 /** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
-async function buildTask(ctx: StoreContext, p: CreateTaskParams, now: Date, at = ''): Promise<TaskDoc> {
+export async function buildTask(
+  ctx: StoreContext,
+  p: CreateTaskParams,
+  now: Date,
+  at = '',
+): Promise<TaskDoc> {
   if (p.runAt !== undefined && Date.parse(p.runAt) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
     throw new AppError('VALIDATION_FAILED', 'runAt is too far ahead', {
       fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],

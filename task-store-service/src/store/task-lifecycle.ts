@@ -1,12 +1,12 @@
 /** Every status change after creation: claim, heartbeat, complete, fail, cancel, retry, lease expiry. */
 import { randomUUID } from 'node:crypto';
-import { HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
+import { DEPENDENCY_FAILED, HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
 import { AppError } from '../app-error.js';
 import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
 import type { HistoryDoc, LeaseEnd, TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
-import { outboxEntry } from './task-creation.js';
+import { nextStatus, settleDependents, writeOptions } from './flow-dependencies.js';
 
 export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
@@ -39,13 +39,19 @@ function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
   throw conflict(doc, `${action} (its lease already ended by ${doc.leaseEndedBy ?? 'another call'})`);
 }
 
-/** Any change into `queued` needs the new version published again: its outbox entry is written first. */
-function requeueOptions(c: Collections) {
-  return {
-    beforeWrite: async (next: TaskDoc) => {
-      if (next.status === 'queued') await c.inserts.outbox.insert(outboxEntry(next, next.updatedAt));
-    },
-  };
+/**
+ * A change that may end (or reopen) a flow node, then the telling of its dependents
+ * (flow-dependencies.ts). Nodes that this makes due are added to `queued`, for the caller to publish.
+ */
+export async function changeAndSettle(
+  c: Collections,
+  id: string,
+  decide: (doc: TaskDoc, now: Date) => Change | null,
+  queued: TaskDoc[],
+): Promise<TaskDoc> {
+  const doc = await applyChange(c, id, decide, writeOptions(c));
+  queued.push(...(await settleDependents(c, doc)));
+  return doc;
 }
 
 export function claim(
@@ -99,31 +105,41 @@ export function heartbeat(
 export function complete(
   c: Collections,
   p: { id: string; leaseId: string; result?: unknown },
+  queued: TaskDoc[] = [],
 ): Promise<TaskDoc> {
-  return applyChange(c, p.id, (doc, now) => {
-    requireLease(doc, p.leaseId);
-    if (doc.status === 'succeeded') return null; // a repeat of the call that succeeded
-    if (doc.status !== 'running') return endedLease(doc, 'complete', 'complete');
-    return {
-      status: 'succeeded',
-      leaseEndedBy: 'complete',
-      resultJson: JSON.stringify(p.result ?? null),
-      progress: 100,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      finishedAt: now,
-      history: withHistory(doc, {
+  return changeAndSettle(
+    c,
+    p.id,
+    (doc, now) => {
+      requireLease(doc, p.leaseId);
+      if (doc.status === 'succeeded') return null; // a repeat of the call that succeeded
+      if (doc.status !== 'running') return endedLease(doc, 'complete', 'complete');
+      return {
         status: 'succeeded',
-        at: now,
-        by: doc.leaseOwner ?? 'unknown',
-        attempt: doc.attempts,
-      }),
-    };
-  });
+        leaseEndedBy: 'complete',
+        resultJson: JSON.stringify(p.result ?? null),
+        progress: 100,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        finishedAt: now,
+        history: withHistory(doc, {
+          status: 'succeeded',
+          at: now,
+          by: doc.leaseOwner ?? 'unknown',
+          attempt: doc.attempts,
+        }),
+      };
+    },
+    queued,
+  );
 }
 
-export function fail(c: Collections, p: { id: string; leaseId: string; error: TaskError }): Promise<TaskDoc> {
-  return applyChange(
+export function fail(
+  c: Collections,
+  p: { id: string; leaseId: string; error: TaskError },
+  queued: TaskDoc[] = [],
+): Promise<TaskDoc> {
+  return changeAndSettle(
     c,
     p.id,
     (doc, now) => {
@@ -148,7 +164,7 @@ export function fail(c: Collections, p: { id: string; leaseId: string; error: Ta
         history: withHistory(doc, entry),
       };
     },
-    requeueOptions(c),
+    queued,
   );
 }
 
@@ -184,35 +200,65 @@ export function release(
         }),
       };
     },
-    requeueOptions(c),
+    writeOptions(c),
   );
 }
 
-export function cancel(c: Collections, p: { id: string; by?: string; reason?: string }): Promise<TaskDoc> {
-  return applyChange(c, p.id, (doc, now) => {
-    if (doc.status !== 'queued' && doc.status !== 'running') throw conflict(doc, 'cancel');
-    const error: TaskError = { code: 'CANCELLED', message: p.reason ?? 'cancelled', retryable: false };
-    return {
-      status: 'cancelled',
-      error,
-      ...(doc.status === 'running' && { leaseEndedBy: 'cancel' as const }),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      finishedAt: now,
-      history: withHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
-    };
-  });
+export function cancel(
+  c: Collections,
+  p: { id: string; by?: string; reason?: string },
+  queued: TaskDoc[] = [],
+): Promise<TaskDoc> {
+  return changeAndSettle(
+    c,
+    p.id,
+    (doc, now) => {
+      if (doc.status !== 'queued' && doc.status !== 'running' && doc.status !== 'waiting')
+        throw conflict(doc, 'cancel');
+      const error: TaskError = { code: 'CANCELLED', message: p.reason ?? 'cancelled', retryable: false };
+      return {
+        status: 'cancelled',
+        error,
+        ...(doc.status === 'running' && { leaseEndedBy: 'cancel' as const }),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        finishedAt: now,
+        history: withHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
+      };
+    },
+    queued,
+  );
 }
 
-/** Manual retry: attempts start again from 0, so the task gets its full maxAttempts budget. */
-export function retry(c: Collections, p: { id: string; by?: string }): Promise<TaskDoc> {
-  return applyChange(
+/**
+ * Manual retry: attempts start again from 0, so the task gets its full maxAttempts budget. A flow
+ * node whose dependencies have not all succeeded waits for them again (`waiting`); one cancelled
+ * because a dependency failed is retried by retrying that dependency (docs/flows.md).
+ */
+export function retry(
+  c: Collections,
+  p: { id: string; by?: string },
+  queued: TaskDoc[] = [],
+): Promise<TaskDoc> {
+  return changeAndSettle(
     c,
     p.id,
     (doc, now) => {
       if (doc.status !== 'failed' && doc.status !== 'cancelled') throw conflict(doc, 'retry');
+      let status: TaskStatus = 'queued';
+      if (doc.flow) {
+        if (doc.error?.code === DEPENDENCY_FAILED) {
+          throw new AppError(
+            'INVALID_TRANSITION',
+            'this flow node was cancelled because a dependency failed: retry that dependency instead',
+            { status: doc.status, id: doc._id },
+          );
+        }
+        const next = nextStatus(doc.flow, doc.flow.told);
+        status = next === 'queued' ? 'queued' : 'waiting';
+      }
       return {
-        status: 'queued',
+        status,
         attempts: 0,
         runAt: now,
         error: null,
@@ -221,15 +267,20 @@ export function retry(c: Collections, p: { id: string; by?: string }): Promise<T
         progressMessage: null,
         startedAt: null,
         finishedAt: null,
-        history: withHistory(doc, { status: 'queued', at: now, by: p.by ?? 'api', attempt: 0 }),
+        history: withHistory(doc, { status, at: now, by: p.by ?? 'api', attempt: 0 }),
       };
     },
-    requeueOptions(c),
+    queued,
   );
 }
 
 /** Running tasks whose lease expired go back to queued, or to failed when no attempt is left. */
-export async function requeueExpired(c: Collections, limit: number, by: string): Promise<TaskDoc[]> {
+export async function requeueExpired(
+  c: Collections,
+  limit: number,
+  by: string,
+  queued: TaskDoc[] = [],
+): Promise<TaskDoc[]> {
   const expired = await c.tasks
     .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, { projection: { _id: 1 } })
     .limit(limit)
@@ -237,7 +288,7 @@ export async function requeueExpired(c: Collections, limit: number, by: string):
   const changed: TaskDoc[] = [];
   for (const { _id } of expired) {
     let touched = false;
-    const doc = await applyChange(
+    const doc = await changeAndSettle(
       c,
       _id,
       (d, now) => {
@@ -265,7 +316,7 @@ export async function requeueExpired(c: Collections, limit: number, by: string):
           }),
         };
       },
-      requeueOptions(c),
+      queued,
     );
     if (touched) changed.push(doc);
   }

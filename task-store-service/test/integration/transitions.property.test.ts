@@ -329,6 +329,7 @@ function walk(maxAttempts: number, steps: { op: Op; steer: number }[]): Op[] {
         failed: [{ kind: 'retry' }],
         cancelled: [{ kind: 'retry' }],
         succeeded: [random],
+        waiting: [random], // flow nodes only (flows.property.test.ts); a lone task never waits
       };
       const list = candidates[m.status];
       op = list[steer % list.length]!;

@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import type { CreateFlowParams, Flow, Task } from '@tasks/contracts';
+import { rejectsWith } from '../support/expect-store-error.js';
+import { startStore, type StoreFixture } from '../support/store-fixture.js';
+
+describe('flows (integration)', () => {
+  let f: StoreFixture;
+  beforeEach(async () => {
+    f = await startStore();
+  });
+  afterEach(async () => {
+    await f.close();
+  });
+
+  const node = (key: string, dependsOn: string[] = [], n = 1) => ({
+    key,
+    type: 'test.noop',
+    payload: { n },
+    dependsOn,
+  });
+  const create = async (p: CreateFlowParams) => f.client.call('flows.create', p);
+  const taskOf = (flow: Flow, key: string) => flow.nodes.find((n) => n.key === key)!.taskId;
+  const get = (id: string) => f.client.call('tasks.get', { id });
+  /** Claims and completes (or fails for good) one node; returns what the outcome queued. */
+  const finish = async (id: string, outcome: 'succeed' | 'fail', result: unknown = null) => {
+    const t = await f.client.call('tasks.claim', { id, workerId: 'w1', leaseMs: 30_000 });
+    return outcome === 'succeed'
+      ? f.client.call('tasks.complete', { id, leaseId: t.leaseId!, result })
+      : f.client.call('tasks.fail', {
+          id,
+          leaseId: t.leaseId!,
+          error: { code: 'BOOM', message: 'boom', retryable: false },
+        });
+  };
+
+  it('when a flow is created, then roots are queued, the others wait, and every node names its flow', async () => {
+    const { flow, created, queued } = await create({
+      name: 'diamond',
+      nodes: [node('a'), node('b', ['a']), node('c', ['a']), node('d', ['b', 'c'])],
+    });
+    expect(created).to.equal(true);
+    expect(flow).to.include({ name: 'diamond', status: 'running', failurePolicy: 'fail-fast' });
+    expect(flow.nodes.map((n) => [n.key, n.status])).to.deep.equal([
+      ['a', 'queued'],
+      ['b', 'waiting'],
+      ['c', 'waiting'],
+      ['d', 'waiting'],
+    ]);
+    expect(queued.map((t) => t.id)).to.deep.equal([taskOf(flow, 'a')]);
+    const d = await get(taskOf(flow, 'd'));
+    expect(d).to.include({ status: 'waiting', flowId: flow.id, flowKey: 'd' });
+    await rejectsWith(
+      f.client.call('tasks.claim', { id: d.id, workerId: 'w', leaseMs: 5_000 }),
+      'INVALID_TRANSITION',
+    );
+  });
+
+  it('when the dependencies succeed, then the dependent is queued once with their results by key', async () => {
+    const { flow } = await create({ nodes: [node('a'), node('b'), node('sum', ['a', 'b'])] });
+    const first = await finish(taskOf(flow, 'a'), 'succeed', { count: 3 });
+    expect(first.dependentsQueued ?? []).to.deep.equal([]);
+    const second = await finish(taskOf(flow, 'b'), 'succeed', { count: 4 });
+    expect(second.dependentsQueued?.map((t) => t.id)).to.deep.equal([taskOf(flow, 'sum')]);
+    const sum: Task = await get(taskOf(flow, 'sum'));
+    expect(sum.status).to.equal('queued');
+    expect(sum.dependencyResults).to.deep.equal({
+      a: { taskId: taskOf(flow, 'a'), status: 'succeeded', result: { count: 3 }, error: null },
+      b: { taskId: taskOf(flow, 'b'), status: 'succeeded', result: { count: 4 }, error: null },
+    });
+    await finish(sum.id, 'succeed', 7);
+    const done = await f.client.call('flows.get', { id: flow.id });
+    expect(done.status).to.equal('succeeded');
+    expect(done.nodes.find((n) => n.key === 'sum')!.result).to.equal(7);
+  });
+
+  it('when a dependency fails under fail-fast, then its dependents are cancelled DEPENDENCY_FAILED, and retrying it resumes the flow', async () => {
+    const { flow } = await create({ nodes: [node('a'), node('b', ['a']), node('c', ['b'])] });
+    await finish(taskOf(flow, 'a'), 'fail');
+    for (const key of ['b', 'c']) {
+      const t = await get(taskOf(flow, key));
+      expect(t.status, key).to.equal('cancelled');
+      expect(t.error?.code, key).to.equal('DEPENDENCY_FAILED');
+    }
+    expect((await f.client.call('flows.get', { id: flow.id })).status).to.equal('failed');
+    await rejectsWith(f.client.call('tasks.retry', { id: taskOf(flow, 'b') }), 'INVALID_TRANSITION');
+
+    await f.client.call('tasks.retry', { id: taskOf(flow, 'a') });
+    expect((await get(taskOf(flow, 'b'))).status).to.equal('waiting');
+    expect((await get(taskOf(flow, 'c'))).status).to.equal('waiting');
+    expect((await f.client.call('flows.get', { id: flow.id })).status).to.equal('running');
+    await finish(taskOf(flow, 'a'), 'succeed');
+    await finish(taskOf(flow, 'b'), 'succeed');
+    await finish(taskOf(flow, 'c'), 'succeed');
+    expect((await f.client.call('flows.get', { id: flow.id })).status).to.equal('succeeded');
+  });
+
+  it('when a dependency fails under continue, then the dependent runs and sees the failure', async () => {
+    const { flow } = await create({
+      failurePolicy: 'continue',
+      nodes: [node('a'), node('b'), node('c', ['a', 'b'])],
+    });
+    await finish(taskOf(flow, 'a'), 'fail');
+    await finish(taskOf(flow, 'b'), 'succeed', 'ok');
+    const c = await get(taskOf(flow, 'c'));
+    expect(c.status).to.equal('queued');
+    expect(c.dependencyResults!.a).to.deep.include({ status: 'failed', result: null });
+    expect(c.dependencyResults!.a!.error).to.include({ code: 'BOOM' });
+    expect(c.dependencyResults!.b).to.deep.include({ status: 'succeeded', result: 'ok' });
+  });
+
+  it('when a flow is cancelled, then every unfinished node is cancelled and a repeat changes nothing', async () => {
+    const { flow } = await create({ nodes: [node('a'), node('b', ['a']), node('x')] });
+    await finish(taskOf(flow, 'x'), 'succeed');
+    const first = await f.client.call('flows.cancel', { id: flow.id, by: 'test' });
+    expect(first.flow.status).to.equal('cancelled');
+    expect(first.cancelled.map((t) => t.id).sort()).to.deep.equal(
+      [taskOf(flow, 'a'), taskOf(flow, 'b')].sort(),
+    );
+    expect(first.flow.nodes.map((n) => n.status)).to.deep.equal(['cancelled', 'cancelled', 'succeeded']);
+    const again = await f.client.call('flows.cancel', { id: flow.id });
+    expect(again.cancelled).to.deep.equal([]);
+  });
+
+  it('when the graph is invalid, then VALIDATION_FAILED names the place and nothing is written', async () => {
+    const cycle = await rejectsWith(
+      create({ nodes: [node('a', ['c']), node('b', ['a']), node('c', ['b'])] }),
+      'VALIDATION_FAILED',
+    );
+    expect(JSON.stringify(cycle.data)).to.match(/cycle/);
+    const unknown = await rejectsWith(create({ nodes: [node('a', ['zz'])] }), 'VALIDATION_FAILED');
+    expect(JSON.stringify(unknown.data)).to.include('/nodes/0/dependsOn/0');
+    await rejectsWith(create({ nodes: [node('a'), node('a')] }), 'VALIDATION_FAILED');
+    await rejectsWith(
+      create({ nodes: [node('a'), { key: 'b', type: 'test.noop', payload: { n: -1 } }] }),
+      'PAYLOAD_INVALID',
+    );
+    expect(await f.db.collection('tasks').countDocuments({})).to.equal(0);
+    expect(await f.db.collection('flows').countDocuments({})).to.equal(0);
+  });
+
+  it('when a flow is created twice with one idempotency key, then the second answers the first', async () => {
+    const p = { idempotencyKey: 'k1', nodes: [node('a'), node('b', ['a'])] };
+    const first = await create(p);
+    const second = await create(p);
+    expect(second.created).to.equal(false);
+    expect(second.flow.id).to.equal(first.flow.id);
+    await rejectsWith(create({ ...p, name: 'other' }), 'IDEMPOTENCY_CONFLICT');
+  });
+
+  it('when flows are listed, then newest first with node counts, paged by cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await create({ nodes: [node('a'), node('b', ['a'])] })).flow.id);
+    const p1 = await f.client.call('flows.list', { limit: 2 });
+    expect(p1.items.map((x) => x.id)).to.deep.equal([ids[2], ids[1]]);
+    expect(p1.items[0]).to.include({ nodeCount: 2, status: 'running' });
+    expect(p1.items[0]!.byStatus).to.deep.equal({ queued: 1, waiting: 1 });
+    const p2 = await f.client.call('flows.list', { limit: 2, cursor: p1.nextCursor! });
+    expect(p2.items.map((x) => x.id)).to.deep.equal([ids[0]]);
+    expect(p2.nextCursor).to.equal(null);
+  });
+});
