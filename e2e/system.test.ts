@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import type { Flow, FlowNode, FlowSummary } from '@tasks/contracts';
 import { api, followOverSse, startSystem, waitForStatus, type RunningSystem } from './system.js';
 
 describe('the whole system (e2e: store, gateway, executor as processes)', function () {
@@ -149,5 +150,132 @@ describe('the whole system (e2e: store, gateway, executor as processes)', functi
       (err: { code: number }) => err.code,
     );
     expect(missing).to.equal(3);
+  });
+
+  /** Polls GET /v1/flows/{id} until the flow is in one of `statuses`. */
+  async function waitForFlow(id: string, statuses: string[], timeoutMs = 30_000): Promise<Flow> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Flow | undefined;
+    while (Date.now() < deadline) {
+      last = (await api(sys.gatewayUrl, `/v1/flows/${id}`)).body as Flow;
+      if (statuses.includes(last.status)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`flow ${id} never reached ${statuses.join('|')}; last: ${JSON.stringify(last)}`);
+  }
+
+  it('when three primes.count ranges are collected by a collect node, then the flow succeeds with their counts by key', async () => {
+    const created = await api(sys.gatewayUrl, '/v1/flows', {
+      method: 'POST',
+      json: {
+        name: 'primes in three ranges',
+        nodes: [
+          { key: 'low', type: 'primes.count', payload: { upTo: 10_000 } },
+          { key: 'mid', type: 'primes.count', payload: { upTo: 20_000 } },
+          { key: 'high', type: 'primes.count', payload: { upTo: 30_000 } },
+          { key: 'all', type: 'collect', payload: {}, dependsOn: ['low', 'mid', 'high'] },
+        ],
+      },
+    });
+    expect(created.status).to.equal(201);
+    expect(created.headers.get('location')).to.equal(`/v1/flows/${created.body.id}`);
+    expect(created.body.nodes.find((n: any) => n.key === 'all').status).to.equal('waiting');
+    const events = fetch(`${sys.gatewayUrl}/v1/flows/${created.body.id}/events`, {
+      signal: AbortSignal.timeout(30_000),
+    }).then((r) => r.text());
+    const done = await waitForFlow(created.body.id, ['succeeded', 'failed']);
+    expect(done.status).to.equal('succeeded');
+    const all = done.nodes.find((n) => n.key === 'all')!;
+    expect(all.result).to.deep.equal({ high: { count: 3245 }, low: { count: 1229 }, mid: { count: 2262 } });
+    const task = (await api(sys.gatewayUrl, `/v1/tasks/${all.taskId}`)).body;
+    expect(task).to.include({ flowId: done.id, flowKey: 'all' });
+    expect(task.dependencyResults.low).to.deep.equal({
+      taskId: done.nodes.find((n) => n.key === 'low')!.taskId,
+      status: 'succeeded',
+      result: { count: 1229 },
+      error: null,
+    });
+    const flows = (await events)
+      .split('\n\n')
+      .filter((b) => b.includes('event: flow'))
+      .map((b) => JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { status: string });
+    expect(flows.at(-1)!.status, "the stream ends on the flow's end").to.equal('succeeded');
+    const listed = (await api(sys.gatewayUrl, '/v1/flows?limit=5')).body as { items: FlowSummary[] };
+    expect(listed.items.map((f) => f.id)).to.include(done.id);
+  });
+
+  it('when a node fails under fail-fast, then its dependent is cancelled, and retrying the node resumes the flow', async () => {
+    failuresLeft = 1_000;
+    const created = await api(sys.gatewayUrl, '/v1/flows', {
+      method: 'POST',
+      json: {
+        nodes: [
+          {
+            key: 'fetch',
+            type: 'http.request',
+            payload: { url: `http://127.0.0.1:${flakyPort}/` },
+            maxAttempts: 1,
+          },
+          { key: 'after', type: 'noop', payload: {}, dependsOn: ['fetch'] },
+        ],
+      },
+    });
+    expect(created.status).to.equal(201);
+    const failed = await waitForFlow(created.body.id, ['failed', 'succeeded']);
+    expect(failed.status).to.equal('failed');
+    expect(failed.nodes.map((n) => [n.key, n.status, n.error?.code])).to.deep.equal([
+      ['fetch', 'failed', failed.nodes[0]!.error?.code],
+      ['after', 'cancelled', 'DEPENDENCY_FAILED'],
+    ]);
+    failuresLeft = 0;
+    const retried = await api(sys.gatewayUrl, `/v1/tasks/${failed.nodes[0]!.taskId}`, {
+      method: 'PATCH',
+      json: { status: 'queued' },
+    });
+    expect(retried.status).to.equal(200);
+    expect((await waitForFlow(created.body.id, ['succeeded'])).status).to.equal('succeeded');
+  });
+
+  it('when a flow is cancelled over REST, then its running node stops and the rest never run', async () => {
+    const created = await api(sys.gatewayUrl, '/v1/flows', {
+      method: 'POST',
+      json: {
+        nodes: [
+          { key: 'long', type: 'sleep', payload: { ms: 60_000 } },
+          { key: 'next', type: 'noop', payload: {}, dependsOn: ['long'] },
+        ],
+      },
+    });
+    await waitForStatus(sys.gatewayUrl, created.body.nodes[0].taskId, ['running']);
+    const cancelled = await api(sys.gatewayUrl, `/v1/flows/${created.body.id}`, {
+      method: 'PATCH',
+      json: { status: 'cancelled' },
+    });
+    expect(cancelled.status).to.equal(200);
+    expect(cancelled.body.status).to.equal('cancelled');
+    expect((cancelled.body as Flow).nodes.map((n: FlowNode) => n.status)).to.deep.equal([
+      'cancelled',
+      'cancelled',
+    ]);
+    // The executor was told: its run of the long node ends well before the sleep would have.
+    const long = await waitForStatus(sys.gatewayUrl, created.body.nodes[0].taskId, ['cancelled']);
+    expect(long.history.filter((h: { status: string }) => h.status === 'succeeded')).to.have.length(0);
+  });
+
+  it('when a flow is not a DAG or does not exist, then 400 and 404 problems', async () => {
+    const cycle = await api(sys.gatewayUrl, '/v1/flows', {
+      method: 'POST',
+      json: {
+        nodes: [
+          { key: 'a', type: 'noop', payload: {}, dependsOn: ['b'] },
+          { key: 'b', type: 'noop', payload: {}, dependsOn: ['a'] },
+        ],
+      },
+    });
+    expect(cycle.status).to.equal(400);
+    expect(JSON.stringify(cycle.body.fields)).to.match(/cycle/);
+    const missing = await api(sys.gatewayUrl, '/v1/flows/no-such-flow');
+    expect(missing.status).to.equal(404);
+    expect(missing.body.code).to.equal('FLOW_NOT_FOUND');
   });
 });

@@ -158,6 +158,8 @@ export interface StatusEvent {
   at: string;
   progress?: number | null;
   error?: TaskError | null;
+  /** Set for the nodes of a flow: the flow's page follows its nodes' events by it. */
+  flowId?: string;
 }
 
 /** Builds the status event of a task as the store returned it (the gateway and the executor both publish them). */
@@ -170,8 +172,10 @@ export function statusEvent(task: {
   updatedAt: string;
   progress: number | null;
   error: TaskError | null;
+  flowId?: string;
 }): StatusEvent {
   return {
+    ...(task.flowId !== undefined && { flowId: task.flowId }),
     taskId: task.id,
     type: task.type,
     status: task.status,

@@ -301,8 +301,8 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
   },
   'flows.cancel': {
     summary:
-      'Cancel a flow: every node not yet ended is cancelled (running ones are returned in `cancelled`, for the caller to announce so their executors stop them). Repeating it changes nothing more.',
+      'Cancel a running flow: every node not yet ended is cancelled, and returned in `cancelled` (the caller announces them, so that executors stop the running ones). Repeating it changes nothing more; a flow that succeeded or failed is a conflict.',
     idempotent: true,
-    errors: [...common, 'FLOW_NOT_FOUND'],
+    errors: [...common, 'FLOW_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
   },
 };

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { MongoClient } from 'mongodb';
-import type { Task, TaskStatus } from '@tasks/contracts';
+import type { Flow, Task, TaskStatus } from '@tasks/contracts';
 import { startSystem, type RunningSystem } from '../system.js';
 
 export const API_KEY = 'abuse-corpus-api-key-0001';
@@ -128,6 +128,15 @@ export async function startHarness(): Promise<Harness> {
     error: { code: 'BROKEN', message: 'failed on purpose', retryable: false },
   });
   const cancelled = await call<Task>('tasks.cancel', { id: (await create(later)).id, by: 'abuse-corpus' });
+  // A flow node waits for its dependency (due in a week): the waiting task.
+  const flow = await call<{ flow: Flow; queued: Task[] }>('flows.create', {
+    nodes: [
+      { key: 'first', type: 'noop', payload: {}, ...later },
+      { key: 'then', type: 'noop', payload: {}, dependsOn: ['first'] },
+    ],
+  });
+  await call('tasks.markPublished', { tasks: flow.queued.map((t) => ({ id: t.id, version: t.version })) });
+  const waiting = await call<Task>('tasks.get', { id: flow.flow.nodes[1]!.taskId });
 
   const fingerprint = async () => {
     const hash = createHash('sha256');
@@ -150,6 +159,7 @@ export async function startHarness(): Promise<Harness> {
       succeeded: { id: succeeded.id, leaseId: succeededLease.leaseId, version: succeeded.version },
       failed: { id: failed.id, leaseId: failedLease.leaseId, version: failed.version },
       cancelled: { id: cancelled.id, version: cancelled.version },
+      waiting: { id: waiting.id, version: waiting.version },
     },
     internalPort,
     internalHits: () => hits,

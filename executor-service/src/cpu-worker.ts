@@ -5,7 +5,7 @@
  * (task-code/thread-guard.ts), becomes an outcome, never a thread-level error.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { TaskError } from '@tasks/contracts';
+import type { DependencyResults, TaskError } from '@tasks/contracts';
 import { definitionsOf } from './tasks/task-loader.js';
 import type { TaskDefinition } from './tasks/task-definition.js';
 import { newCrashScope, crashScope } from './task-code/crash-scope.js';
@@ -19,6 +19,7 @@ export interface CpuJob {
   type: string;
   payload: unknown;
   allowHosts: string[];
+  dependencies: DependencyResults;
   port: MessagePort;
 }
 
@@ -60,7 +61,12 @@ export default async function runCpuTask(job: CpuJob): Promise<CpuOutcome> {
     };
     const run = crashScope.run(scope, async (): Promise<CpuOutcome> => {
       const result = toJsonResult(
-        await def.handler(job.payload, { signal, progress, allowHosts: job.allowHosts }),
+        await def.handler(job.payload, {
+          signal,
+          progress,
+          allowHosts: job.allowHosts,
+          dependencies: job.dependencies,
+        }),
       );
       return result.ok ? { ok: true, result: result.value } : { ok: false, error: result.error };
     });

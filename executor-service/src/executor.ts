@@ -16,6 +16,7 @@ import {
   type StatusEvent,
   type Task,
   type TaskKind,
+  type TaskSummary,
   type TaskStoreClient,
   type WorkMessage,
 } from '@tasks/contracts';
@@ -361,9 +362,14 @@ export class Executor {
         // version than this message, and a dead-lettered message of an older version fails nothing.
         return delivery.nack();
       } else if (outcome.kind === 'ok') {
-        this.emit(
-          await untilRecorded(batched, 'tasks.complete', { ...lease, result: outcome.result ?? null }, opts),
+        const done = await untilRecorded(
+          batched,
+          'tasks.complete',
+          { ...lease, result: outcome.result ?? null },
+          opts,
         );
+        this.emit(done);
+        await this.publishDue(done.dependentsQueued ?? [], requestId, log);
         label = 'succeeded';
       } else {
         const error =
@@ -376,6 +382,7 @@ export class Executor {
               };
         const after = await untilRecorded(batched, 'tasks.fail', { ...lease, error }, opts);
         this.emit(after);
+        await this.publishDue(after.dependentsQueued ?? [], requestId, log);
         label = after.status === 'queued' ? 'retried' : outcome.kind === 'aborted' ? 'timeout' : 'failed';
         if (after.status === 'queued') {
           const message = { taskId: after.id, type: after.type, kind: after.kind, version: after.version };
@@ -413,6 +420,26 @@ export class Executor {
     delivery.ack();
   }
 
+  /**
+   * Publishes the flow nodes an outcome made due (docs/flows.md). Their outbox entries are in the
+   * store already: a publish that fails here is only later, by the gateways' dispatcher.
+   */
+  private async publishDue(due: TaskSummary[], requestId: string, log: Logger): Promise<void> {
+    const published: { id: string; version: number }[] = [];
+    for (const t of due) {
+      this.emit(t);
+      const message = { taskId: t.id, type: t.type, kind: t.kind, version: t.version };
+      if (await this.publishDelayed(message, Date.parse(t.runAt) - Date.now(), requestId))
+        published.push({ id: t.id, version: t.version });
+    }
+    if (published.length === 0) return;
+    await this.d.store
+      .call('tasks.markPublished', { tasks: published })
+      .catch((err: unknown) =>
+        log.warn({ err }, 'markPublished failed; the dispatcher will publish again (duplicates are skipped)'),
+      );
+  }
+
   /** Retry without blocking the queue: a TTL queue per delay step dead-letters back to the work queue. */
   private async publishDelayed(
     msg: WorkMessage,
@@ -448,7 +475,7 @@ export class Executor {
     delivery.ack();
   }
 
-  private emit(task: Task): void {
+  private emit(task: Task | TaskSummary): void {
     const { broker } = this.d;
     broker
       .publish(broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), statusEvent(task))

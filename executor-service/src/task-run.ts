@@ -93,6 +93,7 @@ export async function runAttempt(
           type: def.type,
           payload: task.payload,
           allowHosts: [...deps.allowHosts],
+          dependencies: task.dependencyResults ?? {},
         },
         signal,
         { start: startTimeout, progress: onProgress },
@@ -108,6 +109,7 @@ export async function runAttempt(
         signal,
         progress: (percent: unknown, message?: unknown) => onProgress(checkProgress(percent, message)),
         allowHosts: deps.allowHosts,
+        dependencies: task.dependencyResults ?? {},
       }),
     );
     const json = toJsonResult(result);

@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
+import { flowRoutes } from './routes/flows.js';
 import type { TaskPublisher } from './task-publisher.js';
 
 export interface GatewayState {
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
   const app = new Koa<GatewayState>({ proxy: false });
   const routers = [
     taskRoutes(deps),
+    flowRoutes(deps),
     eventRoutes(deps),
     metaRoutes(deps),
     operationsRoutes(deps),

@@ -2,7 +2,15 @@
  * JSON Schemas of the REST requests and responses. The routes validate with these and the
  * OpenAPI document is built from them, so the two cannot drift apart.
  */
-import { PARAM_SCHEMAS, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from '@tasks/contracts';
+import {
+  FAILURE_POLICIES,
+  FLOW_LIMITS,
+  FLOW_STATUSES,
+  PARAM_SCHEMAS,
+  TASK_DETAIL_FIELDS,
+  TASK_KINDS,
+  TASK_STATUSES,
+} from '@tasks/contracts';
 
 const create = PARAM_SCHEMAS['tasks.create'].properties;
 
@@ -26,6 +34,66 @@ export const createTaskBody = {
     },
   },
   not: PARAM_SCHEMAS['tasks.create'].not,
+} as const;
+
+const flowParams = PARAM_SCHEMAS['flows.create'].properties;
+
+/** POST /v1/flows: the store's flows.create params, with REST's task fields (no `kind`) per node. */
+export const createFlowBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nodes'],
+  properties: {
+    name: flowParams.name,
+    failurePolicy: {
+      ...flowParams.failurePolicy,
+      description:
+        '"fail-fast" (default): a failed or cancelled dependency cancels its dependents (DEPENDENCY_FAILED). "continue": dependents run once every dependency has ended, and see the failures.',
+    },
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: FLOW_LIMITS.maxNodes,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'type'],
+        properties: {
+          key: {
+            ...flowParams.nodes.items.properties.key,
+            description: 'The node’s name in the flow: letters, digits, _ and -, at most 40.',
+          },
+          dependsOn: {
+            ...flowParams.nodes.items.properties.dependsOn,
+            description: 'Keys of the nodes that must end (under fail-fast: succeed) before this one runs.',
+          },
+          ...createTaskBody.properties,
+        },
+        not: createTaskBody.not,
+      },
+    },
+  },
+} as const;
+
+export const flowPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: {
+    status: {
+      enum: ['cancelled'],
+      description: 'Cancels every node not yet ended; running ones are stopped.',
+    },
+  },
+} as const;
+
+export const flowListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: 'Integer 1..200 (default 20).' },
+    cursor: PARAM_SCHEMAS['flows.list'].properties.cursor,
+  },
 } as const;
 
 export const batchBody = {
@@ -120,6 +188,13 @@ export const taskSchema = {
       },
     },
     version: { type: 'integer' },
+    flowId: { type: 'string', description: 'Flow nodes only: the flow (GET /v1/flows/{flowId}).' },
+    flowKey: { type: 'string', description: 'Flow nodes only: the node’s key in its flow.' },
+    dependencyResults: {
+      type: 'object',
+      description:
+        'Flow nodes only, once queued: how each dependency ended, by node key — {taskId, status (succeeded|failed|cancelled), result (null unless succeeded), error}. The handler receives the same as ctx.dependencies.',
+    },
   },
 } as const;
 
@@ -150,5 +225,50 @@ export const problemSchema = {
     currentStatus: { type: 'string', description: 'On 409: the task’s current status.' },
     knownTypes: { type: 'array', items: { type: 'string' } },
     taskId: { type: 'string', description: 'On an idempotency conflict: the task the key belongs to.' },
+  },
+} as const;
+
+const taskErrorSchema = taskSchema.properties.error;
+
+export const flowSchema = {
+  type: 'object',
+  required: ['id', 'name', 'failurePolicy', 'status', 'createdAt', 'cancelledAt', 'nodes'],
+  properties: {
+    id: { type: 'string' },
+    name: nullableString,
+    failurePolicy: { enum: FAILURE_POLICIES },
+    status: {
+      enum: FLOW_STATUSES,
+      description:
+        'running while any node is waiting, queued or running; then cancelled (the flow was cancelled), succeeded (every node did) or failed.',
+    },
+    createdAt: { type: 'string', format: 'date-time' },
+    cancelledAt: nullableString,
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'taskId', 'type', 'dependsOn', 'status', 'result', 'error'],
+        properties: {
+          key: { type: 'string' },
+          taskId: { type: 'string' },
+          type: { type: 'string' },
+          dependsOn: { type: 'array', items: { type: 'string' } },
+          status: { enum: TASK_STATUSES },
+          result: { description: 'The task’s result once it succeeded, else null.' },
+          error: taskErrorSchema,
+        },
+      },
+    },
+  },
+} as const;
+
+export const flowSummarySchema = {
+  type: 'object',
+  required: ['id', 'name', 'failurePolicy', 'status', 'createdAt', 'cancelledAt', 'nodeCount', 'byStatus'],
+  properties: {
+    ...Object.fromEntries(Object.entries(flowSchema.properties).filter(([k]) => k !== 'nodes')),
+    nodeCount: { type: 'integer' },
+    byStatus: { type: 'object', description: 'Nodes by task status.' },
   },
 } as const;

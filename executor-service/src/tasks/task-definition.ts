@@ -3,7 +3,7 @@
  * TaskDefinition, or an array of them. `cpu` handlers run inside a Piscina worker thread, so a
  * cpu module must be importable on its own (no shared state with the main thread).
  */
-import type { TaskKind } from '@tasks/contracts';
+import type { DependencyResults, TaskKind } from '@tasks/contracts';
 
 export interface TaskContext {
   /** Aborted on timeout, cancellation or shutdown; `signal.reason` says which. */
@@ -12,6 +12,11 @@ export interface TaskContext {
   progress(percent: number, message?: string): void;
   /** Hosts the http.request task may reach despite the SSRF rules (HTTP_ALLOW_HOSTS). */
   allowHosts: readonly string[];
+  /**
+   * A flow node's dependencies, by node key: how each ended and its result (docs/flows.md).
+   * An empty object for a node without dependencies and for a task outside any flow.
+   */
+  dependencies: DependencyResults;
 }
 
 export interface TaskDefinition<P = unknown, R = unknown> {

@@ -64,7 +64,7 @@ async function failureOf(work: Promise<unknown>): Promise<Failure> {
 }
 
 function ctx(allowHosts: string[] = [], signal = new AbortController().signal): TaskContext {
-  return { signal, allowHosts, progress: () => undefined };
+  return { signal, allowHosts, progress: () => undefined, dependencies: {} };
 }
 
 const run = (payload: HttpRequestPayload, allowHosts: string[] = [], signal?: AbortSignal) =>

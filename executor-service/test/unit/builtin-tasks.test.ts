@@ -10,6 +10,7 @@ import hash from '../../src/tasks/builtin/hash.task.js';
 import compress, { compressInput, generateData } from '../../src/tasks/builtin/compress.task.js';
 import sleep from '../../src/tasks/builtin/sleep.task.js';
 import noop from '../../src/tasks/builtin/noop.task.js';
+import collect from '../../src/tasks/builtin/collect.task.js';
 import {
   blockedClass,
   isAllowListed,
@@ -30,6 +31,7 @@ function context(onProgress?: (percent: number, c: TestContext) => void): TestCo
     reports: [],
     signal: controller.signal,
     allowHosts: [],
+    dependencies: {},
     progress(percent, message) {
       c.reports.push({ percent, message });
       onProgress?.(percent, c);
@@ -242,6 +244,20 @@ describe('built-in tasks', () => {
     });
   });
 
+  describe('collect', () => {
+    it('returns the dependencies\' results keyed by node key, null for those that did not succeed', async () => {
+      const c = {
+        ...context(),
+        dependencies: {
+          b: { taskId: 'f.b', status: 'failed' as const, result: null, error: { code: 'X', message: 'x' } },
+          a: { taskId: 'f.a', status: 'succeeded' as const, result: { count: 3 }, error: null },
+        },
+      };
+      expect(await collect.handler({}, c)).to.deep.equal({ a: { count: 3 }, b: null });
+      expect(await collect.handler({}, context())).to.deep.equal({});
+    });
+  });
+
   describe('module list and schemas', () => {
     const samples: Record<string, { valid: unknown[]; invalid: unknown[] }> = {
       'primes.count': {
@@ -272,6 +288,7 @@ describe('built-in tasks', () => {
       },
       sleep: { valid: [{ ms: 0 }, { ms: 600_000 }], invalid: [{ ms: -1 }, { ms: 600_001 }] },
       noop: { valid: [{}, { any: 'thing' }], invalid: [[], 'x'] },
+      collect: { valid: [{}], invalid: [{ a: 1 }, [], 'x'] },
       'http.request': {
         valid: [
           { url: 'https://example.com/', method: 'POST', headers: { a: 'b' }, body: 'x', timeoutMs: 1 },
@@ -294,6 +311,7 @@ describe('built-in tasks', () => {
         sleep: 'io',
         noop: 'io',
         'http.request': 'io',
+        collect: 'io',
       });
       expect(builtinTaskModules.every((u) => u.startsWith('file://') && u.endsWith('.task.ts'))).to.equal(
         true,

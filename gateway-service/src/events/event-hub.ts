@@ -5,7 +5,7 @@
  * reconnect and gets the current state first.
  */
 import { PassThrough } from 'node:stream';
-import { TERMINAL_STATUSES, type StatusEvent, type Task } from '@tasks/contracts';
+import { TERMINAL_STATUSES, type Flow, type StatusEvent, type Task } from '@tasks/contracts';
 import type { Broker } from '@tasks/messaging';
 import type { GatewayMetrics } from '../metrics.js';
 
@@ -126,5 +126,45 @@ export function followTask(
     },
     () => sub.close(),
   );
+  return sub;
+}
+
+/**
+ * The stream of one flow: the whole flow first, then again after each change to one of its nodes
+ * (read from the store: a node's end can cancel or queue others in the same store call), closing
+ * once the flow has ended. Reads are coalesced: events that arrive during one cause one more.
+ */
+export function followFlow(hub: EventHub, id: string, load: () => Promise<Flow>): Subscription {
+  let last = '';
+  let loading: Promise<void> | null = null;
+  let again = false;
+  const refresh = (sub: Subscription): void => {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = load().then(
+      (flow) => {
+        const text = JSON.stringify(flow);
+        if (text !== last) {
+          last = text;
+          sub.send('flow', flow);
+          if (flow.status !== 'running') sub.close();
+        }
+      },
+      () => sub.close(),
+    );
+    void loading.finally(() => {
+      loading = null;
+      if (again) {
+        again = false;
+        refresh(sub);
+      }
+    });
+  };
+  const sub = hub.open((e, s) => {
+    if (e.flowId === id) refresh(s);
+  });
+  refresh(sub);
   return sub;
 }

@@ -8,8 +8,13 @@ import { ERRORS, PARAM_SCHEMAS, TASK_STATUSES, type ErrorType } from '@tasks/con
 import { problemType } from '../middleware/problem-details.js';
 import {
   batchBody,
+  createFlowBody,
   createTaskBody,
   eventsQuery,
+  flowListQuery,
+  flowPatchBody,
+  flowSchema,
+  flowSummarySchema,
   listQuery,
   patchBody,
   problemSchema,
@@ -171,7 +176,7 @@ function eventStream(description: string, example: string): Json {
 interface Operation {
   /** The route's name in its router. */
   id: string;
-  tag: 'tasks' | 'events' | 'meta' | 'docs';
+  tag: 'tasks' | 'flows' | 'events' | 'meta' | 'docs';
   summary: string;
   description?: string;
   parameters?: Json[];
@@ -274,6 +279,7 @@ echoes it (or a new UUID) in \`X-Request-Id\`.
 
 export function openApiDocument(): Record<string, unknown> {
   const id = { $ref: '#/components/parameters/TaskId' };
+  const flowIdParam = { $ref: '#/components/parameters/FlowId' };
   const task = (description: string, headers: Json = {}) => json(description, ref('Task'), headers);
   const location = { Location: headerRef('Location') };
 
@@ -282,6 +288,7 @@ export function openApiDocument(): Record<string, unknown> {
     info: { title: 'Tasks API', version, description: DESCRIPTION },
     tags: [
       { name: 'tasks', description: 'Create, read, cancel and retry tasks.' },
+      { name: 'flows', description: 'Tasks that wait for other tasks: DAGs with results passed along.' },
       { name: 'events', description: 'Live status changes as Server-Sent Events.' },
       { name: 'meta', description: 'Task types, statistics, health and metrics.' },
       { name: 'docs', description: 'This description and its viewer.' },
@@ -376,6 +383,88 @@ export function openApiDocument(): Record<string, unknown> {
             ),
           },
           errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/flows': {
+        post: api({
+          id: 'create-flow',
+          tag: 'flows',
+          summary: 'Create a flow',
+          description:
+            'A DAG of tasks (docs/flows.md): each node is a task with a `key` and the keys it `dependsOn`. ' +
+            'The whole flow is validated (keys, cycles, at most 100 nodes, every payload against its type) and ' +
+            'written all or nothing. Nodes without dependencies are queued at once; the others are `waiting` ' +
+            'until their dependencies end, then receive their results (`dependencyResults`, `ctx.dependencies`). ' +
+            'With `Idempotency-Key`, a repeat with the same body returns the first flow (200).',
+          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+          body: 'CreateFlowBody',
+          responses: {
+            201: json('Created.', ref('Flow'), location),
+            200: json(
+              'Already created by an earlier request with this Idempotency-Key and body.',
+              ref('Flow'),
+              location,
+            ),
+          },
+          errors: ['UNKNOWN_TASK_TYPE', 'PAYLOAD_INVALID', 'IDEMPOTENCY_CONFLICT', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+        get: api({
+          id: 'list-flows',
+          tag: 'flows',
+          summary: 'List flows',
+          description:
+            'Newest first, with node counts by status. Pass `nextCursor` back as `cursor` for the next page.',
+          parameters: queryParameters(flowListQuery),
+          responses: {
+            200: json(
+              'A page of flows.',
+              itemsOf('FlowSummary', {
+                nextCursor: { type: ['string', 'null'], description: 'null on the last page.' },
+              }),
+            ),
+          },
+          errors: ['VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/flows/{id}': {
+        get: api({
+          id: 'get-flow',
+          tag: 'flows',
+          summary: 'Show a flow',
+          description:
+            'The flow with each node’s status, result and error; the flow’s status is derived from them.',
+          parameters: [flowIdParam],
+          responses: { 200: json('The flow.', ref('Flow')) },
+          errors: ['FLOW_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+        patch: api({
+          id: 'update-flow',
+          tag: 'flows',
+          summary: 'Cancel a flow',
+          description:
+            '`{"status": "cancelled"}` cancels every node not yet ended; running ones are told to stop. Repeating it changes nothing. ' +
+            'To resume a flow after a failure, retry the failed node (PATCH /v1/tasks/{id} with `{"status": "queued"}`).',
+          parameters: [flowIdParam],
+          body: 'FlowPatchBody',
+          responses: { 200: json('The flow after the change.', ref('Flow')) },
+          errors: ['FLOW_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/flows/{id}/events': {
+        get: api({
+          id: 'follow-flow',
+          tag: 'events',
+          summary: 'Follow one flow',
+          parameters: [flowIdParam],
+          responses: {
+            200: eventStream(
+              'Server-Sent Events for one flow: `event: flow` with the whole flow (as GET /v1/flows/{id}) first, ' +
+                'then again after each change to one of its nodes; the stream closes once the flow is no longer running. ' +
+                SSE_COMMON,
+              'event: flow\ndata: {"id":"5b1e…","status":"running","nodes":[{"key":"a","status":"succeeded",…},…]}\n\n',
+            ),
+          },
+          errors: ['FLOW_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
       '/v1/events': {
@@ -539,6 +628,10 @@ export function openApiDocument(): Record<string, unknown> {
         CreateTaskBody: createTaskBody,
         BatchBody: batchBody,
         PatchBody: patchBody,
+        CreateFlowBody: createFlowBody,
+        FlowPatchBody: flowPatchBody,
+        Flow: flowSchema,
+        FlowSummary: flowSummarySchema,
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
         StatusEvent: statusEvent,
@@ -626,6 +719,13 @@ export function openApiDocument(): Record<string, unknown> {
           required: true,
           description: 'A malformed id is answered like an unknown one (404).',
           schema: PARAM_SCHEMAS['tasks.get'].properties.id as object,
+        },
+        FlowId: {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'A malformed id is answered like an unknown one (404).',
+          schema: PARAM_SCHEMAS['flows.get'].properties.id as object,
         },
         IdempotencyKey: {
           name: 'Idempotency-Key',

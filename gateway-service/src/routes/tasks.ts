@@ -20,12 +20,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   router.post('create-task', '/', async (ctx: GatewayContext) => {
     const body = validated<CreateBody>(createTaskBody, ctx.request.body, 'body');
     checkScheduleBound([body], () => '');
-    const key = ctx.get('idempotency-key') || undefined;
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', {
-        fields: [{ path: 'header:Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }],
-      });
-    }
+    const key = idempotencyKeyOf(ctx);
     const { requestId, log } = ctx.state;
     const { task, created } = await store.call(
       'tasks.create',
@@ -111,6 +106,17 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   return router;
+}
+
+/** The Idempotency-Key header, when sent (POST /v1/tasks and /v1/flows). */
+export function idempotencyKeyOf(ctx: GatewayContext): string | undefined {
+  const key = ctx.get('idempotency-key') || undefined;
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', {
+      fields: [{ path: 'header:Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }],
+    });
+  }
+  return key;
 }
 
 function taskId(ctx: GatewayContext): string {

@@ -378,13 +378,23 @@ export async function listFlows(
 
 /**
  * Cancels every node not yet ended, dependents before their dependencies (so that no node is
- * queued by the cancel of another). Returns the nodes it cancelled. Repeatable.
+ * queued by the cancel of another). Returns the nodes it cancelled. Repeatable; a flow that has
+ * succeeded or failed is refused (INVALID_TRANSITION): its nodes have all ended.
  */
 export async function cancelFlow(
   c: Collections,
   p: { id: string; by?: string },
 ): Promise<{ flow: Flow; cancelled: TaskDoc[] }> {
   const flow = await findFlow(c, p.id);
+  const current = flowToWire(flow, await nodesOf(c, flow));
+  // A cancelled flow answers as it is (a repeat); one that ended otherwise has nothing to cancel.
+  if (current.status === 'cancelled') return { flow: current, cancelled: [] };
+  if (current.status !== 'running') {
+    throw new AppError('INVALID_TRANSITION', `cannot cancel a ${current.status} flow`, {
+      status: current.status,
+      id: flow._id,
+    });
+  }
   if (flow.cancelledAt === null) {
     await c.flows.updateOne({ _id: flow._id, cancelledAt: null }, { $set: { cancelledAt: new Date() } });
   }

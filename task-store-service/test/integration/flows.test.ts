@@ -119,6 +119,16 @@ describe('flows (integration)', () => {
     expect(first.flow.nodes.map((n) => n.status)).to.deep.equal(['cancelled', 'cancelled', 'succeeded']);
     const again = await f.client.call('flows.cancel', { id: flow.id });
     expect(again.cancelled).to.deep.equal([]);
+    expect(again.flow.status).to.equal('cancelled');
+  });
+
+  it('when a flow has succeeded, then cancelling it is a conflict that changes nothing', async () => {
+    const { flow } = await create({ nodes: [node('a')] });
+    await finish(taskOf(flow, 'a'), 'succeed');
+    const err = await rejectsWith(f.client.call('flows.cancel', { id: flow.id }), 'INVALID_TRANSITION');
+    expect(err.data?.status).to.equal('succeeded');
+    const after = await f.client.call('flows.get', { id: flow.id });
+    expect(after).to.include({ status: 'succeeded', cancelledAt: null });
   });
 
   it('when the graph is invalid, then VALIDATION_FAILED names the place and nothing is written', async () => {

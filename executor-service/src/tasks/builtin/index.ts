@@ -5,7 +5,7 @@
 // Under tsx (dev, tests) these files are .ts; built, they are .js. Follow this module's own.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-const MODULES = ['primes-count', 'hash', 'compress', 'sleep', 'noop', 'http-request'];
+const MODULES = ['primes-count', 'hash', 'compress', 'sleep', 'noop', 'http-request', 'collect'];
 
 export const builtinTaskModules: readonly string[] = Object.freeze(
   MODULES.map((name) => new URL(`./${name}.task${ext}`, import.meta.url).href),
