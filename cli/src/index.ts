@@ -4,6 +4,16 @@ export { buildProgram, DEFAULT_GATEWAY_URL, DEFAULT_STORE_URL } from './program.
 export type { CliIo, StoreCaller, Writer } from './command.js';
 export { EXIT, EXIT_CODES_HELP, exitCodeFor, errorLine, UsageError, type ExitCode } from './exit-codes.js';
 export { getTask, renderTask, type GetArgs } from './commands/get.js';
+export {
+  getFlow,
+  listFlows,
+  cancelFlow,
+  renderFlow,
+  renderFlowTable,
+  type FlowGetArgs,
+  type FlowListArgs,
+  type FlowCancelArgs,
+} from './commands/flow.js';
 export { listTasks, type ListArgs } from './commands/list.js';
 export { showStats, renderStats, type StatsArgs } from './commands/stats.js';
 export { listTypes, renderTypes, type TypesArgs } from './commands/types.js';

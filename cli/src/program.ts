@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { TASK_STATUSES, TaskStoreClient, type TaskDetailField, type TaskStatus } from '@tasks/contracts';
 import type { CliIo, ExitCode, StoreCaller } from './command.js';
+import { cancelFlow, getFlow, listFlows } from './commands/flow.js';
 import { getTask } from './commands/get.js';
 import { cancelTask, requeueExpired, retryTask } from './commands/lifecycle.js';
 import { listTasks } from './commands/list.js';
@@ -161,6 +162,51 @@ Examples:
       withStore(cmd, (client) =>
         requeueExpired(client, { limit: opts.limit, json: opts.json === true }, io.stdout),
       ),
+    );
+
+  const flow = program
+    .command('flow')
+    .description('flows: tasks that wait for other tasks, as a graph of nodes (get, list, cancel)')
+    .addHelpText(
+      'after',
+      `
+Each node of a flow is an ordinary task: tasksctl get <task id> shows one in full.
+
+Examples:
+  tasksctl flow list --limit 10
+  tasksctl flow get <id>
+  tasksctl flow get <id> --json | jq '.nodes[] | select(.status == "failed")'
+  tasksctl flow cancel <id>`,
+    );
+
+  flow
+    .command('get')
+    .description('show one flow: its status and each node with its status, dependencies and task id')
+    .argument('<id>', 'flow id')
+    .option(json, 'print the flow as JSON, node results included')
+    .action((id: string, opts: { json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => getFlow(client, { id, json: opts.json === true }, io.stdout)),
+    );
+
+  flow
+    .command('list')
+    .description('list flows, newest first, with node counts by status, one page at a time')
+    .option('--limit <n>', 'flows per page, 1..200 (default: 20)', parsePositiveInt)
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option(json, 'print the raw page: {"items": [...], "nextCursor": ...}')
+    .action((opts: { limit?: number; cursor?: string; json?: true }, cmd: Command) =>
+      withStore(cmd, (client) =>
+        listFlows(client, { limit: opts.limit, cursor: opts.cursor, json: opts.json === true }, io.stdout),
+      ),
+    );
+
+  flow
+    .command('cancel')
+    .description('cancel every node of a flow that has not ended yet (running ones are stopped)')
+    .argument('<id>', 'flow id')
+    .option(json, 'print the answer: {"flow": ..., "cancelled": [the nodes this call cancelled]}')
+    .action((id: string, opts: { json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => cancelFlow(client, { id, json: opts.json === true }, io.stdout)),
     );
 
   program
