@@ -196,7 +196,7 @@ describe('tasksctl against a real store (integration)', () => {
       expect(table.stdout).to.match(/^cancelled\s+1$/m);
       expect(table.stdout).to.match(/^total\s+2$/m);
       expect(table.stdout).to.match(/^TYPE\s+WAITING\s+QUEUED\s+RUNNING\s+SUCCEEDED\s+FAILED\s+CANCELLED$/m);
-      expect(table.stdout).to.match(/^test\.noop\s+1\s+0\s+0\s+0\s+1$/m);
+      expect(table.stdout).to.match(/^test\.noop\s+0\s+1\s+0\s+0\s+0\s+1$/m);
       expect(table.stdout).to.match(/^last minute: 0 succeeded, 0 failed$/m);
       const json = await run('stats', '--json');
       expect(json.code).to.equal(0);
