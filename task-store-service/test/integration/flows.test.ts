@@ -169,3 +169,100 @@ describe('flows (integration)', () => {
     expect(p2.nextCursor).to.equal(null);
   });
 });
+
+describe('flow keeper (integration): finishing what a crash left half done', () => {
+  let f: StoreFixture;
+  beforeEach(async () => {
+    f = await startStore();
+  });
+  afterEach(async () => {
+    await f.close();
+  });
+
+  const node = (key: string, dependsOn: string[] = []) => ({
+    key,
+    type: 'test.noop',
+    payload: { n: 1 },
+    dependsOn,
+  });
+  const until = async (what: string, check: () => Promise<boolean>, ms = 15_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) expect.fail(`${what} within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const tasks = () => f.db.collection<{ _id: string; status: string; version: number }>('tasks');
+  const wakeups = () => f.db.collection<{ _id: string; kind: string; ref: string; at: Date }>('flow_wakeups');
+  const flows = () => f.db.collection<{ _id: string; state: string }>('flows');
+
+  it('when a store stopped after a dependency ended but before telling its dependent, then the keeper tells it', async () => {
+    const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
+    const [a, b] = flow.nodes.map((n) => n.taskId) as [string, string];
+    const claimed = await f.client.call('tasks.claim', { id: a, workerId: 'w', leaseMs: 30_000 });
+    // What the store had written when it stopped: a's outcome and the wakeup before it, no tell.
+    await wakeups().insertOne({
+      _id: `${a}:${claimed.version + 1}`,
+      kind: 'dependents',
+      ref: a,
+      at: new Date(Date.now() - 10_000),
+    });
+    await tasks().updateOne(
+      { _id: a },
+      {
+        $set: {
+          status: 'succeeded',
+          resultJson: '{"x":1}',
+          finishedAt: new Date(),
+          version: claimed.version + 1,
+        },
+      },
+    );
+    expect((await f.client.call('tasks.get', { id: b })).status).to.equal('waiting');
+    await until('b is queued', async () => (await f.client.call('tasks.get', { id: b })).status === 'queued');
+    expect((await f.client.call('tasks.get', { id: b })).dependencyResults?.a?.result).to.deep.equal({
+      x: 1,
+    });
+    await until('the wakeup is gone', async () => (await wakeups().countDocuments({})) === 0);
+  });
+
+  it('when a flow creation stopped after every node was written, then the keeper finishes it', async () => {
+    const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
+    const a = flow.nodes[0]!.taskId;
+    // As if the call had stopped before its commit: the flow still creating, the root not queued.
+    await flows().updateOne({ _id: flow.id }, { $set: { state: 'creating' } });
+    await tasks().updateOne({ _id: a }, { $set: { status: 'waiting' }, $inc: { version: 1 } });
+    await wakeups().insertOne({
+      _id: `flow:${flow.id}`,
+      kind: 'flow',
+      ref: flow.id,
+      at: new Date(Date.now() - 120_000),
+    });
+    await rejectsWith(f.client.call('flows.get', { id: flow.id }), 'FLOW_NOT_FOUND');
+    await until('the flow is readable', () =>
+      f.client.call('flows.get', { id: flow.id }).then(
+        () => true,
+        () => false,
+      ),
+    );
+    expect((await f.client.call('tasks.get', { id: a })).status).to.equal('queued');
+    expect(await wakeups().countDocuments({})).to.equal(0);
+  });
+
+  it('when a flow creation stopped with a node missing, then the keeper removes what was written', async () => {
+    const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
+    const [a, b] = flow.nodes.map((n) => n.taskId) as [string, string];
+    await flows().updateOne({ _id: flow.id }, { $set: { state: 'creating' } });
+    await tasks().updateOne({ _id: a }, { $set: { status: 'waiting' }, $inc: { version: 1 } });
+    await tasks().deleteOne({ _id: b });
+    await wakeups().insertOne({
+      _id: `flow:${flow.id}`,
+      kind: 'flow',
+      ref: flow.id,
+      at: new Date(Date.now() - 120_000),
+    });
+    await until('the flow is gone', async () => (await flows().countDocuments({ _id: flow.id })) === 0);
+    expect(await tasks().countDocuments({ flowId: flow.id })).to.equal(0);
+    expect(await wakeups().countDocuments({})).to.equal(0);
+  });
+});
