@@ -30,11 +30,24 @@ export function replace(el: Element, ...children: Child[]): void {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-export function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
+export function svg(
+  tag: string,
+  attrs: Record<string, string | number>,
+  ...children: (Node | string)[]
+): SVGElement {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
   return el;
 }
+
+/** A value as indented JSON, scrollable by keyboard. */
+export const json = (v: unknown): HTMLPreElement =>
+  h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(v, null, 2) ?? 'null');
+
+/** A timestamp in the reader's locale, or a dash when there is none. */
+export const time = (iso: string | null): HTMLTimeElement | string =>
+  iso ? h('time', { datetime: iso }, new Date(iso).toLocaleString()) : '–';
 
 export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '';

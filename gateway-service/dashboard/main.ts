@@ -1,24 +1,29 @@
-/** The dashboard: an overview (#/) and a task page (#/tasks/<id>), live from /v1/events. */
+/**
+ * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows) and a flow
+ * page (#/flows/<id>), live from /v1/events (a flow page from its own events).
+ */
 import './style.css';
+import type { TaskStatus, TaskSummary } from './contracts.js';
 import { api, apiKey, setUnauthorizedHandler, stream } from './api.js';
 import { ago, h, replace } from './dom.js';
 import { taskForm, type TaskType } from './form.js';
 import { ThroughputChart } from './chart.js';
-import { taskPage, type Task } from './task-page.js';
-
-const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+import { flowList } from './flow-list.js';
+import { flowPage } from './flow-page.js';
+import { STATUSES } from './status.js';
+import { taskPage } from './task-page.js';
 
 interface StatusEvent {
   taskId: string;
   type: string;
-  status: string;
+  status: TaskStatus;
   version: number;
   attempts: number;
   at: string;
 }
 
 /** A list item: the task without payload, result and history (GET /v1/tasks sends summaries). */
-type TaskRow = Omit<Task, 'payload' | 'result' | 'history'>;
+type TaskRow = TaskSummary;
 
 /** The task table reads its page again at most this often, however many events arrive. */
 const PAGE_REFRESH_MS = 1_000;
@@ -84,6 +89,7 @@ document.body.append(
       'nav',
       { 'aria-label': 'Main' },
       h('a', { href: '#/' }, 'Overview'),
+      h('a', { href: '#/flows' }, 'Flows'),
       h('a', { href: '/docs' }, 'API docs'),
     ),
     liveState,
@@ -179,7 +185,8 @@ function overview(): () => void {
     h(
       'tr',
       { 'data-task-id': t.id },
-      h('td', {}, h('a', { href: `#/tasks/${t.id}` }, t.id.slice(0, 8))),
+      // A flow node's id is its flow's id and its key: the key tells the nodes of one flow apart.
+      h('td', {}, h('a', { href: `#/tasks/${t.id}` }, t.id.slice(0, 8), t.flowKey ? `.${t.flowKey}` : '')),
       h('td', {}, t.type),
       h('td', {}, h('span', { class: `status s-${t.status}`, 'data-status': t.status }, t.status)),
       h('td', {}, t.attempts, '/', t.maxAttempts),
@@ -422,7 +429,12 @@ let leave: (() => void) | undefined;
 function route(moveFocus = true): void {
   leave?.();
   const m = /^#\/tasks\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
-  if (m) {
+  const flow = /^#\/flows\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
+  if (flow) {
+    leave = flowPage(main, flow[1]!);
+  } else if (location.hash === '#/flows') {
+    leave = flowList(main);
+  } else if (m) {
     const id = m[1]!;
     leave = taskPage(main, id, (f) => {
       const l = (e: StatusEvent) => e.taskId === id && f();

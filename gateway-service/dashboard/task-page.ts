@@ -1,38 +1,10 @@
-/** One task: payload, result or error, progress, every attempt with its worker and timings; live. */
+/**
+ * One task: payload, result or error, progress, every attempt with its worker and timings; live.
+ * A flow node also links to its flow and shows how its dependencies ended.
+ */
 import { api, ApiError } from './api.js';
-import { duration, h, replace } from './dom.js';
-
-export interface Task {
-  id: string;
-  type: string;
-  kind: string;
-  status: string;
-  payload: unknown;
-  result: unknown;
-  error: { code: string; message: string; retryable?: boolean } | null;
-  progress: number | null;
-  progressMessage: string | null;
-  attempts: number;
-  maxAttempts: number;
-  priority: number;
-  leaseOwner: string | null;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  history: {
-    status: string;
-    at: string;
-    by: string;
-    attempt: number;
-    error?: { code: string; message: string };
-  }[];
-  version: number;
-}
-
-const json = (v: unknown) => h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(v, null, 2) ?? 'null');
-const time = (iso: string | null) =>
-  iso ? h('time', { datetime: iso }, new Date(iso).toLocaleString()) : '–';
+import type { DependencyResults, Task } from './contracts.js';
+import { duration, h, json, replace, time } from './dom.js';
 
 /** Attempts from the history: each "running" entry starts one; the next entry ends it. */
 function attempts(t: Task) {
@@ -59,6 +31,36 @@ function attempts(t: Task) {
   return rows;
 }
 
+/** How each dependency of a flow node ended, as its handler received them; each result folded. */
+function dependencies(deps: DependencyResults): HTMLElement {
+  const entries = Object.entries(deps);
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'deps-title', id: 'dependency-results' },
+    h('h2', { id: 'deps-title' }, 'Dependency results'),
+    entries.length
+      ? h(
+          'ul',
+          { class: 'plain' },
+          ...entries.map(([key, d]) =>
+            h(
+              'li',
+              { 'data-key': key },
+              h('a', { href: `#/tasks/${d.taskId}` }, h('code', {}, key)),
+              ' ',
+              h('span', { class: `status s-${d.status}`, 'data-status': d.status }, d.status),
+              d.error ? ` ${d.error.code}: ${d.error.message}` : '',
+              d.status === 'succeeded'
+                ? h('details', {}, h('summary', {}, 'Result'), json(d.result ?? null))
+                : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'No dependencies.'),
+    h('details', {}, h('summary', {}, 'As JSON'), json(deps)),
+  );
+}
+
 export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void) => () => void): () => void {
   let task: Task | undefined;
   const message = h('p', { class: 'form-error', role: 'alert', id: 'action-error' });
@@ -67,7 +69,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
     const t = task;
     const cancel = h(
       'button',
-      { type: 'button', id: 'cancel', disabled: !['queued', 'running'].includes(t.status) },
+      { type: 'button', id: 'cancel', disabled: !['waiting', 'queued', 'running'].includes(t.status) },
       'Cancel',
     );
     const retry = h(
@@ -100,7 +102,18 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
           {},
           'Status: ',
           h('span', { class: `status s-${t.status}`, id: 'task-status', 'data-status': t.status }, t.status),
+          t.status === 'waiting' ? ' (for the tasks it depends on to end)' : '',
         ),
+        t.flowId
+          ? h(
+              'p',
+              { id: 'task-flow' },
+              'Node ',
+              h('code', {}, t.flowKey ?? '?'),
+              ' of flow ',
+              h('a', { href: `#/flows/${t.flowId}` }, h('code', {}, t.flowId)),
+            )
+          : null,
         t.progress !== null
           ? h(
               'p',
@@ -151,6 +164,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
               json(t.result ?? null),
             ),
       ),
+      t.dependencyResults ? dependencies(t.dependencyResults) : null,
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'attempts-title' },

@@ -1,0 +1,13 @@
+/**
+ * The wire types the dashboard reads, from the contracts' sources. Not through '@tasks/contracts':
+ * its index brings the server-side modules (ajv, amqp, env) into this browser-only type check.
+ * Types only; nothing of the contracts reaches the bundle.
+ */
+export type { Flow, FlowNode, FlowStatus, FlowSummary } from '../../contracts/src/flow.js';
+export type {
+  DependencyResult,
+  DependencyResults,
+  Task,
+  TaskStatus,
+  TaskSummary,
+} from '../../contracts/src/task.js';
