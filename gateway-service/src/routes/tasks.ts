@@ -91,7 +91,8 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
       ctx.body = publicTask(task);
     } else {
       const task = await store.call('tasks.retry', { id, by }, { requestId });
-      await publisher.publish([task], requestId, log, 'request');
+      // A flow node may wait for its dependencies again instead (docs/flows.md).
+      if (task.status === 'queued') await publisher.publish([task], requestId, log, 'request');
       void publisher.emit(task, log);
       ctx.body = publicTask(task);
     }

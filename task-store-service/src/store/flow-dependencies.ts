@@ -46,24 +46,43 @@ export function writeOptions(c: Collections): ApplyOptions {
 export async function settleDependents(c: Collections, doc: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
   if (!doc.flow || doc.flow.dependents.length === 0) return [];
   const queued: TaskDoc[] = [];
-  for (const id of doc.flow.dependents) {
-    let before: TaskStatus | undefined;
-    const after = await applyChange(
-      c,
-      id,
-      (node, now) => {
-        before = node.status;
-        return decide(node, doc, by, now);
-      },
-      writeOptions(c),
-    );
-    if (after.status === before) continue;
-    if (after.status === 'queued') queued.push(after);
-    // Cancelled because of this one, or reopened: its own dependents are told in turn.
-    if (isTerminal(after.status) !== isTerminal(before!))
-      queued.push(...(await settleDependents(c, after, by)));
-  }
+  for (const id of doc.flow.dependents) queued.push(...(await tell(c, id, doc, by)));
   await c.flowWakeups.deleteOne({ _id: wakeupId(doc._id, doc.version) });
+  return queued;
+}
+
+/**
+ * A node that waits again after a manual retry may have missed tells while it had ended (they
+ * are dropped then): it is told again how each dependency stands now. Any change of a dependency
+ * after this read tells it in turn; a tell about an older version is ignored, so none is lost.
+ */
+export async function retell(c: Collections, node: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
+  if (!node.flow || node.status !== 'waiting') return [];
+  const queued: TaskDoc[] = [];
+  for (const d of node.flow.dependsOn) {
+    const dep = await c.tasks.findOne({ _id: d.taskId });
+    if (dep) queued.push(...(await tell(c, node._id, dep, by)));
+  }
+  return queued;
+}
+
+/** Tells node `id` how `dep` stands; then its own dependents, when that ends or reopens it. */
+async function tell(c: Collections, id: string, dep: TaskDoc, by: string): Promise<TaskDoc[]> {
+  let before: TaskStatus | undefined;
+  const after = await applyChange(
+    c,
+    id,
+    (node, now) => {
+      before = node.status;
+      return decide(node, dep, by, now);
+    },
+    writeOptions(c),
+  );
+  if (after.status === before) return [];
+  const queued = after.status === 'queued' ? [after] : [];
+  // Cancelled because of this one, or reopened: its own dependents are told in turn.
+  if (isTerminal(after.status) !== isTerminal(before!))
+    queued.push(...(await settleDependents(c, after, by)));
   return queued;
 }
 
@@ -86,7 +105,10 @@ function decide(node: TaskDoc, dep: TaskDoc, by: string, now: Date): Change | nu
   if (key === undefined) return null;
   const prior = f.told.find((t) => t.key === key);
   if (prior && prior.version >= dep.version) return null; // already told this, or something newer
-  const told = [...f.told.filter((t) => t.key !== key), stateOf(dep, key)];
+  const state = stateOf(dep, key);
+  // Not ended, and not known to have ended: nothing to record (a retryable failure, a release).
+  if (state.status === 'pending' && (prior === undefined || prior.status === 'pending')) return null;
+  const told = [...f.told.filter((t) => t.key !== key), state];
   const reopenable = node.status === 'cancelled' && node.error?.code === DEPENDENCY_FAILED;
   // Already queued or past it (a `continue` flow, or cancelled for another reason): nothing to do.
   if (node.status !== 'waiting' && !reopenable) return null;

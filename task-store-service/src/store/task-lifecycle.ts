@@ -6,7 +6,7 @@ import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
 import type { HistoryDoc, LeaseEnd, TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
-import { nextStatus, settleDependents, writeOptions } from './flow-dependencies.js';
+import { nextStatus, retell, settleDependents, writeOptions } from './flow-dependencies.js';
 
 export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
@@ -235,12 +235,12 @@ export function cancel(
  * node whose dependencies have not all succeeded waits for them again (`waiting`); one cancelled
  * because a dependency failed is retried by retrying that dependency (docs/flows.md).
  */
-export function retry(
+export async function retry(
   c: Collections,
   p: { id: string; by?: string },
   queued: TaskDoc[] = [],
 ): Promise<TaskDoc> {
-  return changeAndSettle(
+  const doc = await changeAndSettle(
     c,
     p.id,
     (doc, now) => {
@@ -272,6 +272,10 @@ export function retry(
     },
     queued,
   );
+  if (doc.status !== 'waiting') return doc;
+  queued.push(...(await retell(c, doc)));
+  // Told how its dependencies stand, it may have moved on (queued, or cancelled): answer that.
+  return (await c.tasks.findOne({ _id: doc._id })) ?? doc;
 }
 
 /** Running tasks whose lease expired go back to queued, or to failed when no attempt is left. */

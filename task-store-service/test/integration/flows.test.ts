@@ -122,6 +122,22 @@ describe('flows (integration)', () => {
     expect(again.flow.status).to.equal('cancelled');
   });
 
+  it('when a node of a cancelled flow is retried, then it is told how its dependencies stand now', async () => {
+    for (const policy of ['continue', 'fail-fast'] as const) {
+      const { flow } = await create({ failurePolicy: policy, nodes: [node('a'), node('b', ['a'])] });
+      await f.client.call('flows.cancel', { id: flow.id });
+      // b was cancelled first, so it never heard that a was cancelled after it.
+      const b = await f.client.call('tasks.retry', { id: taskOf(flow, 'b') });
+      if (policy === 'continue') {
+        expect(b.status, policy).to.equal('queued');
+        expect(b.dependencyResults?.a?.status, policy).to.equal('cancelled');
+      } else {
+        expect(b.status, policy).to.equal('cancelled');
+        expect(b.error?.code, policy).to.equal('DEPENDENCY_FAILED');
+      }
+    }
+  });
+
   it('when a flow has succeeded, then cancelling it is a conflict that changes nothing', async () => {
     const { flow } = await create({ nodes: [node('a')] });
     await finish(taskOf(flow, 'a'), 'succeed');
