@@ -92,8 +92,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   task_executors: ['_id'],
   // writer documents by _id (+ version), the base by _id; stats reads the whole (small) collection
   task_counts: ['_id'],
-  // one flow by _id; the flow list pages by createdAt (a range: sorted in the wire server)
-  flows: ['_id'],
+  // one flow by _id; the flow list by state (created), its createdAt range sorted in the wire server
+  flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -199,7 +199,8 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
 
 /** The flow exists from here on: its nodes without dependencies are queued, and the wakeup goes. */
 async function commit(c: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
-  await c.flows.updateOne({ _id: flow._id }, { $set: { state: 'created' } });
+  // Conditional: once created, the flow document is written only by a cancel (cancelledAt).
+  await c.flows.updateOne({ _id: flow._id, state: 'creating' }, { $set: { state: 'created' } });
   const queued: TaskDoc[] = [];
   for (const n of flow.nodes) {
     if (n.dependsOn.length > 0) continue;
