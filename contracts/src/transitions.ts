@@ -2,7 +2,8 @@ import type { TaskStatus } from './task.js';
 
 /**
  * Every status change the store accepts, as data. Anything not listed is a conflict
- * (INVALID_TRANSITION), never a silent overwrite.
+ * (INVALID_TRANSITION), never a silent overwrite. A change that keeps the status (a flow node
+ * recording that a dependency ended) is not a transition; each method guards those itself.
  *
  * - queued → running: claim
  * - running → running: heartbeat, or re-claim of an expired lease
@@ -11,17 +12,15 @@ import type { TaskStatus } from './task.js';
  * - queued | running → cancelled: cancel
  * - failed | cancelled → queued: manual retry
  * - queued → failed: the task's message was dead-lettered (DEAD_LETTERED)
- * - waiting → waiting: a flow node records that one of its dependencies ended (docs/flows.md)
- * - waiting → queued: a flow node whose dependencies have ended
+ * - waiting → queued: a flow node whose dependencies have ended (docs/flows.md)
  * - waiting → cancelled: cancel, its flow cancelled, or a dependency failed (DEPENDENCY_FAILED)
  * - cancelled → waiting: a dependency that failed is retried, so the node waits for it again
- * - cancelled → cancelled: a node cancelled by a failed dependency records news of its others
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
-  waiting: ['waiting', 'queued', 'cancelled'],
+  waiting: ['queued', 'cancelled'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'succeeded', 'failed', 'queued', 'cancelled'],
   succeeded: [],
   failed: ['queued'],
-  cancelled: ['queued', 'waiting', 'cancelled'],
+  cancelled: ['queued', 'waiting'],
 };

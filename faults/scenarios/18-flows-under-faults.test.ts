@@ -270,7 +270,7 @@ describe('fault 18: flows under faults', () => {
           `${flows.length} flows (${nodeCount} nodes) → ${flows.length} succeeded, every node succeeded once, after its dependencies, ` +
           `collect results equal their dependencies' results; executor killed at ${(executorKilledAt / 1000).toFixed(1)} s while it ran node ${killedNode!.flowKey} (${killedNode!.type}, it took ${killedAttempts} attempts), ` +
           `store at ${(storeKilledAt / 1000).toFixed(1)} s (second wave: ${atKill.succeeded} of ${secondNodes} nodes succeeded, ${atKill.waiting} waiting); ` +
-          `${rerun} nodes took more than one attempt; ${leftByCrash} wakeup entries in flow_wakeups just after the store's restart, ${keeperDone} finished by the flow keeper, ` +
+          `${rerun} nodes took more than one attempt; ${leftByCrash} wakeup entr${leftByCrash === 1 ? 'y' : 'ies'} in flow_wakeups just after the store's restart, ${keeperDone} finished by the flow keeper, ` +
           `flow_wakeups empty ${(wakeupsMs / 1000).toFixed(1)} s after the invariants; every flow ended ${(endMs / 1000).toFixed(1)} s after the background load was in; ${summary}`
         );
       } finally {
