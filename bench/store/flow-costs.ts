@@ -95,7 +95,10 @@ async function main(): Promise<void> {
           let due = queued.map((t) => t.id);
           while (due.length > 0) {
             const next: string[] = [];
-            for (const id of due) next.push(...((await run(id)).dependentsQueued ?? []).map((t) => t.id));
+            for (const id of due) {
+              const moved = (await run(id)).dependents ?? [];
+              next.push(...moved.filter((t) => t.status === 'queued').map((t) => t.id));
+            }
             due = next;
           }
         }

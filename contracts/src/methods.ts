@@ -84,10 +84,12 @@ export interface DeadLetterParams {
 }
 
 /**
- * What an outcome returns: the task, and the flow nodes it made due (docs/flows.md). The caller
- * publishes those at once; their outbox entries are written, so a lost publish is only slower.
+ * What a change that may end a flow node returns: the task, and (when there are any) the flow
+ * nodes whose status that changed (docs/flows.md): queued, cancelled because a dependency failed,
+ * or waiting again. The caller publishes the queued ones at once (their outbox entries are
+ * written, so a lost publish is only slower) and announces them all.
  */
-export type TaskWithDependents = Task & { dependentsQueued?: TaskSummary[] };
+export type TaskWithDependents = Task & { dependents?: TaskSummary[] };
 
 export interface StoreMethods {
   'tasks.create': { params: CreateTaskParams; result: { task: Task; created: boolean } };
@@ -112,15 +114,19 @@ export interface StoreMethods {
   };
   'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: TaskWithDependents };
   'tasks.release': { params: { id: string; leaseId: string; reason?: string }; result: Task };
-  'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: Task };
-  'tasks.retry': { params: { id: string; by?: string }; result: Task };
+  'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: TaskWithDependents };
+  'tasks.retry': { params: { id: string; by?: string }; result: TaskWithDependents };
   'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
   'tasks.listUnpublished': {
     params: { olderThanMs?: number; limit?: number };
     result: { items: TaskSummary[] };
   };
   'tasks.listExpiredLeases': { params: { limit?: number }; result: { items: TaskSummary[] } };
-  'tasks.requeueExpired': { params: { limit?: number; by?: string }; result: { items: TaskSummary[] } };
+  'tasks.requeueExpired': {
+    params: { limit?: number; by?: string };
+    /** `dependents`: flow nodes whose status the expiries changed (as TaskWithDependents). */
+    result: { items: TaskSummary[]; dependents?: TaskSummary[] };
+  };
   'tasks.listStale': {
     params: { type: string; olderThanMs?: number; limit?: number };
     result: { items: TaskSummary[] };
@@ -194,13 +200,14 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
   },
   'tasks.complete': {
-    summary: 'running → succeeded, by the lease holder only. Repeating it after success returns the task.',
+    summary:
+      'running → succeeded, by the lease holder only. Repeating it after success returns the task. A flow node’s dependents are told in the same call (`dependents`: those whose status changed).',
     idempotent: true,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
   },
   'tasks.fail': {
     summary:
-      'running → queued (retryable error, attempts left; runAt set by backoff) or failed, by the lease holder only.',
+      'running → queued (retryable error, attempts left; runAt set by backoff) or failed, by the lease holder only. A flow node’s dependents are told in the same call (`dependents`).',
     idempotent: true,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
   },
@@ -211,12 +218,14 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'LEASE_LOST', 'BUSY'],
   },
   'tasks.cancel': {
-    summary: 'queued | running → cancelled. A late result of the cancelled run is refused.',
+    summary:
+      'waiting | queued | running → cancelled. A late result of the cancelled run is refused. A flow node’s dependents are told in the same call (`dependents`).',
     idempotent: false,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
   },
   'tasks.retry': {
-    summary: 'failed | cancelled → queued, with attempts reset to 0 (a full new budget); history is kept.',
+    summary:
+      'failed | cancelled → queued, with attempts reset to 0 (a full new budget); history is kept. A flow node waits for its dependencies again (`waiting`, then queued once told they have ended); one cancelled with DEPENDENCY_FAILED is refused (retry the dependency).',
     idempotent: false,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
   },

@@ -369,7 +369,7 @@ export class Executor {
           opts,
         );
         this.emit(done);
-        await this.publishDue(done.dependentsQueued ?? [], requestId, log);
+        await this.publishDue(done.dependents ?? [], requestId, log);
         label = 'succeeded';
       } else {
         const error =
@@ -382,7 +382,7 @@ export class Executor {
               };
         const after = await untilRecorded(batched, 'tasks.fail', { ...lease, error }, opts);
         this.emit(after);
-        await this.publishDue(after.dependentsQueued ?? [], requestId, log);
+        await this.publishDue(after.dependents ?? [], requestId, log);
         label = after.status === 'queued' ? 'retried' : outcome.kind === 'aborted' ? 'timeout' : 'failed';
         if (after.status === 'queued') {
           const message = { taskId: after.id, type: after.type, kind: after.kind, version: after.version };
@@ -421,13 +421,15 @@ export class Executor {
   }
 
   /**
-   * Publishes the flow nodes an outcome made due (docs/flows.md). Their outbox entries are in the
-   * store already: a publish that fails here is only later, by the gateways' dispatcher.
+   * Announces the flow nodes an outcome moved (docs/flows.md) and publishes those it made due.
+   * Their outbox entries are in the store already: a publish that fails here is only later, by
+   * the gateways' dispatcher.
    */
-  private async publishDue(due: TaskSummary[], requestId: string, log: Logger): Promise<void> {
+  private async publishDue(moved: TaskSummary[], requestId: string, log: Logger): Promise<void> {
     const published: { id: string; version: number }[] = [];
-    for (const t of due) {
+    for (const t of moved) {
       this.emit(t);
+      if (t.status !== 'queued') continue;
       const message = { taskId: t.id, type: t.type, kind: t.kind, version: t.version };
       if (await this.publishDelayed(message, Date.parse(t.runAt) - Date.now(), requestId))
         published.push({ id: t.id, version: t.version });

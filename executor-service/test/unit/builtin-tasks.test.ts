@@ -245,7 +245,7 @@ describe('built-in tasks', () => {
   });
 
   describe('collect', () => {
-    it('returns the dependencies\' results keyed by node key, null for those that did not succeed', async () => {
+    it("returns the dependencies' results keyed by node key, null for those that did not succeed", async () => {
       const c = {
         ...context(),
         dependencies: {

@@ -71,9 +71,11 @@ export class Dispatcher {
     if (requeued.items.length === 0) return 0;
     this.metrics.requeuedLeases.inc(requeued.items.length);
     log.info({ count: requeued.items.length }, 'expired leases handed back');
-    for (const t of requeued.items) void this.publisher.emit(t, log);
+    // With the flow nodes the expiries moved (a node failed for good tells its dependents).
+    const moved = [...requeued.items, ...(requeued.dependents ?? [])];
+    for (const t of moved) void this.publisher.emit(t, log);
     // Published now rather than after REPUBLISH_AFTER_MS: nobody else will publish them.
-    const queued = requeued.items.filter((t) => t.status === 'queued');
+    const queued = moved.filter((t) => t.status === 'queued');
     return queued.length > 0 ? this.publisher.publish(queued, opts.requestId, log, 'dispatcher') : 0;
   }
 }

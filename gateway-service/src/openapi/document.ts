@@ -359,8 +359,10 @@ export function openApiDocument(): Record<string, unknown> {
           tag: 'tasks',
           summary: 'Cancel or retry a task',
           description:
-            '`{"status": "cancelled"}` cancels a queued or running task (a running one is told to stop). ' +
-            '`{"status": "queued"}` retries a failed or cancelled task with a fresh attempt budget. ' +
+            '`{"status": "cancelled"}` cancels a waiting, queued or running task (a running one is told to stop). ' +
+            '`{"status": "queued"}` retries a failed or cancelled task with a fresh attempt budget; a flow node ' +
+            'with dependencies waits for them again (`waiting`, docs/flows.md), and one cancelled with ' +
+            '`DEPENDENCY_FAILED` is a 409 (retry the dependency that failed). ' +
             'Any other current status is a 409 whose `currentStatus` names it.',
           parameters: [id],
           body: 'PatchBody',

@@ -1,11 +1,18 @@
 /** /v1/tasks: create (one or a batch), show, list, cancel/retry, follow. */
 import { Router } from '@koa/router';
-import type { CreateTaskParams, ListParams, TaskDetailField, TaskStatus } from '@tasks/contracts';
+import type {
+  CreateTaskParams,
+  ListParams,
+  TaskDetailField,
+  TaskStatus,
+  TaskSummary,
+} from '@tasks/contracts';
+import type { Logger } from 'pino';
 import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
 import { followTask } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
-import { publicTask } from '../task-publisher.js';
+import { publicTask, type TaskPublisher } from '../task-publisher.js';
 import { checkScheduleBound, validated } from '../validation.js';
 
 /** The store takes the body as it is (delayMs included, so an idempotent repeat hashes the same). */
@@ -88,13 +95,15 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
         { requestId },
       );
       await publisher.emit(task, log); // executors running it listen for this and stop
-      ctx.body = publicTask(task);
+      await announceDependents(publisher, task.dependents, requestId, log);
+      ctx.body = publicTask(withoutDependents(task));
     } else {
       const task = await store.call('tasks.retry', { id, by }, { requestId });
       // A flow node may wait for its dependencies again instead (docs/flows.md).
       if (task.status === 'queued') await publisher.publish([task], requestId, log, 'request');
       void publisher.emit(task, log);
-      ctx.body = publicTask(task);
+      await announceDependents(publisher, task.dependents, requestId, log);
+      ctx.body = publicTask(withoutDependents(task));
     }
   });
 
@@ -107,6 +116,28 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   return router;
+}
+
+/**
+ * The flow nodes a change moved (docs/flows.md): the queued ones are published, all announced
+ * (a node cancelled because its dependency was is followed like any other task).
+ */
+export async function announceDependents(
+  publisher: TaskPublisher,
+  moved: TaskSummary[] | undefined,
+  requestId: string,
+  log: Logger,
+): Promise<void> {
+  if (!moved || moved.length === 0) return;
+  const queued = moved.filter((t) => t.status === 'queued');
+  if (queued.length > 0) await publisher.publish(queued, requestId, log, 'request');
+  for (const t of moved) void publisher.emit(t, log);
+}
+
+function withoutDependents<T extends { dependents?: unknown }>(task: T): Omit<T, 'dependents'> {
+  const rest: Partial<T> = { ...task };
+  delete rest.dependents;
+  return rest as Omit<T, 'dependents'>;
 }
 
 /** The Idempotency-Key header, when sent (POST /v1/tasks and /v1/flows). */

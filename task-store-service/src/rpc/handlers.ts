@@ -1,5 +1,7 @@
 /** The JSON-RPC methods: each takes params already validated against its contracts schema. */
-import type { MethodName, ParamsOf, ResultOf, TaskSummary } from '@tasks/contracts';
+import type { MethodName, ParamsOf, ResultOf, Task, TaskSummary } from '@tasks/contracts';
+import type { Collections } from '../store/collections.js';
+import { dependencyResults } from '../store/flow-dependencies.js';
 import type { StoreContext } from '../store/task-creation.js';
 import { createTask, createTasks } from '../store/task-creation.js';
 import { toSummary, toWire } from '../store/documents.js';
@@ -24,24 +26,31 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       return { task: toWire(doc), created };
     },
     'tasks.createMany': async (p) => ({ tasks: (await createTasks(ctx, p.tasks)).map(toWire) }),
-    'tasks.get': async (p) => toWire(await getTask(c, p.id)),
+    'tasks.get': async (p) => withResults(c, await getTask(c, p.id)),
     'tasks.list': async (p) => {
       const { docs, nextCursor } = await listTasks(c, p);
       return { items: docs.map((d) => toSummary(d, p.fields)), nextCursor };
     },
-    'tasks.claim': async (p) => toWire(await lifecycle.claim(c, p)),
+    'tasks.claim': async (p) => withResults(c, await lifecycle.claim(c, p)),
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
     'tasks.complete': async (p) => {
-      const queued: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.complete(c, p, queued)), queued);
+      const moved: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.complete(c, p, moved)), moved);
     },
     'tasks.fail': async (p) => {
-      const queued: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.fail(c, p, queued)), queued);
+      const moved: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.fail(c, p, moved)), moved);
     },
     'tasks.release': async (p) => toWire(await lifecycle.release(c, p)),
-    'tasks.cancel': async (p) => toWire(await lifecycle.cancel(c, p)),
-    'tasks.retry': async (p) => toWire(await lifecycle.retry(c, p)),
+    'tasks.cancel': async (p) => {
+      const moved: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.cancel(c, p, moved)), moved);
+    },
+    'tasks.retry': async (p) => {
+      const moved: TaskDoc[] = [];
+      const doc = await lifecycle.retry(c, p, moved);
+      return withDependents(await withResults(c, doc), moved);
+    },
     'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),
     'tasks.listUnpublished': async (p) => ({
       items: (await listUnpublished(c, p.olderThanMs ?? 10_000, p.limit ?? 100)).map((d) => toSummary(d)),
@@ -49,11 +58,11 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     'tasks.listExpiredLeases': async (p) => ({
       items: (await listExpiredLeases(c, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
-    'tasks.requeueExpired': async (p) => ({
-      items: (await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper')).map((d) =>
-        toSummary(d),
-      ),
-    }),
+    'tasks.requeueExpired': async (p) => {
+      const moved: TaskDoc[] = [];
+      const items = await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper', moved);
+      return withDependents({ items: items.map((d) => toSummary(d)) }, moved);
+    },
     'tasks.listStale': async (p) => ({
       items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
@@ -83,10 +92,13 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
   };
 }
 
-/** An outcome's answer names the flow nodes it made due, if any (the caller publishes them). */
-function withDependents<T extends object>(
-  task: T,
-  queued: TaskDoc[],
-): T & { dependentsQueued?: TaskSummary[] } {
-  return queued.length === 0 ? task : { ...task, dependentsQueued: queued.map((d) => toSummary(d)) };
+/** The answer names the flow nodes whose status the change moved, if any (docs/flows.md). */
+function withDependents<T extends object>(answer: T, moved: TaskDoc[]): T & { dependents?: TaskSummary[] } {
+  return moved.length === 0 ? answer : { ...answer, dependents: moved.map((d) => toSummary(d)) };
+}
+
+/** A flow node once queued carries its dependencies' outcomes and results (read from them). */
+async function withResults(c: Collections, doc: TaskDoc): Promise<Task> {
+  const results = await dependencyResults(c, doc);
+  return results ? { ...toWire(doc), dependencyResults: results } : toWire(doc);
 }

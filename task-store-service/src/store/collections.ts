@@ -34,6 +34,8 @@ export interface Collections {
   taskBuckets: Collection<BucketNodeDoc>;
   flows: Collection<FlowDoc>;
   flowWakeups: Collection<FlowWakeupDoc>;
+  /** Idempotency keys of flows (`taskId` holds the flow's id): apart from tasks' keys. */
+  flowIdempotency: Collection<IdempotencyDoc>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -69,6 +71,7 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     taskCounts: db.collection<TaskCountsDoc>('task_counts'),
     flows: db.collection<FlowDoc>('flows'),
     flowWakeups: db.collection<FlowWakeupDoc>('flow_wakeups'),
+    flowIdempotency: db.collection<IdempotencyDoc>('flow_idempotency'),
   };
 }
 
@@ -95,6 +98,7 @@ export const EQUALITY_FILTERED_FIELDS = {
   // one flow by _id; the flow list by state (created), its createdAt range sorted in the wire server
   flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
+  flow_idempotency: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */

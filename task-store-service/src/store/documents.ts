@@ -1,6 +1,5 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
 import type {
-  DependencyResults,
   FailurePolicy,
   HistoryEntry,
   Task,
@@ -68,13 +67,15 @@ export interface TaskDoc {
 /**
  * What a flow node was last told about one dependency: its status at `version`, and how it ended
  * when it has (`pending`: it has not, or was retried). A tell about an older version is ignored.
+ * Results are not copied (a node's document stays small, whatever its dependencies returned):
+ * `resultBytes` counts them, and they are read from the dependencies when the node is read.
  */
 export interface DependencyState {
   key: string;
   taskId: string;
   version: number;
   status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
-  resultJson: string | null;
+  resultBytes: number;
   error: TaskError | null;
 }
 
@@ -88,8 +89,8 @@ export interface FlowNodeFields {
   dependents: string[];
   /** What it has been told about its dependencies (one entry per key at most). */
   told: DependencyState[];
-  /** Written when the node is queued: `ended` as the handler sees it (JSON text, like results). */
-  dependencyResultsJson: string | null;
+  /** `told` as it was when the node was queued: what its handler receives (null until then). */
+  queuedWith: DependencyState[] | null;
 }
 
 /** A flow: its nodes by key (the tasks hold their own state). */
@@ -108,11 +109,12 @@ export interface FlowDoc {
 
 /**
  * Work a crash could leave half done (docs/flows.md): `dependents` — tell the dependents of task
- * `ref` how it ended; `flow` — finish creating flow `ref`. Written before, deleted after.
+ * `ref` how it ended; `retell` — tell node `ref`, waiting again, how its dependencies stand;
+ * `flow` — finish creating flow `ref`. Written before, deleted after.
  */
 export interface FlowWakeupDoc {
   _id: string;
-  kind: 'dependents' | 'flow';
+  kind: 'dependents' | 'flow' | 'retell';
   ref: string;
   at: Date;
 }
@@ -234,9 +236,6 @@ export function toWire(doc: TaskDoc): Task {
     payload: JSON.parse(doc.payloadJson) as unknown,
     result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     history: doc.history.map(historyToWire),
-    ...(doc.flow?.dependencyResultsJson && {
-      dependencyResults: JSON.parse(doc.flow.dependencyResultsJson) as DependencyResults,
-    }),
   };
 }
 

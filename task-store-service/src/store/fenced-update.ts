@@ -11,7 +11,7 @@ import { TRANSITIONS } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
-import { concernsDependents, recordDependentsWakeup } from './flow-wakeups.js';
+import { recordWakeups } from './flow-wakeups.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -140,10 +140,8 @@ async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: 
           if (!isDuplicateKey(err)) throw err;
         });
     }
-    // And before the wakeup entry that has a flow node's dependents told it ended.
-    const next = { ...doc, ...fence.set };
-    if (fence.set.version !== undefined && concernsDependents(doc, next))
-      await recordDependentsWakeup(c, next);
+    // And before the wakeup entries of a flow node (its dependents told it ended, ...).
+    if (fence.set.version !== undefined) await recordWakeups(c, doc, { ...doc, ...fence.set });
     // The fence records absolute values, so applying it twice is harmless.
     c.recent.forget(fence.taskId);
     const r = await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });

@@ -10,63 +10,65 @@ import {
   DEPENDENCY_FAILED,
   HISTORY_LIMIT,
   TERMINAL_STATUSES,
+  type DependencyResults,
   type TaskError,
   type TaskStatus,
 } from '@tasks/contracts';
-import { isAppError } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { DependencyState, FlowNodeFields, HistoryDoc, TaskDoc } from './documents.js';
 import { applyChange, type ApplyOptions, type Change } from './fenced-update.js';
 import { outboxEntry } from './task-creation.js';
-import { concernsDependents, recordDependentsWakeup, wakeupId } from './flow-wakeups.js';
+import { recordWakeups, retellId, waitsAgain, wakeupId } from './flow-wakeups.js';
 
-/** The results one node receives from its dependencies, in all (docs/flows.md). */
+/** The results one node receives from its dependencies, in all, in bytes of JSON (docs/flows.md). */
 export const MAX_DEPENDENCY_RESULTS_BYTES = 4 * 1024 * 1024;
 
 const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 /**
- * What every task change writes first: an outbox entry for a version that is queued, and a wakeup
- * entry when a node with dependents ends or stops having ended.
+ * What every task change writes first: an outbox entry for a version that is queued, and the
+ * wakeup entries of a flow node that ends, stops having ended, or waits again.
  */
 export function writeOptions(c: Collections): ApplyOptions {
   return {
     beforeWrite: async (next, prev) => {
       if (next.status === 'queued') await c.inserts.outbox.insert(outboxEntry(next, next.updatedAt));
-      if (concernsDependents(prev, next)) await recordDependentsWakeup(c, next);
+      if (next.flow) await recordWakeups(c, prev, next);
     },
   };
 }
 
 /**
  * Tells every dependent of `doc` how it stands now, and theirs in turn when that ends or reopens
- * them. Returns the nodes that became queued (for the caller to publish). Repeatable: a tell that
- * changes nothing writes nothing.
+ * them. Returns the nodes whose status this changed (queued, cancelled, waiting again), for the
+ * caller to publish and announce. Repeatable: a tell that changes nothing writes nothing.
  */
 export async function settleDependents(c: Collections, doc: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
   if (!doc.flow || doc.flow.dependents.length === 0) return [];
-  const queued: TaskDoc[] = [];
-  for (const id of doc.flow.dependents) queued.push(...(await tell(c, id, doc, by)));
+  const changed: TaskDoc[] = [];
+  for (const id of doc.flow.dependents) changed.push(...(await tell(c, id, doc, by)));
   await c.flowWakeups.deleteOne({ _id: wakeupId(doc._id, doc.version) });
-  return queued;
+  return changed;
 }
 
 /**
- * A node that waits again after a manual retry may have missed tells while it had ended (they
- * are dropped then): it is told again how each dependency stands now. Any change of a dependency
- * after this read tells it in turn; a tell about an older version is ignored, so none is lost.
+ * A node waiting again after it had ended (a manual retry, or reopened because a failed
+ * dependency was retried) may have missed tells while it had ended: it is told anew how each
+ * dependency stands. A change of a dependency after this read tells it in turn, and a tell about
+ * an older version is ignored, so none is lost. Finishes its `retell` wakeup entry.
  */
 export async function retell(c: Collections, node: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
-  if (!node.flow || node.status !== 'waiting') return [];
-  const queued: TaskDoc[] = [];
+  if (!node.flow) return [];
+  const changed: TaskDoc[] = [];
   for (const d of node.flow.dependsOn) {
     const dep = await c.tasks.findOne({ _id: d.taskId });
-    if (dep) queued.push(...(await tell(c, node._id, dep, by)));
+    if (dep) changed.push(...(await tell(c, node._id, dep, by)));
   }
-  return queued;
+  await c.flowWakeups.deleteOne({ _id: retellId(node._id, node.version) });
+  return changed;
 }
 
-/** Tells node `id` how `dep` stands; then its own dependents, when that ends or reopens it. */
+/** Tells node `id` how `dep` stands; then what follows from the node's own change, if any. */
 async function tell(c: Collections, id: string, dep: TaskDoc, by: string): Promise<TaskDoc[]> {
   let before: TaskStatus | undefined;
   const after = await applyChange(
@@ -79,11 +81,12 @@ async function tell(c: Collections, id: string, dep: TaskDoc, by: string): Promi
     writeOptions(c),
   );
   if (after.status === before) return [];
-  const queued = after.status === 'queued' ? [after] : [];
+  const changed = [after];
   // Cancelled because of this one, or reopened: its own dependents are told in turn.
   if (isTerminal(after.status) !== isTerminal(before!))
-    queued.push(...(await settleDependents(c, after, by)));
-  return queued;
+    changed.push(...(await settleDependents(c, after, by)));
+  if (waitsAgain({ ...after, status: before! }, after)) changed.push(...(await retell(c, after, by)));
+  return changed;
 }
 
 function stateOf(dep: TaskDoc, key: string): DependencyState {
@@ -93,7 +96,8 @@ function stateOf(dep: TaskDoc, key: string): DependencyState {
     taskId: dep._id,
     version: dep.version,
     status: ended ? (dep.status as DependencyState['status']) : 'pending',
-    resultJson: dep.status === 'succeeded' ? dep.resultJson : null,
+    resultBytes:
+      dep.status === 'succeeded' && dep.resultJson !== null ? Buffer.byteLength(dep.resultJson) : 0,
     error: ended && dep.status !== 'succeeded' ? dep.error : null,
   };
 }
@@ -106,8 +110,8 @@ function decide(node: TaskDoc, dep: TaskDoc, by: string, now: Date): Change | nu
   const prior = f.told.find((t) => t.key === key);
   if (prior && prior.version >= dep.version) return null; // already told this, or something newer
   const state = stateOf(dep, key);
-  // Not ended, and not known to have ended: nothing to record (a retryable failure, a release).
-  if (state.status === 'pending' && (prior === undefined || prior.status === 'pending')) return null;
+  // Still not ended: nothing new. (A first `pending` is recorded: it outranks an older tell.)
+  if (state.status === 'pending' && prior?.status === 'pending') return null;
   const told = [...f.told.filter((t) => t.key !== key), state];
   const reopenable = node.status === 'cancelled' && node.error?.code === DEPENDENCY_FAILED;
   // Already queued or past it (a `continue` flow, or cancelled for another reason): nothing to do.
@@ -119,37 +123,29 @@ function decide(node: TaskDoc, dep: TaskDoc, by: string, now: Date): Change | nu
     [...node.history, { status, at: now, by, attempt: node.attempts, ...(error && { error }) }].slice(
       -HISTORY_LIMIT,
     );
+  const cancelled = (message: string): Change => {
+    const error: TaskError = { code: DEPENDENCY_FAILED, message, retryable: false };
+    return { status: 'cancelled', error, finishedAt: now, flow, history: history('cancelled', error) };
+  };
   if (next === 'cancelled') {
     const failed = told.find((t) => t.status === 'failed' || t.status === 'cancelled')!;
-    const error: TaskError = {
-      code: DEPENDENCY_FAILED,
-      message: `dependency "${failed.key}" ${failed.status}`,
-      retryable: false,
-    };
-    return {
-      status: 'cancelled',
-      error,
-      finishedAt: now,
-      flow,
-      history: history('cancelled', error),
-    };
+    return cancelled(`dependency "${failed.key}" ${failed.status}`);
   }
   if (next === 'waiting') {
     return { status: 'waiting', error: null, finishedAt: null, flow, history: history('waiting') };
   }
-  const resultsJson = dependencyResultsJson(told);
-  if (resultsJson.length > MAX_DEPENDENCY_RESULTS_BYTES) {
-    const error: TaskError = {
-      code: DEPENDENCY_FAILED,
-      message: `the results of its dependencies take ${resultsJson.length} bytes, more than ${MAX_DEPENDENCY_RESULTS_BYTES}`,
-      retryable: false,
-    };
-    return { status: 'cancelled', error, finishedAt: now, flow, history: history('cancelled', error) };
+  const bytes = told.reduce((n, t) => n + t.resultBytes, 0);
+  if (bytes > MAX_DEPENDENCY_RESULTS_BYTES) {
+    return cancelled(
+      `its dependencies' results take ${bytes} bytes, more than ${MAX_DEPENDENCY_RESULTS_BYTES}`,
+    );
   }
   return {
     status: 'queued',
     runAt: new Date(Math.max(now.getTime(), node.runAt.getTime())),
-    flow: { ...flow, dependencyResultsJson: resultsJson },
+    error: null,
+    finishedAt: null,
+    flow: { ...flow, queuedWith: told },
     history: history('queued'),
   };
 }
@@ -161,15 +157,38 @@ export function nextStatus(f: FlowNodeFields, told: DependencyState[]): 'waiting
   return ended.length === f.dependsOn.length ? 'queued' : 'waiting';
 }
 
-/** The `dependencyResults` a node's handler receives, as JSON text (results are already JSON). */
-function dependencyResultsJson(told: DependencyState[]): string {
-  const parts = [...told]
-    .sort((a, b) => (a.key < b.key ? -1 : 1))
-    .map(
-      (t) =>
-        `${JSON.stringify(t.key)}:{"taskId":${JSON.stringify(t.taskId)},"status":${JSON.stringify(t.status)},"result":${t.resultJson ?? 'null'},"error":${JSON.stringify(t.error)}}`,
-    );
-  return `{${parts.join(',')}}`;
+/**
+ * The `dependencyResults` of a queued (or later) node: how each dependency ended, as recorded
+ * when the node was queued, with the results of those that succeeded read from them (a succeeded
+ * task never changes). Undefined for a task outside a flow, or a node not queued yet.
+ */
+export async function dependencyResults(
+  c: Collections,
+  doc: TaskDoc,
+): Promise<DependencyResults | undefined> {
+  const queuedWith = doc.flow?.queuedWith;
+  if (!queuedWith) return undefined;
+  const entries = await Promise.all(
+    [...queuedWith]
+      .sort((a, b) => (a.key < b.key ? -1 : 1))
+      .map(async (t) => {
+        const result =
+          t.status === 'succeeded'
+            ? ((await c.tasks.findOne({ _id: t.taskId }, { projection: { resultJson: 1 } }))?.resultJson ??
+              null)
+            : null;
+        return [
+          t.key,
+          {
+            taskId: t.taskId,
+            status: t.status as 'succeeded' | 'failed' | 'cancelled',
+            result: result === null ? null : (JSON.parse(result) as unknown),
+            error: t.error,
+          },
+        ] as const;
+      }),
+  );
+  return Object.fromEntries(entries);
 }
 
 /** A node with no dependencies, just created: queued at once (waiting → queued). */
@@ -182,7 +201,7 @@ export function queueRoot(c: Collections, id: string): Promise<TaskDoc> {
       return {
         status: 'queued',
         runAt: new Date(Math.max(now.getTime(), node.runAt.getTime())),
-        flow: { ...node.flow!, dependencyResultsJson: '{}' },
+        flow: { ...node.flow!, queuedWith: [] },
         history: [...node.history, { status: 'queued', at: now, by: 'flow', attempt: 0 }],
       };
     },
@@ -190,14 +209,14 @@ export function queueRoot(c: Collections, id: string): Promise<TaskDoc> {
   );
 }
 
-/** Runs `settle` on a task looked up by id, ignoring one that is gone. */
+/** The flow keeper's step for a `dependents` entry: the task as it is now tells its dependents. */
 export async function settleById(c: Collections, id: string): Promise<TaskDoc[]> {
   const doc = await c.tasks.findOne({ _id: id });
-  if (!doc) return [];
-  try {
-    return await settleDependents(c, doc);
-  } catch (err) {
-    if (isAppError(err) && err.type === 'TASK_NOT_FOUND') return [];
-    throw err;
-  }
+  return doc ? settleDependents(c, doc) : [];
+}
+
+/** The flow keeper's step for a `retell` entry. */
+export async function retellById(c: Collections, id: string): Promise<TaskDoc[]> {
+  const doc = await c.tasks.findOne({ _id: id });
+  return doc?.status === 'waiting' ? retell(c, doc) : [];
 }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Collections } from './collections.js';
-import { settleById } from './flow-dependencies.js';
+import { retellById, settleById } from './flow-dependencies.js';
 import { FLOW_CREATION_GRACE_MS, finishCreation } from './flows.js';
 
 /** A dependents wakeup older than this was left by a call that stopped (it takes milliseconds). */
@@ -22,14 +22,19 @@ export async function finishFlowWork(c: Collections, log: Logger): Promise<numbe
     .toArray();
   let done = 0;
   for (const e of entries) {
-    if (e.kind === 'dependents') {
-      await settleById(c, e.ref);
-      await c.flowWakeups.deleteOne({ _id: e._id });
+    // One entry that fails (its node's document refused, say) must not hold back the others.
+    try {
+      if (e.kind === 'flow') {
+        if (now - e.at.getTime() <= FLOW_CREATION_GRACE_MS) continue;
+        const outcome = await finishCreation(c, e.ref);
+        log.warn({ flowId: e.ref, outcome }, 'an interrupted flow creation was finished by the flow keeper');
+      } else {
+        await (e.kind === 'dependents' ? settleById(c, e.ref) : retellById(c, e.ref));
+        await c.flowWakeups.deleteOne({ _id: e._id });
+      }
       done++;
-    } else if (now - e.at.getTime() > FLOW_CREATION_GRACE_MS) {
-      const outcome = await finishCreation(c, e.ref);
-      log.warn({ flowId: e.ref, outcome }, 'an interrupted flow creation was finished by the flow keeper');
-      done++;
+    } catch (err) {
+      log.warn({ err, wakeup: e._id }, 'flow keeper could not finish a wakeup entry; it tries again');
     }
   }
   if (done > 0) log.info({ done }, 'flow wakeups finished');

@@ -125,7 +125,7 @@ async function buildNodes(
         dependsOn: dependsOn.map((d) => ({ key: d, taskId: nodeTaskId(flowId, d) })),
         dependents: dependents.get(key)!,
         told: [],
-        dependencyResultsJson: null,
+        queuedWith: null,
       },
     });
   }
@@ -150,7 +150,7 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
     bodyHash = sha256(canonicalJson(body));
-    const claimed = await claimKey(c, `flow:${idempotencyKey}`, flowId, bodyHash, now);
+    const claimed = await claimKey(c, idempotencyKey, flowId, bodyHash, now);
     if (claimed.existing) {
       const prior = await c.flows.findOne({ _id: claimed.flowId });
       if (prior?.state === 'created') {
@@ -177,9 +177,12 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
     idempotencyKey: p.idempotencyKey ?? null,
     bodyHash,
   };
-  // First the wakeup: should this call stop part way, the flow keeper finishes or undoes it.
-  await ignoreDuplicate(
-    c.flowWakeups.insertOne({ _id: `flow:${flowId}`, kind: 'flow', ref: flowId, at: now }),
+  // First the wakeup: should this call stop part way, the flow keeper finishes or undoes it. A
+  // repeat that finishes an earlier call's creation moves it to now: the keeper waits again.
+  await c.flowWakeups.replaceOne(
+    { _id: `flow:${flowId}` },
+    { kind: 'flow', ref: flowId, at: now },
+    { upsert: true },
   );
   await ignoreDuplicate(c.flows.insertOne(flow));
   await c.buckets.record([now.getTime()]);
@@ -201,6 +204,10 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
 async function commit(c: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
   // Conditional: once created, the flow document is written only by a cancel (cancelledAt).
   await c.flows.updateOne({ _id: flow._id, state: 'creating' }, { $set: { state: 'created' } });
+  // Undone meanwhile by the flow keeper (this call took longer than FLOW_CREATION_GRACE_MS):
+  // nothing may be queued. A repeat with the same idempotency key creates it afresh.
+  if ((await c.flows.findOne({ _id: flow._id }))?.state !== 'created')
+    throw new AppError('BUSY', 'the flow’s creation took too long and was undone; send it again');
   const queued: TaskDoc[] = [];
   for (const n of flow.nodes) {
     if (n.dependsOn.length > 0) continue;
@@ -244,12 +251,12 @@ async function claimKey(
   now: Date,
 ): Promise<{ existing: boolean; flowId: string }> {
   try {
-    await c.idempotency.insertOne({ _id: key, taskId: flowId, bodyHash, at: now });
+    await c.flowIdempotency.insertOne({ _id: key, taskId: flowId, bodyHash, at: now });
     return { existing: false, flowId };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  const prior = await c.idempotency.findOne({ _id: key });
+  const prior = await c.flowIdempotency.findOne({ _id: key });
   if (!prior) throw new AppError('BUSY', 'idempotency key is being changed; try again');
   if (prior.bodyHash !== bodyHash) {
     throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {

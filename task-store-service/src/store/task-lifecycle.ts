@@ -6,7 +6,7 @@ import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
 import type { HistoryDoc, LeaseEnd, TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
-import { nextStatus, retell, settleDependents, writeOptions } from './flow-dependencies.js';
+import { retell, settleDependents, writeOptions } from './flow-dependencies.js';
 
 export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
@@ -41,16 +41,17 @@ function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
 
 /**
  * A change that may end (or reopen) a flow node, then the telling of its dependents
- * (flow-dependencies.ts). Nodes that this makes due are added to `queued`, for the caller to publish.
+ * (flow-dependencies.ts). The flow nodes whose status that changed are added to `dependents`, for
+ * the caller to publish (the queued ones) and announce.
  */
 export async function changeAndSettle(
   c: Collections,
   id: string,
   decide: (doc: TaskDoc, now: Date) => Change | null,
-  queued: TaskDoc[],
+  dependents: TaskDoc[],
 ): Promise<TaskDoc> {
   const doc = await applyChange(c, id, decide, writeOptions(c));
-  queued.push(...(await settleDependents(c, doc)));
+  dependents.push(...(await settleDependents(c, doc)));
   return doc;
 }
 
@@ -105,7 +106,7 @@ export function heartbeat(
 export function complete(
   c: Collections,
   p: { id: string; leaseId: string; result?: unknown },
-  queued: TaskDoc[] = [],
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
     c,
@@ -130,14 +131,14 @@ export function complete(
         }),
       };
     },
-    queued,
+    dependents,
   );
 }
 
 export function fail(
   c: Collections,
   p: { id: string; leaseId: string; error: TaskError },
-  queued: TaskDoc[] = [],
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
     c,
@@ -164,7 +165,7 @@ export function fail(
         history: withHistory(doc, entry),
       };
     },
-    queued,
+    dependents,
   );
 }
 
@@ -207,7 +208,7 @@ export function release(
 export function cancel(
   c: Collections,
   p: { id: string; by?: string; reason?: string },
-  queued: TaskDoc[] = [],
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
     c,
@@ -226,7 +227,7 @@ export function cancel(
         history: withHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
       };
     },
-    queued,
+    dependents,
   );
 }
 
@@ -238,7 +239,7 @@ export function cancel(
 export async function retry(
   c: Collections,
   p: { id: string; by?: string },
-  queued: TaskDoc[] = [],
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   const doc = await changeAndSettle(
     c,
@@ -246,6 +247,7 @@ export async function retry(
     (doc, now) => {
       if (doc.status !== 'failed' && doc.status !== 'cancelled') throw conflict(doc, 'retry');
       let status: TaskStatus = 'queued';
+      let flow: Change = {};
       if (doc.flow) {
         if (doc.error?.code === DEPENDENCY_FAILED) {
           throw new AppError(
@@ -254,10 +256,13 @@ export async function retry(
             { status: doc.status, id: doc._id },
           );
         }
-        const next = nextStatus(doc.flow, doc.flow.told);
-        status = next === 'queued' ? 'queued' : 'waiting';
+        // What it was told may be stale (a dependency retried since): it waits, and is told anew.
+        const roots = doc.flow.dependsOn.length === 0;
+        status = roots ? 'queued' : 'waiting';
+        flow = { flow: { ...doc.flow, told: [], queuedWith: roots ? [] : null } };
       }
       return {
+        ...flow,
         status,
         attempts: 0,
         runAt: now,
@@ -270,12 +275,13 @@ export async function retry(
         history: withHistory(doc, { status, at: now, by: p.by ?? 'api', attempt: 0 }),
       };
     },
-    queued,
+    dependents,
   );
   if (doc.status !== 'waiting') return doc;
-  queued.push(...(await retell(c, doc)));
+  const told = await retell(c, doc);
+  dependents.push(...told);
   // Told how its dependencies stand, it may have moved on (queued, or cancelled): answer that.
-  return (await c.tasks.findOne({ _id: doc._id })) ?? doc;
+  return [...told].reverse().find((t) => t._id === doc._id) ?? doc;
 }
 
 /** Running tasks whose lease expired go back to queued, or to failed when no attempt is left. */
@@ -283,7 +289,7 @@ export async function requeueExpired(
   c: Collections,
   limit: number,
   by: string,
-  queued: TaskDoc[] = [],
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc[]> {
   const expired = await c.tasks
     .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, { projection: { _id: 1 } })
@@ -320,7 +326,7 @@ export async function requeueExpired(
           }),
         };
       },
-      queued,
+      dependents,
     );
     if (touched) changed.push(doc);
   }

@@ -58,9 +58,9 @@ describe('flows (integration)', () => {
   it('when the dependencies succeed, then the dependent is queued once with their results by key', async () => {
     const { flow } = await create({ nodes: [node('a'), node('b'), node('sum', ['a', 'b'])] });
     const first = await finish(taskOf(flow, 'a'), 'succeed', { count: 3 });
-    expect(first.dependentsQueued ?? []).to.deep.equal([]);
+    expect(first.dependents ?? []).to.deep.equal([]);
     const second = await finish(taskOf(flow, 'b'), 'succeed', { count: 4 });
-    expect(second.dependentsQueued?.map((t) => t.id)).to.deep.equal([taskOf(flow, 'sum')]);
+    expect(second.dependents?.map((t) => [t.id, t.status])).to.deep.equal([[taskOf(flow, 'sum'), 'queued']]);
     const sum: Task = await get(taskOf(flow, 'sum'));
     expect(sum.status).to.equal('queued');
     expect(sum.dependencyResults).to.deep.equal({
@@ -75,7 +75,12 @@ describe('flows (integration)', () => {
 
   it('when a dependency fails under fail-fast, then its dependents are cancelled DEPENDENCY_FAILED, and retrying it resumes the flow', async () => {
     const { flow } = await create({ nodes: [node('a'), node('b', ['a']), node('c', ['b'])] });
-    await finish(taskOf(flow, 'a'), 'fail');
+    const failed = await finish(taskOf(flow, 'a'), 'fail');
+    // The answer names the nodes it moved, so that the caller announces them.
+    expect(failed.dependents?.map((t) => [t.flowKey, t.status])).to.deep.equal([
+      ['b', 'cancelled'],
+      ['c', 'cancelled'],
+    ]);
     for (const key of ['b', 'c']) {
       const t = await get(taskOf(flow, key));
       expect(t.status, key).to.equal('cancelled');
@@ -106,6 +111,19 @@ describe('flows (integration)', () => {
     expect(c.dependencyResults!.a).to.deep.include({ status: 'failed', result: null });
     expect(c.dependencyResults!.a!.error).to.include({ code: 'BOOM' });
     expect(c.dependencyResults!.b).to.deep.include({ status: 'succeeded', result: 'ok' });
+  });
+
+  it("when the dependencies' results together pass 4 MiB, then the node is cancelled and its document stays small", async () => {
+    const { flow } = await create({
+      nodes: [...['a', 'b', 'c', 'd', 'e'].map((k) => node(k)), node('all', ['a', 'b', 'c', 'd', 'e'])],
+    });
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await finish(taskOf(flow, k), 'succeed', 'x'.repeat(900_000));
+    const all = await get(taskOf(flow, 'all'));
+    expect(all.status).to.equal('cancelled');
+    expect(all.error?.code).to.equal('DEPENDENCY_FAILED');
+    expect(all.error?.message).to.match(/results take 4500010 bytes/);
+    const raw = await f.db.collection('tasks').findOne({ _id: taskOf(flow, 'all') as never });
+    expect(JSON.stringify(raw).length, 'results are counted, not copied').to.be.below(10_000);
   });
 
   it('when a flow is cancelled, then every unfinished node is cancelled and a repeat changes nothing', async () => {
@@ -239,6 +257,30 @@ describe('flow keeper (integration): finishing what a crash left half done', () 
     expect((await f.client.call('tasks.get', { id: b })).dependencyResults?.a?.result).to.deep.equal({
       x: 1,
     });
+    await until('the wakeup is gone', async () => (await wakeups().countDocuments({})) === 0);
+  });
+
+  it('when a store stopped after a retry left a node waiting but before telling it, then the keeper tells it', async () => {
+    const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
+    const [a, b] = flow.nodes.map((n) => n.taskId) as [string, string];
+    // b was retried after its flow was cancelled; a ended meanwhile; the store stopped before the retell.
+    await tasks().updateOne(
+      { _id: a },
+      { $set: { status: 'succeeded', resultJson: '7' }, $inc: { version: 5 } },
+    );
+    await tasks().updateOne(
+      { _id: b },
+      { $set: { status: 'waiting', 'flow.told': [] }, $inc: { version: 5 } },
+    );
+    const version = (await tasks().findOne({ _id: b }))!.version;
+    await wakeups().insertOne({
+      _id: `retell:${b}:${version}`,
+      kind: 'retell',
+      ref: b,
+      at: new Date(Date.now() - 10_000),
+    });
+    await until('b is queued', async () => (await f.client.call('tasks.get', { id: b })).status === 'queued');
+    expect((await f.client.call('tasks.get', { id: b })).dependencyResults?.a?.result).to.equal(7);
     await until('the wakeup is gone', async () => (await wakeups().countDocuments({})) === 0);
   });
 

@@ -14,11 +14,11 @@ export default defineTask<Record<string, never>, Record<string, unknown>>({
   timeoutMs: 30_000,
   maxAttempts: 3,
   handler(_payload, { dependencies }) {
-    const results: Record<string, unknown> = {};
-    for (const key of Object.keys(dependencies).sort()) {
-      const dep = dependencies[key]!;
-      results[key] = dep.status === 'succeeded' ? dep.result : null;
-    }
-    return results;
+    // fromEntries, not assignment: a node may be called `__proto__`.
+    return Object.fromEntries(
+      Object.entries(dependencies)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([key, dep]) => [key, dep.status === 'succeeded' ? dep.result : null]),
+    );
   },
 });
