@@ -215,6 +215,67 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     errors.length = 0;
   });
 
+  it('when a flow runs, then its page draws the graph, follows it live to succeeded, and links each node to its task', async () => {
+    const name = `primes fan-in ${Date.now()}`;
+    const created = await api(sys.gatewayUrl, '/v1/flows', {
+      method: 'POST',
+      json: {
+        name,
+        nodes: [
+          { key: 'p1', type: 'primes.count', payload: { upTo: 1_000 } },
+          { key: 'p2', type: 'primes.count', payload: { upTo: 2_000 } },
+          { key: 'p3', type: 'primes.count', payload: { upTo: 3_000 } },
+          { key: 'all', type: 'collect', payload: {}, dependsOn: ['p1', 'p2', 'p3'] },
+        ],
+      },
+    });
+    expect(created.status).to.equal(201);
+    const flowId = created.body.id as string;
+    const nodes = created.body.nodes as { key: string; taskId: string }[];
+    const allTask = nodes.find((n) => n.key === 'all')!.taskId;
+
+    const page = await open(`#/flows/${flowId}`);
+    await page.locator('#flow-title', { hasText: name }).waitFor(WAIT);
+    await markNoReload(page);
+    const graph = page.locator('svg#flow-graph');
+    expect(await graph.locator('a.node').count(), 'node links').to.equal(4);
+    expect(await graph.locator('a.node rect').count(), 'node boxes').to.equal(4);
+    expect(await graph.locator('path.edge').count(), 'edges').to.equal(3);
+    for (const from of ['p1', 'p2', 'p3'])
+      expect(await graph.locator(`path.edge[data-from="${from}"][data-to="all"]`).count()).to.equal(1);
+
+    // Live: the page follows the flow's events to the end, without a reload.
+    await page.waitForFunction(
+      () => document.querySelectorAll('#flow-graph a.node[data-status="succeeded"]').length === 4,
+      undefined,
+      { timeout: 20_000, polling: 100 },
+    );
+    await page.locator('#flow-status[data-status="succeeded"]').waitFor(WAIT);
+    for (const key of ['p1', 'p2', 'p3', 'all'])
+      expect(await graph.locator(`a.node[data-key="${key}"] text.state`).textContent(), key).to.equal(
+        'succeeded',
+      );
+    expect(await page.locator('#cancel-flow').count(), 'no cancel once ended').to.equal(0);
+    expect(await stillSameDocument(page), 'updated live, not reloaded').to.equal(true);
+    await page.screenshot({ path: path.join(SHOTS, 'flow.png') });
+
+    const all = graph.locator('a.node[data-key="all"]');
+    expect(await all.getAttribute('href')).to.equal(`#/tasks/${allTask}`);
+    await all.click();
+    await page.waitForURL((u) => u.hash === `#/tasks/${allTask}`, WAIT);
+    await page.locator('#task-status[data-status="succeeded"]').waitFor(WAIT);
+    const back = page.locator(`#task-flow a[href="#/flows/${flowId}"]`);
+    await back.waitFor(WAIT);
+    expect(await page.locator('#task-flow code').first().textContent(), 'its key').to.equal('all');
+
+    await page.goto(`${sys.gatewayUrl}/#/flows`);
+    const row = page.locator(`#flows tr[data-flow-id="${flowId}"]`);
+    await row.getByRole('link', { name }).waitFor(WAIT);
+    expect(await row.locator('[data-status="succeeded"]').first().textContent()).to.equal('succeeded');
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
   for (const width of [1280, 390]) {
     it(`when shown ${width} px wide, then nothing overflows sideways and the keyboard reaches the form`, async () => {
       const page = await open();

@@ -110,11 +110,12 @@ export interface FlowDoc {
 /**
  * Work a crash could leave half done (docs/flows.md): `dependents` — tell the dependents of task
  * `ref` how it ended; `retell` — tell node `ref`, waiting again, how its dependencies stand;
- * `flow` — finish creating flow `ref`. Written before, deleted after.
+ * `flow` — finish creating flow `ref`; `cancel` — finish cancelling flow `ref`. Written before,
+ * deleted after.
  */
 export interface FlowWakeupDoc {
   _id: string;
-  kind: 'dependents' | 'flow' | 'retell';
+  kind: 'dependents' | 'flow' | 'retell' | 'cancel';
   ref: string;
   at: Date;
 }

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Collections } from './collections.js';
 import { retellById, settleById } from './flow-dependencies.js';
-import { FLOW_CREATION_GRACE_MS, finishCreation } from './flows.js';
+import { FLOW_CREATION_GRACE_MS, finishCancel, finishCreation } from './flows.js';
 
 /** A dependents wakeup older than this was left by a call that stopped (it takes milliseconds). */
 const DEPENDENTS_GRACE_MS = 5_000;
@@ -29,7 +29,13 @@ export async function finishFlowWork(c: Collections, log: Logger): Promise<numbe
         const outcome = await finishCreation(c, e.ref);
         log.warn({ flowId: e.ref, outcome }, 'an interrupted flow creation was finished by the flow keeper');
       } else {
-        await (e.kind === 'dependents' ? settleById(c, e.ref) : retellById(c, e.ref));
+        if (e.kind === 'cancel') {
+          const n = await finishCancel(c, e.ref);
+          log.warn(
+            { flowId: e.ref, cancelled: n },
+            'an interrupted flow cancel was finished by the flow keeper',
+          );
+        } else await (e.kind === 'dependents' ? settleById(c, e.ref) : retellById(c, e.ref));
         await c.flowWakeups.deleteOne({ _id: e._id });
       }
       done++;

@@ -2,7 +2,8 @@
  * Wakeup entries (docs/flows.md): written before a change that the flow keeper must be able to
  * finish after a crash, deleted once it is finished. `dependents`: tell the dependents of task
  * `ref` how it ended (or that it no longer has); `retell`: tell node `ref`, waiting again after
- * it had ended, how its dependencies stand; `flow`: finish creating flow `ref`.
+ * it had ended, how its dependencies stand; `flow`: finish creating flow `ref`; `cancel`: finish
+ * cancelling flow `ref`.
  */
 import { TERMINAL_STATUSES, type TaskStatus } from '@tasks/contracts';
 import { isDuplicateKey } from '../app-error.js';

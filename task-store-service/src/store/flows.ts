@@ -403,26 +403,41 @@ export async function cancelFlow(
       id: flow._id,
     });
   }
+  // Should this call stop part way, the flow keeper cancels what is left (cancelNodes).
+  const wakeup = `cancel:${flow._id}`;
+  await c.flowWakeups.replaceOne(
+    { _id: wakeup },
+    { kind: 'cancel', ref: flow._id, at: new Date() },
+    { upsert: true },
+  );
   if (flow.cancelledAt === null) {
     await c.flows.updateOne({ _id: flow._id, cancelledAt: null }, { $set: { cancelledAt: new Date() } });
   }
+  const cancelled = await cancelNodes(c, flow, p.by ?? 'api');
+  await c.flowWakeups.deleteOne({ _id: wakeup });
+  const fresh = await findFlow(c, p.id);
+  return { flow: flowToWire(fresh, await nodesOf(c, fresh)), cancelled };
+}
+
+/** Cancels every node of `flow` not yet ended, dependents first; returns those it cancelled. */
+export async function cancelNodes(c: Collections, flow: FlowDoc, by: string): Promise<TaskDoc[]> {
   const order = topologicalOrder(flow.nodes) ?? flow.nodes.map((n) => n.key);
   const idOf = new Map(flow.nodes.map((n) => [n.key, n.taskId]));
   const cancelled: TaskDoc[] = [];
   for (const key of [...order].reverse()) {
     try {
-      const doc = await cancel(c, {
-        id: idOf.get(key)!,
-        by: p.by ?? 'api',
-        reason: 'its flow was cancelled',
-      });
-      cancelled.push(doc);
+      cancelled.push(await cancel(c, { id: idOf.get(key)!, by, reason: 'its flow was cancelled' }));
     } catch (err) {
       // Ended already (or gone): nothing to cancel.
       if (!(isAppError(err) && (err.type === 'INVALID_TRANSITION' || err.type === 'TASK_NOT_FOUND')))
         throw err;
     }
   }
-  const fresh = await findFlow(c, p.id);
-  return { flow: flowToWire(fresh, await nodesOf(c, fresh)), cancelled };
+  return cancelled;
+}
+
+/** The flow keeper's step for a `cancel` entry: a cancel that stopped part way is finished. */
+export async function finishCancel(c: Collections, flowId: string): Promise<number> {
+  const flow = await c.flows.findOne({ _id: flowId });
+  return flow ? (await cancelNodes(c, flow, 'flow-keeper')).length : 0;
 }

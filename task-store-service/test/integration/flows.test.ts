@@ -284,6 +284,28 @@ describe('flow keeper (integration): finishing what a crash left half done', () 
     await until('the wakeup is gone', async () => (await wakeups().countDocuments({})) === 0);
   });
 
+  it('when a store stopped part way through cancelling a flow, then the keeper cancels the rest', async () => {
+    const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
+    // What the store had written when it stopped: the wakeup and cancelledAt, no node cancelled.
+    await wakeups().insertOne({
+      _id: `cancel:${flow.id}`,
+      kind: 'cancel',
+      ref: flow.id,
+      at: new Date(Date.now() - 10_000),
+    });
+    await flows().updateOne({ _id: flow.id }, { $set: { cancelledAt: new Date() } });
+    await until(
+      'the flow is cancelled',
+      async () => (await f.client.call('flows.get', { id: flow.id })).status === 'cancelled',
+    );
+    const nodes = (await f.client.call('flows.get', { id: flow.id })).nodes;
+    expect(nodes.map((n) => [n.key, n.status, n.error?.code])).to.deep.equal([
+      ['a', 'cancelled', 'CANCELLED'],
+      ['b', 'cancelled', 'CANCELLED'],
+    ]);
+    await until('the wakeup is gone', async () => (await wakeups().countDocuments({})) === 0);
+  });
+
   it('when a flow creation stopped after every node was written, then the keeper finishes it', async () => {
     const { flow } = await f.client.call('flows.create', { nodes: [node('a'), node('b', ['a'])] });
     const a = flow.nodes[0]!.taskId;
