@@ -225,7 +225,9 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
           { key: 'p1', type: 'primes.count', payload: { upTo: 1_000 } },
           { key: 'p2', type: 'primes.count', payload: { upTo: 2_000 } },
           { key: 'p3', type: 'primes.count', payload: { upTo: 3_000 } },
-          { key: 'all', type: 'collect', payload: {}, dependsOn: ['p1', 'p2', 'p3'] },
+          // Holds `all` back for a while, so that the page is seen to change while the flow runs.
+          { key: 'pause', type: 'sleep', payload: { ms: 3_000 } },
+          { key: 'all', type: 'collect', payload: {}, dependsOn: ['p1', 'p2', 'p3', 'pause'] },
         ],
       },
     });
@@ -238,20 +240,22 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await page.locator('#flow-title', { hasText: name }).waitFor(WAIT);
     await markNoReload(page);
     const graph = page.locator('svg#flow-graph');
-    expect(await graph.locator('a.node').count(), 'node links').to.equal(4);
-    expect(await graph.locator('a.node rect').count(), 'node boxes').to.equal(4);
-    expect(await graph.locator('path.edge').count(), 'edges').to.equal(3);
-    for (const from of ['p1', 'p2', 'p3'])
+    expect(await graph.locator('a.node').count(), 'node links').to.equal(5);
+    expect(await graph.locator('a.node rect').count(), 'node boxes').to.equal(5);
+    expect(await graph.locator('path.edge').count(), 'edges').to.equal(4);
+    for (const from of ['p1', 'p2', 'p3', 'pause'])
       expect(await graph.locator(`path.edge[data-from="${from}"][data-to="all"]`).count()).to.equal(1);
+    // While `pause` sleeps, `all` waits for it.
+    expect(await graph.locator('a.node[data-key="all"]').getAttribute('data-status')).to.equal('waiting');
 
     // Live: the page follows the flow's events to the end, without a reload.
     await page.waitForFunction(
-      () => document.querySelectorAll('#flow-graph a.node[data-status="succeeded"]').length === 4,
+      () => document.querySelectorAll('#flow-graph a.node[data-status="succeeded"]').length === 5,
       undefined,
       { timeout: 20_000, polling: 100 },
     );
     await page.locator('#flow-status[data-status="succeeded"]').waitFor(WAIT);
-    for (const key of ['p1', 'p2', 'p3', 'all'])
+    for (const key of ['p1', 'p2', 'p3', 'pause', 'all'])
       expect(await graph.locator(`a.node[data-key="${key}"] text.state`).textContent(), key).to.equal(
         'succeeded',
       );
