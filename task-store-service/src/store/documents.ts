@@ -124,6 +124,9 @@ export interface FlowWakeupDoc {
 export type SummaryDoc = Omit<TaskDoc, 'payloadJson' | 'resultJson' | 'history'> &
   Partial<Pick<TaskDoc, 'payloadJson' | 'resultJson' | 'history'>>;
 
+/** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
+export const FENCE_RETENTION_MS = 10 * 60_000;
+
 /** A claim on one version of one task: whoever inserts it may write the next version (see docs/consistency.md). */
 export interface FenceDoc {
   _id: string;

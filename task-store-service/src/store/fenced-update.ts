@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { TRANSITIONS } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
-import type { FenceDoc, TaskDoc } from './documents.js';
+import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js';
 import { recordWakeups } from './flow-wakeups.js';
 
 /**
@@ -18,11 +18,9 @@ import { recordWakeups } from './flow-wakeups.js';
  * clock was left by a crashed writer. Never `fence.at` against this replica's clock: that is another
  * replica's wall clock (docs/consistency.md, "Fences and clocks").
  */
-export const STALE_FENCE_MS = 5_000;
-/** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
-export const FENCE_RETENTION_MS = 10 * 60_000;
+const STALE_FENCE_MS = 5_000;
 /** How long a caller waits for another writer's change of the same task before answering BUSY. */
-export const BUSY_TIMEOUT_MS = 10_000;
+const BUSY_TIMEOUT_MS = 10_000;
 
 export type Change = Partial<Omit<TaskDoc, '_id' | 'version' | 'updatedAt'>>;
 

@@ -12,8 +12,7 @@
  */
 import { TERMINAL_STATUSES } from '@tasks/contracts';
 import { LRUCache } from 'lru-cache';
-import type { TaskDoc } from './documents.js';
-import { FENCE_RETENTION_MS } from './fenced-update.js';
+import { FENCE_RETENTION_MS, type TaskDoc } from './documents.js';
 
 export interface RecentTasksOptions {
   /** Most documents kept (default 20,000). */
