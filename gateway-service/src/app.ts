@@ -6,13 +6,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import ratelimit from 'koa-ratelimit';
-import type { Router, RouterContext } from '@koa/router';
-import { jsonDepthExceeds, MAX_JSON_DEPTH, type TaskStoreClient } from '@tasks/contracts';
-import type { Broker } from '@tasks/messaging';
-import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import type { EventHub } from './events/event-hub.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { Router } from '@koa/router';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@tasks/contracts';
 import { apiKeyAuth } from './middleware/auth.js';
 import { HttpProblem, problemDetails } from './middleware/problem-details.js';
 import { requestContext } from './middleware/request-context.js';
@@ -24,29 +19,9 @@ import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
 import { flowRoutes } from './routes/flows.js';
-import type { TaskPublisher } from './task-publisher.js';
+import type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
 
-export interface GatewayState {
-  requestId: string;
-  log: Logger;
-  /** Who is calling (a hash of the API key) when auth is on. */
-  client?: string;
-}
-
-export type GatewayContext = RouterContext<GatewayState>;
-
-export interface AppDeps {
-  config: Readonly<Config>;
-  store: TaskStoreClient;
-  broker: Broker;
-  publisher: TaskPublisher;
-  hub: EventHub;
-  metrics: GatewayMetrics;
-  log: Logger;
-  /** Recent dead letters (startGateway attaches one to the broker). */
-  /** True once the gateway is stopping: /readyz answers 503 so that traffic moves elsewhere. */
-  isDraining?: () => boolean;
-}
+export type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
 
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 

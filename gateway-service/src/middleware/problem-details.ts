@@ -5,7 +5,7 @@
  */
 import type { Context, Next } from 'koa';
 import { ERRORS, isStoreError, STORE_TIMEOUT_MESSAGE, type ErrorType } from '@tasks/contracts';
-import type { GatewayState } from '../app.js';
+import type { GatewayState } from '../app-context.js';
 
 export interface ProblemExtras {
   fields?: { path: string; message: string }[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { GatewayState } from '../app.js';
+import type { GatewayState } from '../app-context.js';
 
 const VALID_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
-import type { GatewayContext, GatewayState } from '../app.js';
+import type { GatewayContext, GatewayState } from '../app-context.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 
 interface Asset {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
-import type { GatewayContext, GatewayState } from '../app.js';
+import type { GatewayContext, GatewayState } from '../app-context.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 import { openApiDocument } from '../openapi/document.js';
 

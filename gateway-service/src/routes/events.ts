@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { TaskStatus } from '@tasks/contracts';
-import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { eventsQuery } from '../schemas.js';
 import { validated } from '../validation.js';
 import { startStream } from './tasks.js';

@@ -1,7 +1,7 @@
 /** /v1/flows: create a DAG of tasks, show one, list them, cancel one, follow one (docs/flows.md). */
 import { Router } from '@koa/router';
 import type { CreateFlowParams, Flow } from '@tasks/contracts';
-import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { followFlow } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 import { createFlowBody, flowListQuery, flowPatchBody } from '../schemas.js';

@@ -1,7 +1,7 @@
 /** Task types, stats, health, metrics. */
 import { Router } from '@koa/router';
 import type { TaskType } from '@tasks/contracts';
-import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 
 /** taskTypes.list, cached for TYPES_CACHE_MS (types change only when executors start). */
 export function typesCache(deps: Pick<AppDeps, 'store' | 'config'>) {

@@ -1,7 +1,7 @@
 /** GET /v1/dead-letters and GET /v1/workers: what an operator watches besides the tasks. */
 import { Router } from '@koa/router';
 import type { TaskSummary } from '@tasks/contracts';
-import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 
 /** A worker is listed when it claimed or finished a task this recently, or holds a lease now. */
 export const WORKER_WINDOW_MS = 5 * 60_000;

@@ -8,7 +8,7 @@ import type {
   TaskSummary,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
-import type { AppDeps, GatewayContext, GatewayState } from '../app.js';
+import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { followTask } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
 import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
