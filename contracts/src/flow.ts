@@ -1,8 +1,8 @@
 /**
  * Flows: tasks that wait for other tasks, as a DAG of nodes (docs/flows.md). Each node is an
- * ordinary task; the flow only names them by key and says which waits for which.
+ * ordinary task; the flow only names them by key and says which waits for which. (What creates
+ * one, CreateFlowParams, is with the other params in methods.ts.)
  */
-import type { CreateTaskParams } from './methods.js';
 import type { TaskError, TaskStatus } from './task.js';
 
 export const FLOW_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -24,19 +24,6 @@ export const FLOW_LIMITS = {
 
 /** The error code of a flow node cancelled because a dependency failed or was cancelled. */
 export const DEPENDENCY_FAILED = 'DEPENDENCY_FAILED';
-
-export interface FlowNodeSpec extends Omit<CreateTaskParams, 'idempotencyKey'> {
-  key: string;
-  dependsOn?: string[];
-}
-
-export interface CreateFlowParams {
-  name?: string;
-  nodes: FlowNodeSpec[];
-  failurePolicy?: FailurePolicy;
-  /** A repeat with the same key and body answers the first flow (created: false). */
-  idempotencyKey?: string;
-}
 
 export interface FlowNode {
   key: string;

@@ -4,7 +4,7 @@
  * Params are always passed by name (a JSON object).
  */
 import type { ErrorType } from './errors.js';
-import type { CreateFlowParams, Flow, FlowSummary } from './flow.js';
+import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
 import type {
   Task,
   TaskDetailField,
@@ -26,6 +26,19 @@ export interface CreateTaskParams {
   runAt?: string;
   /** Run no sooner than this many ms after creation (exclusive with runAt). */
   delayMs?: number;
+  idempotencyKey?: string;
+}
+
+export interface FlowNodeSpec extends Omit<CreateTaskParams, 'idempotencyKey'> {
+  key: string;
+  dependsOn?: string[];
+}
+
+export interface CreateFlowParams {
+  name?: string;
+  nodes: FlowNodeSpec[];
+  failurePolicy?: FailurePolicy;
+  /** A repeat with the same key and body answers the first flow (created: false). */
   idempotencyKey?: string;
 }
 
