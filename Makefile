@@ -21,9 +21,11 @@ typecheck: install ## type-check all workspaces, tests and benchmarks
 	npx tsc -p tsconfig.json
 	npx tsc -p gateway-service/dashboard/tsconfig.json
 
-lint: typecheck ## type-check, eslint and prettier
+lint: typecheck ## type-check, eslint, prettier and the import-circle check
 	npx eslint .
 	npx prettier --check .
+	npx depcruise --config .dependency-cruiser.cjs contracts/src messaging/src dev-mongo/src \
+		task-store-service/src gateway-service/src gateway-service/dashboard executor-service/src cli/src
 
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test
