@@ -14,7 +14,8 @@ import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
 import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/dead-letters.js';
 import type { TaskDoc } from '../store/documents.js';
-import { cancelFlow, createFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
+import { createFlow } from '../store/flow-creation.js';
+import { cancelFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 

@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Collections } from './collections.js';
 import { retellById, settleById } from './flow-dependencies.js';
-import { FLOW_CREATION_GRACE_MS, finishCancel, finishCreation } from './flows.js';
+import { FLOW_CREATION_GRACE_MS, finishCreation } from './flow-creation.js';
+import { finishCancel } from './flows.js';
 
 /** A dependents wakeup older than this was left by a call that stopped (it takes milliseconds). */
 const DEPENDENTS_GRACE_MS = 5_000;

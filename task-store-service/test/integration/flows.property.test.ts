@@ -9,16 +9,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { FailurePolicy, Task, TaskStoreClient } from '@tasks/contracts';
+import { runParams } from '../support/fast-check-params.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
-
-function runParams(numRuns: number): { numRuns: number; seed?: number; path?: string } {
-  const { FC_RUNS, FC_SEED, FC_PATH } = process.env;
-  return {
-    numRuns: Number(FC_RUNS ?? numRuns),
-    ...(FC_SEED !== undefined && { seed: Number(FC_SEED) }),
-    ...(FC_PATH !== undefined && { path: FC_PATH }),
-  };
-}
 
 interface Case {
   /** deps[i]: indices (all < i) node i depends on: acyclic by construction. */

@@ -34,18 +34,10 @@ import {
   type TaskSummary,
   type TaskStatus,
 } from '@tasks/contracts';
+import { runParams } from '../support/fast-check-params.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
 const LEASE_MS = 60_000; // never expires by itself during a run; expiry is the "time passes" step
-
-function runParams(numRuns: number): { numRuns: number; seed?: number; path?: string } {
-  const { FC_RUNS, FC_SEED, FC_PATH } = process.env;
-  return {
-    numRuns: Number(FC_RUNS ?? numRuns),
-    ...(FC_SEED !== undefined && { seed: Number(FC_SEED) }),
-    ...(FC_PATH !== undefined && { path: FC_PATH }),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The model
