@@ -1,12 +1,7 @@
 import { expect } from 'chai';
 import type { CreateFlowParams, Flow, FlowSummary, TaskSummary } from '@tasks/contracts';
 import { noopType, startStore, type StoreFixture } from './support/store-fixture.js';
-import { errorType, tasksctl } from './support/run.js';
-
-/** Column start offsets of an aligned table line, found from the header's words. */
-function columnStarts(header: string): number[] {
-  return [...header.matchAll(/\S+( \S+)*/g)].map((m) => m.index);
-}
+import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl flow against a real store (integration)', () => {
   let f: StoreFixture;

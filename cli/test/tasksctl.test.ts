@@ -3,14 +3,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Stats, Task } from '@tasks/contracts';
 import { closedPort, noopType, startStore, type StoreFixture } from './support/store-fixture.js';
-import { errorType, tasksctl } from './support/run.js';
+import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
-
-/** Column start offsets of an aligned table line, found from the header's words. */
-function columnStarts(header: string): number[] {
-  return [...header.matchAll(/\S+( \S+)*/g)].map((m) => m.index);
-}
 
 describe('tasksctl against a real store (integration)', () => {
   let f: StoreFixture;

@@ -25,3 +25,8 @@ export function errorType(stderr: string): string | undefined {
   if (lines.length !== 1) return undefined;
   return /^tasksctl: ([A-Z_]+): \S/.exec(lines[0]!)?.[1];
 }
+
+/** Column start offsets of an aligned table line, found from the header's words. */
+export function columnStarts(header: string): number[] {
+  return [...header.matchAll(/\S+( \S+)*/g)].map((m) => m.index);
+}
