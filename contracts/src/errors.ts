@@ -13,6 +13,7 @@ export const ERRORS = {
   UNKNOWN_TASK_TYPE: { code: 40001, http: 400, title: 'Unknown task type', retryable: false },
   TASK_NOT_FOUND: { code: 40400, http: 404, title: 'Task not found', retryable: false },
   FLOW_NOT_FOUND: { code: 40402, http: 404, title: 'Flow not found', retryable: false },
+  TASK_TYPE_NOT_FOUND: { code: 40403, http: 404, title: 'Task type not found', retryable: false },
   INVALID_TRANSITION: { code: 40900, http: 409, title: 'Invalid status transition', retryable: false },
   LEASE_LOST: { code: 40901, http: 409, title: 'Lease not held', retryable: false },
   IDEMPOTENCY_CONFLICT: {
@@ -22,6 +23,10 @@ export const ERRORS = {
     retryable: false,
   },
   TASK_NOT_DUE: { code: 40903, http: 409, title: 'Task is not due yet', retryable: true },
+  /** The task may not start yet (its type is paused, or at its concurrency limit): it waits in the store. */
+  TASK_HELD: { code: 40905, http: 409, title: 'Task held until it may start', retryable: false },
+  /** The task was not started by its expiresAt: the claim ended it (failed, EXPIRED). */
+  TASK_EXPIRED: { code: 40906, http: 409, title: 'Task expired before it started', retryable: false },
   TYPE_KIND_MISMATCH: {
     code: 40904,
     http: 409,

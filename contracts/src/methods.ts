@@ -5,6 +5,7 @@
  */
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
+import type { TypeSettings } from './type-settings.js';
 import type {
   Task,
   TaskDetailField,
@@ -26,6 +27,8 @@ export interface CreateTaskParams {
   runAt?: string;
   /** Run no sooner than this many ms after creation (exclusive with runAt). */
   delayMs?: number;
+  /** Not started by then, the task ends failed with error EXPIRED (docs/flow-control.md). */
+  expiresAt?: string;
   idempotencyKey?: string;
 }
 
@@ -113,8 +116,11 @@ export interface StoreMethods {
   'tasks.get': { params: { id: string }; result: Task };
   'tasks.list': { params: ListParams; result: Page<TaskSummary> };
   'tasks.claim': {
-    /** `leaseId`, chosen by the caller, makes the claim repeatable: a repeat answers the same lease. */
-    params: { id: string; workerId: string; leaseMs: number; leaseId?: string };
+    /**
+     * `leaseId`, chosen by the caller, makes the claim repeatable: a repeat answers the same lease.
+     * `type` (the work message's) saves the store a read before it applies the type's settings.
+     */
+    params: { id: string; workerId: string; leaseMs: number; leaseId?: string; type?: string };
     result: Task;
   };
   'tasks.heartbeat': {
@@ -126,7 +132,10 @@ export interface StoreMethods {
     result: TaskWithDependents;
   };
   'tasks.fail': { params: { id: string; leaseId: string; error: TaskError }; result: TaskWithDependents };
-  'tasks.release': { params: { id: string; leaseId: string; reason?: string }; result: Task };
+  'tasks.release': {
+    params: { id: string; leaseId: string; reason?: string };
+    result: TaskWithDependents;
+  };
   'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: TaskWithDependents };
   'tasks.retry': { params: { id: string; by?: string }; result: TaskWithDependents };
   'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
@@ -144,6 +153,11 @@ export interface StoreMethods {
     params: { type: string; olderThanMs?: number; limit?: number };
     result: { items: TaskSummary[] };
   };
+  'tasks.expireOverdue': {
+    params: { limit?: number; by?: string };
+    /** The tasks it ended, and the flow nodes that changed with them. */
+    result: { items: TaskSummary[]; dependents?: TaskSummary[] };
+  };
   'tasks.stats': { params: Record<string, never>; result: Stats };
   'tasks.recount': { params: Record<string, never>; result: { tasks: number; ms: number } };
   'deadLetters.record': { params: DeadLetterParams; result: { deadLetter: DeadLetter; task: Task | null } };
@@ -153,6 +167,18 @@ export interface StoreMethods {
     result: { registered: number };
   };
   'taskTypes.list': { params: Record<string, never>; result: { items: TaskType[] } };
+  'taskTypes.getSettings': { params: { type: string }; result: TypeSettings };
+  'taskTypes.updateSettings': {
+    params: {
+      type: string;
+      paused?: boolean;
+      concurrency?: number | null;
+      ratePerSecond?: number | null;
+      by?: string;
+    };
+    /** `released`: held tasks that may start now, for the caller to publish (more follow in the background). */
+    result: { settings: TypeSettings; released: TaskSummary[] };
+  };
   'executors.heartbeat': {
     params: { workerId: string; types: string[]; stopping?: boolean };
     result: { liveForMs: number };
@@ -203,9 +229,17 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
   },
   'tasks.claim': {
     summary:
-      'queued → running (or re-claim of an expired lease): attempts + 1, a new lease and leaseId. With the caller’s own leaseId, a repeat whose first answer was lost returns the same lease instead of a conflict.',
+      'queued → running (or re-claim of an expired lease): attempts + 1, a new lease and leaseId. With the caller’s own leaseId, a repeat whose first answer was lost returns the same lease instead of a conflict. The type’s settings apply first (docs/flow-control.md): paused or at its concurrency limit, the task is held (TASK_HELD: drop the message, the store publishes it again when it may start); over its rate, it gets a start time (TASK_NOT_DUE with runAt); past its expiresAt, it ends failed (TASK_EXPIRED, with `task` and `dependents` in the error data).',
     idempotent: false,
-    errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'TASK_NOT_DUE', 'BUSY'],
+    errors: [
+      ...common,
+      'TASK_NOT_FOUND',
+      'INVALID_TRANSITION',
+      'TASK_NOT_DUE',
+      'TASK_HELD',
+      'TASK_EXPIRED',
+      'BUSY',
+    ],
   },
   'tasks.heartbeat': {
     summary: 'Extend the lease of the current holder; optional progress (0..100) and message.',
@@ -281,6 +315,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     idempotent: true,
     errors: common,
   },
+  'tasks.expireOverdue': {
+    summary:
+      'queued | waiting tasks past their expiresAt → failed (EXPIRED). Returns the changed tasks and the flow nodes that changed with them, for the caller to announce.',
+    idempotent: true,
+    errors: common,
+  },
   'tasks.stats': {
     summary: 'Counts by status and by type, and outcomes in the last minute.',
     idempotent: true,
@@ -297,7 +337,22 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     idempotent: true,
     errors: common,
   },
-  'taskTypes.list': { summary: 'All registered task types.', idempotent: true, errors: common },
+  'taskTypes.list': {
+    summary: 'All registered task types, with their settings (paused, limits).',
+    idempotent: true,
+    errors: common,
+  },
+  'taskTypes.getSettings': {
+    summary: 'A registered type’s settings: paused, concurrency, ratePerSecond.',
+    idempotent: true,
+    errors: [...common, 'TASK_TYPE_NOT_FOUND'],
+  },
+  'taskTypes.updateSettings': {
+    summary:
+      'Change a registered type’s settings: a value sets it, null lifts a limit, an absent field keeps it. Held tasks that may start now are released: the first page is returned in `released` for the caller to publish; the store releases the rest in the background.',
+    idempotent: true,
+    errors: [...common, 'TASK_TYPE_NOT_FOUND'],
+  },
   'executors.heartbeat': {
     summary:
       'An executor says it is alive and which types it serves (every few seconds; `stopping` when it leaves). tasks.stats lists queued types that no live executor serves.',

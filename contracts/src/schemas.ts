@@ -1,6 +1,7 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
+import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
 /**
@@ -33,6 +34,25 @@ const createFields = {
   runAt: dateTime,
   /** Relative to when the store creates the task; kept as given, so an idempotent repeat matches. */
   delayMs: { type: 'integer', minimum: 0, maximum: MAX_SCHEDULE_AHEAD_MS },
+  /** Not started by then, the task ends failed (EXPIRED); must lie ahead of now and of runAt. */
+  expiresAt: dateTime,
+} as const;
+
+/** Per-type limits (docs/flow-control.md): a number sets one, null lifts it, absent keeps it. */
+export const TYPE_LIMIT_FIELDS = {
+  concurrency: {
+    oneOf: [{ type: 'integer', minimum: 1, maximum: TYPE_LIMIT_BOUNDS.maxConcurrency }, { type: 'null' }],
+  },
+  ratePerSecond: {
+    oneOf: [
+      {
+        type: 'number',
+        minimum: TYPE_LIMIT_BOUNDS.minRatePerSecond,
+        maximum: TYPE_LIMIT_BOUNDS.maxRatePerSecond,
+      },
+      { type: 'null' },
+    ],
+  },
 } as const;
 
 /** runAt or delayMs, not both. (`properties` restates them for Ajv's strict mode.) */
@@ -136,7 +156,11 @@ export const PARAM_SCHEMAS = {
     cursor,
     fields: { type: 'array', uniqueItems: true, items: { enum: TASK_DETAIL_FIELDS } },
   }),
-  'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id }, ['id', 'workerId', 'leaseMs']),
+  'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id, type: taskTypeName }, [
+    'id',
+    'workerId',
+    'leaseMs',
+  ]),
   'tasks.heartbeat': params(
     {
       id,
@@ -180,6 +204,7 @@ export const PARAM_SCHEMAS = {
     },
     ['type'],
   ),
+  'tasks.expireOverdue': params({ limit: { type: 'integer', minimum: 1, maximum: 1000 }, by: actor }),
   'tasks.stats': params({}),
   'tasks.recount': params({}),
   'deadLetters.record': params(
@@ -201,6 +226,11 @@ export const PARAM_SCHEMAS = {
     ['workerId', 'types'],
   ),
   'taskTypes.list': params({}),
+  'taskTypes.getSettings': params({ type: taskTypeName }, ['type']),
+  'taskTypes.updateSettings': params(
+    { type: taskTypeName, paused: { type: 'boolean' }, ...TYPE_LIMIT_FIELDS, by: actor },
+    ['type'],
+  ),
   'executors.heartbeat': params(
     {
       workerId: actor,

@@ -1,4 +1,5 @@
 /** The task model as it travels on the wire (dates are ISO-8601 strings). */
+import type { HoldReason, TypeSettings } from './type-settings.js';
 
 /** `waiting`: a flow node whose dependencies have not all ended yet (docs/flows.md). */
 export const TASK_STATUSES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -52,6 +53,10 @@ export interface Task {
   /** The most recent changes, oldest first, at most HISTORY_LIMIT entries. */
   history: HistoryEntry[];
   version: number;
+  /** Not started by then, the task ends failed with error EXPIRED instead (null: no deadline). */
+  expiresAt?: string | null;
+  /** Set while a due task waits because its type is paused or at its concurrency limit. */
+  heldBy?: HoldReason;
   /** Set on the nodes of a flow only: the flow and this node's key in it. */
   flowId?: string;
   flowKey?: string;
@@ -98,6 +103,10 @@ export interface TaskTypeDefinition {
 export interface TaskType extends TaskTypeDefinition {
   registeredBy: string;
   updatedAt: string;
+  /** The operator's settings (docs/flow-control.md). */
+  paused: boolean;
+  concurrency: TypeSettings['concurrency'];
+  ratePerSecond: TypeSettings['ratePerSecond'];
 }
 
 /** Defaults applied when neither the request nor the task type gives a value. */

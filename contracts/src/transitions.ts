@@ -13,11 +13,12 @@ import type { TaskStatus } from './task.js';
  * - failed | cancelled → queued: manual retry
  * - queued → failed: the task's message was dead-lettered (DEAD_LETTERED)
  * - waiting → queued: a flow node whose dependencies have ended (docs/flows.md)
+ * - queued | waiting → failed: not started by its expiresAt (EXPIRED)
  * - waiting → cancelled: cancel, its flow cancelled, or a dependency failed (DEPENDENCY_FAILED)
  * - cancelled → waiting: a dependency that failed is retried, so the node waits for it again
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
-  waiting: ['queued', 'cancelled'],
+  waiting: ['queued', 'cancelled', 'failed'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'succeeded', 'failed', 'queued', 'cancelled'],
   succeeded: [],

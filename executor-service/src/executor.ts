@@ -292,7 +292,13 @@ export class Executor {
       task = await untilRecorded(
         this.batched,
         'tasks.claim',
-        { id: msg.taskId, workerId: config.workerId, leaseMs: config.leaseMs, leaseId: randomUUID() },
+        {
+          id: msg.taskId,
+          type: msg.type,
+          workerId: config.workerId,
+          leaseMs: config.leaseMs,
+          leaseId: randomUUID(),
+        },
         this.callOpts(log, requestId),
       );
     } catch (err) {
@@ -304,6 +310,18 @@ export class Executor {
           requestId,
         );
         return delayed ? delivery.ack() : delivery.nack();
+      }
+      if (isStoreError(err, 'TASK_HELD')) {
+        // Paused, or at its concurrency limit: the store holds it and publishes it again when it may start.
+        log.debug({ reason: err.data?.reason }, 'task held by the store; message dropped');
+        return delivery.ack();
+      }
+      if (isStoreError(err, 'TASK_EXPIRED')) {
+        // Not started by its expiresAt: the claim ended it. Announce it and the flow nodes it moved.
+        const ended = [err.data?.task, ...(Array.isArray(err.data?.dependents) ? err.data.dependents : [])];
+        await this.publishDue(ended.filter(isTaskSummary), requestId, log);
+        log.info('task expired before it started');
+        return delivery.ack();
       }
       if (isStoreError(err, 'INVALID_TRANSITION') || isStoreError(err, 'TASK_NOT_FOUND')) {
         log.info({ type: err.type, status: err.data?.status }, 'task not claimable; skipped');
@@ -350,12 +368,14 @@ export class Executor {
       if (outcome.kind === 'aborted' && (outcome.reason === 'CANCELLED' || outcome.reason === 'LEASE_LOST')) {
         label = outcome.reason.toLowerCase();
       } else if (outcome.kind === 'aborted' && outcome.reason === 'SHUTDOWN') {
-        await untilRecorded(
+        const released = await untilRecorded(
           batched,
           'tasks.release',
           { ...lease, reason: 'executor shutting down' },
           opts,
         ).catch((err: unknown) => log.warn({ err }, 'could not release the lease; it will expire'));
+        // Tasks held for the concurrency slot this run freed (their outbox entries cover a failure).
+        if (released) await this.publishDue(released.dependents ?? [], requestId, log);
         metrics.finished.inc({ type: task.type, outcome: 'released' });
         log.info('task handed back at shutdown');
         // Counted toward the delivery limit, but harmless: released, the task is at a newer
@@ -483,6 +503,18 @@ export class Executor {
       .publish(broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), statusEvent(task))
       .catch((err: unknown) => this.d.log.warn({ err, taskId: task.id }, 'status event not published'));
   }
+}
+
+/** A task summary carried in an error's data (TASK_EXPIRED): only what publishDue reads is checked. */
+function isTaskSummary(v: unknown): v is TaskSummary {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = v as Partial<Record<keyof TaskSummary, unknown>>;
+  return (
+    typeof t.id === 'string' &&
+    typeof t.type === 'string' &&
+    typeof t.status === 'string' &&
+    typeof t.version === 'number'
+  );
 }
 
 function requestIdOf(delivery: Delivery): string {

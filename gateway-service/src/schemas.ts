@@ -10,6 +10,7 @@ import {
   TASK_DETAIL_FIELDS,
   TASK_KINDS,
   TASK_STATUSES,
+  TYPE_LIMIT_FIELDS,
 } from '@tasks/contracts';
 
 const create = PARAM_SCHEMAS['tasks.create'].properties;
@@ -32,8 +33,60 @@ export const createTaskBody = {
       ...create.runAt,
       description: 'Run no sooner than this time (exclusive with delayMs); at most 366 days from now.',
     },
+    expiresAt: {
+      ...create.expiresAt,
+      description:
+        'Not started by this time, the task ends failed with error EXPIRED and never runs late. Must lie in the future and after the time the task is due.',
+    },
   },
   not: PARAM_SCHEMAS['tasks.create'].not,
+} as const;
+
+/** PUT /v1/task-types/{type}/limits: a number sets a limit, null lifts it, an absent field keeps it. */
+export const typeLimitsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    concurrency: {
+      ...TYPE_LIMIT_FIELDS.concurrency,
+      description:
+        'At most this many tasks of the type running at once, across every executor; null: no limit.',
+    },
+    ratePerSecond: {
+      ...TYPE_LIMIT_FIELDS.ratePerSecond,
+      description:
+        'At most this many starts per second, across every executor, after a burst of ceil(ratePerSecond) (rateBurst); null: no limit.',
+    },
+  },
+} as const;
+
+/** PATCH /v1/task-types/{type}: pause or resume. */
+export const typePatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['paused'],
+  properties: {
+    paused: {
+      type: 'boolean',
+      description:
+        'true: no task of the type starts (running ones finish, queued ones wait); false: they start again.',
+    },
+  },
+} as const;
+
+/** A type's settings as the routes under /v1/task-types/{type} answer them. */
+export const typeSettingsSchema = {
+  type: 'object',
+  required: ['type', 'paused', 'concurrency', 'ratePerSecond', 'rateBurst'],
+  properties: {
+    type: { type: 'string' },
+    paused: { type: 'boolean' },
+    concurrency: { type: ['integer', 'null'] },
+    ratePerSecond: { type: ['number', 'null'] },
+    rateBurst: { type: ['integer', 'null'], description: 'Starts allowed at once after the type was idle.' },
+    updatedAt: { type: ['string', 'null'] },
+    updatedBy: { type: ['string', 'null'] },
+  },
 } as const;
 
 const flowParams = PARAM_SCHEMAS['flows.create'].properties;
@@ -188,6 +241,12 @@ export const taskSchema = {
       },
     },
     version: { type: 'integer' },
+    expiresAt: { ...nullableString, description: 'Not started by then, the task ends failed (EXPIRED).' },
+    heldBy: {
+      enum: ['paused', 'concurrency'],
+      description:
+        'Present while the task is due but waits: its type is paused, or at its concurrency limit.',
+    },
     flowId: { type: 'string', description: 'Flow nodes only: the flow (GET /v1/flows/{flowId}).' },
     flowKey: { type: 'string', description: 'Flow nodes only: the node’s key in its flow.' },
     dependencyResults: {

@@ -15,6 +15,7 @@ import { backfillBuckets } from './store/bucket-backfill.js';
 import { collections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
+import { keepTypes } from './store/type-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -32,6 +33,22 @@ export interface StoreService {
 const FENCE_SWEEP_INTERVAL_MS = 60_000;
 /** How often the flow keeper looks for flow work a crash left half done (store/flow-keeper.ts). */
 const FLOW_KEEPER_INTERVAL_MS = 2_000;
+/** How often the type keeper releases held tasks and frees slots (store/type-keeper.ts). */
+const TYPE_KEEPER_INTERVAL_MS = 2_000;
+
+/** Runs `pass` every `ms`, one pass at a time; a failed pass is logged and the next one tries again. */
+function keeper(name: string, ms: number, pass: () => Promise<unknown>, log: Logger): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pass()
+      .catch((err: unknown) => log.warn({ err }, `${name} pass failed`))
+      .finally(() => (running = false));
+  }, ms);
+  timer.unref();
+  return timer;
+}
 
 export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
   // A bounded pool: FerretDB 1.24 on PostgreSQL deadlocks when ~50 updates run at once (each
@@ -84,15 +101,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
-  let flowKeeping = false;
-  const flowKeeper = setInterval(() => {
-    if (flowKeeping) return;
-    flowKeeping = true;
-    finishFlowWork(c, log)
-      .catch((err: unknown) => log.warn({ err }, 'flow keeper pass failed'))
-      .finally(() => (flowKeeping = false));
-  }, FLOW_KEEPER_INTERVAL_MS);
-  flowKeeper.unref();
+  const flowKeeper = keeper('flow keeper', FLOW_KEEPER_INTERVAL_MS, () => finishFlowWork(c, log), log);
+  const typeKeeper = keeper('type keeper', TYPE_KEEPER_INTERVAL_MS, () => keepTypes(c, log), log);
 
   return {
     url: `http://${config.host}:${port}/rpc`,
@@ -100,6 +110,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     async close() {
       clearInterval(sweeper);
       clearInterval(flowKeeper);
+      clearInterval(typeKeeper);
       let grace: NodeJS.Timeout | undefined;
       // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
       await runShutdownSteps(

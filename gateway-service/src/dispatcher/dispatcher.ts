@@ -1,6 +1,6 @@
 /**
- * The dispatcher loop: hands expired leases back to the queue and publishes every queued task
- * whose publication was never confirmed (the outbox). Safe with many gateway replicas: each
+ * The dispatcher loop: hands expired leases back to the queue, ends tasks not started by their
+ * expiresAt, and publishes every queued task whose publication was never confirmed (the outbox). Safe with many gateway replicas: each
  * step is a compare-and-set in the store, and a duplicate message is harmless (claiming is).
  */
 import { randomUUID } from 'node:crypto';
@@ -50,6 +50,11 @@ export class Dispatcher {
     } catch (err) {
       log.warn({ err }, 'lease sweep failed; the outbox pass goes on');
     }
+    try {
+      await this.expireOverdue(limit, opts, log);
+    } catch (err) {
+      log.warn({ err }, 'deadline sweep failed; the outbox pass goes on');
+    }
     const { items } = await this.store.call(
       'tasks.listUnpublished',
       { olderThanMs: this.config.republishAfterMs, limit },
@@ -60,6 +65,24 @@ export class Dispatcher {
     const confirmed = await this.publisher.publish(items, requestId, log, 'dispatcher');
     log.info({ found: items.length, published: confirmed }, 'unpublished tasks published');
     return published + confirmed;
+  }
+
+  /** Tasks past their expiresAt end failed (EXPIRED): announced, with the flow nodes that moved. */
+  private async expireOverdue(
+    limit: number,
+    opts: { requestId: string; timeoutMs: number },
+    log: Logger,
+  ): Promise<void> {
+    const { items, dependents = [] } = await this.store.call(
+      'tasks.expireOverdue',
+      { limit, by: 'dispatcher' },
+      opts,
+    );
+    if (items.length === 0) return;
+    log.info({ count: items.length }, 'tasks not started by their expiresAt ended');
+    for (const t of [...items, ...dependents]) void this.publisher.emit(t, log);
+    const queued = dependents.filter((t) => t.status === 'queued');
+    if (queued.length > 0) await this.publisher.publish(queued, opts.requestId, log, 'dispatcher');
   }
 
   private async requeueExpired(

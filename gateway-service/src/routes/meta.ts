@@ -1,27 +1,9 @@
-/** Task types, stats, health, metrics. */
+/** Stats, health, metrics. */
 import { Router } from '@koa/router';
-import type { TaskType } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
-
-/** taskTypes.list, cached for TYPES_CACHE_MS (types change only when executors start). */
-export function typesCache(deps: Pick<AppDeps, 'store' | 'config'>) {
-  let cached: { at: number; items: TaskType[] } | undefined;
-  return async (requestId: string): Promise<TaskType[]> => {
-    if (cached && Date.now() - cached.at < deps.config.typesCacheMs) return cached.items;
-    const { items } = await deps.store.call('taskTypes.list', {}, { requestId });
-    cached = { at: Date.now(), items };
-    return items;
-  };
-}
 
 export function metaRoutes(deps: AppDeps): Router<GatewayState> {
   const router = new Router<GatewayState>();
-  const types = typesCache(deps);
-
-  router.get('task-types', '/v1/task-types', async (ctx: GatewayContext) => {
-    ctx.body = { items: await types(ctx.state.requestId) };
-  });
-
   router.get('stats', '/v1/stats', async (ctx: GatewayContext) => {
     ctx.body = await deps.store.call('tasks.stats', {}, { requestId: ctx.state.requestId });
   });

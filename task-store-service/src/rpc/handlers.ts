@@ -16,6 +16,9 @@ import { deadLetterToWire, listDeadLetters, recordDeadLetter } from '../store/de
 import type { TaskDoc } from '../store/documents.js';
 import { createFlow } from '../store/flow-creation.js';
 import { cancelFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
+import { expireOverdue } from '../store/deadlines.js';
+import { releaseAllowed } from '../store/type-keeper.js';
+import { AppError } from '../app-error.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -42,7 +45,10 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       const moved: TaskDoc[] = [];
       return withDependents(toWire(await lifecycle.fail(c, p, moved)), moved);
     },
-    'tasks.release': async (p) => toWire(await lifecycle.release(c, p)),
+    'tasks.release': async (p) => {
+      const moved: TaskDoc[] = [];
+      return withDependents(toWire(await lifecycle.release(c, p, moved)), moved);
+    },
     'tasks.cancel': async (p) => {
       const moved: TaskDoc[] = [];
       return withDependents(toWire(await lifecycle.cancel(c, p, moved)), moved);
@@ -67,6 +73,11 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     'tasks.listStale': async (p) => ({
       items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
+    'tasks.expireOverdue': async (p) => {
+      const moved: TaskDoc[] = [];
+      const items = await expireOverdue(c, p.limit ?? 100, p.by ?? 'deadline-sweeper', moved);
+      return withDependents({ items: items.map((d) => toSummary(d)) }, moved);
+    },
     'tasks.stats': () => stats(c),
     'tasks.recount': () => ctx.counts.recountNow(),
     'deadLetters.record': async (p) => {
@@ -79,6 +90,17 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     },
     'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
     'taskTypes.list': async () => ({ items: await ctx.registry.list() }),
+    'taskTypes.getSettings': async (p) => {
+      await registered(ctx, p.type);
+      return c.settings.read(p.type);
+    },
+    'taskTypes.updateSettings': async (p) => {
+      await registered(ctx, p.type);
+      const { type, by, ...change } = p;
+      const settings = await c.settings.update(type, change, by ?? 'api');
+      const released = await releaseAllowed(c, settings, RELEASE_PAGE);
+      return { settings, released: released.map((d) => toSummary(d)) };
+    },
     'executors.heartbeat': (p) => executorHeartbeat(c, p),
     'flows.create': async (p) => {
       const { flow, nodes, created, queued } = await createFlow(ctx, p);
@@ -91,6 +113,20 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       return { flow, cancelled: cancelled.map((d) => toSummary(d)) };
     },
   };
+}
+
+/** Held tasks released by a settings change in the call itself; the type keeper releases the rest. */
+const RELEASE_PAGE = 500;
+
+/** TASK_TYPE_NOT_FOUND (with the known types) unless the type is registered. */
+async function registered(ctx: StoreContext, type: string): Promise<void> {
+  try {
+    await ctx.registry.get(type);
+  } catch (err) {
+    if (err instanceof AppError && err.type === 'UNKNOWN_TASK_TYPE')
+      throw new AppError('TASK_TYPE_NOT_FOUND', err.message, err.data);
+    throw err;
+  }
 }
 
 /** The answer names the flow nodes whose status the change moved, if any (docs/flows.md). */

@@ -5,16 +5,21 @@ import type {
   FenceDoc,
   FlowDoc,
   FlowWakeupDoc,
+  HoldDoc,
   IdempotencyDoc,
   OutboxDoc,
+  RateSlotDoc,
+  SlotDoc,
   TaskCountsDoc,
   TaskDoc,
   TaskTypeDoc,
+  TypeSettingsDoc,
 } from './documents.js';
 import { BulkInserts } from './bulk-inserts.js';
 import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
+import { TypeSettingsCache } from './type-settings.js';
 
 /**
  * The store's collections, the task versions this process wrote last (a read-saving guess), and
@@ -36,6 +41,12 @@ export interface Collections {
   flowWakeups: Collection<FlowWakeupDoc>;
   /** Idempotency keys of flows (`taskId` holds the flow's id): apart from tasks' keys. */
   flowIdempotency: Collection<IdempotencyDoc>;
+  typeSettings: Collection<TypeSettingsDoc>;
+  holds: Collection<HoldDoc>;
+  slots: Collection<SlotDoc>;
+  rateSlots: Collection<RateSlotDoc>;
+  /** Each type's settings as this process last read them (docs/flow-control.md). */
+  settings: TypeSettingsCache;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -51,7 +62,13 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   const fences = db.collection<FenceDoc>('task_fences');
   const outbox = db.collection<OutboxDoc>('task_outbox');
   const taskBuckets = db.collection<BucketNodeDoc>('task_buckets');
+  const typeSettings = db.collection<TypeSettingsDoc>('task_type_settings');
   return {
+    typeSettings,
+    settings: new TypeSettingsCache(typeSettings),
+    holds: db.collection<HoldDoc>('task_holds'),
+    slots: db.collection<SlotDoc>('task_type_slots'),
+    rateSlots: db.collection<RateSlotDoc>('task_rate_slots'),
     recent: new RecentTasks(recent),
     buckets: new BucketTree(taskBuckets),
     taskBuckets,
@@ -84,7 +101,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
 export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId'],
+  // and the deadline sweep by status and hasExpiry
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
@@ -99,6 +117,11 @@ export const EQUALITY_FILTERED_FIELDS = {
   flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
   flow_idempotency: ['_id'],
+  // a type's settings by _id; its held tasks and its slots by type
+  task_type_settings: ['_id'],
+  task_holds: ['_id', 'type'],
+  task_type_slots: ['_id', 'type'],
+  task_rate_slots: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -110,6 +133,7 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
   { key: { flowId: 1 }, name: 'flow_nodes' },
+  { key: { hasExpiry: 1, status: 1 }, name: 'deadlines' },
 ];
 
 /**
@@ -126,6 +150,9 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
   await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
   await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(c.rateSlots, [{ key: { at: 1 }, name: 'by_age' }]);
 }
 
 async function createMissing<T extends Document>(

@@ -1,6 +1,7 @@
 /** How tasks are stored in MongoDB, and how a stored task becomes the wire `Task`. */
 import type {
   FailurePolicy,
+  HoldReason,
   HistoryEntry,
   Task,
   TaskDetailField,
@@ -59,6 +60,16 @@ export interface TaskDoc {
   finishedAt: Date | null;
   history: HistoryDoc[];
   version: number;
+  /** Not started by then, it ends failed (EXPIRED). Absent on tasks without a deadline. */
+  expiresAt?: Date | null;
+  /** true when expiresAt is set: the deadline sweep's equality filter (absent otherwise). */
+  hasExpiry?: true;
+  /** Why a due task waits (docs/flow-control.md); null or absent when it does not. */
+  heldBy?: HoldReason | null;
+  /** The concurrency slot its current (or last) lease holds, if its type had a limit. */
+  slot?: string | null;
+  /** The start time a rate limit gave it; cleared when it starts or is held. */
+  rateSlotAt?: Date | null;
   /** Flow nodes only (docs/flows.md); absent on every other task. Top level: queried by equality. */
   flowId?: string;
   flow?: FlowNodeFields;
@@ -172,6 +183,45 @@ export interface IdempotencyDoc {
   at: Date;
 }
 
+/** An operator's settings of one task type (_id: the type), docs/flow-control.md. */
+export interface TypeSettingsDoc {
+  _id: string;
+  paused: boolean;
+  concurrency: number | null;
+  ratePerSecond: number | null;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+/** A due task that waits (_id: the task's id) until its type is resumed or a slot is free. */
+export interface HoldDoc {
+  _id: string;
+  type: string;
+  reason: HoldReason;
+  priority: number;
+  createdAt: Date;
+  at: Date;
+}
+
+/**
+ * One of a type's concurrency slots, `<type>#<n>` for n below the limit, held by one lease:
+ * inserting it is the right to start (a unique key: atomic on MongoDB and FerretDB alike).
+ */
+export interface SlotDoc {
+  _id: string;
+  type: string;
+  taskId: string;
+  leaseId: string;
+  at: Date;
+}
+
+/** One start time of a rate-limited type, `<type>@<interval ms>:<n>` (starts at n × interval). */
+export interface RateSlotDoc {
+  _id: string;
+  taskId: string;
+  at: Date;
+}
+
 export interface TaskTypeDoc {
   _id: string;
   kind: TaskKind;
@@ -220,7 +270,9 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     startedAt: iso(doc.startedAt),
     finishedAt: iso(doc.finishedAt),
     version: doc.version,
+    expiresAt: iso(doc.expiresAt ?? null),
   };
+  if (doc.heldBy) summary.heldBy = doc.heldBy;
   if (fields.includes('payload') && doc.payloadJson !== undefined)
     summary.payload = JSON.parse(doc.payloadJson) as unknown;
   if (fields.includes('result') && doc.resultJson !== undefined)

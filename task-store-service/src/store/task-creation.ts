@@ -31,6 +31,7 @@ export async function buildTask(
       fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],
     });
   }
+  checkExpiry(p, now, at);
   const { doc: type, validatePayload } = await ctx.registry.get(p.type);
   if (p.kind !== undefined && p.kind !== type.kind) {
     throw new AppError(
@@ -47,6 +48,7 @@ export async function buildTask(
       fields: ajvFieldErrors(validatePayload.errors, `${at}/payload`),
     });
   }
+  const runAt = p.runAt ? new Date(p.runAt) : new Date(now.getTime() + (p.delayMs ?? 0));
   return {
     _id: randomUUID(),
     type: p.type,
@@ -57,7 +59,8 @@ export async function buildTask(
     attempts: 0,
     maxAttempts: p.maxAttempts ?? type.maxAttempts,
     timeoutMs: p.timeoutMs ?? type.timeoutMs,
-    runAt: p.runAt ? new Date(p.runAt) : new Date(now.getTime() + (p.delayMs ?? 0)),
+    runAt,
+    ...(p.expiresAt !== undefined && { expiresAt: new Date(p.expiresAt), hasExpiry: true as const }),
     idempotencyKey: p.idempotencyKey ?? null,
     resultJson: null,
     error: null,
@@ -75,6 +78,26 @@ export async function buildTask(
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
   };
+}
+
+/** expiresAt lies ahead of now and of the task's start (a deadline already past is a mistake, not a task). */
+function checkExpiry(p: CreateTaskParams, now: Date, at: string): void {
+  if (p.expiresAt === undefined) return;
+  const expires = Date.parse(p.expiresAt);
+  const start = p.runAt !== undefined ? Date.parse(p.runAt) : now.getTime() + (p.delayMs ?? 0);
+  const problem =
+    expires <= now.getTime()
+      ? 'must lie in the future'
+      : expires <= start
+        ? 'must be later than the time the task is due (runAt or delayMs)'
+        : expires - now.getTime() > MAX_SCHEDULE_AHEAD_MS
+          ? 'must be at most 366 days from now'
+          : null;
+  if (problem) {
+    throw new AppError('VALIDATION_FAILED', `expiresAt ${problem}`, {
+      fields: [{ path: `${at}/expiresAt`, message: problem }],
+    });
+  }
 }
 
 /**

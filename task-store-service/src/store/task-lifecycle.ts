@@ -1,12 +1,13 @@
 /** Every status change after creation: claim, heartbeat, complete, fail, cancel, retry, lease expiry. */
 import { randomUUID } from 'node:crypto';
-import { DEPENDENCY_FAILED, HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
+import { DEPENDENCY_FAILED, EXPIRED, HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
 import { AppError } from '../app-error.js';
 import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
-import type { HistoryDoc, LeaseEnd, TaskDoc } from './documents.js';
+import { toSummary, type HistoryDoc, type LeaseEnd, type TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
 import { retell, settleDependents, writeOptions } from './flow-dependencies.js';
+import { freeSlot, heldError, hold, reserveStart, takeSlot } from './flow-control.js';
 
 export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
@@ -52,40 +53,142 @@ export async function changeAndSettle(
 ): Promise<TaskDoc> {
   const doc = await applyChange(c, id, decide, writeOptions(c));
   dependents.push(...(await settleDependents(c, doc)));
+  // A run that ended frees its concurrency slot, and the most urgent task held for it is released.
+  dependents.push(...(await freeSlot(c, doc)));
   return doc;
 }
 
-export function claim(
-  c: Collections,
-  p: { id: string; workerId: string; leaseMs: number; leaseId?: string },
-): Promise<TaskDoc> {
-  const { id, workerId, leaseMs } = p;
-  return applyChange(c, id, (doc, now) => {
-    // A repeat of a claim whose answer was lost: the same lease, not a second attempt.
-    if (p.leaseId !== undefined && doc.status === 'running' && doc.leaseId === p.leaseId) return null;
-    const expired = doc.status === 'running' && doc.leaseExpiresAt !== null && doc.leaseExpiresAt <= now;
-    if (doc.status !== 'queued' && !expired) throw conflict(doc, 'claim');
-    if (doc.attempts >= doc.maxAttempts) throw conflict(doc, 'claim (no attempts left)');
-    if (doc.runAt > now) {
-      throw new AppError('TASK_NOT_DUE', `task is due at ${doc.runAt.toISOString()}`, {
-        status: doc.status,
-        runAt: doc.runAt.toISOString(),
-      });
+/** The change that ends a task not started by its expiresAt. */
+export function expiry(doc: TaskDoc, now: Date, by: string): Change {
+  const error: TaskError = {
+    code: EXPIRED,
+    message: `not started by its expiresAt (${doc.expiresAt?.toISOString()})`,
+    retryable: false,
+  };
+  return {
+    status: 'failed',
+    error,
+    heldBy: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    finishedAt: now,
+    history: withHistory(doc, { status: 'failed', at: now, by, attempt: doc.attempts, error }),
+  };
+}
+
+export const isOverdue = (doc: TaskDoc, now: Date): boolean => Boolean(doc.expiresAt && doc.expiresAt <= now);
+
+export interface ClaimParams {
+  id: string;
+  workerId: string;
+  leaseMs: number;
+  leaseId?: string;
+  type?: string;
+}
+
+/**
+ * queued → running. The type's settings apply first (docs/flow-control.md): paused or at its
+ * concurrency limit, the task is held (TASK_HELD); over its rate, it gets a later start
+ * (TASK_NOT_DUE); past its expiresAt, it ends failed (TASK_EXPIRED, with the task and the flow
+ * nodes that changed with it in the error's data).
+ */
+export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[] = []): Promise<TaskDoc> {
+  const leaseId = p.leaseId ?? randomUUID();
+  const type = p.type ?? (await getOrThrow(c, p.id)).type;
+  const rules = await c.settings.rules(type);
+  let slot: string | null = null;
+  if (rules.paused || rules.concurrency !== null || rules.ratePerSecond !== null) {
+    const doc = await getOrThrow(c, p.id);
+    // Only a task that would start now meets the rules: a conflict or an expiry is answered by
+    // the claim itself, and a repeat of a granted claim finds its own slot.
+    const startable = doc.status === 'queued' && !isOverdue(doc, new Date());
+    if (startable && rules.paused) throw heldError(await hold(c, p.id, 'paused'), 'paused');
+    if (startable && rules.ratePerSecond !== null) await rateGate(c, doc, rules.ratePerSecond);
+    if (rules.concurrency !== null && (startable || doc.status === 'running')) {
+      slot = await takeSlot(c, type, rules.concurrency, p.id, leaseId);
+      if (slot === null) throw heldError(await hold(c, p.id, 'concurrency'), 'concurrency');
     }
-    const attempt = doc.attempts + 1;
-    return {
-      status: 'running',
-      attempts: attempt,
-      leaseOwner: workerId,
-      leaseId: p.leaseId ?? randomUUID(),
-      leaseEndedBy: null,
-      leaseExpiresAt: new Date(now.getTime() + leaseMs),
-      startedAt: now,
-      error: null,
-      progress: null,
-      progressMessage: null,
-      history: withHistory(doc, { status: 'running', at: now, by: workerId, attempt }),
-    };
+  }
+  let expired = false;
+  let doc: TaskDoc;
+  try {
+    doc = await applyChange(c, p.id, (d, now) => {
+      expired = false;
+      if (p.type !== undefined && d.type !== p.type) {
+        throw new AppError('VALIDATION_FAILED', `task ${d._id} is of type ${d.type}, not ${p.type}`, {
+          fields: [{ path: '/type', message: `must be ${d.type}` }],
+        });
+      }
+      // A repeat of a claim whose answer was lost: the same lease, not a second attempt.
+      if (p.leaseId !== undefined && d.status === 'running' && d.leaseId === p.leaseId) return null;
+      const leaseOver = d.status === 'running' && d.leaseExpiresAt !== null && d.leaseExpiresAt <= now;
+      if (d.status !== 'queued' && !leaseOver) throw conflict(d, 'claim');
+      if (d.attempts >= d.maxAttempts) throw conflict(d, 'claim (no attempts left)');
+      if (isOverdue(d, now)) {
+        expired = true;
+        return expiry(d, now, p.workerId);
+      }
+      if (d.runAt > now) {
+        throw new AppError('TASK_NOT_DUE', `task is due at ${d.runAt.toISOString()}`, {
+          status: d.status,
+          runAt: d.runAt.toISOString(),
+        });
+      }
+      const attempt = d.attempts + 1;
+      return {
+        status: 'running',
+        attempts: attempt,
+        leaseOwner: p.workerId,
+        leaseId,
+        leaseEndedBy: null,
+        leaseExpiresAt: new Date(now.getTime() + p.leaseMs),
+        startedAt: now,
+        error: null,
+        progress: null,
+        progressMessage: null,
+        heldBy: null,
+        rateSlotAt: null,
+        ...(slot !== null && { slot }),
+        history: withHistory(d, { status: 'running', at: now, by: p.workerId, attempt }),
+      };
+    });
+  } catch (err) {
+    if (slot !== null) await c.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
+    throw err;
+  }
+  if (!expired) return doc;
+  if (slot !== null) await c.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
+  dependents.push(...(await settleDependents(c, doc)));
+  throw new AppError('TASK_EXPIRED', `task ${doc._id} was not started by its expiresAt`, {
+    status: doc.status,
+    id: doc._id,
+    task: toSummary(doc),
+    dependents: dependents.map((d) => toSummary(d)),
+  });
+}
+
+async function getOrThrow(c: Collections, id: string): Promise<TaskDoc> {
+  const doc = c.recent.recall(id) ?? (await c.tasks.findOne({ _id: id }));
+  if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
+  return doc;
+}
+
+/**
+ * A rate-limited task starts at the start time it was given (rateSlotAt); without one, it gets
+ * one, and one in the future becomes its runAt (TASK_NOT_DUE: the executor sends the message
+ * through a delay queue, and the claim at that time starts it).
+ */
+async function rateGate(c: Collections, doc: TaskDoc, ratePerSecond: number): Promise<void> {
+  if (doc.rateSlotAt) return;
+  const at = await reserveStart(c, doc.type, ratePerSecond, doc._id);
+  if (at.getTime() <= Date.now()) return;
+  await applyChange(c, doc._id, (d) => {
+    if (d.status !== 'queued') throw conflict(d, 'claim');
+    return { runAt: at, rateSlotAt: at };
+  });
+  throw new AppError('TASK_NOT_DUE', `task ${doc._id} may start at ${at.toISOString()} (rate limit)`, {
+    status: doc.status,
+    runAt: at.toISOString(),
   });
 }
 
@@ -170,11 +273,12 @@ export function fail(
 }
 
 /** The holder gives the task back unfinished (shutdown): queued again, the interrupted attempt not counted. */
-export function release(
+export async function release(
   c: Collections,
   p: { id: string; leaseId: string; reason?: string },
+  dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
-  return applyChange(
+  const doc = await applyChange(
     c,
     p.id,
     (doc, now) => {
@@ -203,6 +307,8 @@ export function release(
     },
     writeOptions(c),
   );
+  dependents.push(...(await freeSlot(c, doc)));
+  return doc;
 }
 
 export function cancel(

@@ -2,7 +2,7 @@
 import { createAjv, type TaskType, type TaskTypeDefinition, type ValidateFunction } from '@tasks/contracts';
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
-import type { TaskTypeDoc } from './documents.js';
+import type { TaskTypeDoc, TypeSettingsDoc } from './documents.js';
 import { linearRegExp } from './linear-regexp.js';
 
 interface Entry {
@@ -64,9 +64,13 @@ export class TaskTypeRegistry {
     return docs.length;
   }
 
+  /** Every registered type, with its settings (docs/flow-control.md). */
   async list(): Promise<TaskType[]> {
-    const docs = await this.c.taskTypes.find().sort({ _id: 1 }).toArray();
-    return docs.map(toTaskType);
+    const [docs, settings] = await Promise.all([
+      this.c.taskTypes.find().sort({ _id: 1 }).toArray(),
+      this.c.settings.all(),
+    ]);
+    return docs.map((d) => toTaskType(d, settings.get(d._id)));
   }
 
   /** The type's definition and payload validator; UNKNOWN_TASK_TYPE (listing the known ones) if absent. */
@@ -91,7 +95,7 @@ export class TaskTypeRegistry {
   }
 }
 
-function toTaskType(d: TaskTypeDoc): TaskType {
+function toTaskType(d: TaskTypeDoc, settings: TypeSettingsDoc | undefined): TaskType {
   return {
     type: d._id,
     kind: d.kind,
@@ -104,5 +108,8 @@ function toTaskType(d: TaskTypeDoc): TaskType {
     maxAttempts: d.maxAttempts,
     registeredBy: d.registeredBy,
     updatedAt: d.updatedAt.toISOString(),
+    paused: settings?.paused ?? false,
+    concurrency: settings?.concurrency ?? null,
+    ratePerSecond: settings?.ratePerSecond ?? null,
   };
 }

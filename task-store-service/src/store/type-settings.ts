@@ -1,0 +1,81 @@
+/**
+ * Per-type settings (docs/flow-control.md): paused, concurrency, ratePerSecond. Claims read them
+ * from a per-process cache, so a type without settings costs nothing per task; a change made
+ * through this process applies at once, one made through another store replica within
+ * SETTINGS_TTL_MS.
+ */
+import type { TypeSettings } from '@tasks/contracts';
+import type { Collection } from 'mongodb';
+import type { TypeSettingsDoc } from './documents.js';
+
+export const SETTINGS_TTL_MS = 1_000;
+
+/** What a claim needs to know of a type's settings. */
+export interface TypeRules {
+  paused: boolean;
+  concurrency: number | null;
+  ratePerSecond: number | null;
+}
+
+const NO_RULES: TypeRules = { paused: false, concurrency: null, ratePerSecond: null };
+
+export class TypeSettingsCache {
+  private readonly cache = new Map<string, { rules: TypeRules; at: number }>();
+  /** Per rate key, the start time this process tries first (the one after its last): saves probes. */
+  readonly nextStart = new Map<string, number>();
+
+  constructor(private readonly coll: Collection<TypeSettingsDoc>) {}
+
+  async rules(type: string): Promise<TypeRules> {
+    const hit = this.cache.get(type);
+    if (hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.rules;
+    const doc = await this.coll.findOne({ _id: type });
+    const rules = doc
+      ? { paused: doc.paused, concurrency: doc.concurrency, ratePerSecond: doc.ratePerSecond }
+      : NO_RULES;
+    this.cache.set(type, { rules, at: Date.now() });
+    return rules;
+  }
+
+  async read(type: string): Promise<TypeSettings> {
+    return settingsToWire(type, await this.coll.findOne({ _id: type }));
+  }
+
+  /** Every type that has settings (a small collection: one document per type an operator touched). */
+  async all(): Promise<Map<string, TypeSettingsDoc>> {
+    const docs = await this.coll.find({}).toArray();
+    return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** A value sets it, null lifts a limit, undefined keeps it. Last writer wins (an operator's call). */
+  async update(
+    type: string,
+    change: { paused?: boolean; concurrency?: number | null; ratePerSecond?: number | null },
+    by: string,
+  ): Promise<TypeSettings> {
+    const current = await this.coll.findOne({ _id: type });
+    const doc: TypeSettingsDoc = {
+      _id: type,
+      paused: change.paused ?? current?.paused ?? false,
+      concurrency: change.concurrency !== undefined ? change.concurrency : (current?.concurrency ?? null),
+      ratePerSecond:
+        change.ratePerSecond !== undefined ? change.ratePerSecond : (current?.ratePerSecond ?? null),
+      updatedAt: new Date(),
+      updatedBy: by,
+    };
+    await this.coll.replaceOne({ _id: type }, doc, { upsert: true });
+    this.cache.delete(type);
+    return settingsToWire(type, doc);
+  }
+}
+
+export function settingsToWire(type: string, doc: TypeSettingsDoc | null | undefined): TypeSettings {
+  return {
+    type,
+    paused: doc?.paused ?? false,
+    concurrency: doc?.concurrency ?? null,
+    ratePerSecond: doc?.ratePerSecond ?? null,
+    updatedAt: doc ? doc.updatedAt.toISOString() : null,
+    updatedBy: doc?.updatedBy ?? null,
+  };
+}
