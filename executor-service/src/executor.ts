@@ -318,7 +318,8 @@ export class Executor {
       }
       if (isStoreError(err, 'TASK_EXPIRED')) {
         // Not started by its expiresAt: the claim ended it. Announce it and the flow nodes it moved.
-        const ended = [err.data?.task, ...(Array.isArray(err.data?.dependents) ? err.data.dependents : [])];
+        const dependents: unknown[] = Array.isArray(err.data?.dependents) ? err.data.dependents : [];
+        const ended = [err.data?.task, ...dependents];
         await this.publishDue(ended.filter(isTaskSummary), requestId, log);
         log.info('task expired before it started');
         return delivery.ack();
