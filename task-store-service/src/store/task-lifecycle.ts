@@ -167,9 +167,13 @@ export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[
   });
 }
 
+/** The task as this process last wrote it, or read now (and remembered: the claim's change needs no second read). */
 async function getOrThrow(c: Collections, id: string): Promise<TaskDoc> {
-  const doc = c.recent.recall(id) ?? (await c.tasks.findOne({ _id: id }));
+  const known = c.recent.recall(id);
+  if (known) return known;
+  const doc = await c.tasks.findOne({ _id: id });
   if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
+  c.recent.remember(doc);
   return doc;
 }
 

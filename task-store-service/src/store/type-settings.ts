@@ -20,20 +20,24 @@ export interface TypeRules {
 const NO_RULES: TypeRules = { paused: false, concurrency: null, ratePerSecond: null };
 
 export class TypeSettingsCache {
-  private readonly cache = new Map<string, { rules: TypeRules; at: number }>();
+  /** Loads in flight are shared: the claims of one batch wait for one read and go on together. */
+  private readonly cache = new Map<string, { rules: Promise<TypeRules>; at: number }>();
   /** Per rate key, the start time this process tries first (the one after its last): saves probes. */
   readonly nextStart = new Map<string, number>();
 
   constructor(private readonly coll: Collection<TypeSettingsDoc>) {}
 
-  async rules(type: string): Promise<TypeRules> {
+  rules(type: string): Promise<TypeRules> {
     const hit = this.cache.get(type);
     if (hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.rules;
-    const doc = await this.coll.findOne({ _id: type });
-    const rules = doc
-      ? { paused: doc.paused, concurrency: doc.concurrency, ratePerSecond: doc.ratePerSecond }
-      : NO_RULES;
+    const rules = this.coll.findOne({ _id: type }).then((doc): TypeRules => {
+      return doc
+        ? { paused: doc.paused, concurrency: doc.concurrency, ratePerSecond: doc.ratePerSecond }
+        : NO_RULES;
+    });
     this.cache.set(type, { rules, at: Date.now() });
+    // A failed read is not kept: the next claim reads again.
+    rules.catch(() => this.cache.delete(type));
     return rules;
   }
 
