@@ -42,7 +42,7 @@ export async function typeLimits(gateway: TypeGateway, args: LimitsArgs, out: Wr
 export function renderSettings(s: TypeSettingsView, now: number = Date.now()): string {
   const rows: [string, string][] = [
     ['type', s.type],
-    ['paused', s.paused ? 'yes: no task of the type starts' : 'no'],
+    ['paused', s.paused ? 'yes (no task of the type starts)' : 'no'],
     ['concurrency', s.concurrency === null ? 'no limit' : `at most ${s.concurrency} running at once`],
     [
       'rate',
