@@ -1,9 +1,19 @@
 /**
- * Just enough of the REST gateway for `submit`: POST /v1/tasks. Problem details
+ * Just enough of the REST gateway for `submit` (POST /v1/tasks) and `type` (the settings under
+ * /v1/task-types/{type}: changes go through the gateway because it publishes the tasks a
+ * resume or a raised limit lets start). Problem details
  * (RFC 9457) come back as StoreError with the problem's `code` as type, so one error table
  * decides the exit code whichever service answered.
  */
-import { ERRORS, StoreError, type ErrorData, type ErrorType, type Task } from '@tasks/contracts';
+import {
+  ERRORS,
+  StoreError,
+  type ErrorData,
+  type ErrorType,
+  type Task,
+  type TypeLimits,
+  type TypeSettings,
+} from '@tasks/contracts';
 
 export interface GatewayOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -18,6 +28,12 @@ export interface SubmitBody {
   priority?: number;
   maxAttempts?: number;
   delayMs?: number;
+  expiresAt?: string;
+}
+
+/** A type's settings as the gateway shows them: with the burst its rate limit allows. */
+export interface TypeSettingsView extends TypeSettings {
+  rateBurst: number | null;
 }
 
 /** The gateway shows tasks without their lease id. */
@@ -39,17 +55,51 @@ export class GatewayClient {
     body: SubmitBody,
     idempotencyKey?: string,
   ): Promise<{ task: PublicTask; created: boolean }> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    const headers: Record<string, string> = {};
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-    const url = `${this.opts.url.replace(/\/+$/, '')}/v1/tasks`;
+    const { status, body: answer } = await this.request('POST', '/v1/tasks', body, headers);
+    if (isTask(answer)) return { task: answer, created: status === 201 };
+    throw unexpected(status);
+  }
+
+  getTypeSettings(type: string): Promise<TypeSettingsView> {
+    return this.settings('GET', `${typePath(type)}/limits`);
+  }
+
+  /** Pauses (true) or resumes (false) a type. */
+  setPaused(type: string, paused: boolean): Promise<TypeSettingsView> {
+    return this.settings('PATCH', typePath(type), { paused });
+  }
+
+  /** A number sets a limit, null lifts it, an absent field keeps it. */
+  setLimits(type: string, limits: Partial<TypeLimits>): Promise<TypeSettingsView> {
+    return this.settings('PUT', `${typePath(type)}/limits`, limits);
+  }
+
+  private async settings(method: string, path: string, body?: unknown): Promise<TypeSettingsView> {
+    const { status, body: answer } = await this.request(method, path, body);
+    if (isSettings(answer)) return answer;
+    throw unexpected(status);
+  }
+
+  /** One request; a non-2xx answer is thrown as the StoreError its problem names. */
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    const url = `${this.opts.url.replace(/\/+$/, '')}${path}`;
     let res: Response;
     let text: string;
     try {
       res = await fetch(url, {
-        method: 'POST',
+        method,
         headers,
-        body: JSON.stringify(body),
+        ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
       text = await res.text();
@@ -64,10 +114,12 @@ export class GatewayClient {
       );
     }
     const parsed = parseJson(text);
-    if (res.ok && isTask(parsed)) return { task: parsed, created: res.status === 201 };
-    throw toError(res.status, parsed);
+    if (!res.ok) throw toError(res.status, parsed);
+    return { status: res.status, body: parsed };
   }
 }
+
+const typePath = (type: string) => `/v1/task-types/${encodeURIComponent(type)}`;
 
 function parseJson(text: string): unknown {
   try {
@@ -79,6 +131,18 @@ function parseJson(text: string): unknown {
 
 function isTask(v: unknown): v is PublicTask {
   return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+}
+
+function isSettings(v: unknown): v is TypeSettingsView {
+  const s = v as Partial<Record<keyof TypeSettingsView, unknown>> | null;
+  return typeof s?.type === 'string' && typeof s.paused === 'boolean';
+}
+
+/** A 2xx answer that is not what the route documents (a proxy's page, say). */
+function unexpected(status: number): StoreError {
+  return new StoreError(ERRORS.INTERNAL.code, `gateway answered HTTP ${status} with an unexpected body`, {
+    type: 'INTERNAL',
+  });
 }
 
 function toError(status: number, body: unknown): StoreError {

@@ -27,5 +27,18 @@ export {
   type RequeueExpiredArgs,
 } from './commands/lifecycle.js';
 export { submitTask, type SubmitArgs } from './commands/submit.js';
-export { GatewayClient, type GatewayOptions, type SubmitBody, type PublicTask } from './gateway-client.js';
+export {
+  setTypePaused,
+  typeLimits,
+  renderSettings,
+  type PauseArgs,
+  type LimitsArgs,
+} from './commands/type.js';
+export {
+  GatewayClient,
+  type GatewayOptions,
+  type SubmitBody,
+  type PublicTask,
+  type TypeSettingsView,
+} from './gateway-client.js';
 export { renderTable, formatAge, formatDuration, formatTime, clean, type Column } from './format.js';

@@ -59,6 +59,39 @@ export function parseTime(value: string, now: number = Date.now()): string {
   return new Date(t).toISOString();
 }
 
+/** An ISO-8601 time (a moment, not an age: for deadlines) → ISO-8601 in UTC. */
+export function parseInstant(value: string): string {
+  const t = /^\d+$/.test(value) ? NaN : Date.parse(value);
+  if (Number.isNaN(t))
+    throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-28T14:00:00Z.');
+  return new Date(t).toISOString();
+}
+
+/**
+ * A limit to set, or 'none' to lift it. Not null: commander turns an option parsed to null
+ * into `true`.
+ */
+export type LimitArg = number | 'none';
+
+/** "none", or a positive integer. */
+export function parseConcurrencyLimit(value: string): LimitArg {
+  return value === 'none' ? value : parsePositiveInt(value);
+}
+
+/** "none", or a positive number of starts per second (0.5, 20). */
+export function parseRateLimit(value: string): LimitArg {
+  if (value === 'none') return value;
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || Number(value) <= 0) {
+    throw new InvalidArgumentError('must be a positive number of starts per second (0.5, 20) or none.');
+  }
+  return Number(value);
+}
+
+/** An option wins over the environment; an empty value counts as unset. */
+export function resolveSecret(option: string | undefined, env: string | undefined): string | undefined {
+  return option || env || undefined;
+}
+
 export function parseJsonValue(value: string): unknown {
   try {
     return JSON.parse(value) as unknown;

@@ -14,20 +14,30 @@ import { showStats } from './commands/stats.js';
 import { submitTask } from './commands/submit.js';
 import { listTypes } from './commands/types.js';
 import { EXIT_CODES_HELP, errorLine, exitCodeFor, usageLine } from './exit-codes.js';
-import { GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from './gateway-client.js';
+import {
+  DEFAULT_GATEWAY_URL,
+  gatewayClient,
+  withGatewayOptions,
+  type GatewayFlags,
+} from './gateway-options.js';
 import {
   checkUrl,
   parseDuration,
   parseFields,
+  parseInstant,
   parseInteger,
   parseJsonValue,
   parsePositiveDuration,
   parsePositiveInt,
   parseTime,
+  resolveSecret,
 } from './options.js';
+import { addTypeCommands } from './type-commands.js';
+import { UsageError } from './exit-codes.js';
 
 export const DEFAULT_STORE_URL = 'http://127.0.0.1:4001/rpc';
-export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
+export { DEFAULT_GATEWAY_URL };
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface GlobalOptions {
@@ -39,7 +49,7 @@ interface GlobalOptions {
 const ENV_HELP = `Environment:
   TASKS_STORE_URL    the task store's JSON-RPC endpoint (default ${DEFAULT_STORE_URL})
   RPC_TOKEN          bearer token for the store, when it requires one
-  TASKS_GATEWAY_URL  the REST gateway, for submit (default ${DEFAULT_GATEWAY_URL})
+  TASKS_GATEWAY_URL  the REST gateway, for submit and type (default ${DEFAULT_GATEWAY_URL})
   TASKS_API_KEY      API key for the gateway, when it requires one`;
 
 export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Command {
@@ -73,6 +83,11 @@ export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Comma
   };
   const withStore = (cmd: Command, run: (client: StoreCaller) => Promise<ExitCode>) =>
     guarded(() => run(storeClient(cmd.optsWithGlobals<GlobalOptions>(), io.env)));
+  const withGateway = (cmd: Command, run: (client: GatewayClient) => Promise<ExitCode>) =>
+    guarded(() => {
+      const { timeout, ...flags } = cmd.optsWithGlobals<GlobalOptions & GatewayFlags>();
+      return run(gatewayClient(flags, timeout, io.env));
+    });
   const json = '--json';
   const jsonHelp = 'print the raw JSON answer';
 
@@ -129,6 +144,8 @@ Examples:
     .action((opts: { json?: true }, cmd: Command) =>
       withStore(cmd, (client) => listTypes(client, { json: opts.json === true }, io.stdout)),
     );
+
+  addTypeCommands(program, withGateway, io.stdout);
 
   program
     .command('cancel')
@@ -209,33 +226,45 @@ Examples:
       withStore(cmd, (client) => cancelFlow(client, { id, json: opts.json === true }, io.stdout)),
     );
 
-  program
-    .command('submit')
-    .description('submit a task through the REST gateway, which validates and publishes it')
-    .argument('<type>', 'task type (see tasksctl types)')
-    .option('--payload <json>', 'the task payload as JSON', parseJsonValue)
-    .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
-    .option('--max-attempts <n>', 'attempts before the task fails for good', parsePositiveInt)
-    .option('--delay <duration>', 'run no sooner than this from now: 30s, 5m, 2h', parseDuration)
-    .option('--idempotency-key <key>', 'the same key and body again returns the first task')
-    .option('--gateway <url>', `REST gateway (default: $TASKS_GATEWAY_URL or ${DEFAULT_GATEWAY_URL})`)
-    .option('--api-key <key>', 'API key for the gateway (default: $TASKS_API_KEY)')
+  withGatewayOptions(
+    program
+      .command('submit')
+      .description('submit a task through the REST gateway, which validates and publishes it')
+      .argument('<type>', 'task type (see tasksctl types)')
+      .option('--payload <json>', 'the task payload as JSON', parseJsonValue)
+      .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
+      .option('--max-attempts <n>', 'attempts before the task fails for good', parsePositiveInt)
+      .option('--delay <duration>', 'run no sooner than this from now: 30s, 5m, 2h', parseDuration)
+      .option('--expires-at <time>', 'not started by this ISO-8601 time, it fails (EXPIRED)', parseInstant)
+      .option('--expires-in <duration>', 'the same, this long from now: 30s, 5m, 2h', parseDuration)
+      .option('--idempotency-key <key>', 'the same key and body again returns the first task'),
+  )
     .option(json, 'print the created task as JSON')
     .addHelpText(
       'after',
       `\nExample:\n  tasksctl submit primes.count --payload '{"upTo": 100000}' --idempotency-key order-42`,
     )
     .action((type: string, opts: SubmitOptions, cmd: Command) =>
-      guarded(() => {
-        const { timeout } = cmd.optsWithGlobals<GlobalOptions>();
-        const { gateway, apiKey, delay, ...rest } = opts;
-        const key = resolveSecret(apiKey, io.env.TASKS_API_KEY);
-        const client = new GatewayClient({
-          url: checkUrl(gateway ?? (io.env.TASKS_GATEWAY_URL || DEFAULT_GATEWAY_URL), 'gateway URL'),
-          timeoutMs: timeout,
-          ...(key !== undefined && { apiKey: key }),
-        });
-        return submitTask(client, { ...rest, type, delayMs: delay, json: opts.json === true }, io.stdout);
+      withGateway(cmd, (client) => {
+        const { payload, priority, maxAttempts, idempotencyKey, delay, expiresAt, expiresIn } = opts;
+        if (expiresAt !== undefined && expiresIn !== undefined) {
+          throw new UsageError('give --expires-at or --expires-in, not both');
+        }
+        const deadline = expiresIn !== undefined ? new Date(Date.now() + expiresIn).toISOString() : expiresAt;
+        return submitTask(
+          client,
+          {
+            type,
+            payload,
+            priority,
+            maxAttempts,
+            idempotencyKey,
+            delayMs: delay,
+            ...(deadline !== undefined && { expiresAt: deadline }),
+            json: opts.json === true,
+          },
+          io.stdout,
+        );
       }),
     );
 
@@ -258,15 +287,12 @@ interface SubmitOptions {
   priority?: number;
   maxAttempts?: number;
   delay?: number;
+  expiresAt?: string;
+  expiresIn?: number;
   idempotencyKey?: string;
   gateway?: string;
   apiKey?: string;
   json?: true;
-}
-
-/** An option wins over the environment; an empty value counts as unset. */
-function resolveSecret(option: string | undefined, env: string | undefined): string | undefined {
-  return option || env || undefined;
 }
 
 function storeClient(opts: GlobalOptions, env: CliIo['env']): TaskStoreClient {

@@ -204,9 +204,17 @@ describe('tasksctl against a real store (integration)', () => {
       const table = await run('types');
       expect(table.code).to.equal(0);
       expect(table.stdout).to.match(
-        /^TYPE\s+KIND\s+TIMEOUT\s+ATTEMPTS\s+REGISTERED BY\s+UPDATED\s+DESCRIPTION$/m,
+        /^TYPE\s+KIND\s+PAUSED\s+CONCURRENCY\s+RATE\s+TIMEOUT\s+ATTEMPTS\s+REGISTERED BY\s+UPDATED\s+DESCRIPTION$/m,
       );
-      expect(table.stdout).to.match(/^test\.noop\s+io\s+5s\s+2\s+fixture\s+\d+\w+ ago\s+does nothing$/m);
+      expect(table.stdout).to.match(
+        /^test\.noop\s+io\s+no\s+-\s+-\s+5s\s+2\s+fixture\s+\d+\w+ ago\s+does nothing$/m,
+      );
+      await f.client.call('taskTypes.updateSettings', {
+        type: noopType.type,
+        paused: true,
+        ratePerSecond: 0.5,
+      });
+      expect((await run('types')).stdout).to.match(/^test\.noop\s+io\s+yes\s+-\s+0\.5\/s\s+5s/m);
       const json = await run('types', '--json');
       expect(json.code).to.equal(0);
       const { items } = JSON.parse(json.stdout) as { items: { type: string }[] };
@@ -294,9 +302,20 @@ describe('tasksctl usage', () => {
     for (const n of [3, 4, 5, 6]) expect(stdout).to.match(new RegExp(`^ {2}${n} {2}\\S`, 'm'));
   });
 
-  for (const command of ['get', 'list', 'stats', 'types', 'cancel', 'retry', 'requeue-expired', 'submit']) {
+  for (const command of [
+    'get',
+    'list',
+    'stats',
+    'types',
+    'cancel',
+    'retry',
+    'requeue-expired',
+    'submit',
+    'type',
+    'type limits',
+  ]) {
     it(`when ${command} --help is given, then it prints that command's usage, exit 0`, async () => {
-      const { code, stdout } = await tasksctl([command, '--help']);
+      const { code, stdout } = await tasksctl([...command.split(' '), '--help']);
       expect(code).to.equal(0);
       expect(stdout).to.include(`Usage: tasksctl ${command}`);
       expect(stdout).to.include('--url <url>');

@@ -280,6 +280,61 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await page.close();
   });
 
+  it('when a type is paused and resumed on the task types page, then its task waits, says why, and runs after the resume', async () => {
+    const limits = await api(sys.gatewayUrl, '/v1/task-types/noop/limits', {
+      method: 'PUT',
+      json: { concurrency: 2, ratePerSecond: 50 },
+    });
+    expect(limits.status).to.equal(200);
+    const page = await open('#/types');
+    try {
+      const row = page.locator('#task-types tr[data-type="noop"]');
+      await row.waitFor(WAIT);
+      await markNoReload(page);
+      expect(await row.locator('[data-paused]').getAttribute('data-paused')).to.equal('false');
+      expect(await row.locator('[data-limit="concurrency"]').textContent()).to.equal('2 at once');
+      expect(await row.locator('[data-limit="rate"]').textContent()).to.equal('50/s');
+
+      await row.getByRole('button', { name: 'Pause noop' }).click();
+      await row.locator('[data-paused="true"]').waitFor(WAIT);
+      expect((await api(sys.gatewayUrl, '/v1/task-types/noop')).body.paused, 'paused in the store').to.equal(
+        true,
+      );
+
+      const created = await api(sys.gatewayUrl, '/v1/tasks', { method: 'POST', json: { type: 'noop' } });
+      expect(created.status).to.equal(201);
+      const id = created.body.id as string;
+      // The executor's claim finds the type paused: the task stays queued, held in the store.
+      const deadline = Date.now() + 30_000;
+      while ((await api(sys.gatewayUrl, `/v1/tasks/${id}`)).body.heldBy !== 'paused') {
+        expect(Date.now(), 'held within 30 s').to.be.below(deadline);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const taskTab = await open(`#/tasks/${id}`);
+      await taskTab
+        .locator('#task-held[data-held-by="paused"]', { hasText: 'waiting: type paused' })
+        .waitFor(WAIT);
+      expect(await taskTab.locator('#task-status').getAttribute('data-status')).to.equal('queued');
+      await page.screenshot({ path: path.join(SHOTS, 'task-types.png') });
+
+      await row.getByRole('button', { name: 'Resume noop' }).click();
+      await row.locator('[data-paused="false"]').waitFor(WAIT);
+      // Live on the task page: the resume released the task and it ran.
+      await taskTab.locator('#task-status[data-status="succeeded"]').waitFor(WAIT);
+      expect(await taskTab.locator('#task-held').count(), 'no longer held').to.equal(0);
+      expect(await stillSameDocument(page), 'changed in place, not reloaded').to.equal(true);
+      expect(errors).to.deep.equal([]);
+      await taskTab.close();
+    } finally {
+      await api(sys.gatewayUrl, '/v1/task-types/noop', { method: 'PATCH', json: { paused: false } });
+      await api(sys.gatewayUrl, '/v1/task-types/noop/limits', {
+        method: 'PUT',
+        json: { concurrency: null, ratePerSecond: null },
+      });
+      await page.close();
+    }
+  });
+
   for (const width of [1280, 390]) {
     it(`when shown ${width} px wide, then nothing overflows sideways and the keyboard reaches the form`, async () => {
       const page = await open();

@@ -10,4 +10,6 @@ export type {
   Task,
   TaskStatus,
   TaskSummary,
+  TaskType as RegisteredType,
 } from '../../contracts/src/task.js';
+export type { HoldReason, TypeSettings } from '../../contracts/src/type-settings.js';

@@ -1,6 +1,7 @@
 /**
- * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows) and a flow
- * page (#/flows/<id>), live from /v1/events (a flow page from its own events).
+ * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows), a flow
+ * page (#/flows/<id>) and the task types with their settings (#/types), live from /v1/events (a
+ * flow page from its own events).
  */
 import './style.css';
 import type { TaskStatus, TaskSummary } from './contracts.js';
@@ -12,6 +13,7 @@ import { flowList } from './flow-list.js';
 import { flowPage } from './flow-page.js';
 import { STATUSES } from './status.js';
 import { taskPage } from './task-page.js';
+import { typesPage } from './types-page.js';
 
 interface StatusEvent {
   taskId: string;
@@ -90,6 +92,7 @@ document.body.append(
       { 'aria-label': 'Main' },
       h('a', { href: '#/' }, 'Overview'),
       h('a', { href: '#/flows' }, 'Flows'),
+      h('a', { href: '#/types' }, 'Task types'),
       h('a', { href: '/docs' }, 'API docs'),
     ),
     liveState,
@@ -434,6 +437,8 @@ function route(moveFocus = true): void {
     leave = flowPage(main, flow[1]!);
   } else if (location.hash === '#/flows') {
     leave = flowList(main);
+  } else if (location.hash === '#/types') {
+    leave = typesPage(main);
   } else if (m) {
     const id = m[1]!;
     leave = taskPage(main, id, (f) => {

@@ -3,8 +3,14 @@
  * A flow node also links to its flow and shows how its dependencies ended.
  */
 import { api, ApiError } from './api.js';
-import type { DependencyResults, Task } from './contracts.js';
+import type { DependencyResults, HoldReason, Task } from './contracts.js';
 import { duration, h, json, replace, time } from './dom.js';
+
+/** Why a due task has not started (Task.heldBy); the types page can resume it or show its limit. */
+const HELD: Record<HoldReason, string> = {
+  paused: 'waiting: type paused',
+  concurrency: 'waiting: concurrency limit',
+};
 
 /** Attempts from the history: each "running" entry starts one; the next entry ends it. */
 function attempts(t: Task) {
@@ -104,6 +110,16 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
           h('span', { class: `status s-${t.status}`, id: 'task-status', 'data-status': t.status }, t.status),
           t.status === 'waiting' ? ' (for the tasks it depends on to end)' : '',
         ),
+        t.heldBy
+          ? h(
+              'p',
+              { class: 'held', id: 'task-held', 'data-held-by': t.heldBy },
+              HELD[t.heldBy],
+              ' (',
+              h('a', { href: '#/types' }, 'task types'),
+              ')',
+            )
+          : null,
         t.flowId
           ? h(
               'p',
@@ -135,6 +151,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
               ['Attempts', `${t.attempts} of ${t.maxAttempts}`],
               ['Worker', t.leaseOwner ?? '–'],
               ['Created', time(t.createdAt)],
+              ...(t.expiresAt ? ([['Expires', time(t.expiresAt)]] as const) : []),
               ['Started', time(t.startedAt)],
               ['Finished', time(t.finishedAt)],
             ] as const

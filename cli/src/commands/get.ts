@@ -1,5 +1,5 @@
 /** `tasksctl get <id>`: one task, as a detail view or raw JSON. */
-import type { Task } from '@tasks/contracts';
+import type { HoldReason, Task } from '@tasks/contracts';
 import type { StoreCaller, Writer } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { clean, formatDuration, formatTime, toJson } from '../format.js';
@@ -16,6 +16,12 @@ export async function getTask(client: StoreCaller, args: GetArgs, out: Writer): 
 }
 
 const MAX_INLINE_JSON = 300;
+
+/** Why a due task has not started (Task.heldBy). */
+const HELD: Record<HoldReason, string> = {
+  paused: 'waiting: type paused (tasksctl type resume)',
+  concurrency: 'waiting: concurrency limit (tasksctl type limits)',
+};
 
 /** Compact JSON, cut short for the terminal (`--json` shows all of it). */
 function inlineJson(value: unknown): string {
@@ -38,6 +44,8 @@ export function renderTask(t: Task, now: number = Date.now()): string {
     ['started', formatTime(t.startedAt, now)],
     ['finished', formatTime(t.finishedAt, now)],
   ];
+  if (t.expiresAt) rows.push(['expires', `${formatTime(t.expiresAt, now)}, unless started by then`]);
+  if (t.heldBy) rows.push(['held', HELD[t.heldBy]]);
   if (t.leaseOwner) rows.push(['lease', `${t.leaseOwner}, expires ${formatTime(t.leaseExpiresAt, now)}`]);
   if (t.progress !== null) {
     rows.push(['progress', `${t.progress}%${t.progressMessage ? ` ${t.progressMessage}` : ''}`]);

@@ -1,4 +1,4 @@
-/** `tasksctl types`: the registered task types. */
+/** `tasksctl types`: the registered task types, with their settings (paused, limits; `-`: none). */
 import type { TaskType } from '@tasks/contracts';
 import type { StoreCaller, Writer } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -21,6 +21,9 @@ export function renderTypes(items: readonly TaskType[], now: number = Date.now()
     [
       { header: 'type' },
       { header: 'kind' },
+      { header: 'paused' },
+      { header: 'concurrency', align: 'right' },
+      { header: 'rate', align: 'right' },
       { header: 'timeout', align: 'right' },
       { header: 'attempts', align: 'right' },
       { header: 'registered by' },
@@ -30,6 +33,9 @@ export function renderTypes(items: readonly TaskType[], now: number = Date.now()
     sorted.map((t) => [
       t.type,
       t.kind,
+      t.paused ? 'yes' : 'no',
+      t.concurrency === null ? '-' : String(t.concurrency),
+      t.ratePerSecond === null ? '-' : `${t.ratePerSecond}/s`,
       formatDuration(t.timeoutMs),
       String(t.maxAttempts),
       t.registeredBy,

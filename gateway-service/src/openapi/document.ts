@@ -20,6 +20,9 @@ import {
   problemSchema,
   taskSchema,
   taskSummarySchema,
+  typeLimitsBody,
+  typePatchBody,
+  typeSettingsSchema,
 } from '../schemas.js';
 
 type Json = Record<string, unknown>;
@@ -64,7 +67,17 @@ const taskType = {
     ...typeDefinition.properties,
     registeredBy: { type: 'string', description: 'The executor that registered the type.' },
     updatedAt: { type: 'string', format: 'date-time' },
+    paused: typeSettingsSchema.properties.paused,
+    concurrency: typeSettingsSchema.properties.concurrency,
+    ratePerSecond: typeSettingsSchema.properties.ratePerSecond,
   },
+};
+
+/** GET /v1/task-types/{type}: the definition, then the settings over it (their updatedAt wins). */
+const taskTypeDetail = {
+  type: 'object',
+  required: typeSettingsSchema.required,
+  properties: { ...taskType.properties, ...typeSettingsSchema.properties },
 };
 
 const count = { type: 'integer', minimum: 0 } as const;
@@ -176,7 +189,7 @@ function eventStream(description: string, example: string): Json {
 interface Operation {
   /** The route's name in its router. */
   id: string;
-  tag: 'tasks' | 'flows' | 'events' | 'meta' | 'docs';
+  tag: 'tasks' | 'flows' | 'events' | 'task-types' | 'meta' | 'docs';
   summary: string;
   description?: string;
   parameters?: Json[];
@@ -280,6 +293,9 @@ echoes it (or a new UUID) in \`X-Request-Id\`.
 export function openApiDocument(): Record<string, unknown> {
   const id = { $ref: '#/components/parameters/TaskId' };
   const flowIdParam = { $ref: '#/components/parameters/FlowId' };
+  const typeParam = { $ref: '#/components/parameters/TaskTypeName' };
+  // A name no type could have is refused by the store's params schema (400).
+  const typeErrors: ErrorType[] = ['TASK_TYPE_NOT_FOUND', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE'];
   const task = (description: string, headers: Json = {}) => json(description, ref('Task'), headers);
   const location = { Location: headerRef('Location') };
 
@@ -290,7 +306,12 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'tasks', description: 'Create, read, cancel and retry tasks.' },
       { name: 'flows', description: 'Tasks that wait for other tasks: DAGs with results passed along.' },
       { name: 'events', description: 'Live status changes as Server-Sent Events.' },
-      { name: 'meta', description: 'Task types, statistics, health and metrics.' },
+      {
+        name: 'task-types',
+        description:
+          'The registered task types, and what an operator sets per type at run time: pause and resume, concurrency and rate limits (docs/flow-control.md).',
+      },
+      { name: 'meta', description: 'Statistics, health and metrics.' },
       { name: 'docs', description: 'This description and its viewer.' },
     ],
     paths: {
@@ -489,11 +510,59 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/task-types': {
         get: api({
           id: 'task-types',
-          tag: 'meta',
+          tag: 'task-types',
           summary: 'List task types',
-          description: 'The types executors have registered, with their payload schemas.',
+          description:
+            'The types executors have registered, with their payload schemas and their settings (paused, limits).',
           responses: { 200: json('Every registered type.', itemsOf('TaskType')) },
           errors: ['DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/task-types/{type}': {
+        get: api({
+          id: 'task-type',
+          tag: 'task-types',
+          summary: 'Show a task type',
+          description: 'Its definition and its settings, with the burst its rate limit allows.',
+          parameters: [typeParam],
+          responses: { 200: json('The type.', ref('TaskTypeDetail')) },
+          errors: typeErrors,
+        }),
+        patch: api({
+          id: 'update-task-type',
+          tag: 'task-types',
+          summary: 'Pause or resume a task type',
+          description:
+            '`{"paused": true}`: no task of the type starts; running ones finish, due ones wait in the store ' +
+            '(`heldBy: "paused"`). `{"paused": false}`: the held tasks start again, within the type’s limits. ' +
+            'Repeating either changes nothing.',
+          parameters: [typeParam],
+          body: 'TypePatchBody',
+          responses: { 200: json('The settings after the change.', ref('TypeSettings')) },
+          errors: typeErrors,
+        }),
+      },
+      '/v1/task-types/{type}/limits': {
+        get: api({
+          id: 'task-type-limits',
+          tag: 'task-types',
+          summary: 'Show a task type’s settings',
+          parameters: [typeParam],
+          responses: { 200: json('The settings.', ref('TypeSettings')) },
+          errors: typeErrors,
+        }),
+        put: api({
+          id: 'set-task-type-limits',
+          tag: 'task-types',
+          summary: 'Set or lift a task type’s limits',
+          description:
+            'A number sets a limit, `null` lifts it, an absent field keeps it. The limits hold across every ' +
+            'executor: a due task over the concurrency limit waits in the store (`heldBy: "concurrency"`); ' +
+            'over the rate it is given a later start time.',
+          parameters: [typeParam],
+          body: 'TypeLimitsBody',
+          responses: { 200: json('The settings after the change.', ref('TypeSettings')) },
+          errors: typeErrors,
         }),
       },
       '/v1/stats': {
@@ -638,6 +707,10 @@ export function openApiDocument(): Record<string, unknown> {
         TaskSummary: taskSummarySchema,
         StatusEvent: statusEvent,
         TaskType: taskType,
+        TaskTypeDetail: taskTypeDetail,
+        TypeSettings: typeSettingsSchema,
+        TypePatchBody: typePatchBody,
+        TypeLimitsBody: typeLimitsBody,
         Stats: stats,
         Readiness: {
           type: 'object',
@@ -728,6 +801,13 @@ export function openApiDocument(): Record<string, unknown> {
           required: true,
           description: 'A malformed id is answered like an unknown one (404).',
           schema: PARAM_SCHEMAS['flows.get'].properties.id as object,
+        },
+        TaskTypeName: {
+          name: 'type',
+          in: 'path',
+          required: true,
+          description: 'A type executors registered (GET /v1/task-types).',
+          schema: PARAM_SCHEMAS['taskTypes.getSettings'].properties.type as object,
         },
         IdempotencyKey: {
           name: 'Idempotency-Key',

@@ -4,7 +4,14 @@ import { expect } from 'chai';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openApiDocument } from '../../src/openapi/document.js';
-import { batchBody, createTaskBody, listQuery, patchBody } from '../../src/schemas.js';
+import {
+  batchBody,
+  createTaskBody,
+  listQuery,
+  patchBody,
+  typeLimitsBody,
+  typePatchBody,
+} from '../../src/schemas.js';
 
 interface Operation {
   operationId?: string;
@@ -119,12 +126,28 @@ describe('OpenAPI document', () => {
     expect(body('/v1/tasks', 'post')).to.equal(createTaskBody);
     expect(body('/v1/tasks/batch', 'post')).to.equal(batchBody);
     expect(body('/v1/tasks/{id}', 'patch')).to.equal(patchBody);
+    expect(body('/v1/task-types/{type}', 'patch')).to.equal(typePatchBody);
+    expect(body('/v1/task-types/{type}/limits', 'put')).to.equal(typeLimitsBody);
 
     const query = doc.paths['/v1/tasks']?.get?.parameters ?? [];
     expect(query.map((q) => q.name)).to.deep.equal(Object.keys(listQuery.properties));
     for (const q of query) {
       expect(q.schema).to.equal(listQuery.properties[q.name as keyof typeof listQuery.properties]);
     }
+  });
+
+  it('when a task type is read or changed, then its settings and an unknown type (404) are described', () => {
+    const ops = [
+      doc.paths['/v1/task-types/{type}']?.get,
+      doc.paths['/v1/task-types/{type}']?.patch,
+      doc.paths['/v1/task-types/{type}/limits']?.get,
+      doc.paths['/v1/task-types/{type}/limits']?.put,
+    ];
+    for (const op of ops) {
+      expect(Object.keys(op?.responses ?? {}), op?.operationId).to.include.members(['200', '400', '404']);
+    }
+    const taskType = doc.components.schemas.TaskType as { properties: Record<string, unknown> };
+    expect(taskType.properties).to.include.keys('paused', 'concurrency', 'ratePerSecond');
   });
 
   it('when creating a task, then every outcome, the Idempotency-Key and the Location are described', () => {

@@ -149,13 +149,15 @@ describe('flow control: pause, limits and deadlines (integration)', () => {
     await settings({ concurrency: 1 });
     const t = await create();
     // As a claim that died after taking its slot: the slot is there, the task never started.
-    await f.db.collection<{ _id: string }>('task_type_slots').insertOne({
-      _id: 'test.noop#0',
-      type: 'test.noop',
-      taskId: 'gone',
-      leaseId: 'x',
-      at: new Date(Date.now() - 60_000),
-    });
+    await f.db
+      .collection<{ _id: string; type: string; taskId: string; leaseId: string; at: Date }>('task_type_slots')
+      .insertOne({
+        _id: 'test.noop#0',
+        type: 'test.noop',
+        taskId: 'gone',
+        leaseId: 'x',
+        at: new Date(Date.now() - 60_000),
+      });
     await rejectsWith(claim(t.id), 'TASK_HELD');
     await f.db
       .collection('task_holds')

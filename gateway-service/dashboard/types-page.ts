@@ -1,0 +1,133 @@
+/**
+ * Task types (#/types): each registered type with its run-time settings (docs/flow-control.md) and
+ * a Pause or Resume button (PATCH /v1/task-types/{type}). Limits are shown, set with tasksctl or
+ * PUT /v1/task-types/{type}/limits.
+ */
+import type { RegisteredType, TypeSettings } from './contracts.js';
+import { api } from './api.js';
+import { h, replace } from './dom.js';
+
+/** Settings change rarely and from elsewhere too (tasksctl, another tab): read again this often. */
+const REFRESH_MS = 5_000;
+
+const limitText = (n: number | null, unit = '') => (n === null ? 'no limit' : `${n}${unit}`);
+
+export function typesPage(main: HTMLElement): () => void {
+  const body = h('tbody');
+  const message = h('p', { class: 'form-error', role: 'alert', id: 'types-error' });
+  let items: RegisteredType[] = [];
+  let loaded = false;
+
+  const toggle = (t: RegisteredType, button: HTMLButtonElement) => {
+    button.disabled = true;
+    message.textContent = '';
+    api<TypeSettings>(`/v1/task-types/${encodeURIComponent(t.type)}`, {
+      method: 'PATCH',
+      json: { paused: !t.paused },
+    }).then(
+      (s) => {
+        items = items.map((x) =>
+          x.type === s.type
+            ? { ...x, paused: s.paused, concurrency: s.concurrency, ratePerSecond: s.ratePerSecond }
+            : x,
+        );
+        render();
+      },
+      (err: unknown) => {
+        button.disabled = false;
+        message.textContent = `Could not change ${t.type}: ${err instanceof Error ? err.message : String(err)}`;
+      },
+    );
+  };
+
+  const rowFor = (t: RegisteredType) => {
+    const button = h(
+      'button',
+      { type: 'button', 'aria-label': `${t.paused ? 'Resume' : 'Pause'} ${t.type}` },
+      t.paused ? 'Resume' : 'Pause',
+    );
+    button.addEventListener('click', () => toggle(t, button));
+    return h(
+      'tr',
+      { 'data-type': t.type },
+      h('td', {}, h('code', {}, t.type)),
+      h('td', {}, t.kind),
+      h(
+        'td',
+        {},
+        h(
+          'span',
+          { class: `status ${t.paused ? 's-paused' : 's-active'}`, 'data-paused': String(t.paused) },
+          t.paused ? 'paused' : 'active',
+        ),
+      ),
+      h('td', { 'data-limit': 'concurrency' }, limitText(t.concurrency, ' at once')),
+      h('td', { 'data-limit': 'rate' }, limitText(t.ratePerSecond, '/s')),
+      h('td', {}, button),
+    );
+  };
+
+  /** Draws the rows anew; a keyboard user's focus stays on the same type's button. */
+  const render = () => {
+    const active = document.activeElement;
+    const focused = active && body.contains(active) ? active.closest('tr')?.dataset.type : undefined;
+    replace(
+      body,
+      ...(items.length
+        ? [...items].sort((a, b) => a.type.localeCompare(b.type)).map(rowFor)
+        : [h('tr', {}, h('td', { colspan: 6 }, loaded ? 'No task types registered.' : 'Loading…'))]),
+    );
+    if (focused !== undefined) {
+      body.querySelector<HTMLButtonElement>(`tr[data-type="${CSS.escape(focused)}"] button`)?.focus();
+    }
+  };
+
+  const refresh = async () => {
+    items = (await api<{ items: RegisteredType[] }>('/v1/task-types')).items;
+    loaded = true;
+    render();
+  };
+  const fail = (err: unknown) => {
+    message.textContent = `Could not load the task types: ${err instanceof Error ? err.message : String(err)}`;
+  };
+
+  replace(
+    main,
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'types-title' },
+      h('h2', { id: 'types-title' }, 'Task types'),
+      h(
+        'p',
+        { class: 'muted' },
+        'A paused type starts no task: running ones finish, the others wait. Limits hold across every executor; ' +
+          'set them with tasksctl type limits or PUT /v1/task-types/{type}/limits.',
+      ),
+      message,
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { 'aria-labelledby': 'types-title', id: 'task-types' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Action'].map((c) =>
+                h('th', { scope: 'col' }, c),
+              ),
+            ),
+          ),
+          body,
+        ),
+      ),
+    ),
+  );
+  render();
+  void refresh().catch(fail);
+  const timer = window.setInterval(() => void refresh().catch(fail), REFRESH_MS);
+  return () => window.clearInterval(timer);
+}
