@@ -112,8 +112,11 @@ describe('flow control (e2e: two executors, real store, gateway and broker)', fu
     await pause('noop', true);
     const sleeps = await Promise.all(Array.from({ length: 4 }, () => submit('sleep', { ms: 400 })));
     const paused = await submit('noop', {});
-    await sys.restart('store');
-    await sys.restart('gateway');
+    for (const name of ['store', 'gateway']) {
+      sys.children.get(name)!.kill('SIGTERM');
+      expect(await sys.exited(name)).to.equal(0);
+      await sys.restart(name);
+    }
     const ended = await allEnded(sleeps);
     for (const t of ended) expect(t).to.include({ status: 'succeeded', attempts: 1 });
     expect(largestOverlap(ended)).to.equal(1);

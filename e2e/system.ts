@@ -21,6 +21,8 @@ export interface RunningSystem {
   gatewayUrl: string;
   storeUrl: string;
   prefix: string;
+  /** The store's database on the MongoDB-wire server (for checks that read what the API does not show). */
+  dbName: string;
   /** The latest process of each service by name (`store`, `gateway`, `executor-N`). */
   children: Map<string, ChildProcess>;
   /**
@@ -185,6 +187,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
       storeUrl,
       prefix,
+      dbName,
       children,
       async restart(name, env = {}) {
         const spec = specs.get(name)!;

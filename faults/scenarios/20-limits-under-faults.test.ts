@@ -1,0 +1,147 @@
+/**
+ * Flow control under faults (docs/flow-control.md): a concurrency limit, a rate limit and a pause
+ * hold while an executor holding a slot is SIGKILLed and the store is SIGKILLed and restarted.
+ * The limits are judged from the store's history of each task: every `running` entry opens a run
+ * that the task's next entry closes (its outcome, or the lease expiry that handed it back).
+ */
+import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
+import { rateBurst, TaskStoreClient, type HistoryEntry, type Task } from '@tasks/contracts';
+import { api, type RunningSystem } from '../../e2e/system.js';
+import { allTasks, checkInvariants, type CheckedTask } from '../support/checks.js';
+import { submit } from '../support/load.js';
+import { scenario, sleep, until } from '../support/scenario.js';
+
+const CONCURRENCY = 3;
+const RATE = 25;
+const TASKS = 400;
+
+async function put(sys: RunningSystem, path: string, method: 'PUT' | 'PATCH', json: object): Promise<void> {
+  const res = await api(sys.gatewayUrl, path, { method, json });
+  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).to.equal(200);
+}
+
+/** Each run of a task as the store recorded it: from a `running` entry to the entry after it. */
+function runsOf(t: CheckedTask): { start: number; end: number }[] {
+  const h: HistoryEntry[] = t.history;
+  return h.flatMap((e, i) =>
+    e.status === 'running' ? [{ start: Date.parse(e.at), end: Date.parse(h[i + 1]?.at ?? e.at) }] : [],
+  );
+}
+
+function largestOverlap(runs: { start: number; end: number }[]): number {
+  const edges = runs.flatMap((r) => [
+    { at: r.start, d: 1 },
+    { at: r.end, d: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.d - b.d);
+  let now = 0;
+  let most = 0;
+  for (const e of edges) most = Math.max(most, (now += e.d));
+  return most;
+}
+
+/** The most starts in any window, beyond what burst + rate × window allows (≤ 0 when the rate held). */
+function rateExcess(starts: number[], rate: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let worst = -Infinity;
+  for (let i = 0; i < sorted.length; i++)
+    for (let j = i; j < sorted.length; j++) {
+      const allowed = rateBurst(rate) + (rate * (sorted[j]! - sorted[i]!)) / 1000 + 1;
+      worst = Math.max(worst, j - i + 1 - allowed);
+    }
+  return worst;
+}
+
+describe('fault 20: limits under faults', () => {
+  scenario(
+    'limits: concurrency, rate and pause through an executor SIGKILL and a store SIGKILL',
+    {
+      load: `${TASKS} mixed tasks (faults.record limited to ${CONCURRENCY} at once, primes.count to ${RATE}/s), 16 clients POSTing (idempotent), 2 executors; 20 sleep tasks of a paused type`,
+      fault:
+        'SIGKILL an executor while it runs a faults.record task (holding a slot), start another; SIGKILL the store with half the load done, restart it; resume the paused type',
+    },
+    {},
+    async ({ sys, node, load, runLog }) => {
+      await put(sys, '/v1/task-types/faults.record/limits', 'PUT', { concurrency: CONCURRENCY });
+      await put(sys, '/v1/task-types/primes.count/limits', 'PUT', { ratePerSecond: RATE });
+      await put(sys, '/v1/task-types/sleep', 'PATCH', { paused: true });
+      const paused: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await api(sys.gatewayUrl, '/v1/tasks', {
+          method: 'POST',
+          json: { type: 'sleep', payload: { ms: 50 } },
+        });
+        expect(res.status).to.equal(201);
+        paused.push((res.body as Task).id);
+      }
+      const submitting = submit(sys.gatewayUrl, TASKS, load, { runLog, idempotent: true });
+
+      // An executor killed while it holds a slot: the slot is freed when its lease expires.
+      const pid = sys.children.get('executor-1')!.pid!;
+      let victim: Task | undefined;
+      await until(
+        'a faults.record task running on executor-1',
+        async () => {
+          const page = await api(sys.gatewayUrl, '/v1/tasks?status=running&type=faults.record&limit=50');
+          victim = (page.body.items as Task[]).find((t) => t.leaseOwner?.includes(`-${pid}-`));
+          return victim !== undefined;
+        },
+        60_000,
+      );
+      sys.children.get('executor-1')!.kill('SIGKILL');
+      expect(await sys.exited('executor-1')).to.equal('SIGKILL');
+      await sys.addExecutor();
+
+      await until('half the load accepted', () => load.accepted.length >= TASKS / 2, 120_000);
+      sys.children.get('store')!.kill('SIGKILL');
+      expect(await sys.exited('store')).to.equal('SIGKILL');
+      await sys.restart('store');
+      await submitting;
+      expect(load.accepted, 'every POST accepted (idempotent retries)').to.have.length(TASKS);
+
+      // Still paused after all that: none of its tasks has started.
+      await sleep(1_000);
+      for (const id of paused) {
+        const t = (await api(sys.gatewayUrl, `/v1/tasks/${id}`)).body as Task;
+        expect(t, `paused task ${id}`).to.include({ status: 'queued', attempts: 0 });
+      }
+      await put(sys, '/v1/task-types/sleep', 'PATCH', { paused: false });
+      load.accepted.push(...paused);
+
+      const summary = await checkInvariants(sys.storeUrl, node, sys.prefix, load, runLog);
+      const tasks = [
+        ...(await allTasks(new TaskStoreClient({ url: sys.storeUrl, timeoutMs: 10_000 }))).values(),
+      ];
+      const recordRuns = tasks.filter((t) => t.type === 'faults.record').flatMap(runsOf);
+      const overlap = largestOverlap(recordRuns);
+      expect(overlap, 'faults.record runs at once (store history)').to.be.at.most(CONCURRENCY);
+      const primeStarts = tasks
+        .filter((t) => t.type === 'primes.count')
+        .flatMap((t) => runsOf(t).map((r) => r.start));
+      const excess = rateExcess(primeStarts, RATE);
+      expect(excess, 'primes.count starts beyond burst + rate × time').to.be.at.most(0);
+      const victimNow = tasks.find((t) => t.id === victim!.id)!;
+
+      const mongo = new MongoClient(process.env.MONGO_URL!);
+      try {
+        const db = mongo.db(sys.dbName);
+        const leftMs = await until(
+          'no slot or hold left',
+          async () =>
+            (await db.collection('task_type_slots').countDocuments()) +
+              (await db.collection('task_holds').countDocuments()) ===
+            0,
+          30_000,
+        );
+        return (
+          `${summary}; faults.record at most ${overlap} at once (limit ${CONCURRENCY}), primes.count ${primeStarts.length} starts within burst + ${RATE}/s (margin ${(-excess).toFixed(1)}); ` +
+          `the killed executor's faults.record task took ${victimNow.attempts} attempts; 20 paused sleep tasks stayed queued through both kills and ran once resumed; ` +
+          `no slot or hold left ${(leftMs / 1000).toFixed(1)} s after the checks`
+        );
+      } finally {
+        await mongo.close();
+      }
+    },
+  );
+});
