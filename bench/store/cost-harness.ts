@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { TaskStoreClient } from '@tasks/contracts';
+import { TaskStoreClient, type MethodName, type ParamsOf, type ResultOf } from '@tasks/contracts';
 import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
 import {
   createLogger,
@@ -26,7 +26,7 @@ export interface CostRow {
 
 export interface CostHarness {
   /** Counts every call it makes. */
-  call: TaskStoreClient['call'];
+  call: <M extends MethodName>(method: M, params: ParamsOf<M>) => Promise<ResultOf<M>>;
   /** Calls and database operations of `body`, per task (it returns how many tasks it handled). */
   measure(name: string, body: () => Promise<number>): Promise<void>;
   rows: CostRow[];
@@ -55,7 +55,7 @@ export async function withCostHarness(
   const metricsUrl = store.url.replace(/\/rpc$/, '/metrics');
   let calls = 0;
   const client = new TaskStoreClient({ url: store.url });
-  const call: TaskStoreClient['call'] = (method, params) => {
+  const call: CostHarness['call'] = (method, params) => {
     calls++;
     return client.call(method, params);
   };
