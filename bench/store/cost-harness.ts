@@ -28,7 +28,7 @@ export interface CostHarness {
   /** Counts every call it makes. */
   call: <M extends MethodName>(method: M, params: ParamsOf<M>) => Promise<ResultOf<M>>;
   /** Calls and database operations of `body`, per task (it returns how many tasks it handled). */
-  measure(name: string, body: () => Promise<number>): Promise<void>;
+  measure: (name: string, body: () => Promise<number>) => Promise<void>;
   rows: CostRow[];
 }
 
