@@ -4,6 +4,7 @@
  * The limits are judged from the store's history of each task: every `running` entry opens a run
  * that the task's next entry closes (its outcome, or the lease expiry that handed it back).
  */
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { rateBurst, TaskStoreClient, type HistoryEntry, type Task } from '@tasks/contracts';
@@ -59,7 +60,7 @@ describe('fault 20: limits under faults', () => {
     {
       load: `${TASKS} mixed tasks (faults.record limited to ${CONCURRENCY} at once, primes.count to ${RATE}/s), 16 clients POSTing (idempotent), 2 executors; 20 sleep tasks of a paused type`,
       fault:
-        'SIGKILL an executor while it runs a faults.record task (holding a slot), start another; SIGKILL the store with half the load done, restart it; resume the paused type',
+        'SIGKILL the executor running a long faults.record task (holding a slot), start another; SIGKILL the store with half the load done, restart it; resume the paused type',
     },
     {},
     async ({ sys, node, load, runLog }) => {
@@ -75,22 +76,38 @@ describe('fault 20: limits under faults', () => {
         expect(res.status).to.equal(201);
         paused.push((res.body as Task).id);
       }
+      // Long faults.record runs first: the executor running one is SIGKILLed while it holds a slot,
+      // which stays taken until the lease expires and the task is handed back.
+      const long: Task[] = [];
+      for (let i = 0; i < 3; i++) {
+        const key = randomUUID();
+        const res = await api(sys.gatewayUrl, '/v1/tasks', {
+          method: 'POST',
+          json: { type: 'faults.record', payload: { file: runLog, key, ms: 4_000 } },
+        });
+        expect(res.status).to.equal(201);
+        long.push(res.body as Task);
+        load.accepted.push((res.body as Task).id);
+        load.recordKeys.set((res.body as Task).id, key);
+      }
       const submitting = submit(sys.gatewayUrl, TASKS, load, { runLog, idempotent: true });
-
-      // An executor killed while it holds a slot: the slot is freed when its lease expires.
-      const pid = sys.children.get('executor-1')!.pid!;
       let victim: Task | undefined;
       await until(
-        'a faults.record task running on executor-1',
+        'a long faults.record task running',
         async () => {
-          const page = await api(sys.gatewayUrl, '/v1/tasks?status=running&type=faults.record&limit=50');
-          victim = (page.body.items as Task[]).find((t) => t.leaseOwner?.includes(`-${pid}-`));
+          const now = await Promise.all(
+            long.map(async (t) => (await api(sys.gatewayUrl, `/v1/tasks/${t.id}`)).body as Task),
+          );
+          victim = now.find((t) => t.status === 'running');
           return victim !== undefined;
         },
         60_000,
       );
-      sys.children.get('executor-1')!.kill('SIGKILL');
-      expect(await sys.exited('executor-1')).to.equal('SIGKILL');
+      const victimExecutor = [...sys.children].find(
+        ([name, child]) => name.startsWith('executor-') && victim!.leaseOwner!.includes(`-${child.pid}-`),
+      )![0];
+      sys.children.get(victimExecutor)!.kill('SIGKILL');
+      expect(await sys.exited(victimExecutor)).to.equal('SIGKILL');
       await sys.addExecutor();
 
       await until('half the load accepted', () => load.accepted.length >= TASKS / 2, 120_000);
@@ -122,6 +139,7 @@ describe('fault 20: limits under faults', () => {
       const excess = rateExcess(primeStarts, RATE);
       expect(excess, 'primes.count starts beyond burst + rate × time').to.be.at.most(0);
       const victimNow = tasks.find((t) => t.id === victim!.id)!;
+      expect(victimNow.attempts, 'attempts of the task whose executor was killed').to.equal(2);
 
       const mongo = new MongoClient(process.env.MONGO_URL!);
       try {
@@ -136,7 +154,7 @@ describe('fault 20: limits under faults', () => {
         );
         return (
           `${summary}; faults.record at most ${overlap} at once (limit ${CONCURRENCY}), primes.count ${primeStarts.length} starts within burst + ${RATE}/s (margin ${(-excess).toFixed(1)}); ` +
-          `the killed executor's faults.record task took ${victimNow.attempts} attempts; 20 paused sleep tasks stayed queued through both kills and ran once resumed; ` +
+          `the task running on the SIGKILLed ${victimExecutor} ran again (2 attempts) once its lease and slot expired; 20 paused sleep tasks stayed queued through both kills and ran once resumed; ` +
           `no slot or hold left ${(leftMs / 1000).toFixed(1)} s after the checks`
         );
       } finally {

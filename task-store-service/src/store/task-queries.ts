@@ -1,5 +1,5 @@
 /** Reads: one task, the list pages' filter (list-pages.ts walks it), stats, and what the dispatcher sweeps for. */
-import { TASK_STATUSES, type ListParams, type Stats, type TaskStatus } from '@tasks/contracts';
+import { HOLD_REASONS, TASK_STATUSES, type ListParams, type Stats, type TaskStatus } from '@tasks/contracts';
 import type { Filter } from 'mongodb';
 import { AppError } from '../app-error.js';
 import type { Collections } from './collections.js';
@@ -87,7 +87,7 @@ export function listExpiredLeases(c: Collections, limit: number): Promise<Summar
 
 /**
  * Queued tasks of one type that have been due, and unchanged, for longer than `olderThanMs`,
- * oldest first: their message may be lost. Filtered on `status` and `type` by equality (what
+ * oldest first, not held: their message may be lost. Filtered on `status` and `type` by equality (what
  * FerretDB pushes down to SQL); the rest is checked on the queued tasks of that one type.
  */
 export function listStale(
@@ -98,7 +98,17 @@ export function listStale(
 ): Promise<SummaryDoc[]> {
   const before = new Date(Date.now() - olderThanMs);
   return c.tasks
-    .find({ status: 'queued', type, runAt: { $lte: before }, updatedAt: { $lte: before } }, SUMMARY)
+    .find(
+      // A held task has no message by design (flow-control.ts): it is published when released.
+      {
+        status: 'queued',
+        type,
+        runAt: { $lte: before },
+        updatedAt: { $lte: before },
+        heldBy: { $nin: HOLD_REASONS },
+      },
+      SUMMARY,
+    )
     .sort({ runAt: 1 })
     .limit(limit)
     .toArray();

@@ -41,6 +41,16 @@ describe('flow control: pause, limits and deadlines (integration)', () => {
     expect(running).to.include({ status: 'running', attempts: 1 });
   });
 
+  it('when a task is held, then the reconciler’s stale list leaves it out (it has no message by design)', async () => {
+    const held = await create();
+    const loose = await create();
+    await settings({ paused: true });
+    await rejectsWith(claim(held.id), 'TASK_HELD');
+    await new Promise((r) => setTimeout(r, 20));
+    const stale = await f.client.call('tasks.listStale', { type: 'test.noop', olderThanMs: 0 });
+    expect(stale.items.map((t) => t.id)).to.deep.equal([loose.id]);
+  });
+
   it('when the concurrency limit is reached, then the next claim is held and a finished run releases the most urgent', async () => {
     await settings({ concurrency: 1 });
     const first = await create();
