@@ -59,17 +59,18 @@ describe('flow control (e2e: two executors, real store, gateway and broker)', fu
     await limits('sleep', { concurrency: null });
   });
 
-  it('when noop is limited to 5 starts a second, then 20 tasks start no faster than burst + rate × time', async () => {
+  it('when noop is limited to 5 starts a second, then 20 tasks start no faster than burst + rate × (time + 1 s)', async () => {
     const set = await limits('noop', { ratePerSecond: 5 });
     expect(set).to.include({ ratePerSecond: 5, rateBurst: 5 });
     const tasks = await Promise.all(Array.from({ length: 20 }, () => submit('noop', {})));
     const ended = await allEnded(tasks);
     for (const t of ended) expect(t).to.include({ status: 'succeeded', attempts: 1 });
     const starts = ended.map((t) => Date.parse(t.startedAt!)).sort((a, b) => a - b);
-    // Over any span of T seconds at most burst + 5·T starts (plus one for the span's own edge).
+    // Over any span of T seconds at most burst + 5·(T + 1) starts (docs/flow-control.md: a start
+    // time is honoured up to a second late), plus one for the span's own edge.
     for (let i = 0; i < starts.length; i++) {
       for (let j = i + 1; j < starts.length; j++) {
-        const allowed = 5 + 5 * ((starts[j]! - starts[i]!) / 1000) + 1;
+        const allowed = 5 + 5 * ((starts[j]! - starts[i]!) / 1000 + 1) + 1;
         expect(j - i + 1, `starts ${i}..${j}`).to.be.at.most(allowed);
       }
     }

@@ -31,7 +31,7 @@ export const TYPE_LIMIT_BOUNDS = {
 
 /**
  * How many starts may follow each other at once after the type was idle: one second's worth,
- * at least one. Over any T seconds, at most rateBurst + ratePerSecond × T tasks start.
+ * at least one. Over any T seconds, at most rateBurst + ratePerSecond × (T + 1) tasks start (docs/flow-control.md).
  */
 export function rateBurst(ratePerSecond: number): number {
   return Math.max(1, Math.ceil(ratePerSecond));

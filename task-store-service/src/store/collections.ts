@@ -121,7 +121,7 @@ export const EQUALITY_FILTERED_FIELDS = {
   task_type_settings: ['_id'],
   task_holds: ['_id', 'type'],
   task_type_slots: ['_id', 'type'],
-  task_rate_slots: ['_id'],
+  task_rate_slots: ['_id', 'key'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -152,7 +152,10 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
-  await createMissing(c.rateSlots, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.rateSlots, [
+    { key: { at: 1 }, name: 'by_age' },
+    { key: { key: 1, n: -1 }, name: 'latest_by_key' },
+  ]);
 }
 
 async function createMissing<T extends Document>(

@@ -218,6 +218,9 @@ export interface SlotDoc {
 /** One start time of a rate-limited type, `<type>@<interval ms>:<n>` (starts at n × interval). */
 export interface RateSlotDoc {
   _id: string;
+  /** `<type>@<rate>`, and the start time's index: the latest taken is found by key. */
+  key: string;
+  n: number;
   taskId: string;
   at: Date;
 }

@@ -19,6 +19,14 @@ import { writeOptions } from './flow-dependencies.js';
 const SLOT_TRIES = 3;
 /** How many start times a claim probes before it gives up (BUSY): only a crowd of replicas gets near. */
 const RATE_PROBES = 1_000;
+/** Probes after which a claim reads the latest taken start time again. */
+const RATE_REREAD_EVERY = 10;
+/**
+ * A start time is honoured this long after it passed (a delay queue step is 1 s, so the message
+ * may come that late); a task that comes later gets a new one, so that tasks held up together
+ * (a store restart, say) do not all start at once on old start times.
+ */
+export const START_GRACE_MS = 1_000;
 
 /** Held tasks by release order: most urgent first, then oldest. */
 function byReleaseOrder(a: HoldDoc, b: HoldDoc): number {
@@ -158,7 +166,9 @@ export async function freeSlot(c: Collections, doc: TaskDoc): Promise<TaskDoc[]>
 /**
  * The start time a rate-limited task gets: the first free one of the type's start times, spaced
  * 1/ratePerSecond apart, counting those of the last burst (rateBurst) that went unused. A time
- * that is not in the future means "start now".
+ * that is not in the future means "start now". Each process remembers where it took the last
+ * one; a process without that (just started), or one that finds its guess taken, reads the
+ * latest taken start time instead of probing its way there.
  */
 export async function reserveStart(
   c: Collections,
@@ -169,18 +179,27 @@ export async function reserveStart(
   const intervalMs = 1_000 / ratePerSecond;
   const key = `${type}@${ratePerSecond}`;
   const earliest = Math.floor(Date.now() / intervalMs) - rateBurst(ratePerSecond) + 1;
-  let n = Math.max(c.settings.nextStart.get(key) ?? earliest, earliest);
-  for (let probe = 0; probe < RATE_PROBES; probe++, n++) {
+  const hint = c.settings.nextStart.get(key);
+  let n = Math.max(hint ?? (await latestStart(c, key)) + 1, earliest);
+  for (let probe = 1; probe <= RATE_PROBES; probe++, n++) {
     const at = new Date(Math.ceil(n * intervalMs));
     try {
-      await c.rateSlots.insertOne({ _id: `${key}:${n}`, taskId, at });
+      await c.rateSlots.insertOne({ _id: `${key}:${n}`, key, n, taskId, at });
       c.settings.nextStart.set(key, n + 1);
       return at;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
+    // Another replica is taking them too: jump to the latest rather than probe one by one.
+    if (probe % RATE_REREAD_EVERY === 0) n = Math.max(n, await latestStart(c, key));
   }
   throw new AppError('BUSY', `no start time of ${type} found after ${RATE_PROBES} tries; try again`, {
     id: taskId,
   });
+}
+
+/** The highest start time index taken for a rate key (-Infinity when none). */
+async function latestStart(c: Collections, key: string): Promise<number> {
+  const [last] = await c.rateSlots.find({ key }).sort({ n: -1 }).limit(1).toArray();
+  return last?.n ?? -Infinity;
 }

@@ -7,7 +7,7 @@ import type { Collections } from './collections.js';
 import { toSummary, type HistoryDoc, type LeaseEnd, type TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
 import { retell, settleDependents, writeOptions } from './flow-dependencies.js';
-import { freeSlot, heldError, hold, reserveStart, takeSlot } from './flow-control.js';
+import { freeSlot, heldError, hold, reserveStart, START_GRACE_MS, takeSlot } from './flow-control.js';
 
 export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
   return [...doc.history, entry].slice(-HISTORY_LIMIT);
@@ -178,12 +178,12 @@ async function getOrThrow(c: Collections, id: string): Promise<TaskDoc> {
 }
 
 /**
- * A rate-limited task starts at the start time it was given (rateSlotAt); without one, it gets
- * one, and one in the future becomes its runAt (TASK_NOT_DUE: the executor sends the message
+ * A rate-limited task starts at the start time it was given (rateSlotAt), up to START_GRACE_MS
+ * after it; without one (or later), it gets one, and one in the future becomes its runAt (TASK_NOT_DUE: the executor sends the message
  * through a delay queue, and the claim at that time starts it).
  */
 async function rateGate(c: Collections, doc: TaskDoc, ratePerSecond: number): Promise<void> {
-  if (doc.rateSlotAt) return;
+  if (doc.rateSlotAt && Date.now() - doc.rateSlotAt.getTime() <= START_GRACE_MS) return;
   const at = await reserveStart(c, doc.type, ratePerSecond, doc._id);
   if (at.getTime() <= Date.now()) return;
   await applyChange(c, doc._id, (d) => {
