@@ -1,5 +1,6 @@
 export * from './task.js';
 export * from './flow.js';
+export * from './schedule.js';
 export * from './transitions.js';
 export * from './errors.js';
 export * from './schemas.js';
