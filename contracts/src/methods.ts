@@ -365,7 +365,14 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     summary:
       'Change a schedule’s fields (`paused` pauses or resumes it). A new cron or timezone, and a resume, count ticks from now: ticks passed while paused never fire.',
     idempotent: true,
-    errors: [...common, 'SCHEDULE_NOT_FOUND', 'UNKNOWN_TASK_TYPE', 'TYPE_KIND_MISMATCH', 'PAYLOAD_INVALID'],
+    errors: [
+      ...common,
+      'SCHEDULE_NOT_FOUND',
+      'UNKNOWN_TASK_TYPE',
+      'TYPE_KIND_MISMATCH',
+      'PAYLOAD_INVALID',
+      'BUSY',
+    ],
   },
   'schedules.delete': {
     summary: 'Delete a schedule; the tasks it created stay. A repeat answers `deleted: false`.',

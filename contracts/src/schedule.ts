@@ -3,7 +3,7 @@
  * What creates or edits one (CreateScheduleParams, UpdateScheduleParams) is with the other params
  * in methods.ts.
  */
-import type { TaskKind } from './task.js';
+import type { TaskError, TaskKind } from './task.js';
 
 /** `skip`: a tick whose previous task has not ended yet creates nothing (counted in `skipped`). */
 export const OVERLAP_POLICIES = ['skip', 'allow'] as const;
@@ -52,6 +52,8 @@ export interface Schedule {
   /** Ticks skipped because the previous task was still running (overlap `skip`), and the last one. */
   skipped: number;
   lastSkippedAt: string | null;
+  /** Why the last tick that created no task did not: its type no longer registered, its payload refused. */
+  lastError: TaskError | null;
   createdAt: string;
   updatedAt: string;
   version: number;

@@ -15,6 +15,7 @@ import { backfillBuckets } from './store/bucket-backfill.js';
 import { collections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
+import { fireDueSchedules } from './store/schedule-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -32,6 +33,8 @@ export interface StoreService {
 const FENCE_SWEEP_INTERVAL_MS = 60_000;
 /** How often the flow keeper looks for flow work a crash left half done (store/flow-keeper.ts). */
 const FLOW_KEEPER_INTERVAL_MS = 2_000;
+/** How often the schedule keeper fires due ticks (store/schedule-keeper.ts): a tick fires this late at most. */
+const SCHEDULE_KEEPER_INTERVAL_MS = 1_000;
 
 export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
   // A bounded pool: FerretDB 1.24 on PostgreSQL deadlocks when ~50 updates run at once (each
@@ -63,7 +66,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     );
   const counts = new CountKeeper(c, log, { deadWriterMs: config.statsDeadWriterMs });
   counts.start();
-  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c), counts }), metrics);
+  const registry = new TaskTypeRegistry(c);
+  const rpc = createRpcServer(handlers({ c, registry, counts }), metrics);
   const server = createHttpServer({
     rpc,
     db,
@@ -93,6 +97,11 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       .finally(() => (flowKeeping = false));
   }, FLOW_KEEPER_INTERVAL_MS);
   flowKeeper.unref();
+  const scheduleKeeper = every(SCHEDULE_KEEPER_INTERVAL_MS, () =>
+    fireDueSchedules({ c, registry }, log).catch((err: unknown) =>
+      log.warn({ err }, 'schedule keeper pass failed'),
+    ),
+  );
 
   return {
     url: `http://${config.host}:${port}/rpc`,
@@ -100,6 +109,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     async close() {
       clearInterval(sweeper);
       clearInterval(flowKeeper);
+      const scheduleKeeperStopped = scheduleKeeper.stop();
       let grace: NodeJS.Timeout | undefined;
       // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
       await runShutdownSteps(
@@ -113,12 +123,31 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
               await closed;
             },
           },
+          { name: 'finish the schedule keeper pass', run: () => scheduleKeeperStopped },
           // The last deltas, marked stopped so that another store folds them in (docs/stats.md).
           { name: 'flush task counts', run: () => counts.stop() },
           { name: 'close MongoDB client', run: () => client.close() },
         ],
         config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,
       ).finally(() => clearTimeout(grace));
+    },
+  };
+}
+
+/**
+ * Runs `pass` every `ms`, never two at once; `stop` also waits for a pass under way, so that none
+ * writes after the MongoDB client is closed.
+ */
+function every(ms: number, pass: () => Promise<unknown>): { stop(): Promise<void> } {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    running ??= pass().finally(() => (running = null));
+  }, ms);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

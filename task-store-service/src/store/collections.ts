@@ -7,6 +7,8 @@ import type {
   FlowWakeupDoc,
   IdempotencyDoc,
   OutboxDoc,
+  ScheduleDoc,
+  ScheduleRunDoc,
   TaskCountsDoc,
   TaskDoc,
   TaskTypeDoc,
@@ -36,6 +38,8 @@ export interface Collections {
   flowWakeups: Collection<FlowWakeupDoc>;
   /** Idempotency keys of flows (`taskId` holds the flow's id): apart from tasks' keys. */
   flowIdempotency: Collection<IdempotencyDoc>;
+  schedules: Collection<ScheduleDoc>;
+  scheduleRuns: Collection<ScheduleRunDoc>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -72,6 +76,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     flows: db.collection<FlowDoc>('flows'),
     flowWakeups: db.collection<FlowWakeupDoc>('flow_wakeups'),
     flowIdempotency: db.collection<IdempotencyDoc>('flow_idempotency'),
+    schedules: db.collection<ScheduleDoc>('schedules'),
+    scheduleRuns: db.collection<ScheduleRunDoc>('schedule_runs'),
   };
 }
 
@@ -99,6 +105,9 @@ export const EQUALITY_FILTERED_FIELDS = {
   flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
   flow_idempotency: ['_id'],
+  // one schedule (and its run state) by _id; the keepers read both whole (a few documents)
+  schedules: ['_id'],
+  schedule_runs: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */

@@ -14,18 +14,16 @@ import type { OutboxDoc, TaskDoc } from './documents.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
+/** What the store itself may add to a creation: the schedule a tick's task belongs to (never from a client). */
+export type TaskCreation = CreateTaskParams & { scheduleId?: string };
+
 export interface StoreContext {
   c: Collections;
   registry: TaskTypeRegistry;
 }
 
 /** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
-export async function buildTask(
-  ctx: StoreContext,
-  p: CreateTaskParams,
-  now: Date,
-  at = '',
-): Promise<TaskDoc> {
+export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, at = ''): Promise<TaskDoc> {
   if (p.runAt !== undefined && Date.parse(p.runAt) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
     throw new AppError('VALIDATION_FAILED', 'runAt is too far ahead', {
       fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],
@@ -74,6 +72,7 @@ export async function buildTask(
     finishedAt: null,
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
+    ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
   };
 }
 
@@ -89,7 +88,7 @@ function outboxEntry(doc: TaskDoc, now: Date): OutboxDoc {
 
 export async function createTask(
   ctx: StoreContext,
-  p: CreateTaskParams,
+  p: TaskCreation,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
   // Timed `now` for the counts (docs/stats.md) until the insert is over.
@@ -103,7 +102,7 @@ export async function createTask(
 
 async function insertTask(
   ctx: StoreContext,
-  p: CreateTaskParams,
+  p: TaskCreation,
   now: Date,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const doc = await buildTask(ctx, p, now);

@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import { scheduleTickKey, type CreateScheduleParams, type TaskStatus } from '@tasks/contracts';
+import type { ScheduleDoc } from '../../src/store/documents.js';
+import { rejectsWith } from '../support/expect-store-error.js';
+import { startStore, type StoreFixture } from '../support/store-fixture.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const everySecond: CreateScheduleParams = {
+  name: 'tick',
+  cron: '* * * * * *',
+  task: { type: 'test.noop', payload: { n: 1 } },
+  overlap: 'allow',
+};
+
+describe('schedules (integration)', () => {
+  let f: StoreFixture;
+  beforeEach(async () => {
+    f = await startStore();
+  });
+  afterEach(async () => {
+    await f.close();
+  });
+
+  const tasksOf = (scheduleId: string) =>
+    f.db
+      .collection<{ _id: string; idempotencyKey: string; runAt: Date; status: TaskStatus }>('tasks')
+      .find({ scheduleId })
+      .sort({ runAt: 1 })
+      .toArray();
+
+  it('when a schedule is created, then it has an id, defaults and its next tick, and reads back the same', async () => {
+    const s = await f.client.call('schedules.create', {
+      name: 'nightly',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      task: { type: 'test.noop', payload: { n: 2 }, maxAttempts: 1 },
+    });
+    expect(s).to.include({ name: 'nightly', overlap: 'skip', paused: false, lastRunAt: null, skipped: 0 });
+    expect(new Date(s.nextRunAt!).getUTCHours()).to.be.oneOf([1, 2]); // 03:00 in Berlin
+    expect(await f.client.call('schedules.get', { id: s.id })).to.deep.equal(s);
+    expect((await f.client.call('schedules.list', {})).items.map((x) => x.id)).to.deep.equal([s.id]);
+  });
+
+  it('when the cron, timezone, type or payload is bad, then it is refused, naming the field, and nothing is written', async () => {
+    const bad = async (p: Partial<CreateScheduleParams>, type: Parameters<typeof rejectsWith>[1]) =>
+      rejectsWith(f.client.call('schedules.create', { ...everySecond, ...p }), type);
+    expect((await bad({ cron: '*/0 * * *' }, 'VALIDATION_FAILED')).data?.fields?.[0]?.path).to.equal('/cron');
+    expect((await bad({ timezone: 'Nowhere/Land' }, 'VALIDATION_FAILED')).data?.fields?.[0]?.path).to.equal(
+      '/timezone',
+    );
+    await bad({ task: { type: 'no.such.type' } }, 'UNKNOWN_TASK_TYPE');
+    const payload = await bad({ task: { type: 'test.noop', payload: { n: -1 } } }, 'PAYLOAD_INVALID');
+    expect(payload.data?.fields?.[0]?.path).to.match(/^\/task\/payload/);
+    expect((await f.client.call('schedules.list', {})).items).to.deep.equal([]);
+    const s = await f.client.call('schedules.create', { ...everySecond, paused: true });
+    await rejectsWith(f.client.call('schedules.update', { id: s.id, cron: 'nope' }), 'VALIDATION_FAILED');
+    expect((await f.client.call('schedules.get', { id: s.id })).cron).to.equal(everySecond.cron);
+  });
+
+  it('when two stores fire a seconds cron, then each tick creates exactly one task, keyed by schedule and tick', async () => {
+    const second = await startStore({}, { dbName: f.db.databaseName });
+    try {
+      const s = await f.client.call('schedules.create', everySecond);
+      await sleep(4_200);
+      await f.client.call('schedules.update', { id: s.id, paused: true });
+      await sleep(1_100); // a pass under way ends
+      const tasks = await tasksOf(s.id);
+      expect(tasks.length).to.be.within(3, 6);
+      const keys = tasks.map((t) => t.idempotencyKey);
+      expect(new Set(keys).size).to.equal(keys.length);
+      // Consecutive seconds: no tick missed, none twice.
+      const seconds = tasks.map((t) => t.runAt.getTime() / 1000);
+      expect(seconds).to.deep.equal(seconds.map((_, i) => seconds[0]! + i));
+      expect(keys).to.deep.equal(tasks.map((t) => scheduleTickKey(s.id, t.runAt)));
+      const task = await f.client.call('tasks.get', { id: tasks[0]!._id });
+      expect(task).to.include({ scheduleId: s.id, status: 'queued', type: 'test.noop' });
+      const after = await f.client.call('schedules.get', { id: s.id });
+      expect(after.lastTaskId).to.equal(tasks.at(-1)!._id);
+      expect(after.nextRunAt).to.equal(null);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('when overlap is skip and the last task has not ended, then later ticks create nothing and are counted', async () => {
+    const s = await f.client.call('schedules.create', { ...everySecond, overlap: 'skip' });
+    await sleep(3_200);
+    const tasks = await tasksOf(s.id);
+    expect(tasks).to.have.length(1); // queued, never claimed: still to end
+    const after = await f.client.call('schedules.get', { id: s.id });
+    expect(after.skipped).to.be.at.least(1);
+    expect(after.lastSkippedAt).to.be.a('string');
+  });
+
+  it('when a schedule is paused and resumed, then the ticks in between never fire', async () => {
+    const s = await f.client.call('schedules.create', { ...everySecond, paused: true });
+    await sleep(2_500);
+    expect(await tasksOf(s.id)).to.have.length(0);
+    const resumedAt = Date.now();
+    const resumed = await f.client.call('schedules.update', { id: s.id, paused: false });
+    expect(resumed.paused).to.equal(false);
+    await sleep(2_000);
+    const tasks = await tasksOf(s.id);
+    expect(tasks.length).to.be.at.least(1);
+    for (const t of tasks) expect(t.runAt.getTime()).to.be.greaterThan(resumedAt - 1_000);
+  });
+
+  it('when all stores were down for longer than the catch-up window, then the older missed ticks fire once, not once each', async () => {
+    const s = await f.client.call('schedules.create', {
+      ...everySecond,
+      cron: '* * * * *',
+      paused: true,
+    });
+    // As if created (and last fired) ten minutes ago, then every store stopped.
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    await f.db
+      .collection<ScheduleDoc>('schedules')
+      .updateOne({ _id: s.id }, { $set: { since: tenMinutesAgo } });
+    await f.db.collection<ScheduleDoc>('schedules').updateOne({ _id: s.id }, { $set: { paused: false } });
+    await sleep(2_200);
+    const runAts = (await tasksOf(s.id)).map((t) => t.runAt.getTime());
+    // The latest tick older than the window, and the one within it.
+    expect(runAts).to.have.length(2);
+    expect(runAts[1]! - runAts[0]!).to.equal(60_000);
+    expect(Date.now() - runAts[1]!).to.be.below(62_200);
+  });
+
+  it('when a schedule is edited and deleted, then the edits show and it is gone, its tasks kept', async () => {
+    const s = await f.client.call('schedules.create', everySecond);
+    const edited = await f.client.call('schedules.update', {
+      id: s.id,
+      name: 'renamed',
+      task: { type: 'test.noop', payload: { n: 5 } },
+    });
+    expect(edited).to.include({ name: 'renamed', version: 2 });
+    expect(edited.task).to.deep.equal({ type: 'test.noop', payload: { n: 5 } });
+    await sleep(1_500);
+    expect(await f.client.call('schedules.delete', { id: s.id })).to.deep.equal({ deleted: true });
+    expect(await f.client.call('schedules.delete', { id: s.id })).to.deep.equal({ deleted: false });
+    await rejectsWith(f.client.call('schedules.get', { id: s.id }), 'SCHEDULE_NOT_FOUND');
+    await rejectsWith(f.client.call('schedules.update', { id: s.id, paused: true }), 'SCHEDULE_NOT_FOUND');
+    expect((await tasksOf(s.id)).length).to.be.at.least(1);
+  });
+});
