@@ -243,7 +243,12 @@ export const PARAM_SCHEMAS = {
   'flows.get': params({ id }, ['id']),
   'flows.list': params({ limit: { type: 'integer', minimum: 1, maximum: 200 }, cursor }),
   'flows.cancel': params({ id, by: actor }, ['id']),
-  'schedules.create': params(scheduleFields, ['name', 'cron', 'task']),
+  'schedules.create': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'cron', 'task'],
+    properties: scheduleFields,
+  },
   'schedules.get': params({ id }, ['id']),
   'schedules.list': params({}),
   'schedules.update': { ...params({ id, ...scheduleFields }, ['id']), minProperties: 2 },

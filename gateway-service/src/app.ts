@@ -19,6 +19,7 @@ import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
 import { flowRoutes } from './routes/flows.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
 
 export type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
   const routers = [
     taskRoutes(deps),
     flowRoutes(deps),
+    scheduleRoutes(deps),
     eventRoutes(deps),
     metaRoutes(deps),
     operationsRoutes(deps),
