@@ -1,6 +1,7 @@
 /**
- * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows) and a flow
- * page (#/flows/<id>), live from /v1/events (a flow page from its own events).
+ * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows), a flow
+ * page (#/flows/<id>) and the schedules (#/schedules), live from /v1/events (a flow page from its
+ * own events; the schedules read every few seconds).
  */
 import './style.css';
 import type { TaskStatus, TaskSummary } from './contracts.js';
@@ -10,6 +11,7 @@ import { taskForm, type TaskType } from './form.js';
 import { ThroughputChart } from './chart.js';
 import { flowList } from './flow-list.js';
 import { flowPage } from './flow-page.js';
+import { scheduleList } from './schedule-list.js';
 import { STATUSES } from './status.js';
 import { taskPage } from './task-page.js';
 
@@ -90,6 +92,7 @@ document.body.append(
       { 'aria-label': 'Main' },
       h('a', { href: '#/' }, 'Overview'),
       h('a', { href: '#/flows' }, 'Flows'),
+      h('a', { href: '#/schedules' }, 'Schedules'),
       h('a', { href: '/docs' }, 'API docs'),
     ),
     liveState,
@@ -430,8 +433,11 @@ function route(moveFocus = true): void {
   leave?.();
   const m = /^#\/tasks\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
   const flow = /^#\/flows\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
+  const schedule = /^#\/schedules(?:\/([A-Za-z0-9_.:-]+))?$/.exec(location.hash);
   if (flow) {
     leave = flowPage(main, flow[1]!);
+  } else if (schedule) {
+    leave = scheduleList(main, schedule[1]);
   } else if (location.hash === '#/flows') {
     leave = flowList(main);
   } else if (m) {
