@@ -74,6 +74,11 @@ describe('schedules (integration)', () => {
       expect(keys).to.deep.equal(tasks.map((t) => scheduleTickKey(s.id, t.runAt)));
       const task = await f.client.call('tasks.get', { id: tasks[0]!._id });
       expect(task).to.include({ scheduleId: s.id, status: 'queued', type: 'test.noop' });
+      // Nobody publishes it at once: its outbox entry is old enough for the dispatcher's next pass.
+      const entry = await f.db
+        .collection<{ _id: string; at: Date }>('task_outbox')
+        .findOne({ _id: `${task.id}:${task.version}` });
+      expect(Date.parse(task.createdAt) - entry!.at.getTime()).to.be.at.least(60_000);
       const after = await f.client.call('schedules.get', { id: s.id });
       expect(after.lastTaskId).to.equal(tasks.at(-1)!._id);
       expect(after.nextRunAt).to.equal(null);
