@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { scheduleTickKey, type CreateScheduleParams, type TaskStatus } from '@tasks/contracts';
-import type { ScheduleDoc } from '../../src/store/documents.js';
+import { createLogger } from '../../src/index.js';
+import { collections } from '../../src/store/collections.js';
+import type { ScheduleDoc, ScheduleRunDoc } from '../../src/store/documents.js';
+import { fireDueSchedules } from '../../src/store/schedule-keeper.js';
+import { TaskTypeRegistry } from '../../src/store/task-type-registry.js';
 import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
@@ -145,5 +149,55 @@ describe('schedules (integration)', () => {
     await rejectsWith(f.client.call('schedules.get', { id: s.id }), 'SCHEDULE_NOT_FOUND');
     await rejectsWith(f.client.call('schedules.update', { id: s.id, paused: true }), 'SCHEDULE_NOT_FOUND');
     expect((await tasksOf(s.id)).length).to.be.at.least(1);
+  });
+
+  it('when a keeper tries ticks that fired already (its run state lost), even after the task was edited, then it creates nothing', async () => {
+    const s = await f.client.call('schedules.create', everySecond);
+    await f.stop(); // from here on, only this test's keeper fires (a second store, by hand, on its clock)
+    const c = collections(f.db);
+    const keeper = { c, registry: new TaskTypeRegistry(c) };
+    const log = createLogger('silent');
+    const schedules = f.db.collection<ScheduleDoc>('schedules');
+    const runs = f.db.collection<ScheduleRunDoc>('schedule_runs');
+    const { since } = (await schedules.findOne({ _id: s.id }))!;
+    const now = new Date(since.getTime() + 3_500);
+    await fireDueSchedules(keeper, log, now);
+    const fired = await tasksOf(s.id);
+    const seconds: number[] = [];
+    for (let t = Math.floor(since.getTime() / 1000) * 1000 + 1000; t <= now.getTime(); t += 1000)
+      seconds.push(t);
+    expect(fired.map((t) => t.runAt.getTime())).to.deep.equal(seconds);
+
+    await schedules.updateOne(
+      { _id: s.id },
+      { $set: { taskJson: JSON.stringify({ type: 'test.noop', payload: { n: 9 } }) } },
+    );
+    await runs.deleteMany({});
+    expect(await fireDueSchedules(keeper, log, now)).to.equal(0);
+    expect((await tasksOf(s.id)).map((t) => t._id)).to.deep.equal(fired.map((t) => t._id));
+    const run = (await runs.findOne({ _id: s.id }))!;
+    expect(run.lastTaskId).to.equal(fired.at(-1)!._id);
+    expect(run.lastError).to.equal(null);
+  });
+
+  it('when a tick’s task is refused (its payload no longer fits the type), then the tick passes with lastError and the schedule goes on', async () => {
+    // Paused until the store is stopped: no tick can fire before this test's keeper runs.
+    const s = await f.client.call('schedules.create', { ...everySecond, paused: true });
+    await f.stop();
+    const c = collections(f.db);
+    const keeper = { c, registry: new TaskTypeRegistry(c) };
+    const schedules = f.db.collection<ScheduleDoc>('schedules');
+    const { since } = (await schedules.findOne({ _id: s.id }))!;
+    // As if the type had been registered again with a stricter schema.
+    await schedules.updateOne(
+      { _id: s.id },
+      { $set: { paused: false, taskJson: JSON.stringify({ type: 'test.noop', payload: { n: -1 } }) } },
+    );
+    const now = new Date(since.getTime() + 2_500);
+    expect(await fireDueSchedules(keeper, createLogger('silent'), now)).to.equal(0);
+    const run = (await f.db.collection<ScheduleRunDoc>('schedule_runs').findOne({ _id: s.id }))!;
+    expect(run.lastError?.code).to.equal('PAYLOAD_INVALID');
+    expect(run.lastTick.getTime()).to.equal(Math.floor(now.getTime() / 1000) * 1000);
+    expect(await tasksOf(s.id)).to.have.length(0);
   });
 });
