@@ -98,9 +98,10 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   }, FLOW_KEEPER_INTERVAL_MS);
   flowKeeper.unref();
   const scheduleKeeper = every(SCHEDULE_KEEPER_INTERVAL_MS, () =>
-    fireDueSchedules({ c, registry }, log).catch((err: unknown) =>
-      log.warn({ err }, 'schedule keeper pass failed'),
-    ),
+    fireDueSchedules(
+      { c, registry },
+      { log, onTick: (outcome) => metrics.scheduleTicks.inc({ outcome }) },
+    ).catch((err: unknown) => log.warn({ err }, 'schedule keeper pass failed')),
   );
 
   return {

@@ -24,8 +24,19 @@ const REFUSALS: ReadonlySet<ErrorType> = new Set<ErrorType>([
   'VALIDATION_FAILED',
 ]);
 
+export type TickOutcome = 'created' | 'existing' | 'skipped' | 'refused';
+
+export interface KeeperOptions {
+  log: Logger;
+  /** The pass's clock (tests set it). */
+  now?: Date;
+  /** Told of each tick handled (the store counts them in task_store_schedule_ticks_total). */
+  onTick?: (outcome: TickOutcome) => void;
+}
+
 /** One pass over every schedule; returns how many tasks it created. */
-export async function fireDueSchedules(ctx: StoreContext, log: Logger, now = new Date()): Promise<number> {
+export async function fireDueSchedules(ctx: StoreContext, options: KeeperOptions): Promise<number> {
+  const { log, now = new Date(), onTick = () => undefined } = options;
   const schedules = await ctx.c.schedules.find({}).toArray();
   const active = schedules.filter((s) => !s.paused);
   // Without an active schedule a pass is this one read. (A run state a delete raced with waits
@@ -37,7 +48,7 @@ export async function fireDueSchedules(ctx: StoreContext, log: Logger, now = new
   for (const schedule of active) {
     // One schedule that fails (the database refused a write, say) must not hold back the others.
     try {
-      created += await keep(ctx, schedule, runOf.get(schedule._id) ?? null, now, log);
+      created += await keep(ctx, schedule, runOf.get(schedule._id) ?? null, now, log, onTick);
     } catch (err) {
       log.warn(
         { err, scheduleId: schedule._id },
@@ -59,6 +70,7 @@ async function keep(
   run: ScheduleRunDoc | null,
   now: Date,
   log: Logger,
+  onTick: (outcome: TickOutcome) => void,
 ): Promise<number> {
   const from = run && run.lastTick > schedule.since ? run.lastTick : schedule.since;
   const ticks = dueTicks(parseCron(schedule.cron, schedule.timezone), from, now);
@@ -77,17 +89,20 @@ async function keep(
     if (schedule.overlap === 'skip' && state.lastTaskId !== null && (await running(ctx, state.lastTaskId))) {
       state.skipped++;
       state.lastSkippedAt = tick;
+      onTick('skipped');
       log.info({ scheduleId: schedule._id, tick, running: state.lastTaskId }, 'schedule tick skipped');
     } else {
       const outcome = await fire(ctx, schedule, tick);
       if ('error' in outcome) {
         state.lastError = outcome.error;
+        onTick('refused');
         log.warn({ scheduleId: schedule._id, tick, error: outcome.error }, 'schedule tick refused');
       } else {
         state.lastRunAt = tick;
         state.lastTaskId = outcome.taskId;
         state.lastError = null;
         if (outcome.created) created++;
+        onTick(outcome.created ? 'created' : 'existing');
       }
     }
     state.lastTick = tick;

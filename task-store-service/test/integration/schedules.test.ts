@@ -85,6 +85,15 @@ describe('schedules (integration)', () => {
       expect(Date.parse(task.createdAt) - entry!.at.getTime()).to.be.at.least(60_000);
       const after = await f.client.call('schedules.get', { id: s.id });
       expect(after.lastTaskId).to.equal(tasks.at(-1)!._id);
+      // Each task counted once as created, by whichever store created it.
+      const created = await Promise.all(
+        [f.service.url, second.service.url].map(async (url) => {
+          const text = await (await fetch(url.replace(/\/rpc$/, '/metrics'))).text();
+          const line = /^task_store_schedule_ticks_total\{[^}]*outcome="created"[^}]*\} (\d+)$/m.exec(text);
+          return Number(line?.[1] ?? 0);
+        }),
+      );
+      expect(created[0]! + created[1]!).to.equal(tasks.length);
       expect(after.nextRunAt).to.equal(null);
     } finally {
       await second.stop();
@@ -161,7 +170,7 @@ describe('schedules (integration)', () => {
     const runs = f.db.collection<ScheduleRunDoc>('schedule_runs');
     const { since } = (await schedules.findOne({ _id: s.id }))!;
     const now = new Date(since.getTime() + 3_500);
-    await fireDueSchedules(keeper, log, now);
+    await fireDueSchedules(keeper, { log, now });
     const fired = await tasksOf(s.id);
     const seconds: number[] = [];
     for (let t = Math.floor(since.getTime() / 1000) * 1000 + 1000; t <= now.getTime(); t += 1000)
@@ -173,7 +182,9 @@ describe('schedules (integration)', () => {
       { $set: { taskJson: JSON.stringify({ type: 'test.noop', payload: { n: 9 } }) } },
     );
     await runs.deleteMany({});
-    expect(await fireDueSchedules(keeper, log, now)).to.equal(0);
+    const outcomes: string[] = [];
+    expect(await fireDueSchedules(keeper, { log, now, onTick: (o) => outcomes.push(o) })).to.equal(0);
+    expect(outcomes).to.deep.equal(fired.map(() => 'existing'));
     expect((await tasksOf(s.id)).map((t) => t._id)).to.deep.equal(fired.map((t) => t._id));
     const run = (await runs.findOne({ _id: s.id }))!;
     expect(run.lastTaskId).to.equal(fired.at(-1)!._id);
@@ -193,11 +204,14 @@ describe('schedules (integration)', () => {
       { _id: s.id },
       { $set: { paused: false, taskJson: JSON.stringify({ type: 'test.noop', payload: { n: -1 } }) } },
     );
-    const now = new Date(since.getTime() + 2_500);
-    expect(await fireDueSchedules(keeper, createLogger('silent'), now)).to.equal(0);
+    const now = new Date(Math.floor(since.getTime() / 1000) * 1000 + 2_000); // two ticks after since
+    const outcomes: string[] = [];
+    const log = createLogger('silent');
+    expect(await fireDueSchedules(keeper, { log, now, onTick: (o) => outcomes.push(o) })).to.equal(0);
+    expect(outcomes).to.deep.equal(['refused', 'refused']);
     const run = (await f.db.collection<ScheduleRunDoc>('schedule_runs').findOne({ _id: s.id }))!;
     expect(run.lastError?.code).to.equal('PAYLOAD_INVALID');
-    expect(run.lastTick.getTime()).to.equal(Math.floor(now.getTime() / 1000) * 1000);
+    expect(run.lastTick.getTime()).to.equal(now.getTime());
     expect(await tasksOf(s.id)).to.have.length(0);
   });
 });
