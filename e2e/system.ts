@@ -20,10 +20,13 @@ export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:56
 export interface RunningSystem {
   gatewayUrl: string;
   storeUrl: string;
+  /** Every gateway and every store (`replicas`), the first ones first. */
+  gatewayUrls: string[];
+  storeUrls: string[];
   prefix: string;
   /** The store's database on the MongoDB-wire server (for checks that read what the API does not show). */
   dbName: string;
-  /** The latest process of each service by name (`store`, `gateway`, `executor-N`). */
+  /** The latest process of each service by name (`store`, `gateway`, `store-N`, `gateway-N`, `executor-N`). */
   children: Map<string, ChildProcess>;
   /**
    * Starts the named service again with the same environment (and port), changed by `env` (kept
@@ -42,6 +45,11 @@ export interface RunningSystem {
 
 export interface SystemOptions {
   executors?: number;
+  /**
+   * Stores and gateways: this many of each (1 by default), all on the one database. The ones after
+   * the first are `store-N` and `gateway-N`, and gateway-N talks to store-N.
+   */
+  replicas?: number;
   executorEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
   storeEnv?: Record<string, string>;
@@ -159,33 +167,49 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const storePort = options.storePort ?? (await freePort());
   const storeUrl = `http://127.0.0.1:${storePort}/rpc`;
   const clientStoreUrl = `http://127.0.0.1:${options.clientStorePort ?? storePort}/rpc`;
-  try {
+  const startStore = async (name: string, port: number) => {
     start(
-      'store',
+      name,
       'task-store-service/src/main.ts',
-      { MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: String(storePort), ...options.storeEnv },
-      `http://127.0.0.1:${storePort}/readyz`,
+      { MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: String(port), ...options.storeEnv },
+      `http://127.0.0.1:${port}/readyz`,
     );
-    await ready('store');
-    const gatewayPort = await freePort();
+    await ready(name);
+  };
+  const startGateway = async (name: string, storeUrl: string) => {
+    const port = await freePort();
     start(
-      'gateway',
+      name,
       'gateway-service/src/main.ts',
       {
-        STORE_URL: clientStoreUrl,
+        STORE_URL: storeUrl,
         AMQP_URL: amqpUrl,
         AMQP_PREFIX: prefix,
-        PORT: String(gatewayPort),
+        PORT: String(port),
         DISPATCH_INTERVAL_MS: '500',
         ...options.gatewayEnv,
       },
-      `http://127.0.0.1:${gatewayPort}/readyz`,
+      `http://127.0.0.1:${port}/readyz`,
     );
-    await ready('gateway');
+    await ready(name);
+    return `http://127.0.0.1:${port}`;
+  };
+  try {
+    await startStore('store', storePort);
+    const gatewayUrls = [await startGateway('gateway', clientStoreUrl)];
+    const storeUrls = [storeUrl];
+    for (let i = 2; i <= (options.replicas ?? 1); i++) {
+      const port = await freePort();
+      await startStore(`store-${i}`, port);
+      storeUrls.push(`http://127.0.0.1:${port}/rpc`);
+      gatewayUrls.push(await startGateway(`gateway-${i}`, storeUrls.at(-1)!));
+    }
     for (let i = 0; i < (options.executors ?? 1); i++) await addExecutor();
     return {
-      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      gatewayUrl: gatewayUrls[0]!,
       storeUrl,
+      gatewayUrls,
+      storeUrls,
       prefix,
       dbName,
       children,

@@ -25,6 +25,7 @@ const BY_TYPE: Partial<Record<ErrorType, ExitCode>> = {
   TASK_NOT_FOUND: EXIT.notFound,
   FLOW_NOT_FOUND: EXIT.notFound,
   TASK_TYPE_NOT_FOUND: EXIT.notFound,
+  SCHEDULE_NOT_FOUND: EXIT.notFound,
   INVALID_TRANSITION: EXIT.conflict,
   IDEMPOTENCY_CONFLICT: EXIT.conflict,
   LEASE_LOST: EXIT.conflict,
@@ -42,7 +43,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  unexpected error
   2  usage error: bad arguments or JSON, or refused by validation (VALIDATION_FAILED,
      UNKNOWN_TASK_TYPE, PAYLOAD_INVALID, PAYLOAD_TOO_LARGE)
-  3  not found (TASK_NOT_FOUND, FLOW_NOT_FOUND, TASK_TYPE_NOT_FOUND)
+  3  not found (TASK_NOT_FOUND, FLOW_NOT_FOUND, TASK_TYPE_NOT_FOUND, SCHEDULE_NOT_FOUND)
   4  conflict with the task's state (INVALID_TRANSITION, IDEMPOTENCY_CONFLICT, LEASE_LOST,
      TASK_NOT_DUE, TYPE_KIND_MISMATCH)
   5  unreachable or unavailable, try again later (transport failure, DEPENDENCY_UNAVAILABLE,

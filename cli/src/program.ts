@@ -4,10 +4,24 @@
  * an error as its one stderr line.
  */
 import { Command, Option } from 'commander';
-import { TASK_STATUSES, TaskStoreClient, type TaskDetailField, type TaskStatus } from '@tasks/contracts';
+import {
+  OVERLAP_POLICIES,
+  TASK_STATUSES,
+  TaskStoreClient,
+  type OverlapPolicy,
+  type TaskDetailField,
+  type TaskStatus,
+} from '@tasks/contracts';
 import type { CliIo, ExitCode, StoreCaller } from './command.js';
 import { cancelFlow, getFlow, listFlows } from './commands/flow.js';
 import { getTask } from './commands/get.js';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  setPaused,
+} from './commands/schedule.js';
 import { cancelTask, requeueExpired, retryTask } from './commands/lifecycle.js';
 import { listTasks } from './commands/list.js';
 import { showStats } from './commands/stats.js';
@@ -226,6 +240,93 @@ Examples:
       withStore(cmd, (client) => cancelFlow(client, { id, json: opts.json === true }, io.stdout)),
     );
 
+  const schedule = program
+    .command('schedule')
+    .description('cron schedules that create a task at each tick (list, get, create, pause, resume, delete)')
+    .addHelpText(
+      'after',
+      `
+The cron has five fields, or six with seconds first; it is read in --timezone (default UTC).
+Each tick creates an ordinary task naming its schedule (scheduleId): tasksctl get <task id>.
+
+Examples:
+  tasksctl schedule create nightly-primes '0 3 * * *' primes.count --payload '{"upTo": 100000}' --timezone Europe/Berlin
+  tasksctl schedule create heartbeat '*/10 * * * * *' noop --overlap allow
+  tasksctl schedule list
+  tasksctl schedule pause <id>`,
+    );
+
+  schedule
+    .command('list')
+    .description('list every schedule: cron, state, next and last run')
+    .option(json, 'print {"items": [...]}')
+    .action((opts: { json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => listSchedules(client, { json: opts.json === true }, io.stdout)),
+    );
+
+  schedule
+    .command('get')
+    .description('show one schedule')
+    .argument('<id>', 'schedule id')
+    .option(json, jsonHelp)
+    .action((id: string, opts: { json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => getSchedule(client, { id, json: opts.json === true }, io.stdout)),
+    );
+
+  schedule
+    .command('create')
+    .description('create a schedule; the cron, timezone, type and payload are checked first')
+    .argument('<name>', 'a name for people')
+    .argument('<cron>', "cron expression, quoted: '0 3 * * *', '*/10 * * * * *'")
+    .argument('<type>', 'task type (see tasksctl types)')
+    .option('--payload <json>', 'the payload of each task as JSON', parseJsonValue)
+    .option('--timezone <zone>', 'IANA time zone the cron is read in (default: UTC)')
+    .addOption(
+      new Option(
+        '--overlap <policy>',
+        'skip a tick while the last task runs, or allow it (default: skip)',
+      ).choices(OVERLAP_POLICIES),
+    )
+    .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
+    .option('--max-attempts <n>', 'attempts before a task fails for good', parsePositiveInt)
+    .option('--paused', 'create it paused')
+    .option(json, 'print the created schedule as JSON')
+    .action((name: string, cron: string, type: string, opts: ScheduleCreateOptions, cmd: Command) =>
+      withStore(cmd, (client) =>
+        createSchedule(
+          client,
+          { ...opts, name, cron, type, paused: opts.paused === true, json: opts.json === true },
+          io.stdout,
+        ),
+      ),
+    );
+
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    schedule
+      .command(verb)
+      .description(
+        paused
+          ? 'pause a schedule: no tick fires until it is resumed'
+          : 'resume a schedule: ticks from now on fire',
+      )
+      .argument('<id>', 'schedule id')
+      .option(json, 'print the schedule as JSON')
+      .action((id: string, opts: { json?: true }, cmd: Command) =>
+        withStore(cmd, (client) => setPaused(client, { id, paused, json: opts.json === true }, io.stdout)),
+      );
+  }
+
+  schedule
+    .command('delete')
+    .description('delete a schedule (the tasks it created stay)')
+    .argument('<id>', 'schedule id')
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withStore(cmd, (client) => deleteSchedule(client, { id }, io.stdout)),
+    );
+
   withGatewayOptions(
     program
       .command('submit')
@@ -279,6 +380,16 @@ interface ListOptions {
   createdAfter?: string;
   createdBefore?: string;
   fields?: TaskDetailField[];
+  json?: true;
+}
+
+interface ScheduleCreateOptions {
+  payload?: unknown;
+  timezone?: string;
+  overlap?: OverlapPolicy;
+  priority?: number;
+  maxAttempts?: number;
+  paused?: true;
   json?: true;
 }
 

@@ -237,7 +237,9 @@ describe('tasksctl flow usage', () => {
 
   it('when --help is given, then the exit codes name FLOW_NOT_FOUND under 3', async () => {
     const { stdout } = await tasksctl(['--help']);
-    expect(stdout).to.match(/^ {2}3 {2}not found \(TASK_NOT_FOUND, FLOW_NOT_FOUND, TASK_TYPE_NOT_FOUND\)$/m);
+    expect(stdout).to.match(
+      /^ {2}3 {2}not found \(TASK_NOT_FOUND, FLOW_NOT_FOUND, TASK_TYPE_NOT_FOUND, SCHEDULE_NOT_FOUND\)$/m,
+    );
     expect(stdout).to.match(/^ {2}flow /m);
   });
 });

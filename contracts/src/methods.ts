@@ -6,6 +6,7 @@
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
 import type { TypeSettings } from './type-settings.js';
+import type { OverlapPolicy, Schedule, ScheduleTaskSpec } from './schedule.js';
 import type {
   Task,
   TaskDetailField,
@@ -44,6 +45,18 @@ export interface CreateFlowParams {
   /** A repeat with the same key and body answers the first flow (created: false). */
   idempotencyKey?: string;
 }
+
+export interface CreateScheduleParams {
+  name: string;
+  cron: string;
+  timezone?: string;
+  task: ScheduleTaskSpec;
+  overlap?: OverlapPolicy;
+  paused?: boolean;
+}
+
+/** The fields to change, at least one. */
+export type UpdateScheduleParams = { id: string } & Partial<CreateScheduleParams>;
 
 export interface ListParams {
   status?: TaskStatus;
@@ -193,6 +206,11 @@ export interface StoreMethods {
     params: { id: string; by?: string };
     result: { flow: Flow; cancelled: TaskSummary[] };
   };
+  'schedules.create': { params: CreateScheduleParams; result: Schedule };
+  'schedules.get': { params: { id: string }; result: Schedule };
+  'schedules.list': { params: Record<string, never>; result: { items: Schedule[] } };
+  'schedules.update': { params: UpdateScheduleParams; result: Schedule };
+  'schedules.delete': { params: { id: string }; result: { deleted: boolean } };
 }
 
 export type MethodName = keyof StoreMethods;
@@ -381,5 +399,39 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
       'Cancel a running flow: every node not yet ended is cancelled, and returned in `cancelled` (the caller announces them, so that executors stop the running ones). Repeating it changes nothing more; a flow that succeeded or failed is a conflict.',
     idempotent: true,
     errors: [...common, 'FLOW_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
+  },
+  'schedules.create': {
+    summary:
+      'Create a schedule (docs/schedules.md): at each tick of its cron, every store’s schedule keeper creates its task, once (idempotency key `schedule:<id>:<tick>`). The cron, timezone, task type and payload are checked first.',
+    idempotent: false,
+    errors: [...common, 'UNKNOWN_TASK_TYPE', 'TYPE_KIND_MISMATCH', 'PAYLOAD_INVALID'],
+  },
+  'schedules.get': {
+    summary: 'One schedule, with its next tick and the last one fired.',
+    idempotent: true,
+    errors: [...common, 'SCHEDULE_NOT_FOUND'],
+  },
+  'schedules.list': {
+    summary: 'Every schedule, by name.',
+    idempotent: true,
+    errors: common,
+  },
+  'schedules.update': {
+    summary:
+      'Change a schedule’s fields (`paused` pauses or resumes it). A new cron or timezone, and a resume, count ticks from now: ticks passed while paused never fire.',
+    idempotent: true,
+    errors: [
+      ...common,
+      'SCHEDULE_NOT_FOUND',
+      'UNKNOWN_TASK_TYPE',
+      'TYPE_KIND_MISMATCH',
+      'PAYLOAD_INVALID',
+      'BUSY',
+    ],
+  },
+  'schedules.delete': {
+    summary: 'Delete a schedule; the tasks it created stay. A repeat answers `deleted: false`.',
+    idempotent: true,
+    errors: common,
   },
 };

@@ -1,5 +1,6 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
+import { OVERLAP_POLICIES } from './schedule.js';
 import { TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
 import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
 
@@ -95,6 +96,35 @@ const createFlow = {
       },
     },
   },
+} as const;
+
+/**
+ * A schedule's task: the options of tasks.create but the times and the key, which each tick sets
+ * (a new task option belongs here too when it makes sense per tick).
+ */
+const scheduleTaskFields = {
+  type: createFields.type,
+  kind: createFields.kind,
+  payload: createFields.payload,
+  priority: createFields.priority,
+  maxAttempts: createFields.maxAttempts,
+  timeoutMs: createFields.timeoutMs,
+} as const;
+
+const scheduleFields = {
+  name: { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed },
+  /** Five fields, or six with seconds first; the store parses it (croner) and names it when it cannot. */
+  cron: { type: 'string', minLength: 1, maxLength: 200 },
+  /** An IANA time zone name; checked by the store. */
+  timezone: { type: 'string', minLength: 1, maxLength: 100 },
+  task: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    properties: scheduleTaskFields,
+  },
+  overlap: { enum: OVERLAP_POLICIES },
+  paused: { type: 'boolean' },
 } as const;
 
 const taskError = {
@@ -243,4 +273,14 @@ export const PARAM_SCHEMAS = {
   'flows.get': params({ id }, ['id']),
   'flows.list': params({ limit: { type: 'integer', minimum: 1, maximum: 200 }, cursor }),
   'flows.cancel': params({ id, by: actor }, ['id']),
+  'schedules.create': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'cron', 'task'],
+    properties: scheduleFields,
+  },
+  'schedules.get': params({ id }, ['id']),
+  'schedules.list': params({}),
+  'schedules.update': { ...params({ id, ...scheduleFields }, ['id']), minProperties: 2 },
+  'schedules.delete': params({ id }, ['id']),
 } as const;

@@ -65,6 +65,8 @@ export interface Task {
    * The handler receives the same object as `ctx.dependencies`.
    */
   dependencyResults?: DependencyResults;
+  /** Set on the tasks a schedule created: the schedule (docs/schedules.md). */
+  scheduleId?: string;
 }
 
 /** How one dependency of a flow node ended. `result` is null unless it succeeded. */

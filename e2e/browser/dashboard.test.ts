@@ -376,4 +376,40 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
       await page.close();
     });
   }
+  it('when a schedule has fired, then #/schedules lists it, pauses and resumes it, and its task links back to it', async () => {
+    const created = await api(sys.gatewayUrl, '/v1/schedules', {
+      method: 'POST',
+      json: { name: 'browser tick', cron: '* * * * * *', task: { type: 'sleep', payload: { ms: 10 } } },
+    });
+    expect(created.status).to.equal(201);
+    const id = created.body.id as string;
+    let lastTaskId: string | null = null;
+    for (let i = 0; i < 100 && !lastTaskId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      lastTaskId = (await api(sys.gatewayUrl, `/v1/schedules/${id}`)).body.lastTaskId as string | null;
+    }
+    expect(lastTaskId, 'a tick fired').to.be.a('string');
+
+    const page = await open('#/schedules');
+    const row = page.locator(`#schedules tr[data-schedule-id="${id}"]`);
+    await row.locator('[data-paused="false"]').waitFor(WAIT);
+    expect(await row.locator('td').nth(1).locator('code').textContent()).to.equal('* * * * * *');
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.locator('[data-paused="true"]').waitFor(WAIT);
+    expect((await api(sys.gatewayUrl, `/v1/schedules/${id}`)).body.paused, 'paused in the store').to.equal(
+      true,
+    );
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.locator('[data-paused="false"]').waitFor(WAIT);
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.locator('[data-paused="true"]').waitFor(WAIT);
+
+    await page.goto(`${sys.gatewayUrl}/#/tasks/${lastTaskId}`);
+    const link = page.locator(`#task-schedule a[href="#/schedules/${id}"]`);
+    await link.click(WAIT);
+    await page.waitForURL((u) => u.hash === `#/schedules/${id}`, WAIT);
+    await page.locator(`#schedules tr.current[data-schedule-id="${id}"]`).waitFor(WAIT);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
 });

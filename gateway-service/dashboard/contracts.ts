@@ -4,6 +4,7 @@
  * Types only; nothing of the contracts reaches the bundle.
  */
 export type { Flow, FlowNode, FlowStatus, FlowSummary } from '../../contracts/src/flow.js';
+export type { Schedule } from '../../contracts/src/schedule.js';
 export type {
   DependencyResult,
   DependencyResults,

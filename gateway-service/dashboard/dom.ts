@@ -51,11 +51,17 @@ export const time = (iso: string | null): HTMLTimeElement | string =>
 
 export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '';
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86400)}d ago`;
+  const delta = Math.round((now - Date.parse(iso)) / 1000);
+  // A time ahead (a schedule's next run) reads "in 5s"; a second's difference between the clocks, "0s ago".
+  if (delta < -1) return `in ${span(-delta)}`;
+  return `${span(Math.max(0, delta))} ago`;
+}
+
+function span(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
 }
 
 export function duration(ms: number): string {

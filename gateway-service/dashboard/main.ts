@@ -1,7 +1,8 @@
 /**
  * The dashboard: an overview (#/), a task page (#/tasks/<id>), recent flows (#/flows), a flow
- * page (#/flows/<id>) and the task types with their settings (#/types), live from /v1/events (a
- * flow page from its own events).
+ * page (#/flows/<id>), the task types with their settings (#/types) and the schedules
+ * (#/schedules), live from /v1/events (a flow page from its own events; the schedules read every
+ * few seconds).
  */
 import './style.css';
 import type { TaskStatus, TaskSummary } from './contracts.js';
@@ -11,6 +12,7 @@ import { taskForm, type TaskType } from './form.js';
 import { ThroughputChart } from './chart.js';
 import { flowList } from './flow-list.js';
 import { flowPage } from './flow-page.js';
+import { scheduleList } from './schedule-list.js';
 import { STATUSES } from './status.js';
 import { taskPage } from './task-page.js';
 import { typesPage } from './types-page.js';
@@ -93,6 +95,7 @@ document.body.append(
       h('a', { href: '#/' }, 'Overview'),
       h('a', { href: '#/flows' }, 'Flows'),
       h('a', { href: '#/types' }, 'Task types'),
+      h('a', { href: '#/schedules' }, 'Schedules'),
       h('a', { href: '/docs' }, 'API docs'),
     ),
     liveState,
@@ -433,8 +436,11 @@ function route(moveFocus = true): void {
   leave?.();
   const m = /^#\/tasks\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
   const flow = /^#\/flows\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
+  const schedule = /^#\/schedules(?:\/([A-Za-z0-9_.:-]+))?$/.exec(location.hash);
   if (flow) {
     leave = flowPage(main, flow[1]!);
+  } else if (schedule) {
+    leave = scheduleList(main, schedule[1]);
   } else if (location.hash === '#/flows') {
     leave = flowList(main);
   } else if (location.hash === '#/types') {

@@ -130,6 +130,16 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
               h('a', { href: `#/flows/${t.flowId}` }, h('code', {}, t.flowId)),
             )
           : null,
+        t.scheduleId
+          ? h(
+              'p',
+              { id: 'task-schedule' },
+              'Created by schedule ',
+              h('a', { href: `#/schedules/${t.scheduleId}` }, h('code', {}, t.scheduleId)),
+              ' for its tick at ',
+              h('time', { datetime: t.runAt, title: t.runAt }, t.runAt),
+            )
+          : null,
         t.progress !== null
           ? h(
               'p',

@@ -20,6 +20,7 @@ import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
 import { flowRoutes } from './routes/flows.js';
 import { taskTypeRoutes } from './routes/task-types.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
 
 export type { AppDeps, GatewayContext, GatewayState } from './app-context.js';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
     taskRoutes(deps),
     flowRoutes(deps),
     taskTypeRoutes(deps),
+    scheduleRoutes(deps),
     eventRoutes(deps),
     metaRoutes(deps),
     operationsRoutes(deps),

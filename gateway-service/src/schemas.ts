@@ -6,6 +6,7 @@ import {
   FAILURE_POLICIES,
   FLOW_LIMITS,
   FLOW_STATUSES,
+  OVERLAP_POLICIES,
   PARAM_SCHEMAS,
   TASK_DETAIL_FIELDS,
   TASK_KINDS,
@@ -249,6 +250,10 @@ export const taskSchema = {
     },
     flowId: { type: 'string', description: 'Flow nodes only: the flow (GET /v1/flows/{flowId}).' },
     flowKey: { type: 'string', description: 'Flow nodes only: the node’s key in its flow.' },
+    scheduleId: {
+      type: 'string',
+      description: 'Tasks a schedule created only: the schedule (GET /v1/schedules/{scheduleId}).',
+    },
     dependencyResults: {
       type: 'object',
       description:
@@ -329,5 +334,98 @@ export const flowSummarySchema = {
     ...Object.fromEntries(Object.entries(flowSchema.properties).filter(([k]) => k !== 'nodes')),
     nodeCount: { type: 'integer' },
     byStatus: { type: 'object', description: 'Nodes by task status.' },
+  },
+} as const;
+
+const scheduleParams = PARAM_SCHEMAS['schedules.create'].properties;
+
+/** The editable fields of a schedule, as REST takes them (the task without `kind`, as in POST /v1/tasks). */
+const scheduleFields = {
+  name: scheduleParams.name,
+  cron: {
+    ...scheduleParams.cron,
+    description:
+      'Five fields (minute hour day-of-month month day-of-week), or six with seconds first; `@daily` and the like. A cron the store cannot parse, or that never ticks, is a 400 naming `/cron`.',
+    examples: ['0 3 * * *', '*/10 * * * * *'],
+  },
+  timezone: {
+    ...scheduleParams.timezone,
+    description: 'The IANA time zone the cron is read in (default UTC).',
+  },
+  task: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    description:
+      'The task each tick creates, as in POST /v1/tasks but without times (its runAt is the tick). Type and payload are checked now, as for a task.',
+    properties: {
+      type: createTaskBody.properties.type,
+      payload: createTaskBody.properties.payload,
+      priority: createTaskBody.properties.priority,
+      maxAttempts: createTaskBody.properties.maxAttempts,
+      timeoutMs: createTaskBody.properties.timeoutMs,
+    },
+  },
+  overlap: {
+    enum: OVERLAP_POLICIES,
+    description:
+      '"skip" (default): a tick whose previous task has not ended creates nothing (counted in `skipped`). "allow": every tick creates its task.',
+  },
+  paused: {
+    type: 'boolean',
+    description: 'A paused schedule fires nothing; ticks passed while paused never fire.',
+  },
+} as const;
+
+export const createScheduleBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'cron', 'task'],
+  properties: scheduleFields,
+} as const;
+
+export const schedulePatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: scheduleFields,
+  description:
+    'The fields to change. A new cron or timezone, and a resume (`{"paused": false}`), count ticks from now.',
+} as const;
+
+export const scheduleSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'name',
+    'cron',
+    'timezone',
+    'task',
+    'overlap',
+    'paused',
+    'nextRunAt',
+    'createdAt',
+    'version',
+  ],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    cron: { type: 'string' },
+    timezone: { type: 'string' },
+    task: { type: 'object', description: 'The task each tick creates (type, payload, options).' },
+    overlap: { enum: OVERLAP_POLICIES },
+    paused: { type: 'boolean' },
+    nextRunAt: { ...nullableString, description: 'The next tick that fires; null while paused.' },
+    lastRunAt: { ...nullableString, description: 'The last tick that created a task.' },
+    lastTaskId: { ...nullableString, description: 'That task (GET /v1/tasks/{id}).' },
+    skipped: { type: 'integer', description: 'Ticks skipped because the previous task had not ended.' },
+    lastSkippedAt: nullableString,
+    lastError: {
+      ...taskErrorSchema,
+      description: 'Why the last tick that created no task did not (its type gone, its payload refused).',
+    },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    version: { type: 'integer' },
   },
 } as const;

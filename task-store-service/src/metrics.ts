@@ -8,6 +8,8 @@ export interface Metrics {
   rpcRequests: Counter<'kind' | 'method'>;
   /** Every command the store sends to the database (MongoDB driver command monitoring). */
   dbCommands: Counter<'command' | 'collection'>;
+  /** Schedule ticks this store's keeper handled, by what became of them (store/schedule-keeper.ts). */
+  scheduleTicks: Counter<'outcome'>;
 }
 
 /** A registry per server instance, so several can live in one process (tests). */
@@ -40,6 +42,12 @@ export function createMetrics(): Metrics {
       name: 'task_store_db_commands_total',
       help: 'Database commands the store issued, by command name and collection',
       labelNames: ['command', 'collection'],
+      registers: [registry],
+    }),
+    scheduleTicks: new Counter({
+      name: 'task_store_schedule_ticks_total',
+      help: 'Schedule ticks this store handled: created (its task), existing (another try had created it), skipped (overlap), refused (lastError)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

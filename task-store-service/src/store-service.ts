@@ -16,6 +16,7 @@ import { collections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
 import { keepTypes } from './store/type-keeper.js';
+import { fireDueSchedules } from './store/schedule-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
@@ -36,19 +37,8 @@ const FLOW_KEEPER_INTERVAL_MS = 2_000;
 /** How often the type keeper releases held tasks and frees slots (store/type-keeper.ts). */
 const TYPE_KEEPER_INTERVAL_MS = 2_000;
 
-/** Runs `pass` every `ms`, one pass at a time; a failed pass is logged and the next one tries again. */
-function keeper(name: string, ms: number, pass: () => Promise<unknown>, log: Logger): NodeJS.Timeout {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    pass()
-      .catch((err: unknown) => log.warn({ err }, `${name} pass failed`))
-      .finally(() => (running = false));
-  }, ms);
-  timer.unref();
-  return timer;
-}
+/** How often the schedule keeper fires due ticks (store/schedule-keeper.ts): a tick fires this late at most. */
+const SCHEDULE_KEEPER_INTERVAL_MS = 1_000;
 
 export async function startStoreService(config: Readonly<Config>, log: Logger): Promise<StoreService> {
   // A bounded pool: FerretDB 1.24 on PostgreSQL deadlocks when ~50 updates run at once (each
@@ -80,7 +70,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     );
   const counts = new CountKeeper(c, log, { deadWriterMs: config.statsDeadWriterMs });
   counts.start();
-  const rpc = createRpcServer(handlers({ c, registry: new TaskTypeRegistry(c), counts }), metrics);
+  const registry = new TaskTypeRegistry(c);
+  const rpc = createRpcServer(handlers({ c, registry, counts }), metrics);
   const server = createHttpServer({
     rpc,
     db,
@@ -101,16 +92,25 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const flowKeeper = keeper('flow keeper', FLOW_KEEPER_INTERVAL_MS, () => finishFlowWork(c, log), log);
-  const typeKeeper = keeper('type keeper', TYPE_KEEPER_INTERVAL_MS, () => keepTypes(c, log), log);
+  const flowKeeper = every(FLOW_KEEPER_INTERVAL_MS, () =>
+    finishFlowWork(c, log).catch((err: unknown) => log.warn({ err }, 'flow keeper pass failed')),
+  );
+  const typeKeeper = every(TYPE_KEEPER_INTERVAL_MS, () =>
+    keepTypes(c, log).catch((err: unknown) => log.warn({ err }, 'type keeper pass failed')),
+  );
+  const scheduleKeeper = every(SCHEDULE_KEEPER_INTERVAL_MS, () =>
+    fireDueSchedules(
+      { c, registry },
+      { log, onTick: (outcome) => metrics.scheduleTicks.inc({ outcome }) },
+    ).catch((err: unknown) => log.warn({ err }, 'schedule keeper pass failed')),
+  );
 
   return {
     url: `http://${config.host}:${port}/rpc`,
     port,
     async close() {
       clearInterval(sweeper);
-      clearInterval(flowKeeper);
-      clearInterval(typeKeeper);
+      const keepersStopped = Promise.all([flowKeeper.stop(), typeKeeper.stop(), scheduleKeeper.stop()]);
       let grace: NodeJS.Timeout | undefined;
       // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
       await runShutdownSteps(
@@ -124,12 +124,31 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
               await closed;
             },
           },
+          { name: 'finish the keepers’ passes', run: () => keepersStopped },
           // The last deltas, marked stopped so that another store folds them in (docs/stats.md).
           { name: 'flush task counts', run: () => counts.stop() },
           { name: 'close MongoDB client', run: () => client.close() },
         ],
         config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS,
       ).finally(() => clearTimeout(grace));
+    },
+  };
+}
+
+/**
+ * Runs `pass` every `ms`, never two at once; `stop` also waits for a pass under way, so that none
+ * writes after the MongoDB client is closed.
+ */
+function every(ms: number, pass: () => Promise<unknown>): { stop(): Promise<void> } {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    running ??= pass().finally(() => (running = null));
+  }, ms);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

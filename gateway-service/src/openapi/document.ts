@@ -9,6 +9,7 @@ import { problemType } from '../middleware/problem-details.js';
 import {
   batchBody,
   createFlowBody,
+  createScheduleBody,
   createTaskBody,
   eventsQuery,
   flowListQuery,
@@ -18,6 +19,8 @@ import {
   listQuery,
   patchBody,
   problemSchema,
+  schedulePatchBody,
+  scheduleSchema,
   taskSchema,
   taskSummarySchema,
   typeLimitsBody,
@@ -189,7 +192,7 @@ function eventStream(description: string, example: string): Json {
 interface Operation {
   /** The route's name in its router. */
   id: string;
-  tag: 'tasks' | 'flows' | 'events' | 'task-types' | 'meta' | 'docs';
+  tag: 'tasks' | 'flows' | 'schedules' | 'events' | 'task-types' | 'meta' | 'docs';
   summary: string;
   description?: string;
   parameters?: Json[];
@@ -296,6 +299,13 @@ export function openApiDocument(): Record<string, unknown> {
   const typeParam = { $ref: '#/components/parameters/TaskTypeName' };
   // A name no type could have is refused by the store's params schema (400).
   const typeErrors: ErrorType[] = ['TASK_TYPE_NOT_FOUND', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE'];
+  const scheduleIdParam = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+    description: 'The schedule id.',
+  };
   const task = (description: string, headers: Json = {}) => json(description, ref('Task'), headers);
   const location = { Location: headerRef('Location') };
 
@@ -305,6 +315,7 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [
       { name: 'tasks', description: 'Create, read, cancel and retry tasks.' },
       { name: 'flows', description: 'Tasks that wait for other tasks: DAGs with results passed along.' },
+      { name: 'schedules', description: 'Cron schedules that create a task at each tick.' },
       { name: 'events', description: 'Live status changes as Server-Sent Events.' },
       {
         name: 'task-types',
@@ -488,6 +499,66 @@ export function openApiDocument(): Record<string, unknown> {
             ),
           },
           errors: ['FLOW_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/schedules': {
+        post: api({
+          id: 'create-schedule',
+          tag: 'schedules',
+          summary: 'Create a schedule',
+          description:
+            'At each tick of `cron` (read in `timezone`), the store creates the `task` once, however many stores ' +
+            'and gateways run: an ordinary task with `scheduleId`, `runAt` the tick and the idempotency key ' +
+            '`schedule:<id>:<tick>`. Ticks missed while every store was down fire late when within 60 s; of older ' +
+            'ones only the latest fires (docs/schedules.md).',
+          body: 'CreateScheduleBody',
+          responses: { 201: json('Created.', ref('Schedule'), location) },
+          errors: ['UNKNOWN_TASK_TYPE', 'PAYLOAD_INVALID', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+        get: api({
+          id: 'list-schedules',
+          tag: 'schedules',
+          summary: 'List schedules',
+          description: 'Every schedule, by name.',
+          responses: { 200: json('The schedules.', itemsOf('Schedule', {})) },
+          errors: ['DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/schedules/{id}': {
+        get: api({
+          id: 'get-schedule',
+          tag: 'schedules',
+          summary: 'Show a schedule',
+          parameters: [scheduleIdParam],
+          responses: { 200: json('The schedule.', ref('Schedule')) },
+          errors: ['SCHEDULE_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+        patch: api({
+          id: 'update-schedule',
+          tag: 'schedules',
+          summary: 'Change, pause or resume a schedule',
+          description:
+            '`{"paused": true}` pauses, `{"paused": false}` resumes (ticks passed while paused never fire); any ' +
+            'other field of the creation may change too, checked as at creation.',
+          parameters: [scheduleIdParam],
+          body: 'SchedulePatchBody',
+          responses: { 200: json('The schedule after the change.', ref('Schedule')) },
+          errors: [
+            'SCHEDULE_NOT_FOUND',
+            'UNKNOWN_TASK_TYPE',
+            'PAYLOAD_INVALID',
+            'BUSY',
+            'DEPENDENCY_UNAVAILABLE',
+          ],
+        }),
+        delete: api({
+          id: 'delete-schedule',
+          tag: 'schedules',
+          summary: 'Delete a schedule',
+          description: 'It fires no more; the tasks it created stay.',
+          parameters: [scheduleIdParam],
+          responses: { 204: { description: 'Deleted.' } },
+          errors: ['SCHEDULE_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
       '/v1/events': {
@@ -703,6 +774,9 @@ export function openApiDocument(): Record<string, unknown> {
         FlowPatchBody: flowPatchBody,
         Flow: flowSchema,
         FlowSummary: flowSummarySchema,
+        CreateScheduleBody: createScheduleBody,
+        SchedulePatchBody: schedulePatchBody,
+        Schedule: scheduleSchema,
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
         StatusEvent: statusEvent,

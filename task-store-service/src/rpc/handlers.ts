@@ -19,6 +19,13 @@ import { cancelFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
 import { expireOverdue } from '../store/deadlines.js';
 import { releaseAllowed } from '../store/type-keeper.js';
 import { AppError } from '../app-error.js';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  updateSchedule,
+} from '../store/schedules.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -112,6 +119,11 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       const { flow, cancelled } = await cancelFlow(c, p);
       return { flow, cancelled: cancelled.map((d) => toSummary(d)) };
     },
+    'schedules.create': (p) => createSchedule(ctx, p),
+    'schedules.get': (p) => getSchedule(c, p.id),
+    'schedules.list': async () => ({ items: await listSchedules(c) }),
+    'schedules.update': (p) => updateSchedule(ctx, p),
+    'schedules.delete': async (p) => ({ deleted: await deleteSchedule(c, p.id) }),
   };
 }
 

@@ -10,6 +10,8 @@ import type {
   OutboxDoc,
   RateSlotDoc,
   SlotDoc,
+  ScheduleDoc,
+  ScheduleRunDoc,
   TaskCountsDoc,
   TaskDoc,
   TaskTypeDoc,
@@ -47,6 +49,8 @@ export interface Collections {
   rateSlots: Collection<RateSlotDoc>;
   /** Each type's settings as this process last read them (docs/flow-control.md). */
   settings: TypeSettingsCache;
+  schedules: Collection<ScheduleDoc>;
+  scheduleRuns: Collection<ScheduleRunDoc>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -89,6 +93,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     flows: db.collection<FlowDoc>('flows'),
     flowWakeups: db.collection<FlowWakeupDoc>('flow_wakeups'),
     flowIdempotency: db.collection<IdempotencyDoc>('flow_idempotency'),
+    schedules: db.collection<ScheduleDoc>('schedules'),
+    scheduleRuns: db.collection<ScheduleRunDoc>('schedule_runs'),
   };
 }
 
@@ -122,6 +128,9 @@ export const EQUALITY_FILTERED_FIELDS = {
   task_holds: ['_id', 'type'],
   task_type_slots: ['_id', 'type'],
   task_rate_slots: ['_id', 'key'],
+  // one schedule (and its run state) by _id; the keepers read both whole (a few documents)
+  schedules: ['_id'],
+  schedule_runs: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */

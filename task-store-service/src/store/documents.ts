@@ -3,6 +3,7 @@ import type {
   FailurePolicy,
   HoldReason,
   HistoryEntry,
+  OverlapPolicy,
   Task,
   TaskDetailField,
   TaskError,
@@ -73,6 +74,8 @@ export interface TaskDoc {
   /** Flow nodes only (docs/flows.md); absent on every other task. Top level: queried by equality. */
   flowId?: string;
   flow?: FlowNodeFields;
+  /** Tasks a schedule created (docs/schedules.md); absent on every other task. */
+  scheduleId?: string;
 }
 
 /**
@@ -129,6 +132,46 @@ export interface FlowWakeupDoc {
   kind: 'dependents' | 'flow' | 'retell' | 'cancel';
   ref: string;
   at: Date;
+}
+
+/**
+ * A schedule as it was created or last edited (docs/schedules.md). Only schedules.create and
+ * schedules.update write it; what the keepers write is in ScheduleRunDoc, so that a keeper's
+ * write, which FerretDB 1.x does not make atomic with its filter, never undoes an edit.
+ */
+export interface ScheduleDoc {
+  _id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  /** The task spec as JSON text, like a task's payload (keys MongoDB will not store as field names). */
+  taskJson: string;
+  overlap: OverlapPolicy;
+  paused: boolean;
+  /** Ticks at or before this never fire: the creation, a new cron or timezone, or a resume. */
+  since: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * What the schedule keepers know of one schedule's ticks (`_id`: the schedule's). Written by any
+ * store, conditionally on `version`; a write lost to a race only makes a keeper try a tick whose
+ * task exists already, which its idempotency key turns into nothing.
+ */
+export interface ScheduleRunDoc {
+  _id: string;
+  /** The last tick handled (fired, skipped or refused). */
+  lastTick: Date;
+  lastRunAt: Date | null;
+  lastTaskId: string | null;
+  skipped: number;
+  lastSkippedAt: Date | null;
+  /** Why the last tick that created no task did not (its type gone, its payload refused). */
+  lastError: TaskError | null;
+  version: number;
+  updatedAt: Date;
 }
 
 /** A task as list pages read it: the large parts only when asked (summaryProjection). */
@@ -286,6 +329,7 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.flowId = doc.flowId;
     summary.flowKey = doc.flow.key;
   }
+  if (doc.scheduleId !== undefined) summary.scheduleId = doc.scheduleId;
   return summary;
 }
 

@@ -14,18 +14,16 @@ import type { OutboxDoc, TaskDoc } from './documents.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
+/** What the store itself may add to a creation: the schedule a tick's task belongs to (never from a client). */
+export type TaskCreation = CreateTaskParams & { scheduleId?: string };
+
 export interface StoreContext {
   c: Collections;
   registry: TaskTypeRegistry;
 }
 
 /** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
-export async function buildTask(
-  ctx: StoreContext,
-  p: CreateTaskParams,
-  now: Date,
-  at = '',
-): Promise<TaskDoc> {
+export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, at = ''): Promise<TaskDoc> {
   if (p.runAt !== undefined && Date.parse(p.runAt) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
     throw new AppError('VALIDATION_FAILED', 'runAt is too far ahead', {
       fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],
@@ -77,6 +75,7 @@ export async function buildTask(
     finishedAt: null,
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
+    ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
   };
 }
 
@@ -103,16 +102,26 @@ function checkExpiry(p: CreateTaskParams, now: Date, at: string): void {
 /**
  * The entry is due for the outbox relay at once, or PUBLISH_HORIZON_MS before the task is: a
  * task due much later is not put on the broker now (gateways skip it too), so it does not cycle
- * through delay queues until it is due.
+ * through delay queues until it is due. A task no caller is about to publish (one a schedule
+ * keeper created) gets an entry already UNPUBLISHED_HEAD_START_MS old, so that the gateways'
+ * next dispatcher pass publishes it instead of waiting REPUBLISH_AFTER_MS for a publisher that
+ * does not exist.
  */
-function outboxEntry(doc: TaskDoc, now: Date): OutboxDoc {
-  const at = new Date(Math.max(now.getTime(), doc.runAt.getTime() - PUBLISH_HORIZON_MS));
+function outboxEntry(doc: TaskDoc, now: Date, noPublisher = false): OutboxDoc {
+  const due = Math.max(now.getTime(), doc.runAt.getTime() - PUBLISH_HORIZON_MS);
+  const at = new Date(noPublisher ? due - UNPUBLISHED_HEAD_START_MS : due);
   return { _id: `${doc._id}:${doc.version}`, taskId: doc._id, version: doc.version, at };
 }
 
+/**
+ * Above the gateways' REPUBLISH_AFTER_MS (5 s by default), well below the 15 minutes after which
+ * the outbox takes an entry without its task for an orphan (outbox.ts).
+ */
+const UNPUBLISHED_HEAD_START_MS = 60_000;
+
 export async function createTask(
   ctx: StoreContext,
-  p: CreateTaskParams,
+  p: TaskCreation,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
   // Timed `now` for the counts (docs/stats.md) until the insert is over.
@@ -126,7 +135,7 @@ export async function createTask(
 
 async function insertTask(
   ctx: StoreContext,
-  p: CreateTaskParams,
+  p: TaskCreation,
   now: Date,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const doc = await buildTask(ctx, p, now);
@@ -156,9 +165,11 @@ async function insertTask(
   await ctx.c.buckets.record([now.getTime()]);
   // The outbox entry goes first: a task must never exist without one until it is published.
   // Both inserts are shared with concurrent creates (one insertMany each for all of them).
-  await ctx.c.inserts.outbox.insert(outboxEntry(doc, now)).catch((err: unknown) => {
-    if (!isDuplicateKey(err)) throw err;
-  });
+  await ctx.c.inserts.outbox
+    .insert(outboxEntry(doc, now, p.scheduleId !== undefined))
+    .catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
   try {
     await ctx.c.inserts.tasks.insert(doc);
   } catch (err) {
