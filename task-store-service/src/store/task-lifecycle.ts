@@ -99,12 +99,18 @@ export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[
   let slot: string | null = null;
   if (rules.paused || rules.concurrency !== null || rules.ratePerSecond !== null) {
     const doc = await getOrThrow(c, p.id);
+    const now = new Date();
     // Only a task that would start now meets the rules: a conflict or an expiry is answered by
-    // the claim itself, and a repeat of a granted claim finds its own slot.
-    const startable = doc.status === 'queued' && !isOverdue(doc, new Date());
+    // the claim itself.
+    const startable = doc.status === 'queued' && !isOverdue(doc, now);
     if (startable && rules.paused) throw heldError(await hold(c, p.id, 'paused'), 'paused');
     if (startable && rules.ratePerSecond !== null) await rateGate(c, doc, rules.ratePerSecond);
-    if (rules.concurrency !== null && (startable || doc.status === 'running')) {
+    // A running task takes (or finds) a slot only when this claim may take it over: a repeat of
+    // its own claim, or a lease that expired. Any other claim of it is a conflict, slot or not.
+    const reclaim =
+      doc.status === 'running' &&
+      (doc.leaseId === leaseId || (doc.leaseExpiresAt !== null && doc.leaseExpiresAt <= now));
+    if (rules.concurrency !== null && (startable || reclaim)) {
       slot = await takeSlot(c, type, rules.concurrency, p.id, leaseId);
       if (slot === null) throw heldError(await hold(c, p.id, 'concurrency'), 'concurrency');
     }
