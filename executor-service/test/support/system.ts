@@ -12,6 +12,8 @@ import {
   deleteTopology,
   TaskStoreClient,
   topology,
+  workMessage,
+  workRoute,
   type Task,
   type Topology,
 } from '@tasks/contracts';
@@ -37,14 +39,14 @@ export interface TestSystem {
   executorEnv: Record<string, string>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   submit(type: string, payload: unknown, extra?: Record<string, unknown>): Promise<Task>;
-  /** Publishes bytes routed as a message of this task type (its queue declared first). */
-  publishRaw(type: string, body: Buffer): Promise<void>;
+  /** Publishes bytes routed as a message of this task type and priority (its queues declared first). */
+  publishRaw(type: string, body: Buffer, priority?: number): Promise<void>;
   waitFor(id: string, until: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
   queueDepth(queue: string): Promise<number>;
-  /** Messages ready in a task type's queue, declaring it if it does not exist yet. */
+  /** Messages ready in a task type's queues (all bands), declaring them if they do not exist yet. */
   typeQueueDepth(type: string): Promise<number>;
   getDead(): Promise<amqplib.GetMessage | false>;
-  /** Takes (acks) the next ready message of a task type's queue. */
+  /** Takes (acks) the next ready message of a task type's band-0 queue. */
   takeWork(type: string): Promise<amqplib.GetMessage | false>;
   close(): Promise<void>;
 }
@@ -89,14 +91,16 @@ export async function startSystem(): Promise<TestSystem> {
     },
     async submit(type, payload, extra = {}) {
       const { task } = await store.call('tasks.create', { type, payload, ...extra });
-      const body = { taskId: task.id, type: task.type, kind: task.kind, version: task.version };
-      await sys.publishRaw(task.type, Buffer.from(JSON.stringify(body)));
+      const body = workMessage(task);
+      await sys.publishRaw(task.type, Buffer.from(JSON.stringify(body)), body.priority);
       await store.call('tasks.markPublished', { tasks: [{ id: task.id, version: task.version }] });
       return task;
     },
-    async publishRaw(type, body) {
+    async publishRaw(type, body, priority = 0) {
       await declareTypeQueue(ch, topo, type);
-      ch.publish(topo.workExchange, type, body, { persistent: true });
+      ch.publish(topo.workExchange, workRoute(topo, { type, priority }, 0).routingKey, body, {
+        persistent: true,
+      });
       await ch.waitForConfirms();
     },
     async waitFor(id, until, timeoutMs = 20_000) {
@@ -143,11 +147,10 @@ export async function startSystem(): Promise<TestSystem> {
 export async function dispatchOnce(sys: TestSystem): Promise<number> {
   await sys.store.call('tasks.requeueExpired', { by: 'test-dispatcher' });
   const { items } = await sys.store.call('tasks.listUnpublished', { olderThanMs: 0 });
-  for (const t of items)
-    await sys.publishRaw(
-      t.type,
-      Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
-    );
+  for (const t of items) {
+    const body = workMessage(t);
+    await sys.publishRaw(t.type, Buffer.from(JSON.stringify(body)), body.priority);
+  }
   if (items.length > 0)
     await sys.store.call('tasks.markPublished', {
       tasks: items.map((t) => ({ id: t.id, version: t.version })),
