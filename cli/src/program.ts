@@ -19,7 +19,7 @@ import {
   checkUrl,
   parseDuration,
   parseFields,
-  parseInteger,
+  parsePriority,
   parseJsonValue,
   parsePositiveDuration,
   parsePositiveInt,
@@ -214,7 +214,11 @@ Examples:
     .description('submit a task through the REST gateway, which validates and publishes it')
     .argument('<type>', 'task type (see tasksctl types)')
     .option('--payload <json>', 'the task payload as JSON', parseJsonValue)
-    .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
+    .option(
+      '--priority <n>',
+      'among waiting tasks of the type, higher starts first: 0..9, 9 most urgent (default 0)',
+      parsePriority,
+    )
     .option('--max-attempts <n>', 'attempts before the task fails for good', parsePositiveInt)
     .option('--delay <duration>', 'run no sooner than this from now: 30s, 5m, 2h', parseDuration)
     .option('--idempotency-key <key>', 'the same key and body again returns the first task')
