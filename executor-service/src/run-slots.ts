@@ -8,7 +8,7 @@
  */
 interface Waiter {
   priority: number;
-  resolve(granted: boolean): void;
+  resolve: (granted: boolean) => void;
 }
 
 export class RunSlots {
