@@ -203,7 +203,11 @@ export const WORK_MESSAGE_SCHEMA = {
   },
 } as const;
 
-/** The work message of a task as the store returned it (everyone who publishes work builds it so). */
+/**
+ * The work message of a task as the store returned it (everyone who publishes work builds it so).
+ * Band 0 leaves `priority` out: executors of the version before priorities consume band 0 and
+ * refuse a message with a property they do not know (dead-lettering it).
+ */
 export function workMessage(task: {
   id: string;
   type: string;
@@ -211,12 +215,13 @@ export function workMessage(task: {
   version: number;
   priority: number;
 }): WorkMessage {
+  const band = priorityBand(task.priority);
   return {
     taskId: task.id,
     type: task.type,
     kind: task.kind,
     version: task.version,
-    priority: priorityBand(task.priority),
+    ...(band > 0 && { priority: band }),
   };
 }
 

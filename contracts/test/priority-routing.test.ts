@@ -75,6 +75,10 @@ describe('priority bands (unit)', () => {
       'an older version’s message',
     ).to.equal(true);
     expect(validate({ ...msg, priority: 10 })).to.equal(false);
+    expect(
+      workMessage({ id: 'a', type: 'noop', kind: 'io', version: 2, priority: 0 }),
+      'band 0 is the message of the version before priorities, which its executors accept',
+    ).to.deep.equal({ taskId: 'a', type: 'noop', kind: 'io', version: 2 });
     expect(validate({ ...msg, priority: 1.5 })).to.equal(false);
   });
 
