@@ -39,7 +39,7 @@ export interface ConsumerSpec {
 export interface TypeQueueInfo {
   /** Messages ready in the type's queues, all bands (not counting those delivered and not yet acked). */
   messageCount: number;
-  /** Consumers of the type's busiest band queue: executors that serve the type. */
+  /** The most consumers of any of the type's queues: executors that serve the type (each consumes every band). */
   consumerCount: number;
 }
 
