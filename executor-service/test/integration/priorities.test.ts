@@ -4,8 +4,9 @@
  * (docs/priorities.md). The order is read from the store's startedAt.
  */
 import { expect } from 'chai';
-import type { Task } from '@tasks/contracts';
-import { startSystem, type TestSystem } from '../support/system.js';
+import amqplib from 'amqplib';
+import { DELIVERY_LIMIT, type Task } from '@tasks/contracts';
+import { AMQP_URL, startSystem, type TestSystem } from '../support/system.js';
 
 const PRIORITIES = [0, 3, 9, 0, 9, 3, 5, 0, 9, 1];
 
@@ -65,5 +66,33 @@ describe('priorities (integration: RabbitMQ, store, FerretDB)', function () {
       Date.parse(blockerDone.finishedAt!),
     );
     expect(order.map((t) => t.id)).to.deep.equal(expectedOrder(submitted));
+  });
+
+  it('when a message of a priority band passes the delivery limit, then it is dead-lettered from its band’s queue', async () => {
+    const band5 = sys.topo.typeQueue('test.sleep', 5);
+    const body = { taskId: 'poison', type: 'test.sleep', kind: 'io', version: 1, priority: 5 };
+    await sys.publishRaw('test.sleep', Buffer.from(JSON.stringify(body)), 5);
+    const conn = await amqplib.connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    for (let i = 0; i <= DELIVERY_LIMIT; i++) {
+      let msg = await ch.get(band5);
+      for (let n = 0; !msg && n < 50; n++) {
+        await new Promise((r) => setTimeout(r, 50));
+        msg = await ch.get(band5);
+      }
+      expect(msg, `delivery ${i + 1}`).to.not.equal(false);
+      if (msg) ch.nack(msg, false, true);
+    }
+    let dead = await sys.getDead();
+    for (let n = 0; !dead && n < 50; n++) {
+      await new Promise((r) => setTimeout(r, 50));
+      dead = await sys.getDead();
+    }
+    await conn.close();
+    expect(dead, 'dead-lettered').to.not.equal(false);
+    if (!dead) return;
+    expect(JSON.parse(dead.content.toString())).to.include({ taskId: 'poison', priority: 5 });
+    const death = (dead.properties.headers?.['x-death'] as { queue: string; reason: string }[])[0];
+    expect(death).to.include({ queue: band5, reason: 'delivery_limit' });
   });
 });
