@@ -65,6 +65,11 @@ export async function startSystem(): Promise<TestSystem> {
   const ch = await conn.createConfirmChannel();
   await declareTopology(ch, topo);
   const executors: RunningExecutor[] = [];
+  /**
+   * Types whose queues this helper declared: some are never registered (a message of a type no
+   * executor serves), and with ten queues per type a leak costs the shared broker file handles.
+   */
+  const declaredTypes = new Set<string>();
   const executorEnv = {
     STORE_URL: storeService.url,
     AMQP_URL,
@@ -97,6 +102,7 @@ export async function startSystem(): Promise<TestSystem> {
       return task;
     },
     async publishRaw(type, body, priority = 0) {
+      declaredTypes.add(type);
       await declareTypeQueue(ch, topo, type);
       ch.publish(topo.workExchange, workRoute(topo, { type, priority }, 0).routingKey, body, {
         persistent: true,
@@ -117,6 +123,7 @@ export async function startSystem(): Promise<TestSystem> {
       return (await ch.checkQueue(queue)).messageCount;
     },
     async typeQueueDepth(type) {
+      declaredTypes.add(type);
       return (await declareTypeQueue(ch, topo, type)).messageCount;
     },
     async getDead() {
@@ -128,11 +135,7 @@ export async function startSystem(): Promise<TestSystem> {
     async close() {
       for (const ex of executors) await ex.stop().catch(() => undefined);
       const { items } = await store.call('taskTypes.list', {});
-      await deleteTopology(
-        ch,
-        topo,
-        items.map((t) => t.type),
-      );
+      await deleteTopology(ch, topo, [...new Set([...items.map((t) => t.type), ...declaredTypes])]);
       await conn.close();
       await sys.storeService.close();
       const mongo = new MongoClient(mongoUrl);
