@@ -3,7 +3,7 @@
  * like any other usage error (exit 2) before anything is sent.
  */
 import { InvalidArgumentError } from 'commander';
-import { TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
+import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
 import { UsageError } from './exit-codes.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -16,11 +16,13 @@ export function parsePositiveInt(value: string): number {
   return Number(value);
 }
 
-export function parseInteger(value: string): number {
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError('must be an integer.');
+/** A task priority: an integer 0..9, 9 the most urgent (refused here rather than by the gateway). */
+export function parsePriority(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= PRIORITY_RANGE.min && n <= PRIORITY_RANGE.max)) {
+    throw new InvalidArgumentError(`must be an integer from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}.`);
   }
-  return Number(value);
+  return n;
 }
 
 /** "1500" (milliseconds), "500ms", "30s", "5m", "2h", "7d" → milliseconds. */

@@ -40,7 +40,7 @@ import {
   parseDuration,
   parseFields,
   parseInstant,
-  parseInteger,
+  parsePriority,
   parseJsonValue,
   parsePositiveDuration,
   parsePositiveInt,
@@ -287,7 +287,11 @@ Examples:
         'skip a tick while the last task runs, or allow it (default: skip)',
       ).choices(OVERLAP_POLICIES),
     )
-    .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
+    .option(
+      '--priority <n>',
+      'among waiting tasks of the type, higher starts first: 0..9, 9 most urgent (default 0)',
+      parsePriority,
+    )
     .option('--max-attempts <n>', 'attempts before a task fails for good', parsePositiveInt)
     .option('--paused', 'create it paused')
     .option(json, 'print the created schedule as JSON')
@@ -333,7 +337,11 @@ Examples:
       .description('submit a task through the REST gateway, which validates and publishes it')
       .argument('<type>', 'task type (see tasksctl types)')
       .option('--payload <json>', 'the task payload as JSON', parseJsonValue)
-      .option('--priority <n>', 'higher runs first, -1000..1000', parseInteger)
+      .option(
+        '--priority <n>',
+        'among waiting tasks of the type, higher starts first: 0..9, 9 most urgent (default 0)',
+        parsePriority,
+      )
       .option('--max-attempts <n>', 'attempts before the task fails for good', parsePositiveInt)
       .option('--delay <duration>', 'run no sooner than this from now: 30s, 5m, 2h', parseDuration)
       .option('--expires-at <time>', 'not started by this ISO-8601 time, it fails (EXPIRED)', parseInstant)

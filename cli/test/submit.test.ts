@@ -74,6 +74,16 @@ describe('tasksctl submit through a real gateway (integration)', () => {
     expect(invalid.stderr).to.include('/n');
   });
 
+  it('when the priority is outside 0..9, then exit 2 before anything is sent', async () => {
+    for (const priority of ['10', '-1', '2.5', 'high']) {
+      const { code, stderr } = await submit(noopType.type, '--priority', priority);
+      expect(code, priority).to.equal(2);
+      expect(stderr, priority).to.include('0 to 9');
+    }
+    const { items } = await f.client.call('tasks.list', {});
+    expect(items).to.have.length(0);
+  });
+
   it('when the API key is wrong, then exit 6', async () => {
     const { code, stderr } = await tasksctl([
       'submit',

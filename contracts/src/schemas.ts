@@ -1,7 +1,7 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { OVERLAP_POLICIES } from './schedule.js';
-import { TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
+import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
 import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
@@ -29,7 +29,12 @@ const createFields = {
   type: taskTypeName,
   kind: { enum: TASK_KINDS },
   payload: {},
-  priority: { type: 'integer', minimum: -1000, maximum: 1000 },
+  priority: {
+    type: 'integer',
+    minimum: PRIORITY_RANGE.min,
+    maximum: PRIORITY_RANGE.max,
+    description: '0–9, 9 most urgent (default 0): among waiting tasks of a type, higher starts first.',
+  },
   maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
   timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
   runAt: dateTime,

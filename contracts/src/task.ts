@@ -111,6 +111,12 @@ export interface TaskType extends TaskTypeDefinition {
   ratePerSecond: TypeSettings['ratePerSecond'];
 }
 
+/**
+ * Task priorities: integers from 0 (the default) to 9 (the most urgent). Among waiting tasks, a
+ * higher priority starts first (docs/priorities.md).
+ */
+export const PRIORITY_RANGE = { min: 0, max: 9 } as const;
+
 /** Defaults applied when neither the request nor the task type gives a value. */
 export const TASK_DEFAULTS = {
   priority: 0,

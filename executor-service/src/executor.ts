@@ -10,6 +10,7 @@ import {
   eventRoutingKey,
   HEADERS,
   isStoreError,
+  PRIORITY_BANDS,
   statusEvent,
   TASK_KINDS,
   WORK_MESSAGE_SCHEMA,
@@ -18,6 +19,7 @@ import {
   type TaskKind,
   type TaskSummary,
   type TaskStoreClient,
+  workMessage,
   type WorkMessage,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
@@ -75,10 +77,12 @@ export class Executor {
       maxCalls: d.config.storeBatchMaxCalls,
       onBatch: (size) => d.metrics.storeBatchSize.observe(size),
     });
-    this.slots = {
-      cpu: new RunSlots(d.config.cpuWorkers * 2),
-      io: new RunSlots(d.config.ioConcurrency),
-    };
+    this.slots = { cpu: new RunSlots(this.slotsOf('cpu')), io: new RunSlots(this.slotsOf('io')) };
+  }
+
+  /** How many deliveries of a kind are handled at once. */
+  private slotsOf(kind: TaskKind): number {
+    return kind === 'cpu' ? this.d.config.cpuWorkers * 2 : this.d.config.ioConcurrency;
   }
 
   async start(): Promise<void> {
@@ -115,9 +119,12 @@ export class Executor {
       const served = [...tasks.values()].map((t) => t.definition).filter((d) => d.kind === kind);
       if (served.length === 0) continue;
       broker.consume({
-        queues: served.map((d) => broker.topology.typeQueue(d.type)),
-        // Each type's consumer may hold as many as the kind runs at once; the slots bound the total.
-        prefetch: kind === 'cpu' ? config.cpuWorkers * 2 : config.ioConcurrency,
+        // Most urgent band first: at start-up, its deliveries arrive before those of lower bands.
+        queues: PRIORITY_BANDS.flatMap((band) => served.map((d) => broker.topology.typeQueue(d.type, band))),
+        // Each band's consumer may hold one more than the kind runs at once (the slots bound the
+        // total): when a slot frees, the band that just ran still has a delivery waiting for it
+        // while its next one is on the way, so a lower band does not take the slot meanwhile.
+        prefetch: this.slotsOf(kind) + 1,
         setup: async (ch) => {
           for (const d of served) await declareTypeQueue(ch, broker.topology, d.type);
         },
@@ -208,11 +215,13 @@ export class Executor {
     const { metrics } = this.d;
     const requestId = requestIdOf(delivery);
     let log = this.d.log.child({ reqId: requestId });
+    const msg = this.parse(delivery);
+    // Higher priorities take the next free slot (docs/priorities.md); unusable messages rank lowest.
+    const priority = typeof msg === 'string' ? 0 : (msg.priority ?? 0);
     // Delivered (prefetched) but not started when shutdown began: hand it straight back.
-    if (this.stopping || !(await this.slots[kind].acquire())) return this.handBack(delivery);
+    if (this.stopping || !(await this.slots[kind].acquire(priority))) return this.handBack(delivery);
     metrics.inFlight.inc({ kind });
     try {
-      const msg = this.parse(delivery);
       if (typeof msg === 'string') return await this.deadLetter(delivery, msg, log);
       const loaded = this.d.tasks.get(msg.type);
       // Not ours (a message bound to the wrong queue): to its type's queue, where its executors are.
@@ -264,7 +273,7 @@ export class Executor {
     return validateMessage(msg) ? msg : 'body is not a work message';
   }
 
-  /** Publishes the message again, routed by its type (confirmed), then acks the delivery. */
+  /** Publishes the message again, routed by its type and priority (confirmed), then acks the delivery. */
   private async reroute(delivery: Delivery): Promise<void> {
     const log = this.d.log.child({ reqId: requestIdOf(delivery) });
     if (this.stopping) return delivery.nack();
@@ -406,7 +415,7 @@ export class Executor {
         await this.publishDue(after.dependents ?? [], requestId, log);
         label = after.status === 'queued' ? 'retried' : outcome.kind === 'aborted' ? 'timeout' : 'failed';
         if (after.status === 'queued') {
-          const message = { taskId: after.id, type: after.type, kind: after.kind, version: after.version };
+          const message = workMessage(after);
           // Unconfirmed, the outbox entry stays and the dispatcher publishes it later.
           if (await this.publishDelayed(message, Date.parse(after.runAt) - Date.now(), requestId))
             await store
@@ -451,8 +460,7 @@ export class Executor {
     for (const t of moved) {
       this.emit(t);
       if (t.status !== 'queued') continue;
-      const message = { taskId: t.id, type: t.type, kind: t.kind, version: t.version };
-      if (await this.publishDelayed(message, Date.parse(t.runAt) - Date.now(), requestId))
+      if (await this.publishDelayed(workMessage(t), Date.parse(t.runAt) - Date.now(), requestId))
         published.push({ id: t.id, version: t.version });
     }
     if (published.length === 0) return;

@@ -104,7 +104,12 @@ export function taskForm(types: TaskType[], onCreated: (id: string) => void): HT
       fields,
       t?.description ? h('p', { class: 'muted' }, t.description) : null,
       ...Object.entries(props).map(([name, s]) => input(`/payload/${name}`, name, s, req.has(name))),
-      input('/priority', 'priority', { type: 'integer', description: 'higher runs first' }, false),
+      input(
+        '/priority',
+        'priority',
+        { type: 'integer', minimum: 0, maximum: 9, description: '9 most urgent; higher starts first' },
+        false,
+      ),
       input('/maxAttempts', 'maxAttempts', { type: 'integer' }, false),
     );
   };

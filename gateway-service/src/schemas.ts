@@ -209,7 +209,11 @@ export const taskSchema = {
     kind: { enum: TASK_KINDS },
     payload: {},
     status: { enum: TASK_STATUSES },
-    priority: { type: 'integer' },
+    priority: {
+      type: 'integer',
+      description:
+        '0–9, 9 most urgent. Tasks created before the range was 0..9 keep what they were given and run in the nearest band.',
+    },
     attempts: { type: 'integer' },
     maxAttempts: { type: 'integer' },
     timeoutMs: { type: 'integer' },

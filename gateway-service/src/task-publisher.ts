@@ -7,6 +7,7 @@ import {
   eventRoutingKey,
   PUBLISH_HORIZON_MS,
   statusEvent,
+  workMessage,
   type TaskSummary,
   type TaskStoreClient,
 } from '@tasks/contracts';
@@ -56,12 +57,7 @@ export class TaskPublisher {
     }
     const results = await Promise.allSettled(
       tasks.map((t) =>
-        this.broker.publishWork(
-          { taskId: t.id, type: t.type, kind: t.kind, version: t.version },
-          Date.parse(t.runAt) - now,
-          requestId,
-          this.publishTimeoutMs,
-        ),
+        this.broker.publishWork(workMessage(t), Date.parse(t.runAt) - now, requestId, this.publishTimeoutMs),
       ),
     );
     const confirmed = tasks.filter((_, i) => results[i]!.status === 'fulfilled');

@@ -2,8 +2,9 @@
  * RabbitMQ for the services, through amqp-connection-manager: it reconnects with backoff and
  * re-runs each channel's setup (topology, prefetch, consume), so consumers resume by themselves —
  * unless stopConsuming() was called, which holds across reconnects. Publishes go through one
- * confirm channel and resolve when the broker has confirmed them; a task type's queue is declared
- * on that channel before the first message of the type is published (and again on reconnect).
+ * confirm channel and resolve when the broker has confirmed them; a task type's queues (one per
+ * priority band) are declared on that channel before the first message of the type is published
+ * (and again on reconnect).
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
@@ -11,6 +12,7 @@ import {
   declareTopology,
   declareTypeQueue,
   HEADERS,
+  typeQueues,
   workRoute,
   type Topology,
   type WorkMessage,
@@ -35,9 +37,9 @@ export interface ConsumerSpec {
 }
 
 export interface TypeQueueInfo {
-  /** Messages ready in the type's queue (not counting those delivered and not yet acked). */
+  /** Messages ready in the type's queues, all bands (not counting those delivered and not yet acked). */
   messageCount: number;
-  /** Consumers of the type's queue: executors that serve the type. */
+  /** The most consumers of any of the type's queues: executors that serve the type (each consumes every band). */
   consumerCount: number;
 }
 
@@ -46,7 +48,7 @@ export class Broker {
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
   private readonly consumerTags = new Map<ChannelWrapper, { ch: Channel; tags: string[] }>();
-  /** Task types whose queue the publisher channel declares (once, and again on reconnect). */
+  /** Task types whose queues the publisher channel declares (once, and again on reconnect). */
   private readonly declaredTypes = new Map<string, Promise<void>>();
   private consuming = true;
   connected = false;
@@ -88,10 +90,13 @@ export class Broker {
     });
   }
 
-  /** Publishes a work message for a task due in `waitMs` (a delay queue when not yet due). */
+  /**
+   * Publishes a work message for a task due in `waitMs` (a delay queue when not yet due), to the
+   * queue of its priority band.
+   */
   async publishWork(msg: WorkMessage, waitMs: number, requestId: string, timeoutMs?: number): Promise<void> {
     await this.ensureTypeQueue(msg.type);
-    const route = workRoute(this.topology, msg.type, waitMs);
+    const route = workRoute(this.topology, msg, waitMs);
     const publishing = this.publish(route.exchange, route.routingKey, msg, {
       headers: { [HEADERS.requestId]: requestId },
       messageId: `${msg.taskId}:${msg.version}`,
@@ -124,8 +129,9 @@ export class Broker {
   }
 
   /**
-   * The type's queue exists from the first publish of the type on: a message for a type that no
-   * executor serves waits there instead of being dropped as unroutable.
+   * The type's queues exist from the first publish of the type on: a message for a type that no
+   * executor serves waits there instead of being dropped as unroutable. All bands at once: one
+   * declaration per type and process, and inspectType can read them all.
    */
   private ensureTypeQueue(type: string): Promise<void> {
     let declared = this.declaredTypes.get(type);
@@ -140,10 +146,16 @@ export class Broker {
     return declared;
   }
 
-  /** Declares the type's queue (idempotent) and reports its ready messages and consumers. */
+  /** Declares the type's queues (idempotent) and reports their ready messages and consumers. */
   async inspectType(type: string): Promise<TypeQueueInfo> {
     await this.ensureTypeQueue(type);
-    return await this.publisher.checkQueue(this.topology.typeQueue(type));
+    const info: TypeQueueInfo = { messageCount: 0, consumerCount: 0 };
+    for (const queue of typeQueues(this.topology, type)) {
+      const q = await this.publisher.checkQueue(queue);
+      info.messageCount += q.messageCount;
+      info.consumerCount = Math.max(info.consumerCount, q.consumerCount);
+    }
+    return info;
   }
 
   consume(spec: ConsumerSpec): void {

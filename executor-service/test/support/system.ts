@@ -12,6 +12,8 @@ import {
   deleteTopology,
   TaskStoreClient,
   topology,
+  workMessage,
+  workRoute,
   type Task,
   type Topology,
 } from '@tasks/contracts';
@@ -37,14 +39,14 @@ export interface TestSystem {
   executorEnv: Record<string, string>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   submit(type: string, payload: unknown, extra?: Record<string, unknown>): Promise<Task>;
-  /** Publishes bytes routed as a message of this task type (its queue declared first). */
-  publishRaw(type: string, body: Buffer): Promise<void>;
+  /** Publishes bytes routed as a message of this task type and priority (its queues declared first). */
+  publishRaw(type: string, body: Buffer, priority?: number): Promise<void>;
   waitFor(id: string, until: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
   queueDepth(queue: string): Promise<number>;
-  /** Messages ready in a task type's queue, declaring it if it does not exist yet. */
+  /** Messages ready in a task type's queues (all bands), declaring them if they do not exist yet. */
   typeQueueDepth(type: string): Promise<number>;
   getDead(): Promise<amqplib.GetMessage | false>;
-  /** Takes (acks) the next ready message of a task type's queue. */
+  /** Takes (acks) the next ready message of a task type's band-0 queue. */
   takeWork(type: string): Promise<amqplib.GetMessage | false>;
   close(): Promise<void>;
 }
@@ -63,6 +65,11 @@ export async function startSystem(): Promise<TestSystem> {
   const ch = await conn.createConfirmChannel();
   await declareTopology(ch, topo);
   const executors: RunningExecutor[] = [];
+  /**
+   * Types whose queues this helper declared: some are never registered (a message of a type no
+   * executor serves), and with ten queues per type a leak costs the shared broker file handles.
+   */
+  const declaredTypes = new Set<string>();
   const executorEnv = {
     STORE_URL: storeService.url,
     AMQP_URL,
@@ -89,14 +96,17 @@ export async function startSystem(): Promise<TestSystem> {
     },
     async submit(type, payload, extra = {}) {
       const { task } = await store.call('tasks.create', { type, payload, ...extra });
-      const body = { taskId: task.id, type: task.type, kind: task.kind, version: task.version };
-      await sys.publishRaw(task.type, Buffer.from(JSON.stringify(body)));
+      const body = workMessage(task);
+      await sys.publishRaw(task.type, Buffer.from(JSON.stringify(body)), body.priority);
       await store.call('tasks.markPublished', { tasks: [{ id: task.id, version: task.version }] });
       return task;
     },
-    async publishRaw(type, body) {
+    async publishRaw(type, body, priority = 0) {
+      declaredTypes.add(type);
       await declareTypeQueue(ch, topo, type);
-      ch.publish(topo.workExchange, type, body, { persistent: true });
+      ch.publish(topo.workExchange, workRoute(topo, { type, priority }, 0).routingKey, body, {
+        persistent: true,
+      });
       await ch.waitForConfirms();
     },
     async waitFor(id, until, timeoutMs = 20_000) {
@@ -113,6 +123,7 @@ export async function startSystem(): Promise<TestSystem> {
       return (await ch.checkQueue(queue)).messageCount;
     },
     async typeQueueDepth(type) {
+      declaredTypes.add(type);
       return (await declareTypeQueue(ch, topo, type)).messageCount;
     },
     async getDead() {
@@ -124,11 +135,7 @@ export async function startSystem(): Promise<TestSystem> {
     async close() {
       for (const ex of executors) await ex.stop().catch(() => undefined);
       const { items } = await store.call('taskTypes.list', {});
-      await deleteTopology(
-        ch,
-        topo,
-        items.map((t) => t.type),
-      );
+      await deleteTopology(ch, topo, [...new Set([...items.map((t) => t.type), ...declaredTypes])]);
       await conn.close();
       await sys.storeService.close();
       const mongo = new MongoClient(mongoUrl);
@@ -143,11 +150,10 @@ export async function startSystem(): Promise<TestSystem> {
 export async function dispatchOnce(sys: TestSystem): Promise<number> {
   await sys.store.call('tasks.requeueExpired', { by: 'test-dispatcher' });
   const { items } = await sys.store.call('tasks.listUnpublished', { olderThanMs: 0 });
-  for (const t of items)
-    await sys.publishRaw(
-      t.type,
-      Buffer.from(JSON.stringify({ taskId: t.id, type: t.type, kind: t.kind, version: t.version })),
-    );
+  for (const t of items) {
+    const body = workMessage(t);
+    await sys.publishRaw(t.type, Buffer.from(JSON.stringify(body)), body.priority);
+  }
   if (items.length > 0)
     await sys.store.call('tasks.markPublished', {
       tasks: items.map((t) => ({ id: t.id, version: t.version })),

@@ -126,7 +126,7 @@ const RETRY_AFTER = new Set<ErrorType>(['RATE_LIMITED', 'BUSY', 'DEPENDENCY_UNAV
 
 /** Example extras for the problems that carry more than type/title/detail. */
 const EXAMPLE_EXTRAS: Partial<Record<ErrorType, Json>> = {
-  VALIDATION_FAILED: { fields: [{ path: '/priority', message: 'must be <= 1000' }] },
+  VALIDATION_FAILED: { fields: [{ path: '/priority', message: 'must be <= 9' }] },
   UNKNOWN_TASK_TYPE: { knownTypes: ['hash', 'primes.count', 'sleep'] },
   PAYLOAD_INVALID: { fields: [{ path: '/payload/limit', message: 'must be integer' }] },
   IDEMPOTENCY_CONFLICT: { taskId: '7c0c7a51-34b5-4d7e-9a57-2b7d3f3c1f0e' },

@@ -52,6 +52,23 @@ describe('reconciler: the store is the truth, the broker only delivers (integrat
     expect(await f.queueDepth('test.sleep')).to.equal(3);
   });
 
+  it('when a task has a priority, then its message waits in its band’s queue, and the reconciler counts that band', async () => {
+    const t = await post({ type: 'test.sleep', payload: { ms: 1 }, priority: 7 });
+    await f.gateway.flushMarks();
+    const band7 = f.topo.typeQueue('test.sleep', 7);
+    expect((await f.channel.checkQueue(band7)).messageCount).to.equal(1);
+    expect((await f.channel.checkQueue(f.topo.typeQueue('test.sleep'))).messageCount).to.equal(0);
+    await sleep(1_100);
+    const waiting = await f.gateway.reconciler.runOnce();
+    expect(waiting.republished, 'a message ready in any band is a backlog').to.equal(0);
+    expect(waiting.unserved).to.deep.equal(['test.sleep']);
+    await f.channel.purgeQueue(band7);
+    const pass = await f.gateway.reconciler.runOnce();
+    expect(pass.republished).to.equal(1);
+    const msg = (await f.channel.get(band7, { noAck: true })) as { content: Buffer };
+    expect(JSON.parse(msg.content.toString())).to.include({ taskId: t.id, priority: 7 });
+  });
+
   it('when a task is due beyond the publish horizon, then it is not put on the broker now, and the outbox relay leaves it until it comes within reach', async () => {
     const runAt = new Date(Date.now() + PUBLISH_HORIZON_MS + 10 * 60_000).toISOString();
     const t = await post({ type: 'test.sleep', payload: { ms: 1 }, runAt });

@@ -171,6 +171,10 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
         'PAYLOAD_TOO_LARGE',
       ],
       [{ method: 'POST', json: { type: 'test.sleep', priority: 'high' } }, 400, 'VALIDATION_FAILED'],
+      // Priorities are 0..9 (docs/priorities.md).
+      [{ method: 'POST', json: { type: 'test.sleep', priority: 10 } }, 400, 'VALIDATION_FAILED'],
+      [{ method: 'POST', json: { type: 'test.sleep', priority: -1 } }, 400, 'VALIDATION_FAILED'],
+      [{ method: 'POST', json: { type: 'test.sleep', priority: 2.5 } }, 400, 'VALIDATION_FAILED'],
     ];
     for (const [init, status, code] of cases) {
       const r = await f.request('/v1/tasks', init);
