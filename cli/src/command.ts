@@ -13,7 +13,7 @@ export interface Writer {
 
 /** Everything tasksctl takes from the process, passed in by main.ts (or a test). */
 export interface CliIo {
-  /** TASKS_STORE_URL, RPC_TOKEN, TASKS_GATEWAY_URL, TASKS_API_KEY are read from here. */
+  /** STORE_URL (or TASKS_STORE_URL), RPC_TOKEN, TASKS_GATEWAY_URL, TASKS_API_KEY are read from here. */
   env: Readonly<Record<string, string | undefined>>;
   stdout: Writer;
   stderr: Writer;

@@ -61,7 +61,8 @@ interface GlobalOptions {
 }
 
 const ENV_HELP = `Environment:
-  TASKS_STORE_URL    the task store's JSON-RPC endpoint (default ${DEFAULT_STORE_URL})
+  STORE_URL          the task store's JSON-RPC endpoint, as the services name it (default
+                     ${DEFAULT_STORE_URL}); TASKS_STORE_URL, its earlier name, still works
   RPC_TOKEN          bearer token for the store, when it requires one
   TASKS_GATEWAY_URL  the REST gateway, for submit and type (default ${DEFAULT_GATEWAY_URL})
   TASKS_API_KEY      API key for the gateway, when it requires one`;
@@ -77,7 +78,7 @@ export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Comma
       outputError: (s, write) => write(usageLine(s)),
     })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .option('--url <url>', `task store JSON-RPC endpoint (default: $TASKS_STORE_URL or ${DEFAULT_STORE_URL})`)
+    .option('--url <url>', `task store JSON-RPC endpoint (default: $STORE_URL or ${DEFAULT_STORE_URL})`)
     .option('--token <token>', 'bearer token for the store (default: $RPC_TOKEN, which keeps it out of ps)')
     .addOption(
       new Option('--timeout <duration>', 'per-request timeout: 1500, 500ms, 30s')
@@ -415,7 +416,7 @@ interface SubmitOptions {
 }
 
 function storeClient(opts: GlobalOptions, env: CliIo['env']): TaskStoreClient {
-  const url = checkUrl(opts.url ?? (env.TASKS_STORE_URL || DEFAULT_STORE_URL), 'store URL');
+  const url = checkUrl(opts.url ?? (env.STORE_URL || env.TASKS_STORE_URL || DEFAULT_STORE_URL), 'store URL');
   const token = resolveSecret(opts.token, env.RPC_TOKEN);
   return new TaskStoreClient({ url, timeoutMs: opts.timeout, ...(token !== undefined && { token }) });
 }

@@ -222,12 +222,21 @@ describe('tasksctl against a real store (integration)', () => {
     });
   });
 
-  it('when options come before the command and the URL from TASKS_STORE_URL, then it works the same', async () => {
-    const { code, stdout } = await tasksctl(['--timeout', '5s', 'stats', '--json'], {
-      TASKS_STORE_URL: f.url,
+  for (const name of ['STORE_URL', 'TASKS_STORE_URL']) {
+    it(`when options come before the command and the URL from ${name}, then it works the same`, async () => {
+      const { code, stdout } = await tasksctl(['--timeout', '5s', 'stats', '--json'], { [name]: f.url });
+      expect(code).to.equal(0);
+      expect(JSON.parse(stdout)).to.have.property('byStatus');
+    });
+  }
+
+  it('when STORE_URL and TASKS_STORE_URL differ, then STORE_URL (the services’ name) wins', async () => {
+    const port = await closedPort();
+    const { code } = await tasksctl(['stats', '--json'], {
+      STORE_URL: f.url,
+      TASKS_STORE_URL: `http://127.0.0.1:${port}/rpc`,
     });
     expect(code).to.equal(0);
-    expect(JSON.parse(stdout)).to.have.property('byStatus');
   });
 });
 
@@ -297,7 +306,8 @@ describe('tasksctl usage', () => {
   it('when --help is given, then the help ends with the environment and the exit codes, exit 0', async () => {
     const { code, stdout } = await tasksctl(['--help']);
     expect(code).to.equal(0);
-    expect(stdout).to.include('TASKS_STORE_URL');
+    expect(stdout).to.include('STORE_URL');
+    expect(stdout).to.include('TASKS_STORE_URL, its earlier name');
     expect(stdout).to.match(/^Exit codes:\n {2}0 {2}ok\n {2}1 {2}unexpected error\n {2}2 {2}usage error/m);
     for (const n of [3, 4, 5, 6]) expect(stdout).to.match(new RegExp(`^ {2}${n} {2}\\S`, 'm'));
   });

@@ -15,9 +15,12 @@ export class StoreError extends Error {
   readonly code: number;
   readonly data: ErrorData | undefined;
   readonly retryable: boolean;
+  /** The store did not answer within the call's budget (a transport error, DEPENDENCY_UNAVAILABLE). */
+  readonly timedOut: boolean;
 
-  constructor(code: number, message: string, data?: ErrorData, transport = false) {
+  constructor(code: number, message: string, data?: ErrorData, transport = false, timedOut = false) {
     super(message);
+    this.timedOut = timedOut;
     this.name = 'StoreError';
     this.code = code;
     this.type = data?.type ?? errorTypeForCode(code) ?? 'INTERNAL';
@@ -164,6 +167,7 @@ export class TaskStoreClient {
         timedOut ? STORE_TIMEOUT_MESSAGE : `task store unreachable: ${reason}`,
         undefined,
         true,
+        timedOut,
       );
     }
     let parsed: unknown;

@@ -180,6 +180,7 @@ describe('TaskStoreClient', () => {
     expect(Date.now() - started).to.be.below(2_000);
     expect(err.type).to.equal('DEPENDENCY_UNAVAILABLE');
     expect(err.message).to.equal(STORE_TIMEOUT_MESSAGE);
+    expect(err.timedOut).to.equal(true);
     expect(err.retryable).to.equal(true);
   });
 

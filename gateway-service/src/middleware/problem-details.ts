@@ -4,7 +4,7 @@
  * 4xx details are shown; 5xx details are not, and no stack trace ever reaches a client.
  */
 import type { Context, Next } from 'koa';
-import { ERRORS, isStoreError, STORE_TIMEOUT_MESSAGE, type ErrorType } from '@tasks/contracts';
+import { ERRORS, isStoreError, type ErrorType } from '@tasks/contracts';
 import type { GatewayState } from '../app-context.js';
 
 export interface ProblemExtras {
@@ -51,7 +51,7 @@ function toProblem(err: unknown): HttpProblem {
     if (typeof d.taskId === 'string') extras.taskId = d.taskId;
     if (err.type === 'DEPENDENCY_UNAVAILABLE' || err.type === 'BUSY') extras.retryAfterSeconds = 2;
     // A slow store is worth telling apart from an unreachable one; other 5xx details stay generic.
-    if (err.message === STORE_TIMEOUT_MESSAGE) return new HttpProblem(err.type, err.message, extras);
+    if (err.timedOut) return new HttpProblem(err.type, err.message, extras);
     if (ERRORS[err.type].http >= 500) return new HttpProblem(err.type, ERRORS[err.type].title, extras);
     return new HttpProblem(err.type, err.message, extras);
   }
