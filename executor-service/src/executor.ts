@@ -71,22 +71,22 @@ export class Executor {
   /** Claims and outcomes: those of messages that arrive together share one JSON-RPC batch. */
   private readonly batched: StoreBatcher;
 
-  constructor(private readonly d: ExecutorDeps) {
-    this.batched = new StoreBatcher(d.store, {
-      windowMs: d.config.storeBatchWindowMs,
-      maxCalls: d.config.storeBatchMaxCalls,
-      onBatch: (size) => d.metrics.storeBatchSize.observe(size),
+  constructor(private readonly deps: ExecutorDeps) {
+    this.batched = new StoreBatcher(deps.store, {
+      windowMs: deps.config.storeBatchWindowMs,
+      maxCalls: deps.config.storeBatchMaxCalls,
+      onBatch: (size) => deps.metrics.storeBatchSize.observe(size),
     });
     this.slots = { cpu: new RunSlots(this.slotsOf('cpu')), io: new RunSlots(this.slotsOf('io')) };
   }
 
   /** How many deliveries of a kind are handled at once. */
   private slotsOf(kind: TaskKind): number {
-    return kind === 'cpu' ? this.d.config.cpuWorkers * 2 : this.d.config.ioConcurrency;
+    return kind === 'cpu' ? this.deps.config.cpuWorkers * 2 : this.deps.config.ioConcurrency;
   }
 
   async start(): Promise<void> {
-    const { config, broker, store, tasks, log } = this.d;
+    const { config, broker, store, tasks, log } = this.deps;
     const types = [...tasks.values()].map((t) =>
       toRegistration(t.definition, { allowHosts: config.httpAllowHosts }),
     );
@@ -140,7 +140,7 @@ export class Executor {
    * in them to the type's queue. Nothing is declared: on a fresh broker they do not exist.
    */
   private async drainLegacyQueues(): Promise<void> {
-    const { broker, log } = this.d;
+    const { broker, log } = this.deps;
     for (const queue of Object.values(broker.topology.legacyQueues)) {
       if (!(await broker.queueExists(queue))) continue;
       log.info({ queue }, 'draining a queue of the per-kind layout into the queues by type');
@@ -161,11 +161,11 @@ export class Executor {
   async shutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.presence);
-    this.consumersCancelled = this.d.broker.stopConsuming();
+    this.consumersCancelled = this.deps.broker.stopConsuming();
     await this.consumersCancelled;
     await this.announceLeaving();
     for (const slots of Object.values(this.slots)) slots.cancelWaiting();
-    const grace = new Promise((r) => setTimeout(r, this.d.config.shutdownGraceMs).unref());
+    const grace = new Promise((r) => setTimeout(r, this.deps.config.shutdownGraceMs).unref());
     await Promise.race([Promise.allSettled([...this.pending]), grace]);
     this.hardStop = true;
     for (const attempts of this.running.values()) for (const a of attempts) a.controller.abort('SHUTDOWN');
@@ -180,14 +180,14 @@ export class Executor {
    */
   private async announceLeaving(): Promise<void> {
     await this.lastBeat;
-    await this.d.store
+    await this.deps.store
       .call(
         'executors.heartbeat',
         { ...this.presenceParams(), stopping: true },
         { timeoutMs: LEAVING_BUDGET_MS },
       )
       .catch((err: unknown) =>
-        this.d.log.warn(
+        this.deps.log.warn(
           { err },
           'could not tell the store this executor is leaving; stats count it until its last heartbeat is old',
         ),
@@ -195,7 +195,7 @@ export class Executor {
   }
 
   private presenceParams() {
-    return { workerId: this.d.config.workerId, types: [...this.d.tasks.keys()] };
+    return { workerId: this.deps.config.workerId, types: [...this.deps.tasks.keys()] };
   }
 
   get inFlight(): number {
@@ -208,13 +208,13 @@ export class Executor {
   }
 
   private callOpts(log: Logger, requestId?: string) {
-    return { log, metrics: this.d.metrics, requestId, keepTrying: () => !this.hardStop };
+    return { log, metrics: this.deps.metrics, requestId, keepTrying: () => !this.hardStop };
   }
 
   private async handle(kind: TaskKind, delivery: Delivery): Promise<void> {
-    const { metrics } = this.d;
+    const { metrics } = this.deps;
     const requestId = requestIdOf(delivery);
-    let log = this.d.log.child({ reqId: requestId });
+    let log = this.deps.log.child({ reqId: requestId });
     const msg = this.parse(delivery);
     // Higher priorities take the next free slot (docs/priorities.md); unusable messages rank lowest.
     const priority = typeof msg === 'string' ? 0 : (msg.priority ?? 0);
@@ -223,7 +223,7 @@ export class Executor {
     metrics.inFlight.inc({ kind });
     try {
       if (typeof msg === 'string') return await this.deadLetter(delivery, msg, log);
-      const loaded = this.d.tasks.get(msg.type);
+      const loaded = this.deps.tasks.get(msg.type);
       // Not ours (a message bound to the wrong queue): to its type's queue, where its executors are.
       if (!loaded) return await this.reroute(delivery);
       log = log.child({ taskId: msg.taskId });
@@ -275,7 +275,7 @@ export class Executor {
 
   /** Publishes the message again, routed by its type and priority (confirmed), then acks the delivery. */
   private async reroute(delivery: Delivery): Promise<void> {
-    const log = this.d.log.child({ reqId: requestIdOf(delivery) });
+    const log = this.deps.log.child({ reqId: requestIdOf(delivery) });
     if (this.stopping) return delivery.nack();
     const msg = this.parse(delivery);
     if (typeof msg === 'string') return this.deadLetter(delivery, msg, log);
@@ -293,7 +293,7 @@ export class Executor {
     requestId: string,
     log: Logger,
   ) {
-    const { store, config, metrics } = this.d;
+    const { store, config, metrics } = this.deps;
     let task: Task;
     try {
       // Our own lease id makes the claim repeatable: a retry after a lost answer gets this lease
@@ -353,7 +353,7 @@ export class Executor {
     let outcome: RunOutcome;
     try {
       outcome = await runAttempt(
-        { store, pool: this.d.pool, leaseMs: config.leaseMs, allowHosts: config.httpAllowHosts, log },
+        { store, pool: this.deps.pool, leaseMs: config.leaseMs, allowHosts: config.httpAllowHosts, log },
         loaded,
         task,
         controller,
@@ -369,7 +369,7 @@ export class Executor {
 
   /** Records the outcome, then acks: the message is never acked before the store has the outcome. */
   private async record(task: Task, outcome: RunOutcome, delivery: Delivery, requestId: string, log: Logger) {
-    const { store, metrics } = this.d;
+    const { store, metrics } = this.deps;
     const batched = this.batched;
     const lease = { id: task.id, leaseId: task.leaseId! };
     const opts = this.callOpts(log, requestId);
@@ -464,7 +464,7 @@ export class Executor {
         published.push({ id: t.id, version: t.version });
     }
     if (published.length === 0) return;
-    await this.d.store
+    await this.deps.store
       .call('tasks.markPublished', { tasks: published })
       .catch((err: unknown) =>
         log.warn({ err }, 'markPublished failed; the dispatcher will publish again (duplicates are skipped)'),
@@ -479,17 +479,17 @@ export class Executor {
     confirmMs = 10_000,
   ): Promise<boolean> {
     try {
-      await this.d.broker.publishWork(msg, waitMs, requestId, confirmMs);
+      await this.deps.broker.publishWork(msg, waitMs, requestId, confirmMs);
       return true;
     } catch (err) {
-      this.d.log.warn({ err, taskId: msg.taskId }, 'delayed publish failed');
+      this.deps.log.warn({ err, taskId: msg.taskId }, 'delayed publish failed');
       return false;
     }
   }
 
   /** Parks an unusable message in the dead-letter queue with the reason, then acks it. */
   private async deadLetter(delivery: Delivery, reason: string, log: Logger): Promise<void> {
-    const { broker, metrics } = this.d;
+    const { broker, metrics } = this.deps;
     const { content, properties } = delivery.msg;
     try {
       await broker.publishRaw(broker.topology.deadExchange, '', content, {
@@ -507,10 +507,10 @@ export class Executor {
   }
 
   private emit(task: Task | TaskSummary): void {
-    const { broker } = this.d;
+    const { broker } = this.deps;
     broker
       .publish(broker.topology.eventsExchange, eventRoutingKey(task.status, task.type), statusEvent(task))
-      .catch((err: unknown) => this.d.log.warn({ err, taskId: task.id }, 'status event not published'));
+      .catch((err: unknown) => this.deps.log.warn({ err, taskId: task.id }, 'status event not published'));
   }
 }
 

@@ -17,7 +17,7 @@ import {
   parseAllowEntry,
   vetTarget,
   type LookupAll,
-} from '../../src/tasks/builtin/ssrf.js';
+} from '../../src/ssrf/ssrf.js';
 
 interface TestContext extends TaskContext {
   controller: AbortController;

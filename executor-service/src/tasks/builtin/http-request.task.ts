@@ -11,8 +11,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { defineTask, TaskFailure, type TaskContext } from '../task-definition.js';
-import { internalHostSchema } from './ssrf-literal.js';
-import { vetTarget, type LookupAll, type VettedTarget } from './ssrf.js';
+import { internalHostSchema } from '../../ssrf/ssrf-literal.js';
+import { vetTarget, type LookupAll, type VettedTarget } from '../../ssrf/ssrf.js';
 
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof METHODS)[number];

@@ -11,7 +11,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { TaskFailure } from '../task-definition.js';
+import { TaskFailure } from '../tasks/task-definition.js';
 
 export type BlockedClass =
   | 'unspecified'
