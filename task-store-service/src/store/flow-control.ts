@@ -84,10 +84,11 @@ export async function releaseHolds(
   if (max <= 0) return [];
   const entries = (await c.holds.find({ type }).toArray())
     .filter((h) => reason === undefined || h.reason === reason)
-    .sort(byReleaseOrder)
-    .slice(0, max);
+    .sort(byReleaseOrder);
   const released: TaskDoc[] = [];
+  // An entry whose task is no longer held (cancelled, expired) does not count: the next one goes.
   for (const h of entries) {
+    if (released.length >= max) break;
     const doc = await unhold(c, h._id);
     if (doc) released.push(doc);
     await c.holds.deleteOne({ _id: h._id });

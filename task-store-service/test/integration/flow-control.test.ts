@@ -69,6 +69,18 @@ describe('flow control: pause, limits and deadlines (integration)', () => {
     expect((after.dependents ?? []).map((d) => d.id)).to.deep.equal([low.id]);
   });
 
+  it('when the most urgent held task was cancelled meanwhile, then a freed slot goes to the next one', async () => {
+    await settings({ concurrency: 1 });
+    const running = await claim((await create()).id);
+    const gone = await create({ priority: 9 });
+    const next = await create({ priority: 1 });
+    await rejectsWith(claim(gone.id, 'w2'), 'TASK_HELD');
+    await rejectsWith(claim(next.id, 'w2'), 'TASK_HELD');
+    await f.client.call('tasks.cancel', { id: gone.id });
+    const done = await complete(running);
+    expect((done.dependents ?? []).map((d) => d.id)).to.deep.equal([next.id]);
+  });
+
   it('when a claim of a granted lease is repeated, then it keeps its slot instead of taking another', async () => {
     await settings({ concurrency: 1 });
     const t = await create();
