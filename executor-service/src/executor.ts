@@ -220,6 +220,11 @@ export class Executor {
     const priority = typeof msg === 'string' ? 0 : (msg.priority ?? 0);
     // Delivered (prefetched) but not started when shutdown began: hand it straight back.
     if (this.stopping || !(await this.slots[kind].acquire(priority))) return this.handBack(delivery);
+    // Shutdown began while it waited: a slot freed by a run ending in the grace is not for new work.
+    if (this.stopping) {
+      this.slots[kind].release();
+      return this.handBack(delivery);
+    }
     metrics.inFlight.inc({ kind });
     try {
       if (typeof msg === 'string') return await this.deadLetter(delivery, msg, log);
