@@ -29,6 +29,27 @@ export function replace(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+/** A list page's table: a head row of `columns`, then the body the page fills. */
+export function listTable(
+  attrs: Attrs,
+  columns: readonly string[],
+  body: HTMLTableSectionElement,
+): HTMLElement {
+  const head = h('tr', {}, ...columns.map((c) => h('th', { scope: 'col' }, c)));
+  return h('div', { class: 'table-wrap' }, h('table', attrs, h('thead', {}, head), body));
+}
+
+/** Runs `refresh` now and every `ms` (a failure goes to `fail`); returns what stops it. */
+export function refreshEvery(
+  ms: number,
+  refresh: () => Promise<void>,
+  fail: (err: unknown) => void,
+): () => void {
+  void refresh().catch(fail);
+  const timer = window.setInterval(() => void refresh().catch(fail), ms);
+  return () => window.clearInterval(timer);
+}
+
 const SVG = 'http://www.w3.org/2000/svg';
 export function svg(
   tag: string,

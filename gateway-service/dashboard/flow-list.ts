@@ -1,7 +1,7 @@
 /** Recent flows (#/flows), newest first, with "More" paging by cursor; the first page kept fresh. */
 import type { FlowSummary } from './contracts.js';
 import { api } from './api.js';
-import { ago, h, replace } from './dom.js';
+import { ago, h, listTable, refreshEvery, replace } from './dom.js';
 import { nodeCounts } from './flow-page.js';
 
 const PAGE = 20;
@@ -84,31 +84,14 @@ export function flowList(main: HTMLElement): () => void {
       { class: 'card flows', 'aria-labelledby': 'flows-title' },
       h('h2', { id: 'flows-title' }, 'Flows'),
       error,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { 'aria-labelledby': 'flows-title', id: 'flows' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Flow', 'Status', 'Tasks', 'Failure policy', 'Created'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
-          ),
-          body,
-        ),
+      listTable(
+        { 'aria-labelledby': 'flows-title', id: 'flows' },
+        ['Flow', 'Status', 'Tasks', 'Failure policy', 'Created'],
+        body,
       ),
       h('div', { class: 'pager' }, info, more),
     ),
   );
   render();
-  void refresh().catch(fail);
-  const timer = window.setInterval(() => void refresh().catch(fail), REFRESH_MS);
-  return () => window.clearInterval(timer);
+  return refreshEvery(REFRESH_MS, refresh, fail);
 }

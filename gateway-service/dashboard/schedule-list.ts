@@ -5,7 +5,7 @@
  */
 import type { Schedule } from './contracts.js';
 import { api } from './api.js';
-import { ago, h, replace } from './dom.js';
+import { ago, h, listTable, refreshEvery, replace } from './dom.js';
 
 const REFRESH_MS = 5_000;
 
@@ -79,30 +79,13 @@ export function scheduleList(main: HTMLElement, marked?: string): () => void {
         'Each tick creates one ordinary task. Create them with POST /v1/schedules or tasksctl schedule create.',
       ),
       error,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { 'aria-labelledby': 'schedules-title', id: 'schedules' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Schedule', 'Cron', 'Task type', 'State', 'Next run', 'Last run', 'Skipped', ''].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
-          ),
-          body,
-        ),
+      listTable(
+        { 'aria-labelledby': 'schedules-title', id: 'schedules' },
+        ['Schedule', 'Cron', 'Task type', 'State', 'Next run', 'Last run', 'Skipped', ''],
+        body,
       ),
     ),
   );
   render();
-  void refresh().catch(fail);
-  const timer = window.setInterval(() => void refresh().catch(fail), REFRESH_MS);
-  return () => window.clearInterval(timer);
+  return refreshEvery(REFRESH_MS, refresh, fail);
 }

@@ -5,7 +5,7 @@
  */
 import type { RegisteredType, TypeSettings } from './contracts.js';
 import { api } from './api.js';
-import { h, replace } from './dom.js';
+import { h, listTable, refreshEvery, replace } from './dom.js';
 
 /** Settings change rarely and from elsewhere too (tasksctl, another tab): read again this often. */
 const REFRESH_MS = 5_000;
@@ -104,30 +104,13 @@ export function typesPage(main: HTMLElement): () => void {
           'set them with tasksctl type limits or PUT /v1/task-types/{type}/limits.',
       ),
       message,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { 'aria-labelledby': 'types-title', id: 'task-types' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Action'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
-          ),
-          body,
-        ),
+      listTable(
+        { 'aria-labelledby': 'types-title', id: 'task-types' },
+        ['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Action'],
+        body,
       ),
     ),
   );
   render();
-  void refresh().catch(fail);
-  const timer = window.setInterval(() => void refresh().catch(fail), REFRESH_MS);
-  return () => window.clearInterval(timer);
+  return refreshEvery(REFRESH_MS, refresh, fail);
 }
