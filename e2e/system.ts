@@ -109,6 +109,19 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     return child;
   };
   const ready = (name: string) => waitReady(specs.get(name)!.readyUrl, children.get(name)!, name);
+  // The types executors registered, read while the database is up: stop() deletes their queues
+  // even when a test has taken the database down by then.
+  const knownTypes = new Set<string>();
+  const readTypes = async () => {
+    const mongo = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2_000 });
+    try {
+      const types = await mongo.db(dbName).collection<{ _id: string }>('task_types').find({}).toArray();
+      for (const t of types) knownTypes.add(t._id);
+    } finally {
+      await mongo.close();
+    }
+  };
+  const rememberTypes = () => readTypes().catch(() => undefined);
   let executors = 0;
   const addExecutor = async (env: Record<string, string> = {}) => {
     const name = `executor-${++executors}`;
@@ -129,6 +142,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       `http://127.0.0.1:${port}/readyz`,
     );
     await ready(name);
+    await rememberTypes();
     return name;
   };
   const exited = (name: string) => {
@@ -149,17 +163,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       codes[name] = child.exitCode;
     }
-    const mongo = new MongoClient(mongoUrl);
     // Every type registered had its queue declared (by executors, or by a publish).
-    const types = await mongo.db(dbName).collection<{ _id: string }>('task_types').find({}).toArray();
+    await rememberTypes();
     const conn = await amqplib.connect(amqpUrl);
     const ch = await conn.createChannel();
-    await deleteTopology(
-      ch,
-      topology(prefix),
-      types.map((t) => t._id),
-    );
+    await deleteTopology(ch, topology(prefix), [...knownTypes]);
     await conn.close();
+    const mongo = new MongoClient(mongoUrl);
     await mongo.db(dbName).dropDatabase();
     await mongo.close();
     return codes;
