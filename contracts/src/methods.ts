@@ -3,6 +3,7 @@
  * can return, and whether a caller may repeat a call whose answer it never received.
  * Params are always passed by name (a JSON object).
  */
+import type { StatusEvent } from './amqp.js';
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
 import type { TypeSettings } from './type-settings.js';
@@ -171,6 +172,11 @@ export interface StoreMethods {
     /** The tasks it ended, and the flow nodes that changed with them. */
     result: { items: TaskSummary[]; dependents?: TaskSummary[] };
   };
+  'tasks.changes': {
+    params: { since: string; seen?: string[]; limit?: number; type?: string; status?: TaskStatus };
+    /** complete: false when `since` is older than the replay window or more changed than `limit`. */
+    result: { items: StatusEvent[]; complete: boolean };
+  };
   'tasks.stats': { params: Record<string, never>; result: Stats };
   'tasks.recount': { params: Record<string, never>; result: { tasks: number; ms: number } };
   'deadLetters.record': { params: DeadLetterParams; result: { deadLetter: DeadLetter; task: Task | null } };
@@ -336,6 +342,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
   'tasks.expireOverdue': {
     summary:
       'queued | waiting tasks past their expiresAt → failed (EXPIRED). Returns the changed tasks and the flow nodes that changed with them, for the caller to announce.',
+    idempotent: true,
+    errors: common,
+  },
+  'tasks.changes': {
+    summary:
+      'The latest status event of every task changed at or after `since` (within the last 10 minutes), oldest change first: what a resuming event stream missed. `seen` (taskId:version) are skipped.',
     idempotent: true,
     errors: common,
   },

@@ -240,6 +240,16 @@ export const PARAM_SCHEMAS = {
     ['type'],
   ),
   'tasks.expireOverdue': params({ limit: { type: 'integer', minimum: 1, maximum: 1000 }, by: actor }),
+  'tasks.changes': params(
+    {
+      since: dateTime,
+      seen: { type: 'array', items: { type: 'string', maxLength: 220 }, maxItems: 100 },
+      limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+      type: taskTypeName,
+      status: { enum: TASK_STATUSES },
+    },
+    ['since'],
+  ),
   'tasks.stats': params({}),
   'tasks.recount': params({}),
   'deadLetters.record': params(

@@ -17,6 +17,7 @@ import type { TaskDoc } from '../store/documents.js';
 import { createFlow } from '../store/flow-creation.js';
 import { cancelFlow, flowToWire, getFlow, listFlows } from '../store/flows.js';
 import { expireOverdue } from '../store/deadlines.js';
+import { changedSince } from '../store/task-changes.js';
 import { releaseAllowed } from '../store/type-keeper.js';
 import { AppError } from '../app-error.js';
 import {
@@ -85,6 +86,14 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       const items = await expireOverdue(c, p.limit ?? 100, p.by ?? 'deadline-sweeper', moved);
       return withDependents({ items: items.map((d) => toSummary(d)) }, moved);
     },
+    'tasks.changes': (p) =>
+      changedSince(c, {
+        since: new Date(p.since),
+        seen: new Set(p.seen ?? []),
+        limit: p.limit ?? 1000,
+        ...(p.type !== undefined && { type: p.type }),
+        ...(p.status !== undefined && { status: p.status }),
+      }),
     'tasks.stats': () => stats(c),
     'tasks.recount': () => ctx.counts.recountNow(),
     'deadLetters.record': async (p) => {

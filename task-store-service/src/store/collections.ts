@@ -108,7 +108,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
   // and the deadline sweep by status and hasExpiry
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry'],
+  // and resuming event streams by changedBucket (with status/type)
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry', 'changedBucket'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
@@ -143,6 +144,7 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
   { key: { flowId: 1 }, name: 'flow_nodes' },
   { key: { hasExpiry: 1, status: 1 }, name: 'deadlines' },
+  { key: { changedBucket: 1 }, name: 'recent_changes' },
 ];
 
 /**

@@ -57,6 +57,11 @@ export interface TaskDoc {
   /** createdAt floored to the hour, never changed: the coarser key a sparse filter's page reads by. Absent like `bucket`. */
   hour?: number;
   updatedAt: Date;
+  /**
+   * updatedAt floored to BUCKET_MS, rewritten with every change: the key a resuming event stream
+   * reads what changed by (task-changes.ts). Absent on tasks not written since it exists.
+   */
+  changedBucket?: number;
   startedAt: Date | null;
   finishedAt: Date | null;
   history: HistoryDoc[];

@@ -12,6 +12,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js';
 import { recordWakeups } from './flow-wakeups.js';
+import { bucketOf } from './list-buckets.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -102,7 +103,12 @@ async function writeOnce(
       status: doc.status,
     });
   }
-  const set: Partial<TaskDoc> = { ...change, version: doc.version + 1, updatedAt: now };
+  const set: Partial<TaskDoc> = {
+    ...change,
+    version: doc.version + 1,
+    updatedAt: now,
+    changedBucket: bucketOf(now.getTime()),
+  };
   const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
   try {
     // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.

@@ -71,6 +71,7 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
     bucket: bucketOf(now.getTime()),
     hour: hourOf(now.getTime()),
     updatedAt: now,
+    changedBucket: bucketOf(now.getTime()),
     startedAt: null,
     finishedAt: null,
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
