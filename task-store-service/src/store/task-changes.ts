@@ -50,7 +50,7 @@ export async function changedSince(
       const filter: Filter<TaskDoc> = { changedBucket: b };
       if (p.type) filter.type = p.type;
       if (p.status) filter.status = p.status;
-      return c.tasks.find(filter, { projection }).toArray() as Promise<SummaryDoc[]>;
+      return c.tasks.find(filter, { projection }).toArray();
     });
     for (const d of pages.flat()) {
       if (d.updatedAt.getTime() >= since && !p.seen?.has(`${d._id}:${d.version}`)) changed.push(d);
