@@ -1,6 +1,7 @@
 /**
  * Store reads at N stored tasks (default 20,000), through the real JSON-RPC client: tasks.get,
- * a list page by status+type (first and second page), tasks.listUnpublished. Prints medians.
+ * a list page by status+type (first and second page), tasks.listUnpublished, tasks.changes (a
+ * resuming event stream's replay). Prints medians.
  * The store runs in this process against its own database on the provisioned server.
  *
  *   npx tsx --conditions=source bench/store/query-shapes.ts [--tasks N] [--untuned]
@@ -100,6 +101,17 @@ async function run(): Promise<void> {
     const unpublished = await timed(5, () =>
       client.call('tasks.listUnpublished', { olderThanMs: 0, limit: 50 }, { timeoutMs: 120_000 }),
     );
+    // A resuming event stream: what changed in the last second, after 20 new tasks. It reads every
+    // task changed in the minutes it covers (the fill's, here): its cost grows with recent
+    // activity, not with history.
+    const recentCreate = await client.call('tasks.createMany', {
+      tasks: Array.from({ length: 20 }, (_, k) => ({ type: TYPES[0]!, payload: { k } })),
+    });
+    const recentSince = new Date(Date.parse(recentCreate.tasks[0]!.updatedAt) - 1000).toISOString();
+    const changes = await timed(5, () =>
+      client.call('tasks.changes', { since: recentSince, limit: 10_000 }, { timeoutMs: 120_000 }),
+    );
+    const changed = (await client.call('tasks.changes', { since: recentSince, limit: 10_000 })).items.length;
     const line = {
       server: handle.server,
       tuned: !UNTUNED,
@@ -109,6 +121,8 @@ async function run(): Promise<void> {
       listStatusTypeFirstMs: median(listFirst),
       listStatusTypeNextMs: median(listNext),
       listUnpublished50Ms: median(unpublished),
+      changesLastSecondMs: median(changes),
+      changesLastSecondTasks: changed,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     await store.close();

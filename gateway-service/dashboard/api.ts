@@ -53,7 +53,8 @@ export async function api<T>(path: string, init: { method?: string; json?: unkno
 
 /**
  * Reads an SSE stream with fetch (EventSource cannot send the API key) and reconnects after
- * it ends, until `stop()`. `onState` tells whether the stream is open.
+ * it ends, until `stop()`, sending the last event's id as `Last-Event-ID` so that the server
+ * replays what was missed (docs/events.md). `onState` tells whether the stream is open.
  */
 export function stream(
   path: string,
@@ -63,11 +64,15 @@ export function stream(
 ): { stop(): void } {
   let stopped = false;
   let ctrl: AbortController | undefined;
+  let lastId: string | undefined;
   const run = async () => {
     while (!stopped) {
       ctrl = new AbortController();
       try {
-        const res = await fetch(path, { headers: headers(false), signal: ctrl.signal });
+        const res = await fetch(path, {
+          headers: { ...headers(false), ...(lastId !== undefined && { 'last-event-id': lastId }) },
+          signal: ctrl.signal,
+        });
         if (res.status === 401) onUnauthorized();
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         onState(true);
@@ -83,6 +88,7 @@ export function stream(
             buf = buf.slice(i + 2);
             const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
             const data = /^data: (.*)$/m.exec(block)?.[1];
+            lastId = /^id: (.*)$/m.exec(block)?.[1] ?? lastId;
             if (data !== undefined) onEvent(event, JSON.parse(data));
           }
         }

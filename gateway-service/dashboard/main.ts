@@ -133,6 +133,8 @@ async function checkReady(): Promise<void> {
 stream(
   '/v1/events',
   (event, data) => {
+    // Missed events could not be replayed (away too long): show the current state again.
+    if (event === 'reset') return route(false);
     if (event !== 'status') return;
     const e = data as StatusEvent;
     chart.add(e.status, Date.now());

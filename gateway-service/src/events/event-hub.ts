@@ -87,15 +87,18 @@ export class EventHub {
 /**
  * The stream of one task: its current state first, then each newer version in order, closing
  * after a terminal state. Events older than what was sent are dropped; a gap (a missed event)
- * is filled by reading the task again, so the client always ends on the true state.
+ * is filled by reading the task again, so the client always ends on the true state. Each event's
+ * id is the task's version: a client resuming with `Last-Event-ID` (`after`) gets the current
+ * state only when it is newer than what it has, and a stream whose task ended by then closes.
  */
 export function followTask(
   hub: EventHub,
   id: string,
   load: () => Promise<Task>,
   shape: (t: Task) => unknown,
+  after = 0,
 ): Subscription {
-  let sent = 0;
+  let sent = after;
   let loading = true;
   const early: StatusEvent[] = [];
   const deliver = (sub: Subscription, version: number, status: string, data: unknown) => {
@@ -119,6 +122,8 @@ export function followTask(
     (t) => {
       loading = false;
       deliver(sub, t.version, t.status, shape(t));
+      // Resumed after the end: the client already has the last state.
+      if (TERMINAL_STATUSES.includes(t.status) && t.version <= sent) return sub.close();
       for (const e of early.sort((a, b) => a.version - b.version)) {
         if (e.version > sent + 1) void refresh(sub);
         else deliver(sub, e.version, e.status, e);

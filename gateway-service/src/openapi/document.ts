@@ -264,19 +264,29 @@ data: <JSON>
 The first message carries the whole task as it is now (schema \`Task\`); each later one carries a
 \`StatusEvent\` \`{taskId, type, status, version, attempts, at, progress, error}\` for the next version, in
 order (after a missed event the task is read again and sent whole). The stream closes after a terminal
-status (\`succeeded\`, \`failed\`, \`cancelled\`). ${SSE_COMMON}`;
+status (\`succeeded\`, \`failed\`, \`cancelled\`). A client reconnecting with \`Last-Event-ID: <version>\`
+gets the task whole only if it changed since, and a stream whose task has ended by then closes at once.
+${SSE_COMMON}`;
 
 const ALL_EVENTS = `Server-Sent Events for every task, optionally filtered by type and status. The stream opens with
 \`event: ready\` (data \`{}\`); then each status change is
 
 \`\`\`
-id: <taskId>:<version>
+id: <updatedAt in ms>.<version>.<taskId>
 event: status
 data: <StatusEvent JSON>
 \`\`\`
 
 with \`StatusEvent\` = \`{taskId, type, status, version, attempts, at, progress, error}\`. The stream stays
-open until the client leaves. ${SSE_COMMON}`;
+open until the client leaves.
+
+**Resuming:** a client reconnecting with \`Last-Event-ID\` (EventSource sends it by itself) first gets, read
+from the store, the latest status of every task (matching the filters) changed since that event, oldest
+first, then \`event: ready\` with data \`{replayed, complete}\`, then live events. The replay reaches back 10
+minutes and holds at most 1,000 tasks; beyond that (or for an id that is not one of these) the stream
+sends \`event: reset\` first: reload the current state. A task changed several times while the client was
+away is replayed once, at its latest version; an event may arrive twice (dedupe by taskId and version).
+${SSE_COMMON}`;
 
 // ---- The document ------------------------------------------------------------------------------
 
@@ -407,7 +417,7 @@ export function openApiDocument(): Record<string, unknown> {
           id: 'follow-task',
           tag: 'events',
           summary: 'Follow one task',
-          parameters: [id],
+          parameters: [id, { $ref: '#/components/parameters/LastEventId' }],
           responses: {
             200: eventStream(
               FOLLOW_TASK,
@@ -566,12 +576,12 @@ export function openApiDocument(): Record<string, unknown> {
           id: 'all-events',
           tag: 'events',
           summary: 'Follow all tasks',
-          parameters: queryParameters(eventsQuery),
+          parameters: [...queryParameters(eventsQuery), { $ref: '#/components/parameters/LastEventId' }],
           responses: {
             200: eventStream(
               ALL_EVENTS,
               'event: ready\ndata: {}\n\n' +
-                'id: 7c0c…:3\nevent: status\ndata: {"taskId":"7c0c…","type":"sleep","status":"succeeded","version":3,' +
+                'id: 1767225601000.3.7c0c…\nevent: status\ndata: {"taskId":"7c0c…","type":"sleep","status":"succeeded","version":3,' +
                 '"attempts":1,"at":"2026-01-01T00:00:01.000Z","progress":null,"error":null}\n\n',
             ),
           },
@@ -882,6 +892,14 @@ export function openApiDocument(): Record<string, unknown> {
           required: true,
           description: 'A type executors registered (GET /v1/task-types).',
           schema: PARAM_SCHEMAS['taskTypes.getSettings'].properties.type as object,
+        },
+        LastEventId: {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          description:
+            'The id of the last event received: resume the stream after it (EventSource sends it on reconnect).',
+          schema: { type: 'string', maxLength: 200 },
         },
         IdempotencyKey: {
           name: 'Idempotency-Key',

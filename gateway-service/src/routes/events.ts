@@ -1,20 +1,18 @@
 import { Router } from '@koa/router';
 import type { TaskStatus } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
+import { openEventStream } from '../events/resume.js';
 import { eventsQuery } from '../schemas.js';
 import { validated } from '../validation.js';
 import { startStream } from './tasks.js';
 
-/** GET /v1/events?type=&status= — every status change, for dashboards. */
+/** GET /v1/events?type=&status= — every status change, for dashboards; resumable with Last-Event-ID. */
 export function eventRoutes(deps: AppDeps): Router<GatewayState> {
   const router = new Router<GatewayState>();
   router.get('all-events', '/v1/events', (ctx: GatewayContext) => {
     const q = validated<{ type?: string; status?: TaskStatus }>(eventsQuery, { ...ctx.query }, 'query');
-    const sub = deps.hub.open((e, s) => {
-      if ((q.type && e.type !== q.type) || (q.status && e.status !== q.status)) return;
-      s.send('status', e, `${e.taskId}:${e.version}`);
-    });
-    sub.send('ready', {});
+    const lastEventId = ctx.get('last-event-id') || undefined;
+    const sub = openEventStream(deps.hub, deps.store, q, lastEventId, ctx.state.log);
     startStream(ctx, sub.stream);
   });
   return router;

@@ -111,7 +111,9 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
     const id = taskId(ctx);
     const load = () => store.call('tasks.get', { id }, { requestId: ctx.state.requestId });
     await load(); // 404 before the stream starts
-    const sub = followTask(deps.hub, id, load, publicTask);
+    // Resuming: the client has every version up to Last-Event-ID (our ids are versions).
+    const last = /^\d{1,12}$/.test(ctx.get('last-event-id')) ? Number(ctx.get('last-event-id')) : 0;
+    const sub = followTask(deps.hub, id, load, publicTask, last);
     startStream(ctx, sub.stream);
   });
 
