@@ -107,8 +107,9 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
 export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
-  // and the deadline sweep by status and hasExpiry
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry'],
+  // and the deadline sweep by status and hasExpiry; a tag or metadata filter by one label (an
+  // array: `@>` matches an array holding the value, so the same GIN index serves it)
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry', 'labels'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
@@ -143,6 +144,8 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
   { key: { flowId: 1 }, name: 'flow_nodes' },
   { key: { hasExpiry: 1, status: 1 }, name: 'deadlines' },
+  // Multikey: one entry per label (docs/tags-and-bulk-actions.md).
+  { key: { labels: 1, createdAt: -1, _id: -1 }, name: 'list_by_label' },
 ];
 
 /**

@@ -76,6 +76,11 @@ export interface TaskDoc {
   flow?: FlowNodeFields;
   /** Tasks a schedule created (docs/schedules.md); absent on every other task. */
   scheduleId?: string;
+  /** As given at creation; absent when none were (docs/tags-and-bulk-actions.md). */
+  tags?: string[];
+  metadata?: Record<string, string>;
+  /** tags and metadata as flat labels (task-labels.ts), never changed: what list filters name by equality. */
+  labels?: string[];
 }
 
 /**
@@ -330,6 +335,8 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.flowKey = doc.flow.key;
   }
   if (doc.scheduleId !== undefined) summary.scheduleId = doc.scheduleId;
+  summary.tags = doc.tags ?? [];
+  summary.metadata = doc.metadata ?? {};
   return summary;
 }
 
