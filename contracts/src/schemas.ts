@@ -177,6 +177,27 @@ const taskTypeDefinition = {
   },
 } as const;
 
+/** tasks.bulkAction's params (POST /v1/tasks/actions takes action, filter and dryRun of them). */
+export const BULK_ACTION_FIELDS = {
+  action: { enum: BULK_ACTIONS },
+  filter: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      status: statusFilter,
+      type: taskTypeName,
+      tag: { oneOf: [tag, { ...tags, minItems: 1 }] },
+      createdBefore: dateTime,
+      createdAfter: dateTime,
+    },
+  },
+  dryRun: { type: 'boolean' },
+  cursor: { type: 'string', minLength: 1, maxLength: 320, pattern: '^[0-9]+(-[A-Za-z0-9_-]+)?$' },
+  limit: { type: 'integer', minimum: 1, maximum: BULK_PAGE_MAX },
+  by: actor,
+} as const;
+
 function params(properties: Record<string, unknown>, required: string[] = []) {
   return { type: 'object', additionalProperties: false, required, properties } as const;
 }
@@ -213,28 +234,7 @@ export const PARAM_SCHEMAS = {
     tags: { ...tags, minItems: 1 },
     metadata: { ...metadata, minProperties: 1 },
   }),
-  'tasks.bulkAction': params(
-    {
-      action: { enum: BULK_ACTIONS },
-      filter: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          status: statusFilter,
-          type: taskTypeName,
-          tag: { oneOf: [tag, { ...tags, minItems: 1 }] },
-          createdBefore: dateTime,
-          createdAfter: dateTime,
-        },
-      },
-      dryRun: { type: 'boolean' },
-      cursor: { type: 'string', minLength: 1, maxLength: 320, pattern: '^[0-9]+(-[A-Za-z0-9_-]+)?$' },
-      limit: { type: 'integer', minimum: 1, maximum: BULK_PAGE_MAX },
-      by: actor,
-    },
-    ['action', 'filter'],
-  ),
+  'tasks.bulkAction': params(BULK_ACTION_FIELDS, ['action', 'filter']),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id, type: taskTypeName }, [
     'id',
     'workerId',
