@@ -104,8 +104,12 @@ export class GatewayClient {
     }
     const totals = last as Partial<BulkTotals & { done: boolean }> | undefined;
     if (totals?.done !== true || typeof totals.matched !== 'number') throw unexpected(res.status);
-    const { done: _done, ...answer } = totals;
-    return answer as BulkTotals;
+    return {
+      action: body.action,
+      dryRun: body.dryRun,
+      matched: totals.matched,
+      changed: totals.changed ?? 0,
+    };
   }
 
   getTypeSettings(type: string): Promise<TypeSettingsView> {
@@ -192,7 +196,7 @@ async function* lines(res: Response, idleMs: number): AsyncGenerator<string> {
     const idle = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no progress from the gateway for ${idleMs} ms`)), idleMs);
     });
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    let chunk: { done: boolean; value?: Uint8Array };
     try {
       chunk = await Promise.race([reader.read(), idle]);
     } catch (err) {

@@ -65,7 +65,7 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
     const q: Record<string, unknown> = {};
     const metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(rest)) {
-      if (name.startsWith('metadata.')) metadata[name.slice('metadata.'.length)] = value as string;
+      if (name.startsWith('metadata.')) metadata[name.slice('metadata.'.length)] = value;
       else q[name] = value;
     }
     const params: ListParams = {

@@ -35,7 +35,8 @@ export interface BulkPage {
 export async function bulkAction(c: Collections, p: BulkActionParams): Promise<BulkPage> {
   const statuses = statusesOf(p);
   const { index, listCursor } = decodeBulkCursor(p.cursor, statuses.length);
-  const { tag, status: _status, ...range } = p.filter;
+  const { type, createdBefore, createdAfter, tag } = p.filter;
+  const range = { type, createdBefore, createdAfter };
   const tags = tag === undefined ? undefined : typeof tag === 'string' ? [tag] : tag;
   const page = await listTasks(c, {
     ...range,

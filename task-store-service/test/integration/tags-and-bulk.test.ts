@@ -65,14 +65,14 @@ describe('tags, metadata and bulk actions (integration)', function () {
     ];
     for (const extra of bad) {
       const err = await rejectsWith(
-        f.client.call('tasks.create', { type: 'test.noop', ...extra } as never),
+        f.client.call('tasks.create', { type: 'test.noop', ...extra }),
         'VALIDATION_FAILED',
       );
       expect(JSON.stringify(err.data?.fields), JSON.stringify(extra)).to.match(/\/(tags|metadata)/);
       await rejectsWith(
         f.client.call('tasks.createMany', {
           tasks: [{ type: 'test.noop' }, { type: 'test.noop', ...extra }],
-        } as never),
+        }),
         'VALIDATION_FAILED',
       );
     }
