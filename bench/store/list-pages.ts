@@ -26,7 +26,7 @@ import {
 } from '@tasks/task-store-service';
 import type { BucketNodeDoc } from '../../task-store-service/src/store/bucket-tree.js';
 import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from '../scenarios/lib/task-doc.js';
-import { labelsOf } from '../../task-store-service/src/store/task-labels.js';
+import { hourLabel, labelsOf } from '../../task-store-service/src/store/task-labels.js';
 import { round, spread } from './measure.js';
 
 const arg = (name: string) => {
@@ -68,6 +68,7 @@ function doc(i: number, now: number): BenchTaskDoc {
   d.tags = [i % 2 === 0 ? 'half' : 'other', ...(i % 20 === 7 ? ['rare'] : [])];
   d.metadata = { customer: `c-${i % 10}` };
   d.labels = labelsOf(d.tags, d.metadata);
+  d.hourLabels = d.labels.map((l) => hourLabel(d.hour!, l));
   return d;
 }
 

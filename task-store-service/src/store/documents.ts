@@ -81,6 +81,8 @@ export interface TaskDoc {
   metadata?: Record<string, string>;
   /** tags and metadata as flat labels (task-labels.ts), never changed: what list filters name by equality. */
   labels?: string[];
+  /** The labels scoped to the hour of createdAt (task-labels.ts hourLabel): what list pages read by. */
+  hourLabels?: string[];
 }
 
 /**

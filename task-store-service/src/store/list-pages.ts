@@ -13,7 +13,7 @@ import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
 import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf } from './list-buckets.js';
-import { labelFilter } from './task-labels.js';
+import { hourLabelFilter, labelFilter } from './task-labels.js';
 import { listFilter, listLabels } from './task-queries.js';
 
 /** Queries (buckets or hours) a filtered page makes before it asks whether its filter matches few tasks in all. */
@@ -55,7 +55,11 @@ export function periodFilter(
   from: number,
   to: number,
 ): Filter<TaskDoc> {
+  // The labels scoped to the period's hour (task-labels.ts): index entries of one hour, not of history.
   const filter = listFilter(p);
+  delete filter.labels;
+  delete filter.$and;
+  Object.assign(filter, hourLabelFilter(hourOf(start), listLabels(p)));
   const range = (filter.createdAt ?? {}) as { $gt?: Date; $lt?: Date };
   const end = new Date(to);
   return {

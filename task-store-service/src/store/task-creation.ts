@@ -12,7 +12,7 @@ import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
 import { bucketOf, hourOf } from './list-buckets.js';
-import { labelsOf } from './task-labels.js';
+import { hourLabel, labelsOf } from './task-labels.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
 /** What the store itself may add to a creation: the schedule a tick's task belongs to (never from a client). */
@@ -77,12 +77,15 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
     ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
-    ...labelFields(p),
+    ...labelFields(p, hourOf(now.getTime())),
   };
 }
 
 /** Tags and metadata, and their labels; nothing at all for a task without them (most). */
-function labelFields(p: TaskCreation): Pick<TaskDoc, 'tags' | 'metadata' | 'labels'> {
+function labelFields(
+  p: TaskCreation,
+  hour: number,
+): Pick<TaskDoc, 'tags' | 'metadata' | 'labels' | 'hourLabels'> {
   const tags = p.tags ?? [];
   const metadata = p.metadata ?? {};
   if (tags.length === 0 && Object.keys(metadata).length === 0) return {};
@@ -90,6 +93,7 @@ function labelFields(p: TaskCreation): Pick<TaskDoc, 'tags' | 'metadata' | 'labe
     ...(tags.length > 0 && { tags: [...tags] }),
     ...(Object.keys(metadata).length > 0 && { metadata: { ...metadata } }),
     labels: labelsOf(tags, metadata),
+    hourLabels: labelsOf(tags, metadata).map((l) => hourLabel(hour, l)),
   };
 }
 

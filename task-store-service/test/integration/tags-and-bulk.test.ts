@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { ListParams, TaskSummary } from '@tasks/contracts';
 import { bucketOf, hourOf, nodesOf } from '../../src/index.js';
+import { hourLabel, labelsOf } from '../../src/store/task-labels.js';
 import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '../support/store-fixture.js';
 
@@ -110,12 +111,20 @@ describe('tags, metadata and bulk actions (integration)', function () {
     const base = Date.parse('2026-03-01T00:00:00Z');
     const times = tasks.map((_, n) => base - n * 97_000);
     for (const [i, t] of tasks.entries()) {
-      await f.db
-        .collection('tasks')
-        .updateOne(
-          { _id: t.id as never },
-          { $set: { createdAt: new Date(times[i]!), bucket: bucketOf(times[i]!), hour: hourOf(times[i]!) } },
-        );
+      await f.db.collection('tasks').updateOne(
+        { _id: t.id as never },
+        {
+          $set: {
+            createdAt: new Date(times[i]!),
+            bucket: bucketOf(times[i]!),
+            hour: hourOf(times[i]!),
+            // As the store writes it at creation: the labels scoped to the creation hour.
+            hourLabels: labelsOf(specs[i]!.tags, specs[i]!.metadata).map((l) =>
+              hourLabel(hourOf(times[i]!), l),
+            ),
+          },
+        },
+      );
     }
     await f.db
       .collection('task_buckets')
@@ -156,6 +165,38 @@ describe('tags, metadata and bulk actions (integration)', function () {
         const ids = (await pageAll(f, { ...shape, limit })).map((t) => t.id);
         expect(ids, `${JSON.stringify(shape)} limit ${limit}`).to.deep.equal(expected(pick));
       }
+    }
+  });
+
+  it('when a tag is rare across many hours, then the walk gives up for one query by the label and still pages in order', async () => {
+    const specs = Array.from({ length: 45 }, (_, n) => ({
+      type: 'test.noop',
+      tags: n === 3 || n === 41 ? ['needle', 'hay'] : ['hay'],
+    }));
+    const { tasks } = await f.client.call('tasks.createMany', { tasks: specs });
+    // One task an hour: the walk reads hour after hour, and after PROBE_AFTER_QUERIES asks the label index.
+    const base = Date.parse('2026-03-01T00:30:00Z');
+    const times = tasks.map((_, n) => base - n * 3_600_000);
+    for (const [i, t] of tasks.entries()) {
+      await f.db.collection('tasks').updateOne(
+        { _id: t.id as never },
+        {
+          $set: {
+            createdAt: new Date(times[i]!),
+            bucket: bucketOf(times[i]!),
+            hour: hourOf(times[i]!),
+            hourLabels: labelsOf(specs[i]!.tags).map((l) => hourLabel(hourOf(times[i]!), l)),
+          },
+        },
+      );
+    }
+    await f.db
+      .collection('task_buckets')
+      .insertMany(nodesOf(times) as never[], { ordered: false })
+      .catch(() => {});
+    for (const limit of [1, 50]) {
+      const ids = (await pageAll(f, { tags: ['needle', 'hay'], limit })).map((t) => t.id);
+      expect(ids).to.deep.equal([tasks[3]!.id, tasks[41]!.id]);
     }
   });
 
