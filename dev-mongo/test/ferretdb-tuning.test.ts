@@ -12,7 +12,7 @@ import { ferretDbPostgresqlUrl, ferretDbTables, prepareDatabase } from '../src/i
 
 const DOCUMENTS = 20_000;
 const TYPES = 50;
-const FIELDS = { tasks: ['status', 'type', 'labels'], task_fences: [] };
+const FIELDS = { tasks: ['status', 'type', 'labels', 'hourLabels'], task_fences: [] };
 
 interface PlanNode {
   'Node Type': string;
@@ -43,7 +43,9 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
     mongo = new MongoClient(mongoUrl);
     const tasks = mongo
       .db(database)
-      .collection<{ _id: string; status: string; type: string; labels?: string[] }>('tasks');
+      .collection<{ _id: string; status: string; type: string; labels?: string[]; hourLabels?: string[] }>(
+        'tasks',
+      );
     for (let start = 0; start < DOCUMENTS; start += 1_000) {
       const batch = Array.from({ length: 1_000 }, (_, i) => ({
         _id: randomUUID(),
@@ -53,6 +55,8 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
         // Tags and metadata as the store keeps them: one array of flat labels, on some tasks only.
         ...((start + i) % 4 === 0 && {
           labels: [`t:batch-${(start + i) % 400}`, 't:nightly', `m:customer=c-${(start + i) % 1000}`],
+          // The same scoped to one of 20 hours, as list pages read them.
+          hourLabels: [`${(start + i) % 20}|t:nightly`],
         }),
         payloadJson: '{"n":1}',
       }));
@@ -113,6 +117,7 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
   it('when tasks are looked up by one label of an array field (a tag or a metadata entry), then an index serves it', async () => {
     expect(await indexesUsed('labels', 't:batch-8')).to.have.length.greaterThan(0);
     expect(await indexesUsed('labels', 'm:customer=c-8')).to.have.length.greaterThan(0);
+    expect(await indexesUsed('hourLabels', '4|t:nightly')).to.have.length.greaterThan(0);
   });
 
   it('when a label equality is sent through FerretDB, then it matches arrays holding the label and nothing else', async () => {
