@@ -1,6 +1,7 @@
 /**
  * List page latency against history (docs/list-pages.md): p50 of tasks.list (limit 50) through the
- * store's real JSON-RPC client for each filter shape — none, status only, type only, status+type —
+ * store's real JSON-RPC client for each filter shape — none, status only, type only, status+type,
+ * and tag and metadata filters alone and with status —
  * on the first page and five pages deep, at each size (default 32,000 then 64,000 stored tasks).
  * The store runs in this process against its own database on the provisioned server (FerretDB
  * here), tuned by dev-mongo as `make start` tunes it.
@@ -25,6 +26,7 @@ import {
 } from '@tasks/task-store-service';
 import type { BucketNodeDoc } from '../../task-store-service/src/store/bucket-tree.js';
 import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from '../scenarios/lib/task-doc.js';
+import { hourLabel, labelsOf } from '../../task-store-service/src/store/task-labels.js';
 import { round, spread } from './measure.js';
 
 const arg = (name: string) => {
@@ -43,15 +45,31 @@ const SHAPES: Record<string, ListParams> = {
   status: { status: 'failed' },
   type: { type: 'bench.list.t1' },
   statusType: { status: 'failed', type: 'bench.list.t1' },
+  // Tags and metadata (docs/tags-and-bulk-actions.md): one label equality, the rest checked on its rows.
+  tag: { tags: ['half'] },
+  tagSparse: { tags: ['rare'] },
+  tagStatus: { tags: ['half'], status: 'failed' },
+  metadata: { metadata: { customer: 'c-3' } },
+  tagMetadata: { tags: ['half'], metadata: { customer: 'c-4' } },
 };
 
-/** Task i, counted back from now: the mix of list-scaling.ts. */
+/**
+ * Task i, counted back from now: the mix of list-scaling.ts, tagged `half` or `other` in turn
+ * (and `rare`, one in twenty), with metadata `customer` = c-0 … c-9 in turn.
+ */
 function doc(i: number, now: number): BenchTaskDoc {
   const createdAt = new Date(now - (i + 1) * SPACING_MS);
   const type = TYPES[i % TYPES.length]!;
   const k = Math.floor(i / TYPES.length) % 10;
-  if (k === 9) return queuedDoc(type, createdAt, { n: i });
-  return endedDoc(type, createdAt, k < 6 ? 'succeeded' : k < 8 ? 'failed' : 'cancelled');
+  const d =
+    k === 9
+      ? queuedDoc(type, createdAt, { n: i })
+      : endedDoc(type, createdAt, k < 6 ? 'succeeded' : k < 8 ? 'failed' : 'cancelled');
+  d.tags = [i % 2 === 0 ? 'half' : 'other', ...(i % 20 === 7 ? ['rare'] : [])];
+  d.metadata = { customer: `c-${i % 10}` };
+  d.labels = labelsOf(d.tags, d.metadata);
+  d.hourLabels = d.labels.map((l) => hourLabel(d.hour!, l));
+  return d;
 }
 
 async function run(): Promise<void> {

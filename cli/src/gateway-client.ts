@@ -9,6 +9,8 @@ import {
   ERRORS,
   StoreError,
   type ErrorData,
+  type BulkAction,
+  type BulkFilter,
   type ErrorType,
   type Task,
   type TypeLimits,
@@ -29,6 +31,21 @@ export interface SubmitBody {
   maxAttempts?: number;
   delayMs?: number;
   expiresAt?: string;
+  tags?: string[];
+  metadata?: Record<string, string>;
+}
+
+export interface BulkBody {
+  action: BulkAction;
+  filter: BulkFilter;
+  dryRun: boolean;
+}
+
+export interface BulkTotals {
+  action: BulkAction;
+  dryRun: boolean;
+  matched: number;
+  changed: number;
 }
 
 /** A type's settings as the gateway shows them: with the burst its rate limit allows. */
@@ -62,6 +79,39 @@ export class GatewayClient {
     throw unexpected(status);
   }
 
+  /**
+   * POST /v1/tasks/actions as a stream of NDJSON lines: `onProgress` gets the running totals after
+   * each page. The timeout bounds the wait for each line, not the whole run.
+   */
+  async bulkAction(
+    body: BulkBody,
+    onProgress: (p: { matched: number; changed: number }) => void,
+  ): Promise<BulkTotals> {
+    const res = await this.open('POST', '/v1/tasks/actions', body, { accept: 'application/x-ndjson' });
+    if (!res.ok) throw toError(res.status, parseJson(await res.text()));
+    let last: unknown;
+    for await (const line of lines(res, this.opts.timeoutMs)) {
+      last = parseJson(line);
+      const l = last as {
+        done?: unknown;
+        matched?: number;
+        changed?: number;
+        error?: { code?: unknown; detail?: unknown };
+      };
+      if (l?.done === false) onProgress({ matched: l.matched ?? 0, changed: l.changed ?? 0 });
+      else if (l?.done === true && l.error)
+        throw toError(500, { code: l.error.code, detail: l.error.detail });
+    }
+    const totals = last as Partial<BulkTotals & { done: boolean }> | undefined;
+    if (totals?.done !== true || typeof totals.matched !== 'number') throw unexpected(res.status);
+    return {
+      action: body.action,
+      dryRun: body.dryRun,
+      matched: totals.matched,
+      changed: totals.changed ?? 0,
+    };
+  }
+
   getTypeSettings(type: string): Promise<TypeSettingsView> {
     return this.settings('GET', `${typePath(type)}/limits`);
   }
@@ -89,34 +139,82 @@ export class GatewayClient {
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
-    const url = `${this.opts.url.replace(/\/+$/, '')}${path}`;
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const reason =
-        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      throw new StoreError(
-        ERRORS.DEPENDENCY_UNAVAILABLE.code,
-        `gateway unreachable: ${reason}`,
-        undefined,
-        true,
-      );
-    }
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const res = await this.open(method, path, body, extraHeaders, signal);
+    const text = await res.text().catch((err: unknown) => {
+      throw unreachable(err);
+    });
     const parsed = parseJson(text);
     if (!res.ok) throw toError(res.status, parsed);
     return { status: res.status, body: parsed };
   }
+
+  /** Sends a request and waits for the answer's head (within the timeout unless given a signal). */
+  private async open(
+    method: string,
+    path: string,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+    signal: AbortSignal = AbortSignal.timeout(this.opts.timeoutMs),
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    const url = `${this.opts.url.replace(/\/+$/, '')}${path}`;
+    try {
+      return await fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal,
+      });
+    } catch (err) {
+      throw unreachable(err);
+    }
+  }
+}
+
+function unreachable(err: unknown): StoreError {
+  const reason =
+    err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  return new StoreError(
+    ERRORS.DEPENDENCY_UNAVAILABLE.code,
+    `gateway unreachable: ${reason}`,
+    undefined,
+    true,
+  );
+}
+
+/** The lines of a streamed answer; more than `idleMs` without a byte is an error. */
+async function* lines(res: Response, idleMs: number): AsyncGenerator<string> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no progress from the gateway for ${idleMs} ms`)), idleMs);
+    });
+    let chunk: { done: boolean; value?: Uint8Array };
+    try {
+      chunk = await Promise.race([reader.read(), idle]);
+    } catch (err) {
+      await reader.cancel().catch(() => undefined);
+      throw unreachable(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (chunk.done) break;
+    pending += decoder.decode(chunk.value, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line) yield line;
+    }
+  }
+  if (pending.trim()) yield pending.trim();
 }
 
 const typePath = (type: string) => `/v1/task-types/${encodeURIComponent(type)}`;

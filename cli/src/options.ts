@@ -3,7 +3,12 @@
  * like any other usage error (exit 2) before anything is sent.
  */
 import { InvalidArgumentError } from 'commander';
-import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
+import {
+  PRIORITY_RANGE,
+  TASK_DETAIL_FIELDS,
+  TASK_LABEL_LIMITS,
+  type TaskDetailField,
+} from '@tasks/contracts';
 import { UsageError } from './exit-codes.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -128,4 +133,22 @@ export function parseFields(value: string): TaskDetailField[] {
     if (!fields.includes(field)) fields.push(field);
   }
   return fields;
+}
+
+/** A repeatable `--tag`: each one checked as the store checks it (TASK_LABEL_LIMITS), all kept. */
+export function collectTag(value: string, previous: string[] = []): string[] {
+  if (!new RegExp(TASK_LABEL_LIMITS.tagPattern).test(value)) {
+    throw new InvalidArgumentError('must be 1-64 characters of letters, digits and _ . : / @ + -');
+  }
+  return previous.includes(value) ? previous : [...previous, value];
+}
+
+/** A repeatable `--meta key=value` (the first `=` ends the key). */
+export function collectMeta(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  const key = eq < 0 ? '' : value.slice(0, eq);
+  if (!new RegExp(TASK_LABEL_LIMITS.metadataKeyPattern).test(key)) {
+    throw new InvalidArgumentError('must be key=value, the key 1-64 letters, digits, _ or -.');
+  }
+  return { ...previous, [key]: value.slice(eq + 1) };
 }

@@ -37,6 +37,8 @@ import {
 } from './gateway-options.js';
 import {
   checkUrl,
+  collectMeta,
+  collectTag,
   parseDuration,
   parseFields,
   parseInstant,
@@ -48,6 +50,7 @@ import {
   resolveSecret,
 } from './options.js';
 import { addTypeCommands } from './type-commands.js';
+import { addBulkCommands } from './bulk-commands.js';
 import { UsageError } from './exit-codes.js';
 
 export const DEFAULT_STORE_URL = 'http://127.0.0.1:4001/rpc';
@@ -64,7 +67,7 @@ const ENV_HELP = `Environment:
   STORE_URL          the task store's JSON-RPC endpoint, as the services name it (default
                      ${DEFAULT_STORE_URL}); TASKS_STORE_URL, its earlier name, still works
   RPC_TOKEN          bearer token for the store, when it requires one
-  TASKS_GATEWAY_URL  the REST gateway, for submit and type (default ${DEFAULT_GATEWAY_URL})
+  TASKS_GATEWAY_URL  the REST gateway, for submit, type and bulk (default ${DEFAULT_GATEWAY_URL})
   TASKS_API_KEY      API key for the gateway, when it requires one`;
 
 export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Command {
@@ -129,6 +132,8 @@ export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Comma
       'also read these parts of each task: payload, result, history (comma-separated; they show with --json)',
       parseFields,
     )
+    .option('--tag <tag>', 'only tasks with this tag (repeat: with every one)', collectTag)
+    .option('--meta <key=value>', 'only tasks with this metadata entry (repeat for more keys)', collectMeta)
     .option(json, 'print the raw page: {"items": [...], "nextCursor": ...}')
     .addHelpText(
       'after',
@@ -138,10 +143,17 @@ Items are summaries (no payload, result or history) unless --fields names them.
 Examples:
   tasksctl list --status failed --created-after 1h
   tasksctl list --status failed --fields result,history --json
-  tasksctl list --type primes.count --limit 100 --json | jq -r '.items[].id'`,
+  tasksctl list --type primes.count --limit 100 --json | jq -r '.items[].id'
+  tasksctl list --tag nightly-import --meta customer=c-42 --status failed`,
     )
-    .action((opts: ListOptions, cmd: Command) =>
-      withStore(cmd, (client) => listTasks(client, { ...opts, json: opts.json === true }, io.stdout)),
+    .action(({ tag, meta, ...opts }: ListOptions, cmd: Command) =>
+      withStore(cmd, (client) =>
+        listTasks(
+          client,
+          { ...opts, ...(tag && { tags: tag }), ...(meta && { metadata: meta }), json: opts.json === true },
+          io.stdout,
+        ),
+      ),
     );
 
   program
@@ -161,6 +173,7 @@ Examples:
     );
 
   addTypeCommands(program, withGateway, io.stdout);
+  addBulkCommands(program, withGateway, io.stdout, io.stderr);
 
   program
     .command('cancel')
@@ -347,7 +360,9 @@ Examples:
       .option('--delay <duration>', 'run no sooner than this from now: 30s, 5m, 2h', parseDuration)
       .option('--expires-at <time>', 'not started by this ISO-8601 time, it fails (EXPIRED)', parseInstant)
       .option('--expires-in <duration>', 'the same, this long from now: 30s, 5m, 2h', parseDuration)
-      .option('--idempotency-key <key>', 'the same key and body again returns the first task'),
+      .option('--idempotency-key <key>', 'the same key and body again returns the first task')
+      .option('--tag <tag>', 'a tag to find the task by (repeat for more, at most 10)', collectTag)
+      .option('--meta <key=value>', 'a metadata entry (repeat for more keys, at most 16)', collectMeta),
   )
     .option(json, 'print the created task as JSON')
     .addHelpText(
@@ -356,7 +371,8 @@ Examples:
     )
     .action((type: string, opts: SubmitOptions, cmd: Command) =>
       withGateway(cmd, (client) => {
-        const { payload, priority, maxAttempts, idempotencyKey, delay, expiresAt, expiresIn } = opts;
+        const { payload, priority, maxAttempts, idempotencyKey, delay, expiresAt, expiresIn, tag, meta } =
+          opts;
         if (expiresAt !== undefined && expiresIn !== undefined) {
           throw new UsageError('give --expires-at or --expires-in, not both');
         }
@@ -371,6 +387,8 @@ Examples:
             idempotencyKey,
             delayMs: delay,
             ...(deadline !== undefined && { expiresAt: deadline }),
+            ...(tag && { tags: tag }),
+            ...(meta && { metadata: meta }),
             json: opts.json === true,
           },
           io.stdout,
@@ -389,6 +407,8 @@ interface ListOptions {
   createdAfter?: string;
   createdBefore?: string;
   fields?: TaskDetailField[];
+  tag?: string[];
+  meta?: Record<string, string>;
   json?: true;
 }
 
@@ -410,6 +430,8 @@ interface SubmitOptions {
   expiresAt?: string;
   expiresIn?: number;
   idempotencyKey?: string;
+  tag?: string[];
+  meta?: Record<string, string>;
   gateway?: string;
   apiKey?: string;
   json?: true;

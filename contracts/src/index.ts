@@ -5,6 +5,7 @@ export * from './schedule.js';
 export * from './transitions.js';
 export * from './errors.js';
 export * from './schemas.js';
+export * from './bulk-actions.js';
 export * from './methods.js';
 export * from './store-client.js';
 export * from './ajv.js';

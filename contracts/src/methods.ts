@@ -4,6 +4,7 @@
  * Params are always passed by name (a JSON object).
  */
 import type { StatusEvent } from './amqp.js';
+import type { BulkAction, BulkFilter } from './bulk-actions.js';
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
 import type { TypeSettings } from './type-settings.js';
@@ -31,6 +32,9 @@ export interface CreateTaskParams {
   delayMs?: number;
   /** Not started by then, the task ends failed with error EXPIRED (docs/flow-control.md). */
   expiresAt?: string;
+  /** Labels to find the task by (docs/tags-and-bulk-actions.md): TASK_LABEL_LIMITS. */
+  tags?: string[];
+  metadata?: Record<string, string>;
   idempotencyKey?: string;
 }
 
@@ -68,6 +72,33 @@ export interface ListParams {
   cursor?: string;
   /** Detail fields to include in each item (summaries without them by default). */
   fields?: TaskDetailField[];
+  /** Tasks carrying every one of these tags, and every one of these metadata entries. */
+  tags?: string[];
+  metadata?: Record<string, string>;
+}
+
+/** One page of a bulk action (docs/tags-and-bulk-actions.md); the caller loops while nextCursor is set. */
+export interface BulkActionParams {
+  action: BulkAction;
+  filter: BulkFilter;
+  /** Count what the action would change; change nothing. */
+  dryRun?: boolean;
+  cursor?: string;
+  /** Tasks read in this call, at most BULK_PAGE_MAX (default BULK_PAGE_DEFAULT). */
+  limit?: number;
+  by?: string;
+}
+
+export interface BulkActionResult {
+  /** Tasks of this page that matched the filter and the action's statuses. */
+  matched: number;
+  /** Of those, the ones this call changed (0 on a dry run; a task that moved on meanwhile is skipped). */
+  changed: number;
+  nextCursor: string | null;
+  /** The changed tasks as they are now, for the caller to publish (retried, queued) and announce. */
+  tasks: TaskSummary[];
+  /** Flow nodes whose status the changes moved. */
+  dependents?: TaskSummary[];
 }
 
 export interface Page<T> {
@@ -152,6 +183,7 @@ export interface StoreMethods {
   };
   'tasks.cancel': { params: { id: string; by?: string; reason?: string }; result: TaskWithDependents };
   'tasks.retry': { params: { id: string; by?: string }; result: TaskWithDependents };
+  'tasks.bulkAction': { params: BulkActionParams; result: BulkActionResult };
   'tasks.markPublished': { params: { tasks: { id: string; version: number }[] }; result: { marked: number } };
   'tasks.listUnpublished': {
     params: { olderThanMs?: number; limit?: number };
@@ -299,6 +331,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
       'failed | cancelled → queued, with attempts reset to 0 (a full new budget); history is kept. A flow node waits for its dependencies again (`waiting`, then queued once told they have ended); one cancelled with DEPENDENCY_FAILED is refused (retry the dependency).',
     idempotent: false,
     errors: [...common, 'TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY'],
+  },
+  'tasks.bulkAction': {
+    summary:
+      'Cancel or retry, one page at a time, the tasks matching a filter (status, type, tag, createdBefore, createdAfter; not empty) whose status the action applies to, each as tasks.cancel or tasks.retry would; a task that has moved on is skipped, so a repeat changes only what still matches. dryRun counts without changing. Returns matched, changed, nextCursor and the changed tasks (docs/tags-and-bulk-actions.md).',
+    idempotent: true,
+    errors: [...common, 'BUSY'],
   },
   'tasks.markPublished': {
     summary:

@@ -1,8 +1,9 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { OVERLAP_POLICIES } from './schedule.js';
-import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
+import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_LABEL_LIMITS, TASK_STATUSES } from './task.js';
 import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
+import { BULK_ACTIONS, BULK_PAGE_MAX } from './bulk-actions.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
 /**
@@ -18,6 +19,21 @@ const jsonObject = { type: 'object' } as const;
 const nodeKey = { type: 'string', pattern: FLOW_LIMITS.keyPattern } as const;
 const idempotencyKey = { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed } as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+const tag = { type: 'string', pattern: TASK_LABEL_LIMITS.tagPattern } as const;
+const tags = { type: 'array', uniqueItems: true, maxItems: TASK_LABEL_LIMITS.maxTags, items: tag } as const;
+const metadataValue = {
+  type: 'string',
+  maxLength: TASK_LABEL_LIMITS.maxMetadataValueLength,
+  pattern: wellFormed,
+} as const;
+const metadata = {
+  type: 'object',
+  maxProperties: TASK_LABEL_LIMITS.maxMetadataEntries,
+  propertyNames: { pattern: TASK_LABEL_LIMITS.metadataKeyPattern },
+  additionalProperties: metadataValue,
+} as const;
+const statusFilter = { enum: TASK_STATUSES } as const;
 
 /**
  * How far ahead a task may be scheduled (runAt or delayMs): 366 days, so a yearly job fits.
@@ -42,6 +58,9 @@ const createFields = {
   delayMs: { type: 'integer', minimum: 0, maximum: MAX_SCHEDULE_AHEAD_MS },
   /** Not started by then, the task ends failed (EXPIRED); must lie ahead of now and of runAt. */
   expiresAt: dateTime,
+  /** Labels to find the task by (docs/tags-and-bulk-actions.md). */
+  tags,
+  metadata,
 } as const;
 
 /** Per-type limits (docs/flow-control.md): a number sets one, null lifts it, absent keeps it. */
@@ -158,6 +177,27 @@ const taskTypeDefinition = {
   },
 } as const;
 
+/** tasks.bulkAction's params (POST /v1/tasks/actions takes action, filter and dryRun of them). */
+export const BULK_ACTION_FIELDS = {
+  action: { enum: BULK_ACTIONS },
+  filter: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      status: statusFilter,
+      type: taskTypeName,
+      tag: { oneOf: [tag, { ...tags, minItems: 1 }] },
+      createdBefore: dateTime,
+      createdAfter: dateTime,
+    },
+  },
+  dryRun: { type: 'boolean' },
+  cursor: { type: 'string', minLength: 1, maxLength: 320, pattern: '^[0-9]+(-[A-Za-z0-9_-]+)?$' },
+  limit: { type: 'integer', minimum: 1, maximum: BULK_PAGE_MAX },
+  by: actor,
+} as const;
+
 function params(properties: Record<string, unknown>, required: string[] = []) {
   return { type: 'object', additionalProperties: false, required, properties } as const;
 }
@@ -183,14 +223,18 @@ export const PARAM_SCHEMAS = {
   ),
   'tasks.get': params({ id }, ['id']),
   'tasks.list': params({
-    status: { enum: TASK_STATUSES },
+    status: statusFilter,
     type: taskTypeName,
     createdAfter: dateTime,
     createdBefore: dateTime,
     limit: { type: 'integer', minimum: 1, maximum: 500 },
     cursor,
     fields: { type: 'array', uniqueItems: true, items: { enum: TASK_DETAIL_FIELDS } },
+    // Every tag and every metadata entry must match (docs/tags-and-bulk-actions.md).
+    tags: { ...tags, minItems: 1 },
+    metadata: { ...metadata, minProperties: 1 },
   }),
+  'tasks.bulkAction': params(BULK_ACTION_FIELDS, ['action', 'filter']),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id, type: taskTypeName }, [
     'id',
     'workerId',

@@ -67,6 +67,9 @@ export interface Task {
   dependencyResults?: DependencyResults;
   /** Set on the tasks a schedule created: the schedule (docs/schedules.md). */
   scheduleId?: string;
+  /** Labels given at creation (docs/tags-and-bulk-actions.md); [] and {} when none. */
+  tags?: string[];
+  metadata?: Record<string, string>;
 }
 
 /** How one dependency of a flow node ended. `result` is null unless it succeeded. */
@@ -80,6 +83,18 @@ export interface DependencyResult {
 export type DependencyResults = Record<string, DependencyResult>;
 
 export const HISTORY_LIMIT = 50;
+
+/**
+ * Tags and metadata a task may carry (docs/tags-and-bulk-actions.md). Metadata keys have no `.`
+ * (a query names them as `metadata.<key>`) and no `=` (the stored label is `m:<key>=<value>`).
+ */
+export const TASK_LABEL_LIMITS = {
+  maxTags: 10,
+  tagPattern: '^[A-Za-z0-9_.:/@+-]{1,64}$',
+  maxMetadataEntries: 16,
+  metadataKeyPattern: '^[A-Za-z0-9_-]{1,64}$',
+  maxMetadataValueLength: 256,
+} as const;
 
 /**
  * The parts of a task a list leaves out unless asked (`fields`): they can be large (a payload or

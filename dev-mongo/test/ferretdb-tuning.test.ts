@@ -12,7 +12,7 @@ import { ferretDbPostgresqlUrl, ferretDbTables, prepareDatabase } from '../src/i
 
 const DOCUMENTS = 20_000;
 const TYPES = 50;
-const FIELDS = { tasks: ['status', 'type'], task_fences: [] };
+const FIELDS = { tasks: ['status', 'type', 'labels', 'hourLabels'], task_fences: [] };
 
 interface PlanNode {
   'Node Type': string;
@@ -41,13 +41,23 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
     // Only FerretDB on PostgreSQL has this layout; MongoDB and SQLite need no tuning.
     if (postgresqlUrl === undefined) this.skip();
     mongo = new MongoClient(mongoUrl);
-    const tasks = mongo.db(database).collection<{ _id: string; status: string; type: string }>('tasks');
+    const tasks = mongo
+      .db(database)
+      .collection<{ _id: string; status: string; type: string; labels?: string[]; hourLabels?: string[] }>(
+        'tasks',
+      );
     for (let start = 0; start < DOCUMENTS; start += 1_000) {
       const batch = Array.from({ length: 1_000 }, (_, i) => ({
         _id: randomUUID(),
         // As in a store with history: most tasks finished, a few queued or running.
         status: (start + i) % 100 === 0 ? 'queued' : (start + i) % 100 === 1 ? 'running' : 'succeeded',
         type: `type-${(start + i) % TYPES}`,
+        // Tags and metadata as the store keeps them: one array of flat labels, on some tasks only.
+        ...((start + i) % 4 === 0 && {
+          labels: [`t:batch-${(start + i) % 400}`, 't:nightly', `m:customer=c-${(start + i) % 1000}`],
+          // The same scoped to one of 20 hours, as list pages read them.
+          hourLabels: [`${(start + i) % 20}|t:nightly`],
+        }),
         payloadJson: '{"n":1}',
       }));
       someId = batch[500]!._id;
@@ -102,6 +112,19 @@ describe('FerretDB tuning (PostgreSQL indexes for pushed-down filters)', functio
 
   it('when tasks are looked up by type, then an index serves it', async () => {
     expect(await indexesUsed('type', 'type-7')).to.have.length.greaterThan(0);
+  });
+
+  it('when tasks are looked up by one label of an array field (a tag or a metadata entry), then an index serves it', async () => {
+    expect(await indexesUsed('labels', 't:batch-8')).to.have.length.greaterThan(0);
+    expect(await indexesUsed('labels', 'm:customer=c-8')).to.have.length.greaterThan(0);
+    expect(await indexesUsed('hourLabels', '4|t:nightly')).to.have.length.greaterThan(0);
+  });
+
+  it('when a label equality is sent through FerretDB, then it matches arrays holding the label and nothing else', async () => {
+    const tasks = mongo.db(database).collection<{ _id: string; labels?: string[] }>('tasks');
+    const found = await tasks.find({ labels: 'm:customer=c-8' }, { projection: { labels: 1 } }).toArray();
+    expect(found).to.have.length(20); // i = 8, 1008, … 19008: every one divisible by 4, so labelled
+    for (const d of found) expect(d.labels).to.include('m:customer=c-8');
   });
 
   it('when the plan is generic (plan_cache_mode not forced), then the same _id lookup scans the table', async () => {

@@ -412,4 +412,59 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     expect(errors).to.deep.equal([]);
     await page.close();
   });
+  it('when tasks carry a tag, then the list filters by it, and "Retry all failed" on the types page asks with the count and retries them', async () => {
+    const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`;
+    const created = await api(sys.gatewayUrl, '/v1/tasks/batch', {
+      method: 'POST',
+      json: {
+        tasks: [1, 2].map(() => ({
+          type: 'http.request',
+          payload: { url },
+          maxAttempts: 1,
+          tags: ['browser-bulk'],
+          metadata: { origin: 'dashboard-test' },
+        })),
+      },
+    });
+    expect(created.status).to.equal(201);
+    const ids = created.body.items.map((t: { id: string }) => t.id) as string[];
+    for (const id of ids) await waitForStatus(sys.gatewayUrl, id, ['failed'], 60_000);
+
+    const overview = await open();
+    await overview.locator('#filter-tag').fill('browser-bulk');
+    await overview.locator('#filter-tag').press('Enter');
+    await overview.locator(`tr[data-task-id="${ids[0]}"]`).waitFor(WAIT);
+    await overview.locator('tbody tr[data-task-id]').nth(1).waitFor(WAIT);
+    expect(await overview.locator('tbody tr[data-task-id]').count()).to.equal(2);
+    expect(await overview.locator(`tr[data-task-id="${ids[1]}"] .tag`).textContent()).to.equal(
+      'browser-bulk',
+    );
+    await overview.close();
+    const taskTab = await open(`#/tasks/${ids[0]}`);
+    await taskTab.locator('.facts .tag[data-tag="browser-bulk"]').waitFor(WAIT);
+    expect(await taskTab.locator('.facts').textContent()).to.contain('metadata.origin');
+    await taskTab.close();
+
+    const failed = await api(sys.gatewayUrl, '/v1/tasks/actions', {
+      method: 'POST',
+      json: { action: 'retry', filter: { status: 'failed', type: 'http.request' }, dryRun: true },
+    });
+    const page = await open('#/types');
+    const questions: string[] = [];
+    page.on('dialog', (d) => {
+      questions.push(d.message());
+      void d.accept();
+    });
+    await page.getByRole('button', { name: 'Retry all failed http.request' }).click();
+    await page.locator('#types-notice', { hasText: 'queued again' }).waitFor(WAIT);
+    expect(questions).to.deep.equal([`Retry ${failed.body.matched} failed tasks of http.request?`]);
+    for (const id of ids) {
+      const task = (await api(sys.gatewayUrl, `/v1/tasks/${id}`)).body;
+      expect(task.history.filter((e: { status: string }) => e.status === 'queued')).to.have.length.at.least(
+        2,
+      );
+    }
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
 });

@@ -11,6 +11,7 @@ import { ago, h, replace } from './dom.js';
 import { taskForm, type TaskType } from './form.js';
 import { ThroughputChart } from './chart.js';
 import { flowList } from './flow-list.js';
+import { tagChips } from './labels.js';
 import { flowPage } from './flow-page.js';
 import { scheduleList } from './schedule-list.js';
 import { STATUSES } from './status.js';
@@ -178,6 +179,8 @@ function overview(): () => void {
     h('option', { value: '' }, 'any'),
     ...types.map((t) => h('option', { value: t.type }, t.type)),
   );
+  // Tags, space-separated: tasks carrying every one (GET /v1/tasks?tag=a&tag=b).
+  const tagFilter = h('input', { id: 'filter-tag', type: 'search', placeholder: 'tag …', size: 14 });
   const sortButton = h('button', { type: 'button', class: 'link', id: 'sort-age' }, 'Created ↓');
   const ageHeader = h('th', { scope: 'col', 'aria-sort': 'descending' }, sortButton);
   const pager = h('div', { class: 'pager' });
@@ -199,6 +202,14 @@ function overview(): () => void {
       h('td', {}, h('span', { class: `status s-${t.status}`, 'data-status': t.status }, t.status)),
       h('td', {}, t.attempts, '/', t.maxAttempts),
       h('td', {}, h('time', { datetime: t.createdAt, title: t.createdAt }, ago(t.createdAt))),
+      h(
+        'td',
+        {},
+        tagChips(t.tags, (tag) => {
+          tagFilter.value = tag;
+          refilter();
+        }),
+      ),
     );
   const renderRows = () => {
     const sorted = [...items].sort((a, b) =>
@@ -206,7 +217,7 @@ function overview(): () => void {
     );
     replace(
       tableBody,
-      ...(sorted.length ? sorted.map(rowFor) : [h('tr', {}, h('td', { colspan: 5 }, 'No tasks.'))]),
+      ...(sorted.length ? sorted.map(rowFor) : [h('tr', {}, h('td', { colspan: 6 }, 'No tasks.'))]),
     );
     pageInfo.textContent = `Page ${page + 1}, ${items.length} task${items.length === 1 ? '' : 's'}`;
     prev.disabled = page === 0;
@@ -218,6 +229,7 @@ function overview(): () => void {
     const q = new URLSearchParams({ limit: '20' });
     if (statusFilter.value) q.set('status', statusFilter.value);
     if (typeFilter.value) q.set('type', typeFilter.value);
+    for (const tag of new Set(tagFilter.value.split(/\s+/).filter(Boolean))) q.append('tag', tag);
     const c = cursors[page];
     if (c) q.set('cursor', c);
     const r = await api<{ items: TaskRow[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
@@ -256,6 +268,7 @@ function overview(): () => void {
   };
   statusFilter.addEventListener('change', refilter);
   typeFilter.addEventListener('change', refilter);
+  tagFilter.addEventListener('change', refilter);
   sortButton.addEventListener('click', () => {
     newestFirst = !newestFirst;
     sortButton.textContent = newestFirst ? 'Created ↓' : 'Created ↑';
@@ -379,6 +392,8 @@ function overview(): () => void {
           statusFilter,
           h('label', { for: 'filter-type' }, 'Filter by type'),
           typeFilter,
+          h('label', { for: 'filter-tag' }, 'Filter by tag'),
+          tagFilter,
         ),
         h(
           'div',
@@ -397,6 +412,7 @@ function overview(): () => void {
                 h('th', { scope: 'col' }, 'Status'),
                 h('th', { scope: 'col' }, 'Attempts'),
                 ageHeader,
+                h('th', { scope: 'col' }, 'Tags'),
               ),
             ),
             tableBody,

@@ -5,6 +5,7 @@
 import { api, ApiError } from './api.js';
 import type { DependencyResults, HoldReason, Task } from './contracts.js';
 import { duration, h, json, replace, time } from './dom.js';
+import { tagChips } from './labels.js';
 
 /** Why a due task has not started (Task.heldBy); the types page can resume it or show its limit. */
 const HELD: Record<HoldReason, string> = {
@@ -162,6 +163,8 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
               ['Worker', t.leaseOwner ?? '–'],
               ['Created', time(t.createdAt)],
               ...(t.expiresAt ? ([['Expires', time(t.expiresAt)]] as const) : []),
+              ...(t.tags?.length ? ([['Tags', tagChips(t.tags)]] as const) : []),
+              ...Object.entries(t.metadata ?? {}).map(([k, v]) => [`metadata.${k}`, v] as const),
               ['Started', time(t.startedAt)],
               ['Finished', time(t.finishedAt)],
             ] as const

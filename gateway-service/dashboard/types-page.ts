@@ -1,11 +1,13 @@
 /**
  * Task types (#/types): each registered type with its run-time settings (docs/flow-control.md) and
- * a Pause or Resume button (PATCH /v1/task-types/{type}). Limits are shown, set with tasksctl or
+ * a Pause or Resume button (PATCH /v1/task-types/{type}), and "Retry all failed" (a dry run's count
+ * to confirm, then POST /v1/tasks/actions). Limits are shown, set with tasksctl or
  * PUT /v1/task-types/{type}/limits.
  */
 import type { RegisteredType, TypeSettings } from './contracts.js';
 import { api } from './api.js';
 import { h, listTable, refreshEvery, replace } from './dom.js';
+import { retryAllFailed } from './labels.js';
 
 /** Settings change rarely and from elsewhere too (tasksctl, another tab): read again this often. */
 const REFRESH_MS = 5_000;
@@ -15,6 +17,7 @@ const limitText = (n: number | null, unit = '') => (n === null ? 'no limit' : `$
 export function typesPage(main: HTMLElement): () => void {
   const body = h('tbody');
   const message = h('p', { class: 'form-error', role: 'alert', id: 'types-error' });
+  const notice = h('p', { role: 'status', id: 'types-notice' });
   let items: RegisteredType[] = [];
   let loaded = false;
 
@@ -47,6 +50,12 @@ export function typesPage(main: HTMLElement): () => void {
       t.paused ? 'Resume' : 'Pause',
     );
     button.addEventListener('click', () => toggle(t, button));
+    const retry = h(
+      'button',
+      { type: 'button', class: 'retry-failed', 'aria-label': `Retry all failed ${t.type}` },
+      'Retry all failed',
+    );
+    retry.addEventListener('click', () => retryFailed(t, retry));
     return h(
       'tr',
       { 'data-type': t.type },
@@ -63,7 +72,27 @@ export function typesPage(main: HTMLElement): () => void {
       ),
       h('td', { 'data-limit': 'concurrency' }, limitText(t.concurrency, ' at once')),
       h('td', { 'data-limit': 'rate' }, limitText(t.ratePerSecond, '/s')),
-      h('td', {}, button),
+      h('td', {}, button, ' ', retry),
+    );
+  };
+
+  /** Counts the type's failed tasks (a dry run), asks with that count, then retries them all. */
+  const retryFailed = (t: RegisteredType, button: HTMLButtonElement) => {
+    button.disabled = true;
+    message.textContent = '';
+    retryAllFailed(t.type, (question) => window.confirm(question)).then(
+      (totals) => {
+        button.disabled = false;
+        if (totals === null) return;
+        notice.textContent =
+          totals.matched === 0
+            ? `No failed ${t.type} tasks.`
+            : `${totals.changed} failed ${t.type} task${totals.changed === 1 ? '' : 's'} queued again.`;
+      },
+      (err: unknown) => {
+        button.disabled = false;
+        message.textContent = `Could not retry ${t.type}: ${err instanceof Error ? err.message : String(err)}`;
+      },
     );
   };
 
@@ -104,6 +133,7 @@ export function typesPage(main: HTMLElement): () => void {
           'set them with tasksctl type limits or PUT /v1/task-types/{type}/limits.',
       ),
       message,
+      notice,
       listTable(
         { 'aria-labelledby': 'types-title', id: 'task-types' },
         ['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Action'],

@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
+import { taskActionRoutes } from './routes/task-actions.js';
 import { flowRoutes } from './routes/flows.js';
 import { taskTypeRoutes } from './routes/task-types.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -30,6 +31,7 @@ const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE'
 export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Router<GatewayState>[] } {
   const app = new Koa<GatewayState>({ proxy: false });
   const routers = [
+    taskActionRoutes(deps),
     taskRoutes(deps),
     flowRoutes(deps),
     taskTypeRoutes(deps),

@@ -3,6 +3,7 @@
  * OpenAPI document is built from them, so the two cannot drift apart.
  */
 import {
+  BULK_ACTION_FIELDS,
   FAILURE_POLICIES,
   FLOW_LIMITS,
   FLOW_STATUSES,
@@ -38,6 +39,18 @@ export const createTaskBody = {
       ...create.expiresAt,
       description:
         'Not started by this time, the task ends failed with error EXPIRED and never runs late. Must lie in the future and after the time the task is due.',
+    },
+    tags: {
+      ...create.tags,
+      description:
+        'Up to 10 distinct tags, each 1-64 characters of letters, digits and `_ . : / @ + -`. List by them with `?tag=` (docs/tags-and-bulk-actions.md).',
+      examples: [['billing', 'eu-west']],
+    },
+    metadata: {
+      ...create.metadata,
+      description:
+        'Up to 16 string entries: keys 1-64 characters of letters, digits, `_` and `-`; values at most 256 characters. List by them with `?metadata.<key>=<value>`.',
+      examples: [{ customer: 'c-42' }],
     },
   },
   not: PARAM_SCHEMAS['tasks.create'].not,
@@ -172,11 +185,24 @@ export const patchBody = {
 
 const listParams = PARAM_SCHEMAS['tasks.list'].properties;
 
-/** Query strings arrive as strings; a repeated parameter arrives as an array and is refused. */
+const tagParam = create.tags.items;
+
+/**
+ * Query strings arrive as strings; a repeated parameter arrives as an array and is refused, but
+ * for `tag` (every one given must be on the task). `metadata.<key>=<value>`: one per key.
+ */
 export const listQuery = {
   type: 'object',
   additionalProperties: false,
+  patternProperties: {
+    [`^metadata\\.${create.metadata.propertyNames.pattern.slice(1)}`]: create.metadata.additionalProperties,
+  },
   properties: {
+    tag: {
+      oneOf: [tagParam, { ...create.tags, minItems: 1 }],
+      description:
+        'Only tasks carrying this tag; repeat it (`tag=a&tag=b`, at most 10) for tasks carrying every one. `metadata.<key>=<value>` (one per key, at most 16) filters by metadata the same way.',
+    },
     status: { enum: TASK_STATUSES },
     type: listParams.type,
     limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: 'Integer 1..500 (default 50).' },
@@ -189,6 +215,48 @@ export const listQuery = {
       description:
         'Comma-separated detail fields to include in each item: payload, result, history. Without it, items are summaries (no payload, result or history).',
     },
+  },
+} as const;
+
+/** POST /v1/tasks/actions (docs/tags-and-bulk-actions.md). */
+const bulkParams = BULK_ACTION_FIELDS;
+export const bulkActionBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'filter'],
+  properties: {
+    action: {
+      ...bulkParams.action,
+      description:
+        '"cancel": every matching waiting, queued or running task; "retry": every matching failed or cancelled one.',
+    },
+    filter: {
+      ...bulkParams.filter,
+      description:
+        'At least one field; every field given must match. `tag` is one tag or an array of tags (all must be on the task). To act on every task, say so with a bound such as `createdBefore` = now.',
+    },
+    dryRun: {
+      ...bulkParams.dryRun,
+      description: 'Count what would change; change nothing (`changed` is 0).',
+    },
+  },
+} as const;
+
+export const bulkActionResult = {
+  type: 'object',
+  required: ['action', 'dryRun', 'matched', 'changed'],
+  properties: {
+    action: bulkParams.action,
+    dryRun: { type: 'boolean' },
+    matched: {
+      type: 'integer',
+      description: 'Tasks that matched the filter in a status the action applies to.',
+    },
+    changed: {
+      type: 'integer',
+      description: 'Of those, the ones changed (0 on a dry run; one that moved on meanwhile is skipped).',
+    },
+    done: { type: 'boolean', description: 'Streamed form only: false on a progress line, true on the last.' },
   },
 } as const;
 
@@ -254,6 +322,12 @@ export const taskSchema = {
     },
     flowId: { type: 'string', description: 'Flow nodes only: the flow (GET /v1/flows/{flowId}).' },
     flowKey: { type: 'string', description: 'Flow nodes only: the node’s key in its flow.' },
+    tags: { type: 'array', items: { type: 'string' }, description: 'As given at creation ([] when none).' },
+    metadata: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'As given at creation ({} when none).',
+    },
     scheduleId: {
       type: 'string',
       description: 'Tasks a schedule created only: the schedule (GET /v1/schedules/{scheduleId}).',

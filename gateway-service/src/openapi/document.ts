@@ -14,6 +14,8 @@ import {
   eventsQuery,
   flowListQuery,
   flowPatchBody,
+  bulkActionBody,
+  bulkActionResult,
   flowSchema,
   flowSummarySchema,
   listQuery,
@@ -385,6 +387,37 @@ export function openApiDocument(): Record<string, unknown> {
           body: 'BatchBody',
           responses: { 201: json('Created, in the order given.', itemsOf('Task')) },
           errors: ['UNKNOWN_TASK_TYPE', 'PAYLOAD_INVALID', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/actions': {
+        post: api({
+          id: 'task-actions',
+          tag: 'tasks',
+          summary: 'Cancel or retry every task matching a filter',
+          description:
+            'Works through the matching tasks a page at a time, each changed as `PATCH /v1/tasks/{id}` would change it ' +
+            '(retried tasks are published, cancelled running ones stopped); a task that has moved on meanwhile is skipped, ' +
+            'so the same request again changes only what still matches. `dryRun: true` counts and changes nothing. ' +
+            'An empty filter is refused. With `Accept: application/x-ndjson` the answer is a stream of lines, ' +
+            '`{"matched", "changed", "done": false}` (running totals) after each page, then the totals with `"done": true` ' +
+            '(and `error` when a page failed part way). docs/tags-and-bulk-actions.md.',
+          body: 'BulkActionBody',
+          responses: {
+            200: {
+              description:
+                'The totals (or, for `Accept: application/x-ndjson`, progress lines then the totals).',
+              content: {
+                'application/json': { schema: ref('BulkActionResult') },
+                'application/x-ndjson': {
+                  schema: { type: 'string' },
+                  example:
+                    '{"matched":100,"changed":100,"done":false}\n{"matched":130,"changed":129,"done":false}\n' +
+                    '{"action":"retry","dryRun":false,"matched":130,"changed":129,"done":true}\n',
+                },
+              },
+            },
+          },
+          errors: ['BUSY', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
       '/v1/tasks/{id}': {
@@ -780,6 +813,8 @@ export function openApiDocument(): Record<string, unknown> {
         CreateTaskBody: createTaskBody,
         BatchBody: batchBody,
         PatchBody: patchBody,
+        BulkActionBody: bulkActionBody,
+        BulkActionResult: bulkActionResult,
         CreateFlowBody: createFlowBody,
         FlowPatchBody: flowPatchBody,
         Flow: flowSchema,

@@ -55,11 +55,23 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   router.get('list-tasks', '/', async (ctx: GatewayContext) => {
-    const { limit, fields, ...q } = validated<
-      Omit<ListParams, 'limit' | 'fields'> & { limit?: string; fields?: string }
+    const { limit, fields, tag, ...rest } = validated<
+      Omit<ListParams, 'limit' | 'fields' | 'tags' | 'metadata'> & {
+        limit?: string;
+        fields?: string;
+        tag?: string | string[];
+      } & Record<`metadata.${string}`, string>
     >(listQuery, { ...ctx.query }, 'query');
+    const q: Record<string, unknown> = {};
+    const metadata: Record<string, string> = {};
+    for (const [name, value] of Object.entries(rest)) {
+      if (name.startsWith('metadata.')) metadata[name.slice('metadata.'.length)] = value;
+      else q[name] = value;
+    }
     const params: ListParams = {
-      ...q,
+      ...(q as Omit<ListParams, 'limit' | 'fields' | 'tags' | 'metadata'>),
+      ...(tag !== undefined && { tags: typeof tag === 'string' ? [tag] : tag }),
+      ...(Object.keys(metadata).length > 0 && { metadata }),
       ...(limit !== undefined && { limit: Number(limit) }),
       // The schema admits only detail field names; a repeated one counts once.
       ...(fields !== undefined && { fields: [...new Set(fields.split(','))] as TaskDetailField[] }),

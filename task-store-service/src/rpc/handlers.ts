@@ -9,6 +9,7 @@ import * as lifecycle from '../store/task-lifecycle.js';
 import { listUnpublished, markPublished } from '../store/outbox.js';
 import { getTask, listExpiredLeases, listStale } from '../store/task-queries.js';
 import { listTasks } from '../store/list-pages.js';
+import { bulkAction } from '../store/bulk-actions.js';
 import { stats } from '../store/count-stats.js';
 import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
@@ -65,6 +66,18 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       const moved: TaskDoc[] = [];
       const doc = await lifecycle.retry(c, p, moved);
       return withDependents(await withResults(c, doc), moved);
+    },
+    'tasks.bulkAction': async (p) => {
+      const page = await bulkAction(c, p);
+      return withDependents(
+        {
+          matched: page.matched,
+          changed: page.changed,
+          nextCursor: page.nextCursor,
+          tasks: page.tasks.map((d) => toSummary(d)),
+        },
+        page.dependents,
+      );
     },
     'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),
     'tasks.listUnpublished': async (p) => ({

@@ -107,9 +107,22 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
 export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
-  // and the deadline sweep by status and hasExpiry
-  // and resuming event streams by changedBucket (with status/type)
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry', 'changedBucket'],
+  // and the deadline sweep by status and hasExpiry; a tag or metadata filter by one label (an
+  // array: `@>` matches an array holding the value, so the same GIN index serves it), a list page's
+  // bucket or hour by one label scoped to its hour; resuming event streams by changedBucket
+  // (with status/type)
+  tasks: [
+    '_id',
+    'status',
+    'type',
+    'bucket',
+    'hour',
+    'flowId',
+    'hasExpiry',
+    'labels',
+    'hourLabels',
+    'changedBucket',
+  ],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
@@ -145,6 +158,10 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { flowId: 1 }, name: 'flow_nodes' },
   { key: { hasExpiry: 1, status: 1 }, name: 'deadlines' },
   { key: { changedBucket: 1 }, name: 'recent_changes' },
+  // Multikey: one entry per label (docs/tags-and-bulk-actions.md); a rare filter's probe and query,
+  // and list pages' buckets and hours by the label scoped to the hour.
+  { key: { labels: 1, createdAt: -1, _id: -1 }, name: 'list_by_label' },
+  { key: { hourLabels: 1, createdAt: -1, _id: -1 }, name: 'list_by_hour_label' },
 ];
 
 /**

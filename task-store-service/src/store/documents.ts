@@ -81,6 +81,13 @@ export interface TaskDoc {
   flow?: FlowNodeFields;
   /** Tasks a schedule created (docs/schedules.md); absent on every other task. */
   scheduleId?: string;
+  /** As given at creation; absent when none were (docs/tags-and-bulk-actions.md). */
+  tags?: string[];
+  metadata?: Record<string, string>;
+  /** tags and metadata as flat labels (task-labels.ts), never changed: what list filters name by equality. */
+  labels?: string[];
+  /** The labels scoped to the hour of createdAt (task-labels.ts hourLabel): what list pages read by. */
+  hourLabels?: string[];
 }
 
 /**
@@ -335,6 +342,8 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.flowKey = doc.flow.key;
   }
   if (doc.scheduleId !== undefined) summary.scheduleId = doc.scheduleId;
+  summary.tags = doc.tags ?? [];
+  summary.metadata = doc.metadata ?? {};
   return summary;
 }
 

@@ -1,7 +1,7 @@
 /**
  * tasks.list: newest first, keyset-paginated on (createdAt, _id), at a cost that does not grow
  * with the number of stored tasks (docs/list-pages.md). A page walks the bucket tree newest
- * first and reads each bucket with one flat query whose equalities (bucket, status, type) FerretDB
+ * first and reads each bucket with one flat query whose equalities (bucket, status, type, a label) FerretDB
  * serves from its indexes; it stops as soon as the page is full. A filtered page that finds its
  * tasks sparse reads whole hours instead (the `hour` key), one query each; a filter that has read
  * many buckets or hours without filling its page and matches few tasks in all is read in one
@@ -13,7 +13,8 @@ import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
 import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf } from './list-buckets.js';
-import { listFilter } from './task-queries.js';
+import { hourLabelFilter, labelFilter } from './task-labels.js';
+import { listFilter, listLabels } from './task-queries.js';
 
 /** Queries (buckets or hours) a filtered page makes before it asks whether its filter matches few tasks in all. */
 export const PROBE_AFTER_QUERIES = 32;
@@ -54,7 +55,11 @@ export function periodFilter(
   from: number,
   to: number,
 ): Filter<TaskDoc> {
+  // The labels scoped to the period's hour (task-labels.ts): index entries of one hour, not of history.
   const filter = listFilter(p);
+  delete filter.labels;
+  delete filter.$and;
+  Object.assign(filter, hourLabelFilter(hourOf(start), listLabels(p)));
   const range = (filter.createdAt ?? {}) as { $gt?: Date; $lt?: Date };
   const end = new Date(to);
   return {
@@ -93,9 +98,9 @@ export async function listTasks(c: Collections, p: ListParams): Promise<ListPage
   };
 }
 
-/** Whether status/type alone match at most SMALL_FILTER tasks: a bounded read of ids by equality. */
+/** Whether status/type/labels alone match at most SMALL_FILTER tasks: a bounded read of ids by equality. */
 async function matchesFew(c: Collections, p: ListParams): Promise<boolean> {
-  const equalities: Filter<TaskDoc> = {};
+  const equalities: Filter<TaskDoc> = labelFilter(listLabels(p));
   if (p.status) equalities.status = p.status;
   if (p.type) equalities.type = p.type;
   const ids = await c.tasks
@@ -128,7 +133,7 @@ async function walkBuckets(
   let hi = p.createdBefore ? Date.parse(p.createdBefore) - 1 : Infinity;
   if (p.cursor) hi = Math.min(hi, decodeCursor(p.cursor).createdAt.getTime());
   const lo = p.createdAfter ? Date.parse(p.createdAfter) + 1 : -Infinity;
-  const filtered = p.status !== undefined || p.type !== undefined;
+  const filtered = p.status !== undefined || p.type !== undefined || listLabels(p).length > 0;
   const walk = new Walk(c, p, wanted, options, filtered);
 
   let oldest = Infinity;

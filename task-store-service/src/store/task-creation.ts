@@ -12,6 +12,7 @@ import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
 import { bucketOf, hourOf } from './list-buckets.js';
+import { hourLabel, labelsOf } from './task-labels.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
 /** What the store itself may add to a creation: the schedule a tick's task belongs to (never from a client). */
@@ -77,6 +78,23 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
     ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
+    ...labelFields(p, hourOf(now.getTime())),
+  };
+}
+
+/** Tags and metadata, and their labels; nothing at all for a task without them (most). */
+function labelFields(
+  p: TaskCreation,
+  hour: number,
+): Pick<TaskDoc, 'tags' | 'metadata' | 'labels' | 'hourLabels'> {
+  const tags = p.tags ?? [];
+  const metadata = p.metadata ?? {};
+  if (tags.length === 0 && Object.keys(metadata).length === 0) return {};
+  return {
+    ...(tags.length > 0 && { tags: [...tags] }),
+    ...(Object.keys(metadata).length > 0 && { metadata: { ...metadata } }),
+    labels: labelsOf(tags, metadata),
+    hourLabels: labelsOf(tags, metadata).map((l) => hourLabel(hour, l)),
   };
 }
 

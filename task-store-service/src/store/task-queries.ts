@@ -6,6 +6,7 @@ import type { Collections } from './collections.js';
 import { decodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
 import { servedTypes } from './executors.js';
+import { labelFilter, labelsOf } from './task-labels.js';
 
 export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
   const doc = await c.tasks.findOne({ _id: id });
@@ -14,9 +15,10 @@ export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
 }
 
 /**
- * One flat document (docs/mongodb-provisioning.md, "Query shapes"): `status` and `type` as plain
- * equalities, which FerretDB pushes down to its indexes (from inside an `$and` it pushes nothing,
- * and read every task); the range on createdAt and the cursor's `$or` are the only other parts.
+ * One flat document (docs/mongodb-provisioning.md, "Query shapes"): `status`, `type` and one
+ * label as plain equalities, which FerretDB pushes down to its indexes (from inside an `$and` it
+ * pushes nothing, and read every task); the range on createdAt, the cursor's `$or` and the other
+ * labels (`$and`, task-labels.ts) are checked on what the equalities return.
  * On MongoDB the same filter is a bounded scan of list_by_status_type (or the index for the
  * fields given), in sort order.
  */
@@ -24,6 +26,7 @@ export function listFilter(p: ListParams): Filter<TaskDoc> {
   const filter: Filter<TaskDoc> = {};
   if (p.status) filter.status = p.status;
   if (p.type) filter.type = p.type;
+  Object.assign(filter, labelFilter(listLabels(p)));
   if (p.createdAfter || p.createdBefore) {
     filter.createdAt = {
       ...(p.createdAfter && { $gt: new Date(p.createdAfter) }),
@@ -35,6 +38,11 @@ export function listFilter(p: ListParams): Filter<TaskDoc> {
     filter.$or = [{ createdAt: { $lt: cur.createdAt } }, { createdAt: cur.createdAt, _id: { $lt: cur.id } }];
   }
   return filter;
+}
+
+/** The labels a list asks for (tags, then metadata by key). */
+export function listLabels(p: Pick<ListParams, 'tags' | 'metadata'>): string[] {
+  return labelsOf(p.tags, p.metadata);
 }
 
 /**
