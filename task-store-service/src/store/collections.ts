@@ -1,3 +1,4 @@
+import type { RetentionDefaults } from '@tasks/contracts';
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
 import type {
   DeadLetterDoc,
@@ -9,6 +10,7 @@ import type {
   IdempotencyDoc,
   OutboxDoc,
   RateSlotDoc,
+  RetentionCursorDoc,
   SlotDoc,
   ScheduleDoc,
   ScheduleRunDoc,
@@ -52,6 +54,10 @@ export interface Collections {
   schedules: Collection<ScheduleDoc>;
   scheduleRuns: Collection<ScheduleRunDoc>;
   recent: RecentTasks;
+  /** Where the retention sweeper goes on (docs/retention.md). */
+  retentionCursors: Collection<RetentionCursorDoc>;
+  /** The store's retention defaults (docs/retention.md): creations read the key window from it. */
+  retention: Readonly<RetentionDefaults>;
   buckets: BucketTree;
   inserts: {
     tasks: BulkInserts<TaskDoc>;
@@ -61,7 +67,17 @@ export interface Collections {
   countWriter: CountWriter;
 }
 
-export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
+/** TASK_RETENTION_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS when unset (docs/retention.md). */
+export const DEFAULT_RETENTION: Readonly<RetentionDefaults> = Object.freeze({
+  defaultSeconds: 604_800,
+  idempotencyKeyTtlSeconds: 86_400,
+});
+
+export function collections(
+  db: Db,
+  recent: RecentTasksOptions = {},
+  retention: Readonly<RetentionDefaults> = DEFAULT_RETENTION,
+): Collections {
   const tasks = db.collection<TaskDoc>('tasks');
   const fences = db.collection<FenceDoc>('task_fences');
   const outbox = db.collection<OutboxDoc>('task_outbox');
@@ -69,7 +85,9 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   const typeSettings = db.collection<TypeSettingsDoc>('task_type_settings');
   return {
     typeSettings,
-    settings: new TypeSettingsCache(typeSettings),
+    settings: new TypeSettingsCache(typeSettings, retention.defaultSeconds),
+    retention,
+    retentionCursors: db.collection<RetentionCursorDoc>('retention_cursors'),
     holds: db.collection<HoldDoc>('task_holds'),
     slots: db.collection<SlotDoc>('task_type_slots'),
     rateSlots: db.collection<RateSlotDoc>('task_rate_slots'),
@@ -108,12 +126,14 @@ export const EQUALITY_FILTERED_FIELDS = {
   // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
   // and the deadline sweep by status and hasExpiry
-  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry'],
+  // and the retention sweeper by type and finishedHour
+  tasks: ['_id', 'status', 'type', 'bucket', 'hour', 'flowId', 'hasExpiry', 'finishedHour'],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
   task_outbox: ['_id'],
-  task_idempotency: ['_id'],
+  // keys by _id; the retention sweeper by hour (docs/retention.md)
+  task_idempotency: ['_id', 'hour'],
   task_types: ['_id'],
   task_dead_letters: ['_id'],
   task_executors: ['_id'],
@@ -122,7 +142,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // one flow by _id; the flow list by state (created), its createdAt range sorted in the wire server
   flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
-  flow_idempotency: ['_id'],
+  flow_idempotency: ['_id', 'hour'],
+  retention_cursors: ['_id'],
   // a type's settings by _id; its held tasks and its slots by type
   task_type_settings: ['_id'],
   task_holds: ['_id', 'type'],
@@ -143,6 +164,7 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
   { key: { flowId: 1 }, name: 'flow_nodes' },
   { key: { hasExpiry: 1, status: 1 }, name: 'deadlines' },
+  { key: { type: 1, finishedHour: 1 }, name: 'retention' },
 ];
 
 /**
@@ -155,6 +177,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.tasks, TASK_INDEXES);
   await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await createMissing(c.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
   await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
   await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);

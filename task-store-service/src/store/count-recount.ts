@@ -71,10 +71,13 @@ export class WriterWatch {
   }
 }
 
-type Fenced<T> = { done: true; value: T } | { done: false };
+export type Fenced<T> = { done: true; value: T } | { done: false };
 
-/** Runs `write(base)` as the only writer of base version `version + 1`, or answers busy. */
-async function withBaseFence<T>(
+/**
+ * Runs `run(base)` as the only writer of base version `version + 1`, or answers busy (`done:
+ * false`). Also what keeps a recount from counting while tasks are removed (docs/retention.md).
+ */
+export async function withBaseFence<T>(
   c: Collections,
   run: (base: CountBaseDoc | null) => Promise<T>,
 ): Promise<Fenced<T>> {

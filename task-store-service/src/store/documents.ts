@@ -59,6 +59,11 @@ export interface TaskDoc {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /**
+   * finishedAt floored to the hour while the task is finished (null otherwise; absent on tasks
+   * finished before it existed): the key the retention sweeper reads by (docs/retention.md).
+   */
+  finishedHour?: number | null;
   history: HistoryDoc[];
   version: number;
   /** Not started by then, it ends failed (EXPIRED). Absent on tasks without a deadline. */
@@ -224,6 +229,18 @@ export interface IdempotencyDoc {
   taskId: string;
   bodyHash: string;
   at: Date;
+  /** `at` floored to the hour: the key the retention sweeper reads by (absent on keys from before it). */
+  hour?: number;
+}
+
+/**
+ * Where the retention sweeper goes on (docs/retention.md), in `retention_cursors`: `tasks:<type>`
+ * or `keys:<collection>`; every hour before `hour` has been swept.
+ */
+export interface RetentionCursorDoc {
+  _id: string;
+  hour: number;
+  at: Date;
 }
 
 /** An operator's settings of one task type (_id: the type), docs/flow-control.md. */
@@ -232,6 +249,8 @@ export interface TypeSettingsDoc {
   paused: boolean;
   concurrency: number | null;
   ratePerSecond: number | null;
+  /** How long its finished tasks are kept (docs/retention.md); null or absent: the store's default. */
+  retentionSeconds?: number | null;
   updatedAt: Date;
   updatedBy: string;
 }
