@@ -57,10 +57,14 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   client.on('commandStarted', (e) => metrics.dbCommands.inc(commandLabels(e)));
   await client.connect();
   const db = client.db(config.mongoDb);
-  const c = collections(db, {}, {
-    defaultSeconds: config.retention.defaultSeconds,
-    idempotencyKeyTtlSeconds: config.retention.idempotencyKeyTtlSeconds,
-  });
+  const c = collections(
+    db,
+    {},
+    {
+      defaultSeconds: config.retention.defaultSeconds,
+      idempotencyKeyTtlSeconds: config.retention.idempotencyKeyTtlSeconds,
+    },
+  );
   await ensureIndexes(c);
   // Before serving: tasks from before list buckets would be missing from list pages.
   await backfillBuckets(c, log);

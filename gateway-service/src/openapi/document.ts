@@ -73,8 +73,27 @@ const taskType = {
     paused: typeSettingsSchema.properties.paused,
     concurrency: typeSettingsSchema.properties.concurrency,
     ratePerSecond: typeSettingsSchema.properties.ratePerSecond,
+    retentionSeconds: typeSettingsSchema.properties.retentionSeconds,
   },
 };
+
+/** The store's retention defaults (docs/retention.md), beside the list of types. */
+const retentionDefaults = {
+  type: 'object',
+  description: 'The store’s retention defaults: what applies to a type without its own retentionSeconds.',
+  required: ['defaultSeconds', 'idempotencyKeyTtlSeconds'],
+  properties: {
+    defaultSeconds: {
+      type: 'integer',
+      description: 'Finished tasks are removed this long after they ended (TASK_RETENTION_SECONDS).',
+    },
+    idempotencyKeyTtlSeconds: {
+      type: 'integer',
+      description:
+        'An Idempotency-Key older than this is forgotten: the same key then creates a new task (IDEMPOTENCY_KEY_TTL_SECONDS).',
+    },
+  },
+} as const;
 
 /** GET /v1/task-types/{type}: the definition, then the settings over it (their updatedAt wins). */
 const taskTypeDetail = {
@@ -584,8 +603,11 @@ export function openApiDocument(): Record<string, unknown> {
           tag: 'task-types',
           summary: 'List task types',
           description:
-            'The types executors have registered, with their payload schemas and their settings (paused, limits).',
-          responses: { 200: json('Every registered type.', itemsOf('TaskType')) },
+            'The types executors have registered, with their payload schemas and their settings (paused, limits, ' +
+            'retentionSeconds), and the store’s retention defaults (`retention`).',
+          responses: {
+            200: json('Every registered type.', itemsOf('TaskType', { retention: retentionDefaults })),
+          },
           errors: ['DEPENDENCY_UNAVAILABLE'],
         }),
       },
@@ -602,11 +624,12 @@ export function openApiDocument(): Record<string, unknown> {
         patch: api({
           id: 'update-task-type',
           tag: 'task-types',
-          summary: 'Pause or resume a task type',
+          summary: 'Pause or resume a task type, or set its retention',
           description:
             '`{"paused": true}`: no task of the type starts; running ones finish, due ones wait in the store ' +
             '(`heldBy: "paused"`). `{"paused": false}`: the held tasks start again, within the type’s limits. ' +
-            'Repeating either changes nothing.',
+            '`{"retentionSeconds": 86400}`: its finished tasks are removed a day after they ended (a removed ' +
+            'task answers 404); `null` returns to the store’s default. Repeating any of these changes nothing.',
           parameters: [typeParam],
           body: 'TypePatchBody',
           responses: { 200: json('The settings after the change.', ref('TypeSettings')) },

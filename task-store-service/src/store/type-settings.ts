@@ -75,9 +75,7 @@ export class TypeSettingsCache {
       ratePerSecond:
         change.ratePerSecond !== undefined ? change.ratePerSecond : (current?.ratePerSecond ?? null),
       retentionSeconds:
-        change.retentionSeconds !== undefined
-          ? change.retentionSeconds
-          : (current?.retentionSeconds ?? null),
+        change.retentionSeconds !== undefined ? change.retentionSeconds : (current?.retentionSeconds ?? null),
       updatedAt: new Date(),
       updatedBy: by,
     };
@@ -100,7 +98,9 @@ export function settingsToWire(
     ratePerSecond: doc?.ratePerSecond ?? null,
     retentionSeconds: own,
     retention:
-      own === null ? { seconds: defaultRetentionSeconds, source: 'default' } : { seconds: own, source: 'type' },
+      own === null
+        ? { seconds: defaultRetentionSeconds, source: 'default' }
+        : { seconds: own, source: 'type' },
     updatedAt: doc ? doc.updatedAt.toISOString() : null,
     updatedBy: doc?.updatedBy ?? null,
   };
