@@ -80,9 +80,12 @@ export type Fenced<T> = { done: true; value: T } | { done: false };
 export async function withBaseFence<T>(
   c: Collections,
   run: (base: CountBaseDoc | null) => Promise<T>,
+  options: { purpose?: 'removal'; decline?: (docs: CountDocs) => boolean } = {},
 ): Promise<Fenced<T>> {
   const coll = c.taskCounts;
-  const { base } = await readCountDocs(coll);
+  const docs = await readCountDocs(coll);
+  if (options.decline?.(docs)) return { done: false };
+  const { base } = docs;
   const version = base?.version ?? 0;
   const fence: CountFenceDoc = {
     _id: `fence:${version}`,
@@ -90,6 +93,7 @@ export async function withBaseFence<T>(
     version,
     at: new Date(),
     holder: c.countWriter.id,
+    ...(options.purpose && { purpose: options.purpose }),
   };
   try {
     await coll.insertOne(fence);

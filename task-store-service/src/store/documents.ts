@@ -193,6 +193,8 @@ export interface FenceDoc {
   version: number;
   set: Partial<TaskDoc>;
   at: Date;
+  /** Taken by the retention sweeper to remove this version (docs/retention.md). */
+  removal?: true;
 }
 
 /** A queued version of a task whose publication to the broker is not yet confirmed. */
@@ -421,6 +423,8 @@ export interface CountFenceDoc {
   at: Date;
   /** The writer document of the process holding it: when that writer is dead, so is the fence. */
   holder: string;
+  /** Held by the retention sweeper while it removes tasks (docs/retention.md); absent: a recount. */
+  purpose?: 'removal';
 }
 
 /** Someone saw the counts may be wrong (a lost flush, a rolled-forward fence): recount. */

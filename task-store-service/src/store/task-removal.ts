@@ -81,16 +81,21 @@ export async function removeTasks(
   removers: readonly DependentDataRemover[] = DEPENDENT_DATA_REMOVERS,
 ): Promise<RemovalCandidate[]> {
   if (docs.length === 0) return [];
-  const r = await withBaseFence(c, async () => {
-    const removed: RemovalCandidate[] = [];
-    try {
-      for (let i = 0; i < docs.length; i += CHUNK)
-        removed.push(...(await removeChunk(c, docs.slice(i, i + CHUNK), removers)));
-    } finally {
-      if (removed.length > 0) await flushCounts();
-    }
-    return removed;
-  });
+  const r = await withBaseFence(
+    c,
+    async () => {
+      const removed: RemovalCandidate[] = [];
+      try {
+        for (let i = 0; i < docs.length; i += CHUNK)
+          removed.push(...(await removeChunk(c, docs.slice(i, i + CHUNK), removers)));
+      } finally {
+        if (removed.length > 0) await flushCounts();
+      }
+      return removed;
+    },
+    // A recount that is asked for goes first: removals wait for its base.
+    { purpose: 'removal', decline: (d) => d.base === null || d.requests.length > 0 },
+  );
   return r.done ? r.value : [];
 }
 
@@ -112,14 +117,26 @@ async function removeChunk(
         version: d.version,
         set: { finishedHour: d.finishedHour ?? null },
         at: now,
+        removal: true,
       };
       try {
         await c.inserts.fences.insert(fence);
         return d;
       } catch (err) {
-        if (isDuplicateKey(err)) return null; // being changed: a later pass sees the outcome
-        throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
+      // A removal fence left by a pass that stopped (a killed store, the budget spent) would hold
+      // the task until fences are swept: no other removal runs (we hold the base's fence), so it
+      // is taken afresh. Any other fence: the task is being changed, a later pass sees the outcome.
+      const left = await c.fences.deleteOne({ _id: fence._id, removal: true });
+      if (left.deletedCount === 0) return null;
+      return c.fences.insertOne(fence).then(
+        () => d,
+        (err: unknown) => {
+          if (isDuplicateKey(err)) return null;
+          throw err;
+        },
+      );
     }),
   );
   const mine = fenced.filter((d): d is RemovalCandidate => d !== null);

@@ -164,6 +164,23 @@ describe('retention: finished tasks removed after their type’s retention (task
     expect(await exists(f.client, kept.id)).to.equal(true);
   });
 
+  it('when a removal stopped after taking its task’s fence (a killed store), then a later pass removes the task', async () => {
+    f = await startStore({ RETENTION_SWEEP_INTERVAL_MS: '150' });
+    const t = await taskIn(f.client, 'cancelled');
+    // As a pass killed between its fence and its delete left it.
+    await f.db.collection<{ _id: string }>('task_fences').insertOne({
+      _id: `${t.id}:${t.version}`,
+      taskId: t.id,
+      version: t.version,
+      set: { finishedHour: null },
+      at: new Date(),
+      removal: true,
+    });
+    await f.client.call('taskTypes.updateSettings', { type: 'test.noop', retentionSeconds: 1 });
+    await gone(f.client, [t.id]);
+    await expectExactCounts(f);
+  });
+
   it('when a retention is out of bounds or not whole seconds, then VALIDATION_FAILED and nothing changes', async () => {
     f = await startStore();
     for (const retentionSeconds of [0, -5, 1.5, 315_360_001])
