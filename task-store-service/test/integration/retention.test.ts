@@ -168,7 +168,7 @@ describe('retention: finished tasks removed after their type’s retention (task
     f = await startStore({ RETENTION_SWEEP_INTERVAL_MS: '150' });
     const t = await taskIn(f.client, 'cancelled');
     // As a pass killed between its fence and its delete left it.
-    await f.db.collection<{ _id: string }>('task_fences').insertOne({
+    await f.db.collection<{ _id: string; [field: string]: unknown }>('task_fences').insertOne({
       _id: `${t.id}:${t.version}`,
       taskId: t.id,
       version: t.version,
