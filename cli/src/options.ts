@@ -3,7 +3,7 @@
  * like any other usage error (exit 2) before anything is sent.
  */
 import { InvalidArgumentError } from 'commander';
-import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
+import { PRIORITY_RANGE, RETENTION_BOUNDS, TASK_DETAIL_FIELDS, type TaskDetailField } from '@tasks/contracts';
 import { UsageError } from './exit-codes.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -128,4 +128,16 @@ export function parseFields(value: string): TaskDetailField[] {
     if (!fields.includes(field)) fields.push(field);
   }
   return fields;
+}
+
+/** "default", or whole seconds within RETENTION_BOUNDS (docs/retention.md). */
+export function parseRetention(value: string): number | 'default' {
+  if (value === 'default') return value;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < RETENTION_BOUNDS.minSeconds || n > RETENTION_BOUNDS.maxSeconds) {
+    throw new InvalidArgumentError(
+      `must be whole seconds from ${RETENTION_BOUNDS.minSeconds} to ${RETENTION_BOUNDS.maxSeconds}, or default.`,
+    );
+  }
+  return n;
 }
