@@ -352,7 +352,9 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Create a task',
           description:
             'Queues one task. With `Idempotency-Key`, repeating the request with the same body returns the ' +
-            'task the first request created (200) instead of creating another; the same key with another body is a 409.',
+            'task the first request created (200) instead of creating another; the same key with another body is a 409. ' +
+            'A key is remembered for `idempotencyKeyTtlSeconds` (`GET /v1/task-types`, 24 h by default); after that ' +
+            'the same key creates a new task.',
           parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
           body: 'CreateTaskBody',
           responses: {
@@ -401,6 +403,9 @@ export function openApiDocument(): Record<string, unknown> {
           id: 'get-task',
           tag: 'tasks',
           summary: 'Show a task',
+          description:
+            'A finished task is removed once its type’s retention has passed (`retention` in ' +
+            '`GET /v1/task-types/{type}`); it then answers 404 `TASK_NOT_FOUND`, as an id that never existed.',
           parameters: [id],
           responses: { 200: task('The task.') },
           errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
@@ -448,7 +453,8 @@ export function openApiDocument(): Record<string, unknown> {
             'The whole flow is validated (keys, cycles, at most 100 nodes, every payload against its type) and ' +
             'written all or nothing. Nodes without dependencies are queued at once; the others are `waiting` ' +
             'until their dependencies end, then receive their results (`dependencyResults`, `ctx.dependencies`). ' +
-            'With `Idempotency-Key`, a repeat with the same body returns the first flow (200).',
+            'With `Idempotency-Key`, a repeat with the same body returns the first flow (200), for as long as ' +
+            'the key is remembered (`idempotencyKeyTtlSeconds`).',
           parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
           body: 'CreateFlowBody',
           responses: {
