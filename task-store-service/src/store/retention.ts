@@ -10,6 +10,7 @@
 import type { Collection } from 'mongodb';
 import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type IdempotencyDoc } from './documents.js';
+import { backfillFinishedHours } from './finished-hour-backfill.js';
 import { isExpiredKey } from './idempotency-keys.js';
 import { HOUR_MS, hourOf } from './list-buckets.js';
 import {
@@ -85,14 +86,17 @@ export class RetentionSweeper {
   ): Promise<{ read: number; removed: number }> {
     const { c } = this;
     const id = `tasks:${type}`;
-    let hour = await this.cursor(id, nowMs, () =>
-      c.tasks
+    let hour = await this.cursor(id, nowMs, async () => {
+      // Tasks finished before finishedHour existed get it first (once per type).
+      if ((await backfillFinishedHours(c, type)) === null)
+        throw new Error(`tasks of ${type} changed during the finishedHour backfill; the next pass goes on`);
+      return c.tasks
         .find({ type, finishedHour: { $gte: 0 } }, { projection: { finishedHour: 1 } })
         .sort({ finishedHour: 1 })
         .limit(1)
         .next()
-        .then((d) => d?.finishedHour ?? null),
-    );
+        .then((d) => d?.finishedHour ?? null);
+    });
     const from = hour;
     let read = 0;
     let removed = 0;

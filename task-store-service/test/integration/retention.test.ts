@@ -181,6 +181,24 @@ describe('retention: finished tasks removed after their type’s retention (task
     await expectExactCounts(f);
   });
 
+  it('when tasks finished before finishedHour existed (an upgraded database), then they are removed too', async () => {
+    const old = await startStore({ RETENTION_SWEEP_INTERVAL_MS: '3600000' });
+    const t = await taskIn(old.client, 'failed');
+    const live = await taskIn(old.client, 'queued');
+    await old.db.collection<{ _id: string }>('tasks').updateMany({}, { $unset: { finishedHour: '' } });
+    await old.stop();
+    f = await startStore(QUICK, { dbName: old.db.databaseName });
+    try {
+      await gone(f.client, [t.id]);
+      await aPassLater(f.client);
+      expect(await exists(f.client, live.id)).to.equal(true);
+      await expectExactCounts(f);
+    } finally {
+      await f.close();
+      await old.close().catch(() => undefined);
+    }
+  });
+
   it('when a retention is out of bounds or not whole seconds, then VALIDATION_FAILED and nothing changes', async () => {
     f = await startStore();
     for (const retentionSeconds of [0, -5, 1.5, 315_360_001])
