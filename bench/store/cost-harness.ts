@@ -44,12 +44,14 @@ async function dbCommands(metricsUrl: string): Promise<number> {
 export async function withCostHarness(
   prefix: string,
   body: (h: CostHarness) => Promise<void>,
+  /** More of the store's environment (e.g. a quick retention sweeper). */
+  env: Record<string, string> = {},
 ): Promise<void> {
   const mongo = await provisionMongo({ log: (l) => console.error(`dev-mongo: ${l}`) });
   const db = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   await prepareDatabase(mongo, db, EQUALITY_FILTERED_FIELDS);
   const store = await startStoreService(
-    loadConfig({ MONGO_URL: mongo.url, MONGO_DB: db, PORT: '0' }),
+    loadConfig({ MONGO_URL: mongo.url, MONGO_DB: db, PORT: '0', ...env }),
     createLogger('warn'),
   );
   const metricsUrl = store.url.replace(/\/rpc$/, '/metrics');

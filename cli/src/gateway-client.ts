@@ -121,6 +121,11 @@ export class GatewayClient {
     return this.settings('PATCH', typePath(type), { paused });
   }
 
+  /** Seconds its finished tasks are kept (docs/retention.md); null: the store's default. */
+  setRetention(type: string, retentionSeconds: number | null): Promise<TypeSettingsView> {
+    return this.settings('PATCH', typePath(type), { retentionSeconds });
+  }
+
   /** A number sets a limit, null lifts it, an absent field keeps it. */
   setLimits(type: string, limits: Partial<TypeLimits>): Promise<TypeSettingsView> {
     return this.settings('PUT', `${typePath(type)}/limits`, limits);

@@ -30,6 +30,7 @@ export { submitTask, type SubmitArgs } from './commands/submit.js';
 export {
   setTypePaused,
   typeLimits,
+  typeRetention,
   renderSettings,
   type PauseArgs,
   type LimitsArgs,

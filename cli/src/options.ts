@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import {
   PRIORITY_RANGE,
+  RETENTION_BOUNDS,
   TASK_DETAIL_FIELDS,
   TASK_LABEL_LIMITS,
   type TaskDetailField,
@@ -151,4 +152,16 @@ export function collectMeta(value: string, previous: Record<string, string> = {}
     throw new InvalidArgumentError('must be key=value, the key 1-64 letters, digits, _ or -.');
   }
   return { ...previous, [key]: value.slice(eq + 1) };
+}
+
+/** "default", or whole seconds within RETENTION_BOUNDS (docs/retention.md). */
+export function parseRetention(value: string): number | 'default' {
+  if (value === 'default') return value;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < RETENTION_BOUNDS.minSeconds || n > RETENTION_BOUNDS.maxSeconds) {
+    throw new InvalidArgumentError(
+      `must be whole seconds from ${RETENTION_BOUNDS.minSeconds} to ${RETENTION_BOUNDS.maxSeconds}, or default.`,
+    );
+  }
+  return n;
 }

@@ -1,10 +1,10 @@
-/** The `tasksctl type` group: pause, resume and limits of one task type, through the gateway. */
+/** The `tasksctl type` group: pause, resume, limits and retention of one task type, through the gateway. */
 import type { Command } from 'commander';
 import type { ExitCode, Writer } from './command.js';
-import { setTypePaused, typeLimits } from './commands/type.js';
+import { setTypePaused, typeLimits, typeRetention } from './commands/type.js';
 import type { GatewayClient } from './gateway-client.js';
 import { withGatewayOptions } from './gateway-options.js';
-import { parseConcurrencyLimit, parseRateLimit, type LimitArg } from './options.js';
+import { parseConcurrencyLimit, parseRateLimit, parseRetention, type LimitArg } from './options.js';
 
 type WithGateway = (cmd: Command, body: (gateway: GatewayClient) => Promise<ExitCode>) => Promise<void>;
 
@@ -20,7 +20,9 @@ const limit = (arg: LimitArg): number | null => (arg === 'none' ? null : arg);
 export function addTypeCommands(program: Command, withGateway: WithGateway, out: Writer): void {
   const type = program
     .command('type')
-    .description("one task type's run-time settings: pause, resume, limits (through the REST gateway)")
+    .description(
+      "one task type's run-time settings: pause, resume, limits, retention (through the REST gateway)",
+    )
     .addHelpText(
       'after',
       `
@@ -31,7 +33,9 @@ Examples:
   tasksctl type pause primes.count
   tasksctl type limits primes.count --concurrency 4 --rate 20
   tasksctl type limits primes.count --rate none     # lift the rate limit, keep the rest
-  tasksctl type resume primes.count`,
+  tasksctl type resume primes.count
+  tasksctl type retention primes.count 86400       # keep its finished tasks a day (docs/retention.md)
+  tasksctl type retention primes.count default     # back to the store's default`,
     );
 
   for (const [name, paused, description] of [
@@ -68,5 +72,25 @@ Examples:
           out,
         ),
       ),
+    );
+
+  withGatewayOptions(type.command('retention'))
+    .description('show the type’s retention, or set how long its finished tasks are kept (or default)')
+    .argument('<type>', 'task type (see tasksctl types)')
+    .argument('[seconds]', 'whole seconds (1 to 315360000), or default', parseRetention)
+    .option('--json', 'print the settings as JSON')
+    .action(
+      (typeName: string, seconds: number | 'default' | undefined, opts: { json?: true }, cmd: Command) =>
+        withGateway(cmd, (gateway) =>
+          typeRetention(
+            gateway,
+            {
+              type: typeName,
+              ...(seconds !== undefined && { seconds: seconds === 'default' ? null : seconds }),
+              json: opts.json === true,
+            },
+            out,
+          ),
+        ),
     );
 }

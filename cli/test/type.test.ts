@@ -110,6 +110,35 @@ describe('tasksctl type and submit --expires-* through a real gateway (integrati
     });
   });
 
+  describe('type retention', () => {
+    it('when a retention is set, then the store has it; default returns to the store’s; no value shows it', async () => {
+      const set = await viaGateway('type', 'retention', TYPE, '86400', '--json');
+      expect(set.code, set.stderr).to.equal(0);
+      expect(settingsOf(set.stdout)).to.include({ retentionSeconds: 86_400 });
+      expect((await stored()).retention).to.deep.equal({ seconds: 86_400, source: 'type' });
+
+      const shown = await viaGateway('type', 'retention', TYPE);
+      expect(shown.code, shown.stderr).to.equal(0);
+      expect(shown.stdout).to.match(/^retention: +finished tasks kept 86400 s \(the type’s own\)$/m);
+
+      const back = await viaGateway('type', 'retention', TYPE, 'default');
+      expect(back.code, back.stderr).to.equal(0);
+      expect(await stored()).to.include({ retentionSeconds: null });
+      expect(back.stdout).to.match(/^retention: +finished tasks kept 604800 s \(the store’s default\)$/m);
+    });
+
+    it('when the value is not whole seconds within bounds, then exit 2 before any request and nothing changes', async () => {
+      for (const value of ['0', '1.5', '315360001', 'forever']) {
+        const { code } = await viaGateway('type', 'retention', TYPE, value);
+        expect(code, value).to.equal(2);
+      }
+      expect(await stored()).to.include({ retentionSeconds: null });
+      const unknown = await viaGateway('type', 'retention', 'no.such.type', '60');
+      expect(unknown.code).to.equal(3);
+      expect(errorType(unknown.stderr)).to.equal('TASK_TYPE_NOT_FOUND');
+    });
+  });
+
   describe('submit with a deadline', () => {
     it('when --expires-in is given, then the task expires that long from now and get shows it', async () => {
       const before = Date.now();

@@ -7,7 +7,7 @@ import type { StatusEvent } from './amqp.js';
 import type { BulkAction, BulkFilter } from './bulk-actions.js';
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
-import type { TypeSettings } from './type-settings.js';
+import type { RetentionDefaults, TypeSettings } from './type-settings.js';
 import type { OverlapPolicy, Schedule, ScheduleTaskSpec } from './schedule.js';
 import type {
   Task,
@@ -217,7 +217,11 @@ export interface StoreMethods {
     params: { workerId: string; types: TaskTypeDefinition[] };
     result: { registered: number };
   };
-  'taskTypes.list': { params: Record<string, never>; result: { items: TaskType[] } };
+  'taskTypes.list': {
+    params: Record<string, never>;
+    /** `retention`: the store's defaults, for types without their own (docs/retention.md). */
+    result: { items: TaskType[]; retention: RetentionDefaults };
+  };
   'taskTypes.getSettings': { params: { type: string }; result: TypeSettings };
   'taskTypes.updateSettings': {
     params: {
@@ -225,6 +229,7 @@ export interface StoreMethods {
       paused?: boolean;
       concurrency?: number | null;
       ratePerSecond?: number | null;
+      retentionSeconds?: number | null;
       by?: string;
     };
     /** `released`: held tasks that may start now, for the caller to publish (more follow in the background). */
@@ -406,18 +411,20 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     errors: common,
   },
   'taskTypes.list': {
-    summary: 'All registered task types, with their settings (paused, limits).',
+    summary:
+      'All registered task types, with their settings (paused, limits, retentionSeconds), and the store’s retention defaults (`retention`: defaultSeconds, idempotencyKeyTtlSeconds).',
     idempotent: true,
     errors: common,
   },
   'taskTypes.getSettings': {
-    summary: 'A registered type’s settings: paused, concurrency, ratePerSecond.',
+    summary:
+      'A registered type’s settings: paused, concurrency, ratePerSecond, retentionSeconds, and the retention that applies (`retention`: seconds and source, type or default).',
     idempotent: true,
     errors: [...common, 'TASK_TYPE_NOT_FOUND'],
   },
   'taskTypes.updateSettings': {
     summary:
-      'Change a registered type’s settings: a value sets it, null lifts a limit, an absent field keeps it. Held tasks that may start now are released: the first page is returned in `released` for the caller to publish; the store releases the rest in the background.',
+      'Change a registered type’s settings: a value sets it, null lifts a limit (or, for retentionSeconds, returns to the store’s default), an absent field keeps it. Held tasks that may start now are released: the first page is returned in `released` for the caller to publish; the store releases the rest in the background.',
     idempotent: true,
     errors: [...common, 'TASK_TYPE_NOT_FOUND'],
   },

@@ -2,7 +2,7 @@
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { OVERLAP_POLICIES } from './schedule.js';
 import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_LABEL_LIMITS, TASK_STATUSES } from './task.js';
-import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
+import { RETENTION_BOUNDS, TYPE_LIMIT_BOUNDS } from './type-settings.js';
 import { BULK_ACTIONS, BULK_PAGE_MAX } from './bulk-actions.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
@@ -78,6 +78,14 @@ export const TYPE_LIMIT_FIELDS = {
       { type: 'null' },
     ],
   },
+} as const;
+
+/** A type's retention (docs/retention.md): whole seconds within RETENTION_BOUNDS, or null for the store's default. */
+export const RETENTION_FIELD = {
+  oneOf: [
+    { type: 'integer', minimum: RETENTION_BOUNDS.minSeconds, maximum: RETENTION_BOUNDS.maxSeconds },
+    { type: 'null' },
+  ],
 } as const;
 
 /** runAt or delayMs, not both. (`properties` restates them for Ajv's strict mode.) */
@@ -317,7 +325,13 @@ export const PARAM_SCHEMAS = {
   'taskTypes.list': params({}),
   'taskTypes.getSettings': params({ type: taskTypeName }, ['type']),
   'taskTypes.updateSettings': params(
-    { type: taskTypeName, paused: { type: 'boolean' }, ...TYPE_LIMIT_FIELDS, by: actor },
+    {
+      type: taskTypeName,
+      paused: { type: 'boolean' },
+      ...TYPE_LIMIT_FIELDS,
+      retentionSeconds: RETENTION_FIELD,
+      by: actor,
+    },
     ['type'],
   ),
   'executors.heartbeat': params(

@@ -124,6 +124,8 @@ export interface TaskType extends TaskTypeDefinition {
   paused: boolean;
   concurrency: TypeSettings['concurrency'];
   ratePerSecond: TypeSettings['ratePerSecond'];
+  /** The type's own retention (docs/retention.md); null: the store's default. */
+  retentionSeconds: TypeSettings['retentionSeconds'];
 }
 
 /**

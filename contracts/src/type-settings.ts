@@ -14,6 +14,10 @@ export interface TypeSettings extends TypeLimits {
   type: string;
   /** While paused, no task of the type starts; running ones finish, queued ones wait. */
   paused: boolean;
+  /** How long a finished task of the type is kept (docs/retention.md); null: the store's default. */
+  retentionSeconds: number | null;
+  /** The retention that applies, and whether it is the type's own or the store's default. */
+  retention: EffectiveRetention;
   /** When an operator last changed them (null: never). */
   updatedAt: string | null;
   updatedBy: string | null;
@@ -39,3 +43,20 @@ export function rateBurst(ratePerSecond: number): number {
 
 /** The error code of a task that was not started by its `expiresAt`. */
 export const EXPIRED = 'EXPIRED';
+
+/** The retention that applies to a type's finished tasks (docs/retention.md). */
+export interface EffectiveRetention {
+  seconds: number;
+  source: 'type' | 'default';
+}
+
+/** The store's retention defaults, as taskTypes.list answers them (docs/retention.md). */
+export interface RetentionDefaults {
+  /** Finished tasks of a type without its own retentionSeconds are removed this long after they ended. */
+  defaultSeconds: number;
+  /** An idempotency key older than this is treated as absent, and removed. */
+  idempotencyKeyTtlSeconds: number;
+}
+
+/** Bounds of a retention (a type's setting and the store's default): 1 s to 10 years (365-day years). */
+export const RETENTION_BOUNDS = { minSeconds: 1, maxSeconds: 315_360_000 } as const;

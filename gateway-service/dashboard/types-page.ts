@@ -1,8 +1,8 @@
 /**
  * Task types (#/types): each registered type with its run-time settings (docs/flow-control.md) and
  * a Pause or Resume button (PATCH /v1/task-types/{type}), and "Retry all failed" (a dry run's count
- * to confirm, then POST /v1/tasks/actions). Limits are shown, set with tasksctl or
- * PUT /v1/task-types/{type}/limits.
+ * to confirm, then POST /v1/tasks/actions). Limits and retention (docs/retention.md) are shown, set
+ * with tasksctl or PUT /v1/task-types/{type}/limits and PATCH /v1/task-types/{type}.
  */
 import type { RegisteredType, TypeSettings } from './contracts.js';
 import { api } from './api.js';
@@ -14,11 +14,25 @@ const REFRESH_MS = 5_000;
 
 const limitText = (n: number | null, unit = '') => (n === null ? 'no limit' : `${n}${unit}`);
 
+/** A retention in the largest whole unit that fits (7 days, 36 h, 90 s). */
+export function durationText(seconds: number): string {
+  for (const [unit, s] of [
+    ['days', 86_400],
+    ['h', 3_600],
+    ['min', 60],
+  ] as const)
+    if (seconds % s === 0 && seconds >= s)
+      return `${seconds / s} ${unit === 'days' && seconds === s ? 'day' : unit}`;
+  return `${seconds} s`;
+}
+
 export function typesPage(main: HTMLElement): () => void {
   const body = h('tbody');
   const message = h('p', { class: 'form-error', role: 'alert', id: 'types-error' });
   const notice = h('p', { role: 'status', id: 'types-notice' });
   let items: RegisteredType[] = [];
+  /** The store's TASK_RETENTION_SECONDS, for types without their own. */
+  let defaultRetention: number | null = null;
   let loaded = false;
 
   const toggle = (t: RegisteredType, button: HTMLButtonElement) => {
@@ -31,7 +45,13 @@ export function typesPage(main: HTMLElement): () => void {
       (s) => {
         items = items.map((x) =>
           x.type === s.type
-            ? { ...x, paused: s.paused, concurrency: s.concurrency, ratePerSecond: s.ratePerSecond }
+            ? {
+                ...x,
+                paused: s.paused,
+                concurrency: s.concurrency,
+                ratePerSecond: s.ratePerSecond,
+                retentionSeconds: s.retentionSeconds,
+              }
             : x,
         );
         render();
@@ -72,6 +92,15 @@ export function typesPage(main: HTMLElement): () => void {
       ),
       h('td', { 'data-limit': 'concurrency' }, limitText(t.concurrency, ' at once')),
       h('td', { 'data-limit': 'rate' }, limitText(t.ratePerSecond, '/s')),
+      h(
+        'td',
+        { 'data-retention': String(t.retentionSeconds ?? 'default') },
+        t.retentionSeconds !== null
+          ? durationText(t.retentionSeconds)
+          : defaultRetention === null
+            ? 'default'
+            : `${durationText(defaultRetention)} (default)`,
+      ),
       h('td', {}, button, ' ', retry),
     );
   };
@@ -104,7 +133,7 @@ export function typesPage(main: HTMLElement): () => void {
       body,
       ...(items.length
         ? [...items].sort((a, b) => a.type.localeCompare(b.type)).map(rowFor)
-        : [h('tr', {}, h('td', { colspan: 6 }, loaded ? 'No task types registered.' : 'Loading…'))]),
+        : [h('tr', {}, h('td', { colspan: 7 }, loaded ? 'No task types registered.' : 'Loading…'))]),
     );
     if (focused !== undefined) {
       body.querySelector<HTMLButtonElement>(`tr[data-type="${CSS.escape(focused)}"] button`)?.focus();
@@ -112,7 +141,11 @@ export function typesPage(main: HTMLElement): () => void {
   };
 
   const refresh = async () => {
-    items = (await api<{ items: RegisteredType[] }>('/v1/task-types')).items;
+    const list = await api<{ items: RegisteredType[]; retention?: { defaultSeconds: number } }>(
+      '/v1/task-types',
+    );
+    items = list.items;
+    defaultRetention = list.retention?.defaultSeconds ?? null;
     loaded = true;
     render();
   };
@@ -130,13 +163,14 @@ export function typesPage(main: HTMLElement): () => void {
         'p',
         { class: 'muted' },
         'A paused type starts no task: running ones finish, the others wait. Limits hold across every executor; ' +
-          'set them with tasksctl type limits or PUT /v1/task-types/{type}/limits.',
+          'set them with tasksctl type limits or PUT /v1/task-types/{type}/limits. Finished tasks are removed ' +
+          'after their type’s retention (tasksctl type retention).',
       ),
       message,
       notice,
       listTable(
         { 'aria-labelledby': 'types-title', id: 'task-types' },
-        ['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Action'],
+        ['Type', 'Kind', 'State', 'Concurrency', 'Rate', 'Retention', 'Action'],
         body,
       ),
     ),

@@ -9,6 +9,7 @@ import {
   FLOW_STATUSES,
   OVERLAP_POLICIES,
   PARAM_SCHEMAS,
+  RETENTION_FIELD,
   TASK_DETAIL_FIELDS,
   TASK_KINDS,
   TASK_STATUSES,
@@ -74,16 +75,21 @@ export const typeLimitsBody = {
   },
 } as const;
 
-/** PATCH /v1/task-types/{type}: pause or resume. */
+/** PATCH /v1/task-types/{type}: pause or resume, and the type's retention (docs/retention.md). */
 export const typePatchBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['paused'],
+  minProperties: 1,
   properties: {
     paused: {
       type: 'boolean',
       description:
         'true: no task of the type starts (running ones finish, queued ones wait); false: they start again.',
+    },
+    retentionSeconds: {
+      ...RETENTION_FIELD,
+      description:
+        'How long a finished task of the type is kept, in whole seconds (1 to 315360000, 10 years); null: the store’s default (TASK_RETENTION_SECONDS).',
     },
   },
 } as const;
@@ -91,13 +97,23 @@ export const typePatchBody = {
 /** A type's settings as the routes under /v1/task-types/{type} answer them. */
 export const typeSettingsSchema = {
   type: 'object',
-  required: ['type', 'paused', 'concurrency', 'ratePerSecond', 'rateBurst'],
+  required: ['type', 'paused', 'concurrency', 'ratePerSecond', 'rateBurst', 'retentionSeconds', 'retention'],
   properties: {
     type: { type: 'string' },
     paused: { type: 'boolean' },
     concurrency: { type: ['integer', 'null'] },
     ratePerSecond: { type: ['number', 'null'] },
     rateBurst: { type: ['integer', 'null'], description: 'Starts allowed at once after the type was idle.' },
+    retentionSeconds: {
+      type: ['integer', 'null'],
+      description: 'The type’s own retention; null: the store’s default applies.',
+    },
+    retention: {
+      type: 'object',
+      description: 'The retention that applies to the type’s finished tasks, and where it comes from.',
+      required: ['seconds', 'source'],
+      properties: { seconds: { type: 'integer' }, source: { enum: ['type', 'default'] } },
+    },
     updatedAt: { type: ['string', 'null'] },
     updatedBy: { type: ['string', 'null'] },
   },

@@ -3,6 +3,7 @@ import {
   envReader,
   isLoopbackHost,
   readHttpLimits,
+  RETENTION_BOUNDS,
   secretList,
   type HttpLimits,
 } from '@tasks/contracts';
@@ -34,6 +35,19 @@ export interface Config extends HttpLimits {
   shutdownGraceMs: number;
   /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
   statsDeadWriterMs: number;
+  /** Retention of finished tasks and idempotency keys, and the sweeper's pace (docs/retention.md). */
+  retention: RetentionConfig;
+}
+
+export interface RetentionConfig {
+  /** Finished tasks of a type without its own retentionSeconds are removed this long after they ended. */
+  defaultSeconds: number;
+  /** An idempotency key older than this is treated as absent, and removed. */
+  idempotencyKeyTtlSeconds: number;
+  /** Pause between sweeper passes. */
+  sweepIntervalMs: number;
+  /** Most tasks (and most keys) one pass reads. */
+  sweepPage: number;
 }
 
 const schema = {
@@ -55,6 +69,20 @@ const schema = {
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
     STATS_DEAD_WRITER_MS: { type: 'integer', minimum: 1_000, maximum: 3_600_000, default: 15_000 },
+    TASK_RETENTION_SECONDS: {
+      type: 'integer',
+      minimum: RETENTION_BOUNDS.minSeconds,
+      maximum: RETENTION_BOUNDS.maxSeconds,
+      default: 604_800,
+    },
+    IDEMPOTENCY_KEY_TTL_SECONDS: {
+      type: 'integer',
+      minimum: RETENTION_BOUNDS.minSeconds,
+      maximum: RETENTION_BOUNDS.maxSeconds,
+      default: 86_400,
+    },
+    RETENTION_SWEEP_INTERVAL_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 60_000 },
+    RETENTION_SWEEP_PAGE: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
@@ -100,6 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxBatchCalls: v.MAX_BATCH_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
     statsDeadWriterMs: v.STATS_DEAD_WRITER_MS as number,
+    retention: Object.freeze({
+      defaultSeconds: v.TASK_RETENTION_SECONDS as number,
+      idempotencyKeyTtlSeconds: v.IDEMPOTENCY_KEY_TTL_SECONDS as number,
+      sweepIntervalMs: v.RETENTION_SWEEP_INTERVAL_MS as number,
+      sweepPage: v.RETENTION_SWEEP_PAGE as number,
+    }),
     ...readHttpLimits(v),
   });
 }

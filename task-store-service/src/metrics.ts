@@ -10,6 +10,10 @@ export interface Metrics {
   dbCommands: Counter<'command' | 'collection'>;
   /** Schedule ticks this store's keeper handled, by what became of them (store/schedule-keeper.ts). */
   scheduleTicks: Counter<'outcome'>;
+  /** Finished tasks the retention sweeper removed, by type (docs/retention.md). */
+  tasksRemoved: Counter<'type'>;
+  /** Expired idempotency keys the retention sweeper removed (tasks' and flows'). */
+  idempotencyKeysRemoved: Counter;
 }
 
 /** A registry per server instance, so several can live in one process (tests). */
@@ -48,6 +52,17 @@ export function createMetrics(): Metrics {
       name: 'task_store_schedule_ticks_total',
       help: 'Schedule ticks this store handled: created (its task), existing (another try had created it), skipped (overlap), refused (lastError)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    tasksRemoved: new Counter({
+      name: 'task_store_tasks_removed_total',
+      help: 'Finished tasks removed by the retention sweeper, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    idempotencyKeysRemoved: new Counter({
+      name: 'task_store_idempotency_keys_removed_total',
+      help: 'Expired idempotency keys (of tasks and flows) removed by the retention sweeper',
       registers: [registry],
     }),
   };

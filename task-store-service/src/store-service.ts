@@ -8,7 +8,7 @@ import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts'
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/http-server.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
 import { backfillBuckets } from './store/bucket-backfill.js';
@@ -18,6 +18,7 @@ import { finishFlowWork } from './store/flow-keeper.js';
 import { keepTypes } from './store/type-keeper.js';
 import { fireDueSchedules } from './store/schedule-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
+import { RetentionSweeper } from './store/retention.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
 export interface StoreService {
@@ -56,7 +57,14 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   client.on('commandStarted', (e) => metrics.dbCommands.inc(commandLabels(e)));
   await client.connect();
   const db = client.db(config.mongoDb);
-  const c = collections(db);
+  const c = collections(
+    db,
+    {},
+    {
+      defaultSeconds: config.retention.defaultSeconds,
+      idempotencyKeyTtlSeconds: config.retention.idempotencyKeyTtlSeconds,
+    },
+  );
   await ensureIndexes(c);
   // Before serving: tasks from before list buckets would be missing from list pages.
   await backfillBuckets(c, log);
@@ -98,6 +106,15 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   const typeKeeper = every(TYPE_KEEPER_INTERVAL_MS, () =>
     keepTypes(c, log).catch((err: unknown) => log.warn({ err }, 'type keeper pass failed')),
   );
+  const retention = new RetentionSweeper(c, {
+    page: config.retention.sweepPage,
+    flushCounts: () => counts.flush(),
+  });
+  const retentionKeeper = every(config.retention.sweepIntervalMs, () =>
+    sweepRetention(retention, metrics, log).catch((err: unknown) =>
+      log.warn({ err }, 'retention sweep failed; it tries again'),
+    ),
+  );
   const scheduleKeeper = every(SCHEDULE_KEEPER_INTERVAL_MS, () =>
     fireDueSchedules(
       { c, registry },
@@ -110,7 +127,12 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     port,
     async close() {
       clearInterval(sweeper);
-      const keepersStopped = Promise.all([flowKeeper.stop(), typeKeeper.stop(), scheduleKeeper.stop()]);
+      const keepersStopped = Promise.all([
+        flowKeeper.stop(),
+        typeKeeper.stop(),
+        scheduleKeeper.stop(),
+        retentionKeeper.stop(),
+      ]);
       let grace: NodeJS.Timeout | undefined;
       // Bounded: with the database gone (or black-holed) requests and MongoClient.close can hang.
       await runShutdownSteps(
@@ -157,4 +179,19 @@ function every(ms: number, pass: () => Promise<unknown>): { stop(): Promise<void
 function commandLabels(e: CommandStartedEvent): { command: string; collection: string } {
   const named: unknown = e.commandName === 'getMore' ? e.command.collection : e.command[e.commandName];
   return { command: e.commandName, collection: typeof named === 'string' ? named : '' };
+}
+
+/** One retention pass, its metrics and its progress line (docs/retention.md). */
+async function sweepRetention(sweeper: RetentionSweeper, metrics: Metrics, log: Logger): Promise<void> {
+  const t0 = Date.now();
+  const r = await sweeper.sweep();
+  let removed = 0;
+  for (const [type, n] of Object.entries(r.removed)) {
+    metrics.tasksRemoved.inc({ type }, n);
+    removed += n;
+  }
+  metrics.idempotencyKeysRemoved.inc(r.keys);
+  const line = { removed, byType: r.removed, keys: r.keys, read: r.read, ms: Date.now() - t0 };
+  if (removed > 0 || r.keys > 0) log.info(line, 'retention sweep');
+  else log.debug(line, 'retention sweep');
 }

@@ -1,6 +1,7 @@
 /**
- * `tasksctl type pause|resume|limits <type>`: what an operator sets per task type
- * (docs/flow-control.md), through the REST gateway, which publishes the tasks a change lets start.
+ * `tasksctl type pause|resume|limits|retention <type>`: what an operator sets per task type
+ * (docs/flow-control.md, docs/retention.md), through the REST gateway, which publishes the tasks a
+ * change lets start.
  */
 import type { TypeLimits } from '@tasks/contracts';
 import type { Writer } from '../command.js';
@@ -8,7 +9,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { clean, formatTime, toJson } from '../format.js';
 import type { GatewayClient, TypeSettingsView } from '../gateway-client.js';
 
-type TypeGateway = Pick<GatewayClient, 'getTypeSettings' | 'setPaused' | 'setLimits'>;
+type TypeGateway = Pick<GatewayClient, 'getTypeSettings' | 'setPaused' | 'setLimits' | 'setRetention'>;
 
 export interface PauseArgs {
   type: string;
@@ -39,6 +40,27 @@ export async function typeLimits(gateway: TypeGateway, args: LimitsArgs, out: Wr
   return EXIT.ok;
 }
 
+export interface RetentionArgs {
+  type: string;
+  /** Seconds, null for the store's default, undefined to show it. */
+  seconds?: number | null;
+  json: boolean;
+}
+
+/** Without a value, shows the settings; otherwise sets the type's retention (or returns it to the default). */
+export async function typeRetention(
+  gateway: TypeGateway,
+  args: RetentionArgs,
+  out: Writer,
+): Promise<ExitCode> {
+  const settings =
+    args.seconds === undefined
+      ? await gateway.getTypeSettings(args.type)
+      : await gateway.setRetention(args.type, args.seconds);
+  out.write(args.json ? toJson(settings) : renderSettings(settings));
+  return EXIT.ok;
+}
+
 export function renderSettings(s: TypeSettingsView, now: number = Date.now()): string {
   const rows: [string, string][] = [
     ['type', s.type],
@@ -49,6 +71,10 @@ export function renderSettings(s: TypeSettingsView, now: number = Date.now()): s
       s.ratePerSecond === null
         ? 'no limit'
         : `at most ${s.ratePerSecond} starts/s (burst ${s.rateBurst ?? 1})`,
+    ],
+    [
+      'retention',
+      `finished tasks kept ${s.retention.seconds} s (${s.retention.source === 'type' ? 'the type’s own' : 'the store’s default'})`,
     ],
     ['changed', s.updatedAt ? `${formatTime(s.updatedAt, now)} by ${s.updatedBy ?? '?'}` : 'never'],
   ];

@@ -75,8 +75,27 @@ const taskType = {
     paused: typeSettingsSchema.properties.paused,
     concurrency: typeSettingsSchema.properties.concurrency,
     ratePerSecond: typeSettingsSchema.properties.ratePerSecond,
+    retentionSeconds: typeSettingsSchema.properties.retentionSeconds,
   },
 };
+
+/** The store's retention defaults (docs/retention.md), beside the list of types. */
+const retentionDefaults = {
+  type: 'object',
+  description: 'The store’s retention defaults: what applies to a type without its own retentionSeconds.',
+  required: ['defaultSeconds', 'idempotencyKeyTtlSeconds'],
+  properties: {
+    defaultSeconds: {
+      type: 'integer',
+      description: 'Finished tasks are removed this long after they ended (TASK_RETENTION_SECONDS).',
+    },
+    idempotencyKeyTtlSeconds: {
+      type: 'integer',
+      description:
+        'An Idempotency-Key older than this is forgotten: the same key then creates a new task (IDEMPOTENCY_KEY_TTL_SECONDS).',
+    },
+  },
+} as const;
 
 /** GET /v1/task-types/{type}: the definition, then the settings over it (their updatedAt wins). */
 const taskTypeDetail = {
@@ -345,7 +364,9 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Create a task',
           description:
             'Queues one task. With `Idempotency-Key`, repeating the request with the same body returns the ' +
-            'task the first request created (200) instead of creating another; the same key with another body is a 409.',
+            'task the first request created (200) instead of creating another; the same key with another body is a 409. ' +
+            'A key is remembered for `idempotencyKeyTtlSeconds` (`GET /v1/task-types`, 24 h by default); after that ' +
+            'the same key creates a new task.',
           parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
           body: 'CreateTaskBody',
           responses: {
@@ -425,6 +446,9 @@ export function openApiDocument(): Record<string, unknown> {
           id: 'get-task',
           tag: 'tasks',
           summary: 'Show a task',
+          description:
+            'A finished task is removed once its type’s retention has passed (`retention` in ' +
+            '`GET /v1/task-types/{type}`); it then answers 404 `TASK_NOT_FOUND`, as an id that never existed.',
           parameters: [id],
           responses: { 200: task('The task.') },
           errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
@@ -472,7 +496,8 @@ export function openApiDocument(): Record<string, unknown> {
             'The whole flow is validated (keys, cycles, at most 100 nodes, every payload against its type) and ' +
             'written all or nothing. Nodes without dependencies are queued at once; the others are `waiting` ' +
             'until their dependencies end, then receive their results (`dependencyResults`, `ctx.dependencies`). ' +
-            'With `Idempotency-Key`, a repeat with the same body returns the first flow (200).',
+            'With `Idempotency-Key`, a repeat with the same body returns the first flow (200), for as long as ' +
+            'the key is remembered (`idempotencyKeyTtlSeconds`).',
           parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
           body: 'CreateFlowBody',
           responses: {
@@ -627,8 +652,11 @@ export function openApiDocument(): Record<string, unknown> {
           tag: 'task-types',
           summary: 'List task types',
           description:
-            'The types executors have registered, with their payload schemas and their settings (paused, limits).',
-          responses: { 200: json('Every registered type.', itemsOf('TaskType')) },
+            'The types executors have registered, with their payload schemas and their settings (paused, limits, ' +
+            'retentionSeconds), and the store’s retention defaults (`retention`).',
+          responses: {
+            200: json('Every registered type.', itemsOf('TaskType', { retention: retentionDefaults })),
+          },
           errors: ['DEPENDENCY_UNAVAILABLE'],
         }),
       },
@@ -645,11 +673,12 @@ export function openApiDocument(): Record<string, unknown> {
         patch: api({
           id: 'update-task-type',
           tag: 'task-types',
-          summary: 'Pause or resume a task type',
+          summary: 'Pause or resume a task type, or set its retention',
           description:
             '`{"paused": true}`: no task of the type starts; running ones finish, due ones wait in the store ' +
             '(`heldBy: "paused"`). `{"paused": false}`: the held tasks start again, within the type’s limits. ' +
-            'Repeating either changes nothing.',
+            '`{"retentionSeconds": 86400}`: its finished tasks are removed a day after they ended (a removed ' +
+            'task answers 404); `null` returns to the store’s default. Repeating any of these changes nothing.',
           parameters: [typeParam],
           body: 'TypePatchBody',
           responses: { 200: json('The settings after the change.', ref('TypeSettings')) },

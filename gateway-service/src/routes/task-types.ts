@@ -1,24 +1,26 @@
 /**
  * /v1/task-types: the registered types, and what an operator sets per type at run time
- * (docs/flow-control.md): pause and resume, concurrency and rate limits. The settings live in
+ * (docs/flow-control.md): pause and resume, concurrency and rate limits; and how long its
+ * finished tasks are kept (docs/retention.md). The settings live in
  * the store; a change that lets held tasks start answers the first of them, published here.
  */
 import { Router } from '@koa/router';
-import { rateBurst, type TaskType, type TypeSettings } from '@tasks/contracts';
+import { rateBurst, type RetentionDefaults, type TaskType, type TypeSettings } from '@tasks/contracts';
 import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { typeLimitsBody, typePatchBody } from '../schemas.js';
 import { validated } from '../validation.js';
 
 /** taskTypes.list, cached for TYPES_CACHE_MS (types change only when executors start), dropped on a change made here. */
 export function typesCache(deps: Pick<AppDeps, 'store' | 'config'>) {
-  let cached: { at: number; items: TaskType[] } | undefined;
-  const read = async (requestId: string): Promise<TaskType[]> => {
-    if (cached && Date.now() - cached.at < deps.config.typesCacheMs) return cached.items;
-    const { items } = await deps.store.call('taskTypes.list', {}, { requestId });
-    cached = { at: Date.now(), items };
-    return items;
+  let cached: { at: number; list: { items: TaskType[]; retention: RetentionDefaults } } | undefined;
+  const list = async (requestId: string) => {
+    if (cached && Date.now() - cached.at < deps.config.typesCacheMs) return cached.list;
+    const fresh = await deps.store.call('taskTypes.list', {}, { requestId });
+    cached = { at: Date.now(), list: fresh };
+    return fresh;
   };
-  return Object.assign(read, { drop: () => (cached = undefined) });
+  const read = async (requestId: string): Promise<TaskType[]> => (await list(requestId)).items;
+  return Object.assign(read, { list, drop: () => (cached = undefined) });
 }
 
 /** The settings as REST shows them: with the burst a rate limit allows. */
@@ -34,7 +36,7 @@ export function taskTypeRoutes(deps: AppDeps): Router<GatewayState> {
   /** Changes the settings, then publishes the held tasks the change let start. */
   async function update(
     ctx: GatewayContext,
-    change: Partial<Omit<TypeSettings, 'type' | 'updatedAt' | 'updatedBy'>>,
+    change: Partial<Omit<TypeSettings, 'type' | 'updatedAt' | 'updatedBy' | 'retention'>>,
   ) {
     const { requestId, log } = ctx.state;
     const { settings, released } = await store.call(
@@ -52,7 +54,8 @@ export function taskTypeRoutes(deps: AppDeps): Router<GatewayState> {
   }
 
   router.get('task-types', '/', async (ctx: GatewayContext) => {
-    ctx.body = { items: await types(ctx.state.requestId) };
+    // `retention`: the store's defaults, for types without their own (docs/retention.md).
+    ctx.body = await types.list(ctx.state.requestId);
   });
 
   router.get('task-type', '/:type', async (ctx: GatewayContext) => {
@@ -66,8 +69,12 @@ export function taskTypeRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   router.patch('update-task-type', '/:type', async (ctx: GatewayContext) => {
-    const body = validated<{ paused: boolean }>(typePatchBody, ctx.request.body, 'body');
-    ctx.body = withBurst(await update(ctx, { paused: body.paused }));
+    const body = validated<{ paused?: boolean; retentionSeconds?: number | null }>(
+      typePatchBody,
+      ctx.request.body,
+      'body',
+    );
+    ctx.body = withBurst(await update(ctx, body));
   });
 
   router.get('task-type-limits', '/:type/limits', async (ctx: GatewayContext) => {

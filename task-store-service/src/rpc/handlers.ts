@@ -118,7 +118,7 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       return { count, items: docs.map(deadLetterToWire) };
     },
     'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
-    'taskTypes.list': async () => ({ items: await ctx.registry.list() }),
+    'taskTypes.list': async () => ({ items: await ctx.registry.list(), retention: { ...c.retention } }),
     'taskTypes.getSettings': async (p) => {
       await registered(ctx, p.type);
       return c.settings.read(p.type);

@@ -1,3 +1,4 @@
+import type { RetentionDefaults } from '@tasks/contracts';
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
 import type {
   DeadLetterDoc,
@@ -9,6 +10,7 @@ import type {
   IdempotencyDoc,
   OutboxDoc,
   RateSlotDoc,
+  RetentionCursorDoc,
   SlotDoc,
   ScheduleDoc,
   ScheduleRunDoc,
@@ -52,6 +54,10 @@ export interface Collections {
   schedules: Collection<ScheduleDoc>;
   scheduleRuns: Collection<ScheduleRunDoc>;
   recent: RecentTasks;
+  /** Where the retention sweeper goes on (docs/retention.md). */
+  retentionCursors: Collection<RetentionCursorDoc>;
+  /** The store's retention defaults (docs/retention.md): creations read the key window from it. */
+  retention: Readonly<RetentionDefaults>;
   buckets: BucketTree;
   inserts: {
     tasks: BulkInserts<TaskDoc>;
@@ -61,7 +67,17 @@ export interface Collections {
   countWriter: CountWriter;
 }
 
-export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
+/** TASK_RETENTION_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS when unset (docs/retention.md). */
+export const DEFAULT_RETENTION: Readonly<RetentionDefaults> = Object.freeze({
+  defaultSeconds: 604_800,
+  idempotencyKeyTtlSeconds: 86_400,
+});
+
+export function collections(
+  db: Db,
+  recent: RecentTasksOptions = {},
+  retention: Readonly<RetentionDefaults> = DEFAULT_RETENTION,
+): Collections {
   const tasks = db.collection<TaskDoc>('tasks');
   const fences = db.collection<FenceDoc>('task_fences');
   const outbox = db.collection<OutboxDoc>('task_outbox');
@@ -69,7 +85,9 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   const typeSettings = db.collection<TypeSettingsDoc>('task_type_settings');
   return {
     typeSettings,
-    settings: new TypeSettingsCache(typeSettings),
+    settings: new TypeSettingsCache(typeSettings, retention.defaultSeconds),
+    retention,
+    retentionCursors: db.collection<RetentionCursorDoc>('retention_cursors'),
     holds: db.collection<HoldDoc>('task_holds'),
     slots: db.collection<SlotDoc>('task_type_slots'),
     rateSlots: db.collection<RateSlotDoc>('task_rate_slots'),
@@ -110,7 +128,7 @@ export const EQUALITY_FILTERED_FIELDS = {
   // and the deadline sweep by status and hasExpiry; a tag or metadata filter by one label (an
   // array: `@>` matches an array holding the value, so the same GIN index serves it), a list page's
   // bucket or hour by one label scoped to its hour; resuming event streams by changedBucket
-  // (with status/type)
+  // (with status/type); the retention sweeper by type and finishedHour
   tasks: [
     '_id',
     'status',
@@ -122,12 +140,14 @@ export const EQUALITY_FILTERED_FIELDS = {
     'labels',
     'hourLabels',
     'changedBucket',
+    'finishedHour',
   ],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
   task_outbox: ['_id'],
-  task_idempotency: ['_id'],
+  // keys by _id; the retention sweeper by hour (docs/retention.md)
+  task_idempotency: ['_id', 'hour'],
   task_types: ['_id'],
   task_dead_letters: ['_id'],
   task_executors: ['_id'],
@@ -136,7 +156,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // one flow by _id; the flow list by state (created), its createdAt range sorted in the wire server
   flows: ['_id', 'state'],
   flow_wakeups: ['_id'],
-  flow_idempotency: ['_id'],
+  flow_idempotency: ['_id', 'hour'],
+  retention_cursors: ['_id'],
   // a type's settings by _id; its held tasks and its slots by type
   task_type_settings: ['_id'],
   task_holds: ['_id', 'type'],
@@ -162,6 +183,7 @@ export const TASK_INDEXES: IndexDescription[] = [
   // and list pages' buckets and hours by the label scoped to the hour.
   { key: { labels: 1, createdAt: -1, _id: -1 }, name: 'list_by_label' },
   { key: { hourLabels: 1, createdAt: -1, _id: -1 }, name: 'list_by_hour_label' },
+  { key: { type: 1, finishedHour: 1 }, name: 'retention' },
 ];
 
 /**
@@ -174,6 +196,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.tasks, TASK_INDEXES);
   await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await createMissing(c.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
   await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
   await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);

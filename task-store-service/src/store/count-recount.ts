@@ -71,15 +71,21 @@ export class WriterWatch {
   }
 }
 
-type Fenced<T> = { done: true; value: T } | { done: false };
+export type Fenced<T> = { done: true; value: T } | { done: false };
 
-/** Runs `write(base)` as the only writer of base version `version + 1`, or answers busy. */
-async function withBaseFence<T>(
+/**
+ * Runs `run(base)` as the only writer of base version `version + 1`, or answers busy (`done:
+ * false`). Also what keeps a recount from counting while tasks are removed (docs/retention.md).
+ */
+export async function withBaseFence<T>(
   c: Collections,
   run: (base: CountBaseDoc | null) => Promise<T>,
+  options: { purpose?: 'removal'; decline?: (docs: CountDocs) => boolean } = {},
 ): Promise<Fenced<T>> {
   const coll = c.taskCounts;
-  const { base } = await readCountDocs(coll);
+  const docs = await readCountDocs(coll);
+  if (options.decline?.(docs)) return { done: false };
+  const { base } = docs;
   const version = base?.version ?? 0;
   const fence: CountFenceDoc = {
     _id: `fence:${version}`,
@@ -87,6 +93,7 @@ async function withBaseFence<T>(
     version,
     at: new Date(),
     holder: c.countWriter.id,
+    ...(options.purpose && { purpose: options.purpose }),
   };
   try {
     await coll.insertOne(fence);

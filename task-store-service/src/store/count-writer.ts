@@ -47,6 +47,14 @@ export class CountWriter {
     this.pending.add(type, to, 1, at.getTime());
   }
 
+  /**
+   * A removed task (docs/retention.md): -1 in its last status, never an outcome. Timed before any
+   * cut a later recount can take (see there); the caller holds the base's fence meanwhile.
+   */
+  removed(type: string, status: TaskStatus, at: Date): void {
+    this.pending.add(type, status, -1, at.getTime());
+  }
+
   /** The counts may be wrong in a way only a recount mends (e.g. a partly failed insertMany). */
   requestRecount(reason: string): void {
     this.wanted ??= reason;

@@ -64,6 +64,11 @@ export interface TaskDoc {
   changedBucket?: number;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /**
+   * finishedAt floored to the hour while the task is finished (null otherwise; absent on tasks
+   * finished before it existed): the key the retention sweeper reads by (docs/retention.md).
+   */
+  finishedHour?: number | null;
   history: HistoryDoc[];
   version: number;
   /** Not started by then, it ends failed (EXPIRED). Absent on tasks without a deadline. */
@@ -200,6 +205,8 @@ export interface FenceDoc {
   version: number;
   set: Partial<TaskDoc>;
   at: Date;
+  /** Taken by the retention sweeper to remove this version (docs/retention.md). */
+  removal?: true;
 }
 
 /** A queued version of a task whose publication to the broker is not yet confirmed. */
@@ -236,6 +243,18 @@ export interface IdempotencyDoc {
   taskId: string;
   bodyHash: string;
   at: Date;
+  /** `at` floored to the hour: the key the retention sweeper reads by (absent on keys from before it). */
+  hour?: number;
+}
+
+/**
+ * Where the retention sweeper goes on (docs/retention.md), in `retention_cursors`: `tasks:<type>`
+ * or `keys:<collection>`; every hour before `hour` has been swept.
+ */
+export interface RetentionCursorDoc {
+  _id: string;
+  hour: number;
+  at: Date;
 }
 
 /** An operator's settings of one task type (_id: the type), docs/flow-control.md. */
@@ -244,6 +263,8 @@ export interface TypeSettingsDoc {
   paused: boolean;
   concurrency: number | null;
   ratePerSecond: number | null;
+  /** How long its finished tasks are kept (docs/retention.md); null or absent: the store's default. */
+  retentionSeconds?: number | null;
   updatedAt: Date;
   updatedBy: string;
 }
@@ -416,6 +437,8 @@ export interface CountFenceDoc {
   at: Date;
   /** The writer document of the process holding it: when that writer is dead, so is the fence. */
   holder: string;
+  /** Held by the retention sweeper while it removes tasks (docs/retention.md); absent: a recount. */
+  purpose?: 'removal';
 }
 
 /** Someone saw the counts may be wrong (a lost flush, a rolled-forward fence): recount. */

@@ -12,7 +12,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js';
 import { recordWakeups } from './flow-wakeups.js';
-import { bucketOf } from './list-buckets.js';
+import { bucketOf, hourOf } from './list-buckets.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -109,6 +109,9 @@ async function writeOnce(
     updatedAt: now,
     changedBucket: bucketOf(now.getTime()),
   };
+  // The retention sweeper reads finished tasks by the hour they ended (docs/retention.md).
+  if (change.finishedAt !== undefined)
+    set.finishedHour = change.finishedAt === null ? null : hourOf(change.finishedAt.getTime());
   const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
   try {
     // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.

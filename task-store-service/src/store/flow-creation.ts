@@ -11,6 +11,7 @@ import type { Collections } from './collections.js';
 import type { FlowDoc, TaskDoc } from './documents.js';
 import { queueRoot } from './flow-dependencies.js';
 import { checkGraph } from './flow-graph.js';
+import { claimKey } from './idempotency-keys.js';
 import { nodesOf } from './flows.js';
 import { buildTask, type StoreContext } from './task-creation.js';
 
@@ -71,7 +72,7 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
     bodyHash = sha256(canonicalJson(body));
-    const claimed = await claimKey(c, idempotencyKey, flowId, bodyHash, now);
+    const claimed = await claimFlowKey(c, idempotencyKey, flowId, bodyHash, now);
     if (claimed.existing) {
       const prior = await c.flows.findOne({ _id: claimed.flowId });
       if (prior?.state === 'created') {
@@ -164,21 +165,16 @@ export async function finishCreation(
   return flow ? 'undone' : 'gone';
 }
 
-async function claimKey(
+async function claimFlowKey(
   c: Collections,
   key: string,
   flowId: string,
   bodyHash: string,
   now: Date,
 ): Promise<{ existing: boolean; flowId: string }> {
-  try {
-    await c.flowIdempotency.insertOne({ _id: key, taskId: flowId, bodyHash, at: now });
-    return { existing: false, flowId };
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
-  const prior = await c.flowIdempotency.findOne({ _id: key });
-  if (!prior) throw new AppError('BUSY', 'idempotency key is being changed; try again');
+  const ttl = c.retention.idempotencyKeyTtlSeconds;
+  const prior = await claimKey(c.flowIdempotency, key, flowId, bodyHash, now, ttl);
+  if (!prior) return { existing: false, flowId };
   if (prior.bodyHash !== bodyHash) {
     throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {
       flowId: prior.taskId,

@@ -11,6 +11,7 @@ import { AppError, isDuplicateKey } from '../app-error.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
+import { claimKey } from './idempotency-keys.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import { hourLabel, labelsOf } from './task-labels.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
@@ -162,12 +163,9 @@ async function insertTask(
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
     const bodyHash = sha256(canonicalJson(body));
-    try {
-      await ctx.c.idempotency.insertOne({ _id: idempotencyKey, taskId: doc._id, bodyHash, at: now });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const prior = await ctx.c.idempotency.findOne({ _id: idempotencyKey });
-      if (!prior) throw new AppError('BUSY', 'idempotency key is being changed; try again');
+    const ttl = ctx.c.retention.idempotencyKeyTtlSeconds;
+    const prior = await claimKey(ctx.c.idempotency, idempotencyKey, doc._id, bodyHash, now, ttl);
+    if (prior) {
       if (prior.bodyHash !== bodyHash) {
         throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {
           taskId: prior.taskId,
@@ -176,6 +174,7 @@ async function insertTask(
       const existing = await ctx.c.tasks.findOne({ _id: prior.taskId });
       if (existing) return { doc: existing, created: false };
       // The first call stopped between claiming the key and writing the task: finish its work.
+      // (Not a removed task: a task is removed only once its key has expired, docs/retention.md.)
       doc._id = prior.taskId;
     }
   }

@@ -111,5 +111,6 @@ function toTaskType(d: TaskTypeDoc, settings: TypeSettingsDoc | undefined): Task
     paused: settings?.paused ?? false,
     concurrency: settings?.concurrency ?? null,
     ratePerSecond: settings?.ratePerSecond ?? null,
+    retentionSeconds: settings?.retentionSeconds ?? null,
   };
 }

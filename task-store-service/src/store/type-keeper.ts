@@ -41,7 +41,11 @@ export async function keepTypes(c: Collections, log: Logger): Promise<void> {
   const waiting = new Set(holds.filter((h) => now - h.at.getTime() > HOLD_GRACE_MS).map((h) => h.type));
   for (const type of waiting) {
     try {
-      const released = await releaseAllowed(c, settingsToWire(type, settings.get(type)), RELEASES_PER_PASS);
+      const released = await releaseAllowed(
+        c,
+        settingsToWire(type, settings.get(type), c.settings.defaultRetentionSeconds),
+        RELEASES_PER_PASS,
+      );
       if (released.length > 0)
         log.info({ type, released: released.length }, 'held tasks released by the type keeper');
     } catch (err) {

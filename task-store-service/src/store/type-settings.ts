@@ -1,5 +1,6 @@
 /**
- * Per-type settings (docs/flow-control.md): paused, concurrency, ratePerSecond. Claims read them
+ * Per-type settings (docs/flow-control.md): paused, concurrency, ratePerSecond; and retention
+ * (docs/retention.md), which claims never read. Claims read them
  * from a per-process cache, so a type without settings costs nothing per task; a change made
  * through this process applies at once, one made through another store replica within
  * SETTINGS_TTL_MS.
@@ -25,7 +26,11 @@ export class TypeSettingsCache {
   /** Per rate key, the start time this process tries first (the one after its last): saves probes. */
   readonly nextStart = new Map<string, number>();
 
-  constructor(private readonly coll: Collection<TypeSettingsDoc>) {}
+  constructor(
+    private readonly coll: Collection<TypeSettingsDoc>,
+    /** TASK_RETENTION_SECONDS: a type's retention when it has none of its own (docs/retention.md). */
+    readonly defaultRetentionSeconds: number,
+  ) {}
 
   rules(type: string): Promise<TypeRules> {
     const hit = this.cache.get(type);
@@ -42,7 +47,7 @@ export class TypeSettingsCache {
   }
 
   async read(type: string): Promise<TypeSettings> {
-    return settingsToWire(type, await this.coll.findOne({ _id: type }));
+    return settingsToWire(type, await this.coll.findOne({ _id: type }), this.defaultRetentionSeconds);
   }
 
   /** Every type that has settings (a small collection: one document per type an operator touched). */
@@ -54,7 +59,12 @@ export class TypeSettingsCache {
   /** A value sets it, null lifts a limit, undefined keeps it. Last writer wins (an operator's call). */
   async update(
     type: string,
-    change: { paused?: boolean; concurrency?: number | null; ratePerSecond?: number | null },
+    change: {
+      paused?: boolean;
+      concurrency?: number | null;
+      ratePerSecond?: number | null;
+      retentionSeconds?: number | null;
+    },
     by: string,
   ): Promise<TypeSettings> {
     const current = await this.coll.findOne({ _id: type });
@@ -64,21 +74,33 @@ export class TypeSettingsCache {
       concurrency: change.concurrency !== undefined ? change.concurrency : (current?.concurrency ?? null),
       ratePerSecond:
         change.ratePerSecond !== undefined ? change.ratePerSecond : (current?.ratePerSecond ?? null),
+      retentionSeconds:
+        change.retentionSeconds !== undefined ? change.retentionSeconds : (current?.retentionSeconds ?? null),
       updatedAt: new Date(),
       updatedBy: by,
     };
     await this.coll.replaceOne({ _id: type }, doc, { upsert: true });
     this.cache.delete(type);
-    return settingsToWire(type, doc);
+    return settingsToWire(type, doc, this.defaultRetentionSeconds);
   }
 }
 
-export function settingsToWire(type: string, doc: TypeSettingsDoc | null | undefined): TypeSettings {
+export function settingsToWire(
+  type: string,
+  doc: TypeSettingsDoc | null | undefined,
+  defaultRetentionSeconds: number,
+): TypeSettings {
+  const own = doc?.retentionSeconds ?? null;
   return {
     type,
     paused: doc?.paused ?? false,
     concurrency: doc?.concurrency ?? null,
     ratePerSecond: doc?.ratePerSecond ?? null,
+    retentionSeconds: own,
+    retention:
+      own === null
+        ? { seconds: defaultRetentionSeconds, source: 'default' }
+        : { seconds: own, source: 'type' },
     updatedAt: doc ? doc.updatedAt.toISOString() : null,
     updatedBy: doc?.updatedBy ?? null,
   };

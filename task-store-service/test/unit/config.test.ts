@@ -28,6 +28,12 @@ describe('loadConfig', () => {
       maxBatchCalls: 100,
       shutdownGraceMs: 10_000,
       statsDeadWriterMs: 15_000,
+      retention: {
+        defaultSeconds: 604_800,
+        idempotencyKeyTtlSeconds: 86_400,
+        sweepIntervalMs: 60_000,
+        sweepPage: 500,
+      },
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
@@ -139,6 +145,28 @@ describe('loadConfig', () => {
     const err = configErrorOf(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }));
     expect(err.message).to.include('HEADERS_TIMEOUT_MS');
     configErrorOf(() => loadConfig({ HEADERS_TIMEOUT_MS: '10' }));
+  });
+
+  it('when the retention variables are set, then they are taken; outside 1 s .. 10 years, ConfigError', () => {
+    const c = loadConfig({
+      TASK_RETENTION_SECONDS: '3600',
+      IDEMPOTENCY_KEY_TTL_SECONDS: '60',
+      RETENTION_SWEEP_INTERVAL_MS: '500',
+      RETENTION_SWEEP_PAGE: '20',
+    });
+    expect(c.retention).to.deep.equal({
+      defaultSeconds: 3600,
+      idempotencyKeyTtlSeconds: 60,
+      sweepIntervalMs: 500,
+      sweepPage: 20,
+    });
+    for (const env of [
+      { TASK_RETENTION_SECONDS: '0' },
+      { TASK_RETENTION_SECONDS: '315360001' },
+      { IDEMPOTENCY_KEY_TTL_SECONDS: '1.5' },
+      { RETENTION_SWEEP_INTERVAL_MS: '10' },
+    ])
+      expect(configErrorOf(() => loadConfig(env)).message).to.include(Object.keys(env)[0]);
   });
 
   it('when RPC_TOKEN is empty, then it counts as unset', () => {

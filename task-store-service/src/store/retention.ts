@@ -1,0 +1,175 @@
+/**
+ * The retention sweeper (docs/retention.md): removes finished tasks older than their type's
+ * retention and idempotency keys older than their window. Every store replica runs it; each step
+ * is conditional and repeatable, so two replicas sweeping at once only duplicate reads.
+ *
+ * Reads are top-level equality only (FerretDB evaluates anything else over every row the equality
+ * part matched): finished tasks by `{type, finishedHour}`, keys by `{hour}`, walked hour by hour
+ * from a per-type (per-collection) cursor, a bounded page per pass.
+ */
+import type { Collection } from 'mongodb';
+import type { Collections } from './collections.js';
+import { FENCE_RETENTION_MS, type IdempotencyDoc } from './documents.js';
+import { backfillFinishedHours } from './finished-hour-backfill.js';
+import { isExpiredKey } from './idempotency-keys.js';
+import { HOUR_MS, hourOf } from './list-buckets.js';
+import {
+  CANDIDATE_PROJECTION,
+  DEPENDENT_DATA_REMOVERS,
+  removability,
+  removeTasks,
+  type DependentDataRemover,
+  type RemovalCandidate,
+} from './task-removal.js';
+
+/**
+ * A cursor passes an hour only this long after the hour is wholly past its cutoff: a stale fence
+ * rolled forward (within the fences' 10 minutes) may still write a finish timed in it.
+ */
+const SETTLE_MARGIN_MS = FENCE_RETENTION_MS;
+
+export interface SweepOptions {
+  /** Most tasks, and most keys, one pass reads. */
+  page: number;
+  flushCounts: () => Promise<void>;
+  removers?: readonly DependentDataRemover[];
+}
+
+export interface SweepReport {
+  /** Tasks removed, by type. */
+  removed: Record<string, number>;
+  /** Idempotency keys removed (tasks' and flows'). */
+  keys: number;
+  /** Tasks read, removable or not. */
+  read: number;
+}
+
+export class RetentionSweeper {
+  /** Which type this process's next pass starts with: every type gets its turn at the page. */
+  private turn = 0;
+
+  constructor(
+    private readonly c: Collections,
+    private readonly options: SweepOptions,
+  ) {}
+
+  async sweep(nowMs = Date.now()): Promise<SweepReport> {
+    const { c } = this;
+    const report: SweepReport = { removed: {}, keys: 0, read: 0 };
+    const types = (await c.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((t) => t._id);
+    const settings = await c.settings.all();
+    const keyCutoff = nowMs - c.retention.idempotencyKeyTtlSeconds * 1000;
+    let budget = this.options.page;
+    const start = this.turn++ % Math.max(1, types.length);
+    for (let i = 0; i < types.length && budget > 0; i++) {
+      const type = types[(start + i) % types.length]!;
+      const seconds = settings.get(type)?.retentionSeconds ?? c.retention.defaultSeconds;
+      const r = await this.sweepType(type, nowMs - seconds * 1000, keyCutoff, nowMs, budget);
+      budget -= r.read;
+      report.read += r.read;
+      if (r.removed > 0) report.removed[type] = r.removed;
+    }
+    for (const [name, coll] of [
+      ['task_idempotency', c.idempotency],
+      ['flow_idempotency', c.flowIdempotency],
+    ] as const)
+      report.keys += await this.sweepKeys(name, coll, keyCutoff, nowMs);
+    return report;
+  }
+
+  private async sweepType(
+    type: string,
+    cutoff: number,
+    keyCutoff: number,
+    nowMs: number,
+    budget: number,
+  ): Promise<{ read: number; removed: number }> {
+    const { c } = this;
+    const id = `tasks:${type}`;
+    let hour = await this.cursor(id, nowMs, async () => {
+      // Tasks finished before finishedHour existed get it first (once per type).
+      if ((await backfillFinishedHours(c, type)) === null)
+        throw new Error(`tasks of ${type} changed during the finishedHour backfill; the next pass goes on`);
+      return c.tasks
+        .find({ type, finishedHour: { $gte: 0 } }, { projection: { finishedHour: 1 } })
+        .sort({ finishedHour: 1 })
+        .limit(1)
+        .next()
+        .then((d) => d?.finishedHour ?? null);
+    });
+    const from = hour;
+    let read = 0;
+    let removed = 0;
+    while (hour <= hourOf(cutoff) && read < budget) {
+      const limit = budget - read;
+      const docs = (await c.tasks
+        .find({ type, finishedHour: hour }, { projection: CANDIDATE_PROJECTION, limit })
+        .toArray()) as RemovalCandidate[];
+      read += docs.length;
+      const verdicts = docs.map((d) => removability(d, cutoff, keyCutoff));
+      const wanted = docs.filter((_, i) => verdicts[i] === 'removable');
+      const gone = await removeTasks(c, wanted, this.options.flushCounts, this.options.removers);
+      removed += gone.length;
+      const settled = gone.length === wanted.length && !verdicts.includes('not yet');
+      if (docs.length === limit && settled && gone.length > 0) continue; // more in this hour
+      if (!settled || docs.length === limit || hour + HOUR_MS + SETTLE_MARGIN_MS > cutoff) break;
+      hour += HOUR_MS;
+    }
+    if (hour !== from) await this.advance(id, hour);
+    return { read, removed };
+  }
+
+  /** Expired keys, hour by hour; deleted conditionally, so a key taken again since stays. */
+  private async sweepKeys(
+    name: string,
+    coll: Collection<IdempotencyDoc>,
+    cutoff: number,
+    nowMs: number,
+  ): Promise<number> {
+    const id = `keys:${name}`;
+    let hour = await this.cursor(id, nowMs, () =>
+      coll
+        .find({ hour: { $gte: 0 } }, { projection: { hour: 1 } })
+        .sort({ hour: 1 })
+        .limit(1)
+        .next()
+        .then((d) => d?.hour ?? null),
+    );
+    const ttlSeconds = (nowMs - cutoff) / 1000;
+    const from = hour;
+    let removed = 0;
+    let read = 0;
+    while (hour <= hourOf(cutoff) && read < this.options.page) {
+      const limit = this.options.page - read;
+      const docs = await coll.find({ hour }, { limit }).toArray();
+      read += docs.length;
+      for (const d of docs.filter((k) => isExpiredKey(k, nowMs, ttlSeconds))) {
+        const r = await coll.deleteOne({ _id: d._id, taskId: d.taskId, at: d.at });
+        removed += r.deletedCount;
+      }
+      if (docs.length === limit || hour + HOUR_MS > cutoff) break;
+      hour += HOUR_MS;
+    }
+    if (hour !== from) await this.advance(id, hour);
+    return removed;
+  }
+
+  /**
+   * The first hour not yet swept. Without a cursor, the oldest hour present (a sorted read, once per
+   * type and database), or the current hour when there is none yet.
+   */
+  private async cursor(id: string, nowMs: number, oldest: () => Promise<number | null>): Promise<number> {
+    const doc = await this.c.retentionCursors.findOne({ _id: id });
+    if (doc) return doc.hour;
+    const hour = (await oldest()) ?? hourOf(nowMs);
+    await this.advance(id, hour);
+    return hour;
+  }
+
+  /** Last writer wins: each value written is an hour its writer swept whole, so none skips work. */
+  private async advance(id: string, hour: number): Promise<void> {
+    await this.c.retentionCursors.replaceOne({ _id: id }, { hour, at: new Date() }, { upsert: true });
+  }
+}
+
+export { DEPENDENT_DATA_REMOVERS };
