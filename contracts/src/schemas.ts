@@ -1,7 +1,13 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { OVERLAP_POLICIES } from './schedule.js';
-import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_STATUSES } from './task.js';
+import {
+  HISTORY_PAGE_LIMITS,
+  PRIORITY_RANGE,
+  TASK_DETAIL_FIELDS,
+  TASK_KINDS,
+  TASK_STATUSES,
+} from './task.js';
 import { TYPE_LIMIT_BOUNDS } from './type-settings.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
@@ -191,6 +197,10 @@ export const PARAM_SCHEMAS = {
     cursor,
     fields: { type: 'array', uniqueItems: true, items: { enum: TASK_DETAIL_FIELDS } },
   }),
+  'tasks.history': params(
+    { id, limit: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE_LIMITS.max }, cursor },
+    ['id'],
+  ),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id, type: taskTypeName }, [
     'id',
     'workerId',

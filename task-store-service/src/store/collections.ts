@@ -21,6 +21,7 @@ import { BulkInserts } from './bulk-inserts.js';
 import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
+import type { HistoryBlockDoc } from './task-history.js';
 import { TypeSettingsCache } from './type-settings.js';
 
 /**
@@ -51,12 +52,15 @@ export interface Collections {
   settings: TypeSettingsCache;
   schedules: Collection<ScheduleDoc>;
   scheduleRuns: Collection<ScheduleRunDoc>;
+  /** Task history moved out of the task documents, in blocks (task-history.ts, docs/history.md). */
+  history: Collection<HistoryBlockDoc>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
     tasks: BulkInserts<TaskDoc>;
     fences: BulkInserts<FenceDoc>;
     outbox: BulkInserts<OutboxDoc>;
+    history: BulkInserts<HistoryBlockDoc>;
   };
   countWriter: CountWriter;
 }
@@ -67,6 +71,7 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
   const outbox = db.collection<OutboxDoc>('task_outbox');
   const taskBuckets = db.collection<BucketNodeDoc>('task_buckets');
   const typeSettings = db.collection<TypeSettingsDoc>('task_type_settings');
+  const history = db.collection<HistoryBlockDoc>('task_history');
   return {
     typeSettings,
     settings: new TypeSettingsCache(typeSettings),
@@ -81,7 +86,9 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
       tasks: new BulkInserts(tasks),
       fences: new BulkInserts(fences),
       outbox: new BulkInserts(outbox),
+      history: new BulkInserts(history),
     },
+    history,
     tasks,
     fences,
     outbox,
@@ -112,6 +119,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
+  // a page of one task's history reads its blocks by _id; retention removes them by taskId
+  task_history: ['_id', 'taskId'],
   task_outbox: ['_id'],
   task_idempotency: ['_id'],
   task_types: ['_id'],
@@ -159,6 +168,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
   await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
   await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
   await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.rateSlots, [

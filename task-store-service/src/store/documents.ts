@@ -59,7 +59,13 @@ export interface TaskDoc {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The latest changes, oldest first, at most HISTORY_LIMIT (older ones: task_history, task-history.ts). */
   history: HistoryDoc[];
+  /**
+   * How many earlier entries live in task_history, below `history[0]` (a multiple of
+   * HISTORY_BLOCK); absent while there are none (docs/history.md).
+   */
+  historyOffset?: number;
   version: number;
   /** Not started by then, it ends failed (EXPIRED). Absent on tasks without a deadline. */
   expiresAt?: Date | null;
@@ -282,7 +288,7 @@ export interface TaskTypeDoc {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-function historyToWire(h: HistoryDoc): HistoryEntry {
+export function historyToWire(h: HistoryDoc): HistoryEntry {
   return {
     status: h.status,
     at: h.at.toISOString(),
@@ -323,8 +329,10 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.payload = JSON.parse(doc.payloadJson) as unknown;
   if (fields.includes('result') && doc.resultJson !== undefined)
     summary.result = doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown);
-  if (fields.includes('history') && doc.history !== undefined)
+  if (fields.includes('history') && doc.history !== undefined) {
     summary.history = doc.history.map(historyToWire);
+    if (doc.historyOffset) summary.historyOffset = doc.historyOffset;
+  }
   if (doc.flowId !== undefined && doc.flow) {
     summary.flowId = doc.flowId;
     summary.flowKey = doc.flow.key;
@@ -339,6 +347,7 @@ export function toWire(doc: TaskDoc): Task {
     payload: JSON.parse(doc.payloadJson) as unknown,
     result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     history: doc.history.map(historyToWire),
+    ...(doc.historyOffset ? { historyOffset: doc.historyOffset } : {}),
   };
 }
 
