@@ -35,7 +35,7 @@ describe('tasksctl history against a real store (integration)', () => {
     expect(lines).to.have.length(1 + 3 * cycles);
     expect(lines[0]).to.match(/ queued by create, attempt 0$/);
     expect(lines[1]).to.match(/ running by w0, attempt 1$/);
-    expect(lines[2]).to.match(/ failed by w0, attempt 1  BOOM: n0$/);
+    expect(lines[2]).to.match(/ failed by w0, attempt 1 {2}BOOM: n0$/);
     expect(lines.at(-1)).to.match(/ queued by op19, attempt 0$/);
     expect(stdout).not.to.include('next cursor');
   });
