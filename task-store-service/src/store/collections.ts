@@ -5,6 +5,7 @@ import type {
   FenceDoc,
   FlowDoc,
   FlowWakeupDoc,
+  HistoryBlockDoc,
   HoldDoc,
   IdempotencyDoc,
   OutboxDoc,
@@ -21,7 +22,6 @@ import { BulkInserts } from './bulk-inserts.js';
 import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
-import type { HistoryBlockDoc } from './task-history.js';
 import { TypeSettingsCache } from './type-settings.js';
 
 /**

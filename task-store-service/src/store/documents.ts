@@ -184,6 +184,19 @@ export interface ScheduleRunDoc {
 export type SummaryDoc = Omit<TaskDoc, 'payloadJson' | 'resultJson' | 'history'> &
   Partial<Pick<TaskDoc, 'payloadJson' | 'resultJson' | 'history'>>;
 
+/**
+ * Entries 25k … 25k+24 of one task's history (`_id`: `<taskId>:<k>`), moved out of the task
+ * document (task-history.ts, docs/history.md).
+ */
+export interface HistoryBlockDoc {
+  _id: string;
+  taskId: string;
+  /** k: the block's position (its first entry is entry k × HISTORY_BLOCK). */
+  block: number;
+  entries: HistoryDoc[];
+  at: Date;
+}
+
 /** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
 export const FENCE_RETENTION_MS = 10 * 60_000;
 

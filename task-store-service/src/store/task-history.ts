@@ -14,20 +14,12 @@ import { HISTORY_LIMIT, HISTORY_PAGE_LIMITS, type HistoryEntry, type Page } from
 import { AppError, isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
-import { historyToWire, type HistoryDoc, type TaskDoc } from './documents.js';
+import { historyToWire, type HistoryBlockDoc, type HistoryDoc, type TaskDoc } from './documents.js';
+
+export type { HistoryBlockDoc };
 
 /** Entries per block moved out of the task: the document then keeps HISTORY_LIMIT − B + 1 … HISTORY_LIMIT. */
 export const HISTORY_BLOCK = HISTORY_LIMIT / 2;
-
-/** Entries k·B … k·B+B-1 of one task's history, moved out of the task document. */
-export interface HistoryBlockDoc {
-  _id: string;
-  taskId: string;
-  /** k: the block's position (its first entry is entry k·HISTORY_BLOCK). */
-  block: number;
-  entries: HistoryDoc[];
-  at: Date;
-}
 
 const blockId = (taskId: string, block: number): string => `${taskId}:${block}`;
 
