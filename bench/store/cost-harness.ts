@@ -30,13 +30,16 @@ export interface CostHarness {
   /** Calls and database operations of `body`, per task (it returns how many tasks it handled). */
   measure: (name: string, body: () => Promise<number>) => Promise<void>;
   rows: CostRow[];
+  /** The store's database operations so far (on one collection, when named). */
+  dbOps: (collection?: string) => Promise<number>;
 }
 
-async function dbCommands(metricsUrl: string): Promise<number> {
+async function dbCommands(metricsUrl: string, collection?: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith('task_store_db_commands_total{'))
+    .filter((l) => collection === undefined || l.includes(`collection="${collection}"`))
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
@@ -70,7 +73,7 @@ export async function withCostHarness(
   };
   try {
     await client.call('taskTypes.register', { workerId: 'bench', types: [BENCH_TYPE] });
-    await body({ call, measure, rows });
+    await body({ call, measure, rows, dbOps: (collection) => dbCommands(metricsUrl, collection) });
   } finally {
     await store.close();
     const admin = new MongoClient(mongo.url);

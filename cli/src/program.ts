@@ -15,6 +15,7 @@ import {
 import type { CliIo, ExitCode, StoreCaller } from './command.js';
 import { cancelFlow, getFlow, listFlows } from './commands/flow.js';
 import { getTask } from './commands/get.js';
+import { showHistory } from './commands/history.js';
 import {
   createSchedule,
   deleteSchedule,
@@ -116,6 +117,17 @@ export function buildProgram(io: CliIo, settle: (code: ExitCode) => void): Comma
     .option(json, jsonHelp)
     .action((id: string, opts: { json?: true }, cmd: Command) =>
       withStore(cmd, (client) => getTask(client, { id, json: opts.json === true }, io.stdout)),
+    );
+
+  program
+    .command('history')
+    .description('every change of a task, oldest first (all pages, or one with --limit)')
+    .argument('<id>', 'task id')
+    .option('--limit <n>', 'one page of this many entries, 1..500, and its next cursor', parsePositiveInt)
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option(json, 'print {"items": [...], "nextCursor": ...}')
+    .action((id: string, opts: { limit?: number; cursor?: string; json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => showHistory(client, { id, ...opts, json: opts.json === true }, io.stdout)),
     );
 
   program

@@ -10,6 +10,7 @@ import type { FailurePolicy, Flow, FlowSummary } from './flow.js';
 import type { RetentionDefaults, TypeSettings } from './type-settings.js';
 import type { OverlapPolicy, Schedule, ScheduleTaskSpec } from './schedule.js';
 import type {
+  HistoryEntry,
   Task,
   TaskDetailField,
   TaskError,
@@ -160,6 +161,8 @@ export interface StoreMethods {
   };
   'tasks.get': { params: { id: string }; result: Task };
   'tasks.list': { params: ListParams; result: Page<TaskSummary> };
+  /** A task's whole history, oldest first (docs/history.md). */
+  'tasks.history': { params: { id: string; limit?: number; cursor?: string }; result: Page<HistoryEntry> };
   'tasks.claim': {
     /**
      * `leaseId`, chosen by the caller, makes the claim repeatable: a repeat answers the same lease.
@@ -287,6 +290,12 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
       'Newest first, filtered; keyset pagination on (createdAt, id) with an opaque cursor. Items are summaries: payload, result and history only when named in fields.',
     idempotent: true,
     errors: common,
+  },
+  'tasks.history': {
+    summary:
+      'Every change of a task for as long as it is kept, oldest first: `limit` 1..500 (50) entries from the opaque `cursor` → {items, nextCursor} (null at the end). The task itself carries only the latest entries.',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND'],
   },
   'tasks.claim': {
     summary:

@@ -1,7 +1,14 @@
 /** JSON Schemas of the JSON-RPC params. Every object schema refuses unknown properties. */
 import { FAILURE_POLICIES, FLOW_LIMITS } from './flow.js';
 import { OVERLAP_POLICIES } from './schedule.js';
-import { PRIORITY_RANGE, TASK_DETAIL_FIELDS, TASK_KINDS, TASK_LABEL_LIMITS, TASK_STATUSES } from './task.js';
+import {
+  HISTORY_PAGE_LIMITS,
+  PRIORITY_RANGE,
+  TASK_DETAIL_FIELDS,
+  TASK_KINDS,
+  TASK_LABEL_LIMITS,
+  TASK_STATUSES,
+} from './task.js';
 import { RETENTION_BOUNDS, TYPE_LIMIT_BOUNDS } from './type-settings.js';
 import { BULK_ACTIONS, BULK_PAGE_MAX } from './bulk-actions.js';
 
@@ -243,6 +250,10 @@ export const PARAM_SCHEMAS = {
     metadata: { ...metadata, minProperties: 1 },
   }),
   'tasks.bulkAction': params(BULK_ACTION_FIELDS, ['action', 'filter']),
+  'tasks.history': params(
+    { id, limit: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE_LIMITS.max }, cursor },
+    ['id'],
+  ),
   'tasks.claim': params({ id, workerId: actor, leaseMs, leaseId: id, type: taskTypeName }, [
     'id',
     'workerId',

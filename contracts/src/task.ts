@@ -50,8 +50,15 @@ export interface Task {
   updatedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** The most recent changes, oldest first, at most HISTORY_LIMIT entries. */
+  /**
+   * The latest changes, oldest first: every change while there are at most HISTORY_LIMIT, else
+   * the latest HISTORY_LIMIT/2+1 to HISTORY_LIMIT (older ones move out in blocks). The whole
+   * history, every change for as long as the task is kept, is paged by `tasks.history`
+   * (`GET /v1/tasks/{id}/history`); docs/history.md.
+   */
   history: HistoryEntry[];
+  /** How many earlier changes precede `history[0]` (read them with `tasks.history`); absent when none. */
+  historyOffset?: number;
   version: number;
   /** Not started by then, the task ends failed with error EXPIRED instead (null: no deadline). */
   expiresAt?: string | null;
@@ -82,7 +89,10 @@ export interface DependencyResult {
 
 export type DependencyResults = Record<string, DependencyResult>;
 
+/** Most history entries a task document (and `Task.history`) carries; the rest is paged by `tasks.history`. */
 export const HISTORY_LIMIT = 50;
+/** `tasks.history` page sizes (`limit`). */
+export const HISTORY_PAGE_LIMITS = { default: 50, max: 500 } as const;
 
 /**
  * Tags and metadata a task may carry (docs/tags-and-bulk-actions.md). Metadata keys have no `.`

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TaskStoreClient } from '@tasks/contracts';
 import { api, startSystem, waitForStatus, type RunningSystem } from '../system.js';
 
 // Code passed to page.evaluate runs in the page; these stand in for the DOM globals there
@@ -189,6 +190,41 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await page.locator('#task-status[data-status="failed"]').waitFor(WAIT);
     expect(await page.locator('#attempts tbody tr').count()).to.equal(2);
     expect(await stillSameDocument(page)).to.equal(true);
+    await page.close();
+  });
+
+  it('when a task has more changes than it carries, then its page loads the full history on request, oldest first', async () => {
+    // A type no executor serves: the test makes the changes itself through the store.
+    const store = new TaskStoreClient({ url: `${sys.storeUrl}`, retries: 0 });
+    const type = 'e2e.unserved-history';
+    await store.call('taskTypes.register', {
+      workerId: 'e2e',
+      types: [{ type, kind: 'io', payloadSchema: { type: 'object' }, timeoutMs: 5_000, maxAttempts: 1 }],
+    });
+    const { task } = await store.call('tasks.create', { type, payload: {} });
+    const cycles = 30; // 91 changes
+    for (let n = 0; n < cycles; n++) {
+      const leaseId = `lease-${n}`;
+      await store.call('tasks.claim', { id: task.id, workerId: `w${n}`, leaseMs: 30_000, leaseId });
+      await store.call('tasks.fail', {
+        id: task.id,
+        leaseId,
+        error: { code: 'BOOM', message: `n${n}`, retryable: false },
+      });
+      await store.call('tasks.retry', { id: task.id, by: `op${n}` });
+    }
+    const page = await open(`#/tasks/${task.id}`);
+    await page.locator('#history-note').waitFor(WAIT);
+    const carried = await page.locator('#history-latest li').count();
+    expect(await page.locator('#history-note').textContent()).to.include(`${1 + 3 * cycles} changes`);
+    await page.getByRole('button', { name: /^Full history/ }).click();
+    await page.locator('#history-earlier li').first().waitFor(WAIT);
+    expect(carried + (await page.locator('#history-earlier li').count())).to.equal(1 + 3 * cycles);
+    expect(await page.locator('#history-earlier li').first().textContent()).to.include('queued by create');
+    expect(await page.locator('#history-more').count()).to.equal(0);
+    // Every attempt shows once the older changes are there.
+    expect(await page.locator('#attempts tbody tr').count()).to.equal(cycles);
+    await page.screenshot({ path: path.join(SHOTS, 'task-full-history.png'), fullPage: true });
     await page.close();
   });
 

@@ -8,6 +8,7 @@ export type { Schedule } from '../../contracts/src/schedule.js';
 export type {
   DependencyResult,
   DependencyResults,
+  HistoryEntry,
   Task,
   TaskStatus,
   TaskSummary,

@@ -3,7 +3,7 @@
  * A flow node also links to its flow and shows how its dependencies ended.
  */
 import { api, ApiError } from './api.js';
-import type { DependencyResults, HoldReason, Task } from './contracts.js';
+import type { DependencyResults, HistoryEntry, HoldReason, Task } from './contracts.js';
 import { duration, h, json, replace, time } from './dom.js';
 import { tagChips } from './labels.js';
 
@@ -13,8 +13,8 @@ const HELD: Record<HoldReason, string> = {
   concurrency: 'waiting: concurrency limit',
 };
 
-/** Attempts from the history: each "running" entry starts one; the next entry ends it. */
-function attempts(t: Task) {
+/** Attempts from history entries in order: each "running" entry starts one; the next entry ends it. */
+function attempts(history: HistoryEntry[]) {
   const rows: {
     attempt: number;
     by: string;
@@ -23,9 +23,9 @@ function attempts(t: Task) {
     outcome: string;
     error?: string;
   }[] = [];
-  t.history.forEach((e, i) => {
+  history.forEach((e, i) => {
     if (e.status !== 'running') return;
-    const nextEntry = t.history[i + 1];
+    const nextEntry = history[i + 1];
     rows.push({
       attempt: e.attempt,
       by: e.by,
@@ -68,9 +68,85 @@ function dependencies(deps: DependencyResults): HTMLElement {
   );
 }
 
+/** One history entry as a list item. */
+function historyItem(e: HistoryEntry): HTMLElement {
+  return h(
+    'li',
+    {},
+    time(e.at),
+    ' ',
+    h('span', { class: `status s-${e.status}` }, e.status),
+    ` by ${e.by}`,
+    e.error ? ` — ${e.error.code}: ${e.error.message}` : '',
+  );
+}
+
+/** Entries per page when the older history is loaded (GET /v1/tasks/{id}/history). */
+const HISTORY_PAGE = 200;
+
 export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void) => () => void): () => void {
   let task: Task | undefined;
+  /** The changes older than the task carries, as far as loaded (oldest first), and where to go on. */
+  const older: { entries: HistoryEntry[]; cursor: string | null; loading: boolean; error: string } = {
+    entries: [],
+    cursor: null,
+    loading: false,
+    error: '',
+  };
   const message = h('p', { class: 'form-error', role: 'alert', id: 'action-error' });
+  const loadOlder = () => {
+    if (older.loading) return;
+    older.loading = true;
+    older.error = '';
+    const cursor = older.cursor ? `&cursor=${encodeURIComponent(older.cursor)}` : '';
+    api<{ items: HistoryEntry[]; nextCursor: string | null }>(
+      `/v1/tasks/${encodeURIComponent(id)}/history?limit=${HISTORY_PAGE}${cursor}`,
+    )
+      .then(
+        (page) => {
+          older.entries.push(...page.items);
+          older.cursor = page.nextCursor;
+        },
+        (err: unknown) => (older.error = err instanceof Error ? err.message : String(err)),
+      )
+      .finally(() => {
+        older.loading = false;
+        render();
+      });
+  };
+  /** The History heading, the older changes (when asked for), and the latest the task carries. */
+  const historyParts = (t: Task): (HTMLElement | null)[] => {
+    const offset = t.historyOffset ?? 0;
+    const shown = older.entries.slice(0, offset);
+    const left = offset - shown.length;
+    const more =
+      left > 0
+        ? h(
+            'button',
+            { type: 'button', id: 'history-more', disabled: older.loading },
+            shown.length === 0
+              ? `Full history (${offset} earlier changes)`
+              : `Load more (${left} earlier changes left)`,
+          )
+        : null;
+    more?.addEventListener('click', loadOlder);
+    return [
+      h('h3', {}, 'History'),
+      offset > 0
+        ? h(
+            'p',
+            { class: 'muted', id: 'history-note' },
+            `${offset + t.history.length} changes; the task carries the latest ${t.history.length}.`,
+          )
+        : null,
+      shown.length > 0
+        ? h('ol', { class: 'history', id: 'history-earlier' }, ...shown.map(historyItem))
+        : null,
+      more,
+      older.error ? h('p', { class: 'form-error', role: 'alert' }, older.error) : null,
+      h('ol', { class: 'history', id: 'history-latest', start: offset + 1 }, ...t.history.map(historyItem)),
+    ];
+  };
   const render = () => {
     if (!task) return;
     const t = task;
@@ -96,7 +172,11 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
     };
     cancel.addEventListener('click', act('cancelled'));
     retry.addEventListener('click', act('queued'));
-    const rows = attempts(t);
+    // Every attempt once the older history is loaded; else those the task's latest changes show.
+    const offset = t.historyOffset ?? 0;
+    const rows = attempts(
+      older.entries.length >= offset ? [...older.entries.slice(0, offset), ...t.history] : t.history,
+    );
     replace(
       main,
       h('p', {}, h('a', { href: '#/' }, '← All tasks')),
@@ -238,22 +318,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
             ),
           ),
         ),
-        h('h3', {}, 'History'),
-        h(
-          'ol',
-          { class: 'history' },
-          ...t.history.map((e) =>
-            h(
-              'li',
-              {},
-              time(e.at),
-              ' ',
-              h('span', { class: `status s-${e.status}` }, e.status),
-              ` by ${e.by}`,
-              e.error ? ` — ${e.error.code}: ${e.error.message}` : '',
-            ),
-          ),
-        ),
+        ...historyParts(t),
       ),
     );
   };

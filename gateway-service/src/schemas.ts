@@ -7,6 +7,7 @@ import {
   FAILURE_POLICIES,
   FLOW_LIMITS,
   FLOW_STATUSES,
+  HISTORY_LIMIT,
   OVERLAP_POLICIES,
   PARAM_SCHEMAS,
   RETENTION_FIELD,
@@ -276,6 +277,16 @@ export const bulkActionResult = {
   },
 } as const;
 
+/** GET /v1/tasks/{id}/history (docs/history.md). */
+export const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: 'Integer 1..500 (default 50).' },
+    cursor: PARAM_SCHEMAS['tasks.history'].properties.cursor,
+  },
+} as const;
+
 export const eventsQuery = {
   type: 'object',
   additionalProperties: false,
@@ -283,6 +294,25 @@ export const eventsQuery = {
 } as const;
 
 const nullableString = { type: ['string', 'null'] } as const;
+
+/** One change of a task (the task's `history`, and the items of GET /v1/tasks/{id}/history). */
+export const historyEntrySchema = {
+  type: 'object',
+  required: ['status', 'at', 'by', 'attempt'],
+  properties: {
+    status: { enum: TASK_STATUSES, description: 'The status the task entered.' },
+    at: { type: 'string', format: 'date-time' },
+    by: {
+      type: 'string',
+      description: 'Who made the change: a worker id, `api`, `create`, `flow`, `dead-letter`, …',
+    },
+    attempt: { type: 'integer', description: 'The attempt it belongs to (0 before the first claim).' },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' } },
+    },
+  },
+} as const;
 
 export const taskSchema = {
   type: 'object',
@@ -318,16 +348,13 @@ export const taskSchema = {
     finishedAt: nullableString,
     history: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          status: { enum: TASK_STATUSES },
-          at: { type: 'string' },
-          by: { type: 'string' },
-          attempt: { type: 'integer' },
-          error: { type: 'object' },
-        },
-      },
+      items: historyEntrySchema,
+      description: `The latest changes, oldest first: all of them up to ${HISTORY_LIMIT}, else the latest ${HISTORY_LIMIT / 2 + 1} to ${HISTORY_LIMIT}; every change is paged by GET /v1/tasks/{id}/history.`,
+    },
+    historyOffset: {
+      type: 'integer',
+      description:
+        'Present when earlier changes precede history[0]: how many (GET /v1/tasks/{id}/history pages through them).',
     },
     version: { type: 'integer' },
     expiresAt: { ...nullableString, description: 'Not started by then, the task ends failed (EXPIRED).' },

@@ -3,6 +3,7 @@ import type { HoldReason, Task } from '@tasks/contracts';
 import type { StoreCaller, Writer } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { clean, formatDuration, formatTime, toJson } from '../format.js';
+import { renderEntry } from './history.js';
 
 export interface GetArgs {
   id: string;
@@ -62,11 +63,13 @@ export function renderTask(t: Task, now: number = Date.now()): string {
   const keyWidth = Math.max(...rows.map(([k]) => k.length)) + 1;
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(keyWidth)}  ${clean(v)}`);
   if (t.history.length > 0) {
-    lines.push('history:');
-    for (const h of t.history) {
-      const error = h.error ? `  ${h.error.code}: ${h.error.message}` : '';
-      lines.push(clean(`  ${formatTime(h.at, now)}  ${h.status} by ${h.by}, attempt ${h.attempt}${error}`));
-    }
+    const earlier = t.historyOffset ?? 0;
+    lines.push(
+      earlier > 0
+        ? `history (the latest ${t.history.length} of ${earlier + t.history.length}; all: tasksctl history ${t.id}):`
+        : 'history:',
+    );
+    for (const h of t.history) lines.push(`  ${renderEntry(h, now)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { ERRORS, PARAM_SCHEMAS, TASK_STATUSES, type ErrorType } from '@tasks/contracts';
 import { problemType } from '../middleware/problem-details.js';
 import {
+  historyEntrySchema,
+  historyQuery,
   batchBody,
   createFlowBody,
   createScheduleBody,
@@ -469,6 +471,26 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['TASK_NOT_FOUND', 'INVALID_TRANSITION', 'BUSY', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
+      '/v1/tasks/{id}/history': {
+        get: api({
+          id: 'task-history',
+          tag: 'tasks',
+          summary: 'Page through a task’s whole history',
+          description:
+            'Every change of the task for as long as it is kept, oldest first (docs/history.md); the task itself ' +
+            'carries only the latest ones. Pass `nextCursor` back as `cursor` for the next page; it is null on the last.',
+          parameters: [id, ...queryParameters(historyQuery)],
+          responses: {
+            200: json(
+              'A page of the history.',
+              itemsOf('HistoryEntry', {
+                nextCursor: { type: ['string', 'null'], description: 'null on the last page.' },
+              }),
+            ),
+          },
+          errors: ['VALIDATION_FAILED', 'TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
       '/v1/tasks/{id}/events': {
         get: api({
           id: 'follow-task',
@@ -853,6 +875,7 @@ export function openApiDocument(): Record<string, unknown> {
         Schedule: scheduleSchema,
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
+        HistoryEntry: historyEntrySchema,
         StatusEvent: statusEvent,
         TaskType: taskType,
         TaskTypeDetail: taskTypeDetail,

@@ -1,17 +1,18 @@
-/** /v1/tasks: create (one or a batch), show, list, cancel/retry, follow. */
+/** /v1/tasks: create (one or a batch), show, list, cancel/retry, follow, page through a task's history. */
 import { Router } from '@koa/router';
-import type {
-  CreateTaskParams,
-  ListParams,
-  TaskDetailField,
-  TaskStatus,
-  TaskSummary,
+import {
+  HISTORY_PAGE_LIMITS,
+  type CreateTaskParams,
+  type ListParams,
+  type TaskDetailField,
+  type TaskStatus,
+  type TaskSummary,
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { followTask } from '../events/event-hub.js';
 import { HttpProblem } from '../middleware/problem-details.js';
-import { batchBody, createTaskBody, listQuery, patchBody } from '../schemas.js';
+import { batchBody, createTaskBody, historyQuery, listQuery, patchBody } from '../schemas.js';
 import { publicTask, type TaskPublisher } from '../task-publisher.js';
 import { checkScheduleBound, validated } from '../validation.js';
 
@@ -89,6 +90,30 @@ export function taskRoutes(deps: AppDeps): Router<GatewayState> {
     ctx.body = publicTask(
       await store.call('tasks.get', { id: taskId(ctx) }, { requestId: ctx.state.requestId }),
     );
+  });
+
+  // Every change of the task, oldest first (docs/history.md): the store's page as it is.
+  router.get('task-history', '/:id/history', async (ctx: GatewayContext) => {
+    const { limit, cursor } = validated<{ limit?: string; cursor?: string }>(
+      historyQuery,
+      { ...ctx.query },
+      'query',
+    );
+    if (limit !== undefined && Number(limit) > HISTORY_PAGE_LIMITS.max) {
+      throw new HttpProblem('VALIDATION_FAILED', `limit must be at most ${HISTORY_PAGE_LIMITS.max}`, {
+        fields: [{ path: '?/limit', message: `must be <= ${HISTORY_PAGE_LIMITS.max}` }],
+      });
+    }
+    const page = await store.call(
+      'tasks.history',
+      {
+        id: taskId(ctx),
+        ...(limit !== undefined && { limit: Number(limit) }),
+        ...(cursor !== undefined && { cursor }),
+      },
+      { requestId: ctx.state.requestId },
+    );
+    ctx.body = { items: page.items, nextCursor: page.nextCursor };
   });
 
   router.patch('update-task', '/:id', async (ctx: GatewayContext) => {

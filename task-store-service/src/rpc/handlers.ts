@@ -10,6 +10,7 @@ import { listUnpublished, markPublished } from '../store/outbox.js';
 import { getTask, listExpiredLeases, listStale } from '../store/task-queries.js';
 import { listTasks } from '../store/list-pages.js';
 import { bulkAction } from '../store/bulk-actions.js';
+import { readHistory } from '../store/task-history.js';
 import { stats } from '../store/count-stats.js';
 import type { CountKeeper } from '../store/count-keeper.js';
 import { executorHeartbeat } from '../store/executors.js';
@@ -44,6 +45,7 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
       const { docs, nextCursor } = await listTasks(c, p);
       return { items: docs.map((d) => toSummary(d, p.fields)), nextCursor };
     },
+    'tasks.history': (p) => readHistory(c, p),
     'tasks.claim': async (p) => withResults(c, await lifecycle.claim(c, p)),
     'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
     'tasks.complete': async (p) => {

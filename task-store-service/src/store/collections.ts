@@ -6,6 +6,7 @@ import type {
   FenceDoc,
   FlowDoc,
   FlowWakeupDoc,
+  HistoryBlockDoc,
   HoldDoc,
   IdempotencyDoc,
   OutboxDoc,
@@ -53,6 +54,8 @@ export interface Collections {
   settings: TypeSettingsCache;
   schedules: Collection<ScheduleDoc>;
   scheduleRuns: Collection<ScheduleRunDoc>;
+  /** Task history moved out of the task documents, in blocks (task-history.ts, docs/history.md). */
+  history: Collection<HistoryBlockDoc>;
   recent: RecentTasks;
   /** Where the retention sweeper goes on (docs/retention.md). */
   retentionCursors: Collection<RetentionCursorDoc>;
@@ -63,6 +66,7 @@ export interface Collections {
     tasks: BulkInserts<TaskDoc>;
     fences: BulkInserts<FenceDoc>;
     outbox: BulkInserts<OutboxDoc>;
+    history: BulkInserts<HistoryBlockDoc>;
   };
   countWriter: CountWriter;
 }
@@ -83,6 +87,7 @@ export function collections(
   const outbox = db.collection<OutboxDoc>('task_outbox');
   const taskBuckets = db.collection<BucketNodeDoc>('task_buckets');
   const typeSettings = db.collection<TypeSettingsDoc>('task_type_settings');
+  const history = db.collection<HistoryBlockDoc>('task_history');
   return {
     typeSettings,
     settings: new TypeSettingsCache(typeSettings, retention.defaultSeconds),
@@ -99,7 +104,9 @@ export function collections(
       tasks: new BulkInserts(tasks),
       fences: new BulkInserts(fences),
       outbox: new BulkInserts(outbox),
+      history: new BulkInserts(history),
     },
+    history,
     tasks,
     fences,
     outbox,
@@ -145,6 +152,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
   task_fences: ['_id'],
+  // a page of one task's history reads its blocks by _id; retention removes them by taskId
+  task_history: ['_id', 'taskId'],
   task_outbox: ['_id'],
   // keys by _id; the retention sweeper by hour (docs/retention.md)
   task_idempotency: ['_id', 'hour'],
@@ -202,6 +211,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
   await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
   await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(c.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
   await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.rateSlots, [

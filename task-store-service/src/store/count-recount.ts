@@ -197,9 +197,15 @@ export async function recount(
         tasks++;
         continue;
       }
-      const full = await c.tasks.findOne({ _id: d._id }, { projection: { type: 1, status: 1, history: 1 } });
+      const full = await c.tasks.findOne(
+        { _id: d._id },
+        { projection: { type: 1, status: 1, history: 1, historyOffset: 1 } },
+      );
       if (!full) continue;
-      const share = countAtCut(full, cut, full.history.length < historyLimit);
+      // Complete when nothing moved out (docs/history.md) and nothing was ever trimmed (before the
+      // whole history was kept, documents held the latest HISTORY_LIMIT entries).
+      const complete = !full.historyOffset && full.history.length < historyLimit;
+      const share = countAtCut(full, cut, complete);
       counts.addTally(share);
       tasks += share.isEmpty ? 0 : 1;
     }

@@ -9,7 +9,8 @@ import type { DeadLetter, DeadLetterParams, TaskError } from '@tasks/contracts';
 import { isAppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { DeadLetterDoc, TaskDoc } from './documents.js';
-import { changeAndSettle, withHistory } from './task-lifecycle.js';
+import { changeAndSettle } from './task-lifecycle.js';
+import { appendHistory } from './task-history.js';
 
 export async function recordDeadLetter(
   c: Collections,
@@ -35,7 +36,7 @@ export async function recordDeadLetter(
             status: 'failed',
             error,
             finishedAt: now,
-            history: withHistory(doc, {
+            ...appendHistory(doc, {
               status: 'failed',
               at: now,
               by: 'dead-letter',

@@ -69,7 +69,13 @@ export interface TaskDoc {
    * finished before it existed): the key the retention sweeper reads by (docs/retention.md).
    */
   finishedHour?: number | null;
+  /** The latest changes, oldest first, at most HISTORY_LIMIT (older ones: task_history, task-history.ts). */
   history: HistoryDoc[];
+  /**
+   * How many earlier entries live in task_history, below `history[0]` (a multiple of
+   * HISTORY_BLOCK); absent while there are none (docs/history.md).
+   */
+  historyOffset?: number;
   version: number;
   /** Not started by then, it ends failed (EXPIRED). Absent on tasks without a deadline. */
   expiresAt?: Date | null;
@@ -195,6 +201,19 @@ export interface ScheduleRunDoc {
 export type SummaryDoc = Omit<TaskDoc, 'payloadJson' | 'resultJson' | 'history'> &
   Partial<Pick<TaskDoc, 'payloadJson' | 'resultJson' | 'history'>>;
 
+/**
+ * Entries 25k … 25k+24 of one task's history (`_id`: `<taskId>:<k>`), moved out of the task
+ * document (task-history.ts, docs/history.md).
+ */
+export interface HistoryBlockDoc {
+  _id: string;
+  taskId: string;
+  /** k: the block's position (its first entry is entry k × HISTORY_BLOCK). */
+  block: number;
+  entries: HistoryDoc[];
+  at: Date;
+}
+
 /** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
 export const FENCE_RETENTION_MS = 10 * 60_000;
 
@@ -315,7 +334,7 @@ export interface TaskTypeDoc {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-function historyToWire(h: HistoryDoc): HistoryEntry {
+export function historyToWire(h: HistoryDoc): HistoryEntry {
   return {
     status: h.status,
     at: h.at.toISOString(),
@@ -356,8 +375,10 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.payload = JSON.parse(doc.payloadJson) as unknown;
   if (fields.includes('result') && doc.resultJson !== undefined)
     summary.result = doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown);
-  if (fields.includes('history') && doc.history !== undefined)
+  if (fields.includes('history') && doc.history !== undefined) {
     summary.history = doc.history.map(historyToWire);
+    if (doc.historyOffset) summary.historyOffset = doc.historyOffset;
+  }
   if (doc.flowId !== undefined && doc.flow) {
     summary.flowId = doc.flowId;
     summary.flowKey = doc.flow.key;
@@ -374,6 +395,7 @@ export function toWire(doc: TaskDoc): Task {
     payload: JSON.parse(doc.payloadJson) as unknown,
     result: doc.resultJson === null ? null : (JSON.parse(doc.resultJson) as unknown),
     history: doc.history.map(historyToWire),
+    ...(doc.historyOffset ? { historyOffset: doc.historyOffset } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js';
 import { recordWakeups } from './flow-wakeups.js';
 import { bucketOf, hourOf } from './list-buckets.js';
+import { writeMovedHistory } from './task-history.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -121,6 +122,8 @@ async function writeOnce(
     return guess ? 'again' : 'busy'; // a guess: the remembered version is not the current one
   }
   const next: TaskDoc = { ...doc, ...set };
+  // History the change moves out of the task goes first: the task's new offset vouches for it.
+  if (set.historyOffset !== undefined) await writeMovedHistory(c, doc, set, now);
   await options.beforeWrite?.(next, doc);
   const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
   // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
@@ -147,6 +150,8 @@ async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: 
           if (!isDuplicateKey(err)) throw err;
         });
     }
+    // And before the history blocks the change moved out of the task (docs/history.md).
+    if (fence.set.historyOffset !== undefined) await writeMovedHistory(c, doc, fence.set, new Date());
     // And before the wakeup entries of a flow node (its dependents told it ended, ...).
     if (fence.set.version !== undefined) await recordWakeups(c, doc, { ...doc, ...fence.set });
     // The fence records absolute values, so applying it twice is harmless.

@@ -8,17 +8,17 @@
  */
 import {
   DEPENDENCY_FAILED,
-  HISTORY_LIMIT,
   TERMINAL_STATUSES,
   type DependencyResults,
   type TaskError,
   type TaskStatus,
 } from '@tasks/contracts';
 import type { Collections } from './collections.js';
-import type { DependencyState, FlowNodeFields, HistoryDoc, TaskDoc } from './documents.js';
+import type { DependencyState, FlowNodeFields, TaskDoc } from './documents.js';
 import { applyChange, type ApplyOptions, type Change } from './fenced-update.js';
 import { outboxEntry } from './task-creation.js';
 import { recordWakeups, retellId, waitsAgain, wakeupId } from './flow-wakeups.js';
+import { appendHistory } from './task-history.js';
 
 /** The results one node receives from its dependencies, in all, in bytes of JSON (docs/flows.md). */
 export const MAX_DEPENDENCY_RESULTS_BYTES = 4 * 1024 * 1024;
@@ -119,20 +119,18 @@ function decide(node: TaskDoc, dep: TaskDoc, by: string, now: Date): Change | nu
   const next = nextStatus(f, told);
   const flow: FlowNodeFields = { ...f, told };
   if (next === node.status) return { flow };
-  const history = (status: TaskStatus, error?: TaskError): HistoryDoc[] =>
-    [...node.history, { status, at: now, by, attempt: node.attempts, ...(error && { error }) }].slice(
-      -HISTORY_LIMIT,
-    );
+  const history = (status: TaskStatus, error?: TaskError) =>
+    appendHistory(node, { status, at: now, by, attempt: node.attempts, ...(error && { error }) });
   const cancelled = (message: string): Change => {
     const error: TaskError = { code: DEPENDENCY_FAILED, message, retryable: false };
-    return { status: 'cancelled', error, finishedAt: now, flow, history: history('cancelled', error) };
+    return { status: 'cancelled', error, finishedAt: now, flow, ...history('cancelled', error) };
   };
   if (next === 'cancelled') {
     const failed = told.find((t) => t.status === 'failed' || t.status === 'cancelled')!;
     return cancelled(`dependency "${failed.key}" ${failed.status}`);
   }
   if (next === 'waiting') {
-    return { status: 'waiting', error: null, finishedAt: null, flow, history: history('waiting') };
+    return { status: 'waiting', error: null, finishedAt: null, flow, ...history('waiting') };
   }
   const bytes = told.reduce((n, t) => n + t.resultBytes, 0);
   if (bytes > MAX_DEPENDENCY_RESULTS_BYTES) {
@@ -146,7 +144,7 @@ function decide(node: TaskDoc, dep: TaskDoc, by: string, now: Date): Change | nu
     error: null,
     finishedAt: null,
     flow: { ...flow, queuedWith: told },
-    history: history('queued'),
+    ...history('queued'),
   };
 }
 
@@ -202,7 +200,7 @@ export function queueRoot(c: Collections, id: string): Promise<TaskDoc> {
         status: 'queued',
         runAt: new Date(Math.max(now.getTime(), node.runAt.getTime())),
         flow: { ...node.flow!, queuedWith: [] },
-        history: [...node.history, { status: 'queued', at: now, by: 'flow', attempt: 0 }],
+        ...appendHistory(node, { status: 'queued', at: now, by: 'flow', attempt: 0 }),
       };
     },
     writeOptions(c),

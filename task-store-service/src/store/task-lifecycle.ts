@@ -1,17 +1,14 @@
 /** Every status change after creation: claim, heartbeat, complete, fail, cancel, retry, lease expiry. */
 import { randomUUID } from 'node:crypto';
-import { DEPENDENCY_FAILED, EXPIRED, HISTORY_LIMIT, type TaskError, type TaskStatus } from '@tasks/contracts';
+import { DEPENDENCY_FAILED, EXPIRED, type TaskError, type TaskStatus } from '@tasks/contracts';
 import { AppError } from '../app-error.js';
 import { retryDelayMs } from './backoff.js';
 import type { Collections } from './collections.js';
 import { toSummary, type HistoryDoc, type LeaseEnd, type TaskDoc } from './documents.js';
 import { applyChange, type Change } from './fenced-update.js';
 import { retell, settleDependents, writeOptions } from './flow-dependencies.js';
+import { appendHistory } from './task-history.js';
 import { freeSlot, heldError, hold, reserveStart, START_GRACE_MS, takeSlot } from './flow-control.js';
-
-export function withHistory(doc: TaskDoc, entry: HistoryDoc): HistoryDoc[] {
-  return [...doc.history, entry].slice(-HISTORY_LIMIT);
-}
 
 function conflict(doc: TaskDoc, action: string): AppError {
   return new AppError('INVALID_TRANSITION', `cannot ${action} a ${doc.status} task`, {
@@ -72,7 +69,7 @@ export function expiry(doc: TaskDoc, now: Date, by: string): Change {
     leaseOwner: null,
     leaseExpiresAt: null,
     finishedAt: now,
-    history: withHistory(doc, { status: 'failed', at: now, by, attempt: doc.attempts, error }),
+    ...appendHistory(doc, { status: 'failed', at: now, by, attempt: doc.attempts, error }),
   };
 }
 
@@ -155,7 +152,7 @@ export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[
         heldBy: null,
         rateSlotAt: null,
         ...(slot !== null && { slot }),
-        history: withHistory(d, { status: 'running', at: now, by: p.workerId, attempt }),
+        ...appendHistory(d, { status: 'running', at: now, by: p.workerId, attempt }),
       };
     });
   } catch (err) {
@@ -236,7 +233,7 @@ export function complete(
         leaseOwner: null,
         leaseExpiresAt: null,
         finishedAt: now,
-        history: withHistory(doc, {
+        ...appendHistory(doc, {
           status: 'succeeded',
           at: now,
           by: doc.leaseOwner ?? 'unknown',
@@ -275,7 +272,7 @@ export function fail(
         leaseOwner: null,
         leaseExpiresAt: null,
         ...(retry ? { runAt: new Date(now.getTime() + retryDelayMs(doc.attempts)) } : { finishedAt: now }),
-        history: withHistory(doc, entry),
+        ...appendHistory(doc, entry),
       };
     },
     dependents,
@@ -306,7 +303,7 @@ export async function release(
         leaseEndedBy: 'release',
         leaseOwner: null,
         leaseExpiresAt: null,
-        history: withHistory(doc, {
+        ...appendHistory(doc, {
           status: 'queued',
           at: now,
           by: doc.leaseOwner ?? 'unknown',
@@ -340,7 +337,7 @@ export function cancel(
         leaseOwner: null,
         leaseExpiresAt: null,
         finishedAt: now,
-        history: withHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
+        ...appendHistory(doc, { status: 'cancelled', at: now, by: p.by ?? 'api', attempt: doc.attempts }),
       };
     },
     dependents,
@@ -388,7 +385,7 @@ export async function retry(
         progressMessage: null,
         startedAt: null,
         finishedAt: null,
-        history: withHistory(doc, { status, at: now, by: p.by ?? 'api', attempt: 0 }),
+        ...appendHistory(doc, { status, at: now, by: p.by ?? 'api', attempt: 0 }),
       };
     },
     dependents,
@@ -433,7 +430,7 @@ export async function requeueExpired(
           leaseOwner: null,
           leaseExpiresAt: null,
           ...(requeue ? { runAt: now } : { finishedAt: now }),
-          history: withHistory(d, {
+          ...appendHistory(d, {
             status: requeue ? 'queued' : 'failed',
             at: now,
             by,
