@@ -1,5 +1,6 @@
 /** The task model as it travels on the wire (dates are ISO-8601 strings). */
 import type { HoldReason, TypeSettings } from './type-settings.js';
+import type { TaskWebhook } from './webhook.js';
 
 /** `waiting`: a flow node whose dependencies have not all ended yet (docs/flows.md). */
 export const TASK_STATUSES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -67,6 +68,8 @@ export interface Task {
   dependencyResults?: DependencyResults;
   /** Set on the tasks a schedule created: the schedule (docs/schedules.md). */
   scheduleId?: string;
+  /** Set when created with one: its terminal statuses are POSTed there (docs/webhooks.md). */
+  webhook?: TaskWebhook;
 }
 
 /** How one dependency of a flow node ended. `result` is null unless it succeeded. */

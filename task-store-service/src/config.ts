@@ -34,6 +34,9 @@ export interface Config extends HttpLimits {
   shutdownGraceMs: number;
   /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
   statsDeadWriterMs: number;
+  /** Webhook retries (docs/webhooks.md): attempts per delivery before it is failed, and the first delay. */
+  webhookMaxAttempts: number;
+  webhookRetryBaseMs: number;
 }
 
 const schema = {
@@ -55,6 +58,8 @@ const schema = {
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
     STATS_DEAD_WRITER_MS: { type: 'integer', minimum: 1_000, maximum: 3_600_000, default: 15_000 },
+    WEBHOOK_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 20, default: 8 },
+    WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 10_000 },
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
@@ -100,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxBatchCalls: v.MAX_BATCH_CALLS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
     statsDeadWriterMs: v.STATS_DEAD_WRITER_MS as number,
+    webhookMaxAttempts: v.WEBHOOK_MAX_ATTEMPTS as number,
+    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
     ...readHttpLimits(v),
   });
 }

@@ -56,7 +56,11 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   client.on('commandStarted', (e) => metrics.dbCommands.inc(commandLabels(e)));
   await client.connect();
   const db = client.db(config.mongoDb);
-  const c = collections(db);
+  const c = collections(
+    db,
+    {},
+    { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs },
+  );
   await ensureIndexes(c);
   // Before serving: tasks from before list buckets would be missing from list pages.
   await backfillBuckets(c, log);

@@ -16,12 +16,14 @@ import type {
   TaskDoc,
   TaskTypeDoc,
   TypeSettingsDoc,
+  WebhookDeliveryDoc,
 } from './documents.js';
 import { BulkInserts } from './bulk-inserts.js';
 import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 import { TypeSettingsCache } from './type-settings.js';
+import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from './webhook-policy.js';
 
 /**
  * The store's collections, the task versions this process wrote last (a read-saving guess), and
@@ -51,6 +53,9 @@ export interface Collections {
   settings: TypeSettingsCache;
   schedules: Collection<ScheduleDoc>;
   scheduleRuns: Collection<ScheduleRunDoc>;
+  /** Completion webhooks (docs/webhooks.md): one document per terminal version of a task with one. */
+  webhookDeliveries: Collection<WebhookDeliveryDoc>;
+  webhookPolicy: Readonly<WebhookPolicy>;
   recent: RecentTasks;
   buckets: BucketTree;
   inserts: {
@@ -61,7 +66,11 @@ export interface Collections {
   countWriter: CountWriter;
 }
 
-export function collections(db: Db, recent: RecentTasksOptions = {}): Collections {
+export function collections(
+  db: Db,
+  recent: RecentTasksOptions = {},
+  webhookPolicy: Readonly<WebhookPolicy> = DEFAULT_WEBHOOK_POLICY,
+): Collections {
   const tasks = db.collection<TaskDoc>('tasks');
   const fences = db.collection<FenceDoc>('task_fences');
   const outbox = db.collection<OutboxDoc>('task_outbox');
@@ -95,6 +104,8 @@ export function collections(db: Db, recent: RecentTasksOptions = {}): Collection
     flowIdempotency: db.collection<IdempotencyDoc>('flow_idempotency'),
     schedules: db.collection<ScheduleDoc>('schedules'),
     scheduleRuns: db.collection<ScheduleRunDoc>('schedule_runs'),
+    webhookDeliveries: db.collection<WebhookDeliveryDoc>('webhook_deliveries'),
+    webhookPolicy,
   };
 }
 
@@ -131,6 +142,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   // one schedule (and its run state) by _id; the keepers read both whole (a few documents)
   schedules: ['_id'],
   schedule_runs: ['_id'],
+  // one delivery by _id, a task's by taskId, the due ones by state (pending; nextAttemptAt in the wire server)
+  webhook_deliveries: ['_id', 'taskId', 'state'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -161,6 +174,10 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(c.webhookDeliveries, [
+    { key: { taskId: 1 }, name: 'by_task' },
+    { key: { state: 1, nextAttemptAt: 1 }, name: 'due' },
+  ]);
   await createMissing(c.rateSlots, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { key: 1, n: -1 }, name: 'latest_by_key' },

@@ -10,6 +10,8 @@ import type {
   TaskKind,
   TaskStatus,
   TaskSummary,
+  TaskWebhook,
+  WebhookDeliveryState,
 } from '@tasks/contracts';
 
 /** What ended a lease: a replay of the call that ended it is answered as done, anything else is LEASE_LOST. */
@@ -76,6 +78,8 @@ export interface TaskDoc {
   flow?: FlowNodeFields;
   /** Tasks a schedule created (docs/schedules.md); absent on every other task. */
   scheduleId?: string;
+  /** Where its terminal statuses are POSTed (docs/webhooks.md); absent on tasks without one. */
+  webhook?: TaskWebhook;
 }
 
 /**
@@ -196,6 +200,37 @@ export interface OutboxDoc {
   taskId: string;
   version: number;
   at: Date;
+}
+
+/**
+ * One webhook delivery (docs/webhooks.md): `_id` = `<taskId>:<version>`, the Webhook-Id. Written
+ * before the task version it reports; `confirmed` once a claim has seen that version written.
+ */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  taskId: string;
+  version: number;
+  url: string;
+  status: TaskStatus;
+  /** The version's updatedAt: with the status, how a claim recognises that version. */
+  taskUpdatedAt: Date;
+  /** The task at that version as JSON: the body of every attempt. */
+  bodyJson: string;
+  state: WebhookDeliveryState;
+  confirmed: boolean;
+  attempts: number;
+  /** Due then (pending); while leased, the lease's end. */
+  nextAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  log: { at: Date; statusCode: number | null; error: string | null; ms: number }[];
+  leaseId: string | null;
+  leaseOwner: string | null;
+  /** The lease the last recorded attempt ended: a repeat of that call is answered unchanged. */
+  lastLeaseId: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 /** A recorded dead letter: `<taskId>:<version>` for a work message, so a repeat records it once. */
@@ -330,6 +365,7 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
     summary.flowKey = doc.flow.key;
   }
   if (doc.scheduleId !== undefined) summary.scheduleId = doc.scheduleId;
+  if (doc.webhook !== undefined) summary.webhook = { url: doc.webhook.url };
   return summary;
 }
 
