@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { flowRoutes } from './routes/flows.js';
 import { taskTypeRoutes } from './routes/task-types.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
   const app = new Koa<GatewayState>({ proxy: false });
   const routers = [
     taskRoutes(deps),
+    webhookRoutes(deps),
     flowRoutes(deps),
     taskTypeRoutes(deps),
     scheduleRoutes(deps),

@@ -26,6 +26,7 @@ import {
   typeLimitsBody,
   typePatchBody,
   typeSettingsSchema,
+  webhookDeliverySchema,
 } from '../schemas.js';
 
 type Json = Record<string, unknown>;
@@ -419,6 +420,47 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
+      '/v1/tasks/{id}/webhooks': {
+        get: api({
+          id: 'list-webhook-deliveries',
+          tag: 'tasks',
+          summary: 'A task’s webhook deliveries',
+          description:
+            'One delivery per terminal version of a task created with `webhook` (docs/webhooks.md), oldest first: ' +
+            'its state (pending, delivered, failed), attempts, the last status code and error, the next retry and the newest attempts.',
+          parameters: [id],
+          responses: {
+            200: json('The deliveries.', {
+              type: 'object',
+              required: ['items'],
+              properties: { items: { type: 'array', items: ref('WebhookDelivery') } },
+            }),
+          },
+          errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/{id}/webhooks/{deliveryId}/redeliver': {
+        post: api({
+          id: 'redeliver-webhook',
+          tag: 'tasks',
+          summary: 'Send a webhook delivery again',
+          description:
+            'Pending again at once, attempts counted from 0 (the attempt log is kept); the same Webhook-Id and body. ' +
+            'Works on delivered and failed deliveries alike. No request body.',
+          parameters: [
+            id,
+            {
+              name: 'deliveryId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]+:[0-9]+$' },
+              description: '`<taskId>:<version>`, as listed.',
+            },
+          ],
+          responses: { 202: json('The delivery, pending.', ref('WebhookDelivery')) },
+          errors: ['WEBHOOK_DELIVERY_NOT_FOUND', 'TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
       '/v1/flows': {
         post: api({
           id: 'create-flow',
@@ -779,6 +821,7 @@ export function openApiDocument(): Record<string, unknown> {
         Schedule: scheduleSchema,
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
+        WebhookDelivery: webhookDeliverySchema,
         StatusEvent: statusEvent,
         TaskType: taskType,
         TaskTypeDetail: taskTypeDetail,
