@@ -494,3 +494,6 @@ export const webhookDeliverySchema = {
     },
   },
 } as const;
+
+/** POST …/webhooks/{deliveryId}/redeliver: no fields (`{}`), as every POST here takes JSON. */
+export const redeliverBody = { type: 'object', additionalProperties: false, properties: {} } as const;

@@ -26,6 +26,7 @@ import {
   typeLimitsBody,
   typePatchBody,
   typeSettingsSchema,
+  redeliverBody,
   webhookDeliverySchema,
 } from '../schemas.js';
 
@@ -446,7 +447,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Send a webhook delivery again',
           description:
             'Pending again at once, attempts counted from 0 (the attempt log is kept); the same Webhook-Id and body. ' +
-            'Works on delivered and failed deliveries alike. No request body.',
+            'Works on delivered and failed deliveries alike. The body is `{}`.',
           parameters: [
             id,
             {
@@ -457,6 +458,7 @@ export function openApiDocument(): Record<string, unknown> {
               description: '`<taskId>:<version>`, as listed.',
             },
           ],
+          body: 'RedeliverBody',
           responses: { 202: json('The delivery, pending.', ref('WebhookDelivery')) },
           errors: ['WEBHOOK_DELIVERY_NOT_FOUND', 'TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
         }),
@@ -822,6 +824,7 @@ export function openApiDocument(): Record<string, unknown> {
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
         WebhookDelivery: webhookDeliverySchema,
+        RedeliverBody: redeliverBody,
         StatusEvent: statusEvent,
         TaskType: taskType,
         TaskTypeDetail: taskTypeDetail,

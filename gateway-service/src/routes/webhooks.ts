@@ -2,6 +2,8 @@
 import { Router } from '@koa/router';
 import type { AppDeps, GatewayContext, GatewayState } from '../app-context.js';
 import { HttpProblem } from '../middleware/problem-details.js';
+import { redeliverBody } from '../schemas.js';
+import { validated } from '../validation.js';
 
 export function webhookRoutes(deps: AppDeps): Router<GatewayState> {
   const { store } = deps;
@@ -12,6 +14,7 @@ export function webhookRoutes(deps: AppDeps): Router<GatewayState> {
   });
 
   router.post('redeliver-webhook', '/:deliveryId/redeliver', async (ctx: GatewayContext) => {
+    validated(redeliverBody, ctx.request.body ?? {}, 'body');
     const id = taskId(ctx);
     const deliveryId = ctx.params.deliveryId ?? '';
     // A delivery id is `<taskId>:<version>`: one of another task is not found under this one.
