@@ -68,7 +68,9 @@ export class WebhookSender {
       ({ items } = await this.store.call('webhooks.claimDue', {
         owner: this.options.owner,
         limit: Math.min(100, free),
-        leaseMs: Math.max(30_000, this.options.timeoutMs * 3),
+        // Long enough for the POST and the recording of its outcome (with its retries); a sender
+        // that dies leaves its deliveries to be sent again this long after they were claimed.
+        leaseMs: this.options.timeoutMs * 2 + 10_000,
       }));
       this.lastPollFailed = false;
     } catch (err) {

@@ -44,7 +44,7 @@ export async function recordDelivery(c: Collections, prev: TaskDoc, next: TaskDo
     url: next.webhook!.url,
     status: next.status,
     taskUpdatedAt: next.updatedAt,
-    bodyJson: JSON.stringify(toWire(next)),
+    bodyJson: webhookBody(next),
     state: 'pending',
     confirmed: false,
     attempts: 0,
@@ -62,6 +62,13 @@ export async function recordDelivery(c: Collections, prev: TaskDoc, next: TaskDo
   await c.webhookDeliveries.insertOne(doc).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err;
   });
+}
+
+/** The task as REST shows it (GET /v1/tasks/{id}), without the lease token only its holder needs. */
+function webhookBody(task: TaskDoc): string {
+  const wire: Partial<ReturnType<typeof toWire>> = toWire(task);
+  delete wire.leaseId;
+  return JSON.stringify(wire);
 }
 
 /**
