@@ -16,8 +16,9 @@ import type {
   TaskSummary,
   TaskType,
   TaskTypeDefinition,
+  TaskWebhook,
 } from './task.js';
-import type { TaskWebhook, WebhookDelivery, WebhookSend } from './webhook.js';
+import type { WebhookDelivery, WebhookSend } from './webhook.js';
 
 export interface CreateTaskParams {
   type: string;

@@ -1,6 +1,5 @@
 /** The task model as it travels on the wire (dates are ISO-8601 strings). */
 import type { HoldReason, TypeSettings } from './type-settings.js';
-import type { TaskWebhook } from './webhook.js';
 
 /** `waiting`: a flow node whose dependencies have not all ended yet (docs/flows.md). */
 export const TASK_STATUSES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -25,6 +24,11 @@ export interface HistoryEntry {
   by: string;
   attempt: number;
   error?: TaskError;
+}
+
+/** What a task carries (and shows on reads) when it was created with a webhook (docs/webhooks.md). */
+export interface TaskWebhook {
+  url: string;
 }
 
 export interface Task {

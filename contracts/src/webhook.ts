@@ -4,11 +4,6 @@
  */
 import type { TaskStatus } from './task.js';
 
-/** What a task carries (and shows on reads) when it was created with a webhook. */
-export interface TaskWebhook {
-  url: string;
-}
-
 export const WEBHOOK_LIMITS = {
   maxUrlLength: 2048,
   /** http or https, a host, no user:password@ (a secret in a URL ends up in logs), no spaces. */
