@@ -18,6 +18,7 @@ import { finishFlowWork } from './store/flow-keeper.js';
 import { keepTypes } from './store/type-keeper.js';
 import { fireDueSchedules } from './store/schedule-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
+import { sweepWebhookClaims } from './store/webhooks.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
 export interface StoreService {
@@ -94,6 +95,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
 
   const sweeper = setInterval(() => {
     sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
+    sweepWebhookClaims(c).catch((err: unknown) => log.warn({ err }, 'webhook claim sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const flowKeeper = every(FLOW_KEEPER_INTERVAL_MS, () =>

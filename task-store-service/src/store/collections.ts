@@ -16,6 +16,7 @@ import type {
   TaskDoc,
   TaskTypeDoc,
   TypeSettingsDoc,
+  WebhookClaimDoc,
   WebhookDeliveryDoc,
 } from './documents.js';
 import { BulkInserts } from './bulk-inserts.js';
@@ -55,6 +56,7 @@ export interface Collections {
   scheduleRuns: Collection<ScheduleRunDoc>;
   /** Completion webhooks (docs/webhooks.md): one document per terminal version of a task with one. */
   webhookDeliveries: Collection<WebhookDeliveryDoc>;
+  webhookClaims: Collection<WebhookClaimDoc>;
   webhookPolicy: Readonly<WebhookPolicy>;
   recent: RecentTasks;
   buckets: BucketTree;
@@ -105,6 +107,7 @@ export function collections(
     schedules: db.collection<ScheduleDoc>('schedules'),
     scheduleRuns: db.collection<ScheduleRunDoc>('schedule_runs'),
     webhookDeliveries: db.collection<WebhookDeliveryDoc>('webhook_deliveries'),
+    webhookClaims: db.collection<WebhookClaimDoc>('webhook_claims'),
     webhookPolicy,
   };
 }
@@ -144,6 +147,7 @@ export const EQUALITY_FILTERED_FIELDS = {
   schedule_runs: ['_id'],
   // one delivery by _id, a task's by taskId, the due ones by state (pending; nextAttemptAt in the wire server)
   webhook_deliveries: ['_id', 'taskId', 'state'],
+  webhook_claims: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -178,6 +182,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     { key: { taskId: 1 }, name: 'by_task' },
     { key: { state: 1, nextAttemptAt: 1 }, name: 'due' },
   ]);
+  await createMissing(c.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.rateSlots, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { key: 1, n: -1 }, name: 'latest_by_key' },

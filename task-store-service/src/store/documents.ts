@@ -226,11 +226,19 @@ export interface WebhookDeliveryDoc {
   log: { at: Date; statusCode: number | null; error: string | null; ms: number }[];
   leaseId: string | null;
   leaseOwner: string | null;
+  /** Claims so far: claim n is taken by inserting the claim fence `<id>#<n>` (WebhookClaimDoc). */
+  claims?: number;
   /** The lease the last recorded attempt ended: a repeat of that call is answered unchanged. */
   lastLeaseId: string | null;
   deliveredAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The right to make claim n of a webhook delivery (`_id`: `<delivery id>#<n>`), like a task fence. */
+export interface WebhookClaimDoc {
+  _id: string;
+  at: Date;
 }
 
 /** A recorded dead letter: `<taskId>:<version>` for a work message, so a repeat records it once. */

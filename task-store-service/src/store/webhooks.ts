@@ -16,7 +16,7 @@ import {
 import { AppError, isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
-import { toWire, type TaskDoc, type WebhookDeliveryDoc } from './documents.js';
+import { FENCE_RETENTION_MS, toWire, type TaskDoc, type WebhookDeliveryDoc } from './documents.js';
 import type { WebhookPolicy } from './webhook-policy.js';
 
 /** A delivery ahead of its task (its version not written yet) is looked at again this much later. */
@@ -119,12 +119,20 @@ export async function claimDue(
       }
     }
     const leaseId = randomUUID();
-    // On FerretDB two claims of one delivery may both match (updates are not atomic there): both
-    // send it, with the same Webhook-Id and body — at least once, as documented.
+    // FerretDB does not make an update atomic with its filter, so two senders could both claim
+    // it: the claim is taken by inserting its fence first (atomic there too), as task changes are.
+    const claims = d.claims ?? 0;
+    try {
+      await c.webhookClaims.insertOne({ _id: `${d._id}#${claims}`, at: now });
+    } catch (err) {
+      if (isDuplicateKey(err)) return null; // another sender's, or our read was stale
+      throw err;
+    }
     const r = await c.webhookDeliveries.updateOne(
       { _id: d._id, state: 'pending', leaseId: d.leaseId },
       {
         $set: {
+          claims: claims + 1,
           confirmed: true,
           leaseId,
           leaseOwner: p.owner,
@@ -215,6 +223,12 @@ export async function redeliver(c: Collections, policy: WebhookPolicy, id: strin
   };
   await c.webhookDeliveries.updateOne({ _id: id }, { $set: set });
   return deliveryToWire({ ...d, ...set }, policy);
+}
+
+/** Claim fences are needed only while their claim is made; old ones are swept (with the task fences). */
+export async function sweepWebhookClaims(c: Collections, olderThanMs = FENCE_RETENTION_MS): Promise<number> {
+  const r = await c.webhookClaims.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
+  return r.deletedCount;
 }
 
 /** The deliveries of removed tasks (retention): one equality delete per task, pushed down by FerretDB. */

@@ -168,6 +168,19 @@ describe('webhook deliveries (integration)', () => {
     expect(done.version).to.equal(3);
   });
 
+  it('when several senders claim at once, then each delivery goes to one of them', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await run((await create()).id)).id);
+    const claims = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        f.client.call('webhooks.claimDue', { owner: `sender-${i}`, limit: 12, leaseMs: 30_000 }),
+      ),
+    );
+    const claimed = claims.flatMap((r) => r.items.map((d) => d.id));
+    expect(new Set(claimed).size, 'claimed twice').to.equal(claimed.length);
+    expect(claimed.length + (await claimDue(12)).length).to.equal(12);
+  });
+
   it('when the task is removed, then deleteDeliveriesOf removes its deliveries only', async () => {
     const a = await create();
     const b = await create();
