@@ -72,6 +72,7 @@ describe('fault 21: webhooks under faults', () => {
       await until(
         '40 deliveries received',
         () => receiver.received.filter((r) => r.path === '/hook').length >= 40,
+        180_000,
       );
       // Both executors claim deliveries every 200 ms: either holds some when it dies.
       const victim = 'executor-1';
@@ -81,6 +82,7 @@ describe('fault 21: webhooks under faults', () => {
       await until(
         '100 deliveries received',
         () => receiver.received.filter((r) => r.path === '/hook').length >= 100,
+        180_000,
       );
       down = true;
       await sleep(4_000);
