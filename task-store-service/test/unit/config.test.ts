@@ -28,6 +28,8 @@ describe('loadConfig', () => {
       maxBatchCalls: 100,
       shutdownGraceMs: 10_000,
       statsDeadWriterMs: 15_000,
+      webhookMaxAttempts: 8,
+      webhookRetryBaseMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
