@@ -135,6 +135,11 @@ function banner(options: StartOptions, server: string, url: string, data: string
       ? 'executors:        none (--executors 0; add one with `npm run dev -w executor-service`, see the README)'
       : `executors:        ${executors} (metrics on ports ${firstMetricsPort}..${firstMetricsPort + executors - 1})`,
   );
+  // Executors inherit this environment: WEBHOOK_SECRET and HTTP_ALLOW_HOSTS reach them as set here.
+  say(
+    `webhooks:         ${process.env.WEBHOOK_SECRET ? 'signed with WEBHOOK_SECRET' : 'not sent (set WEBHOOK_SECRET, 32+ characters)'}` +
+      (process.env.HTTP_ALLOW_HOSTS ? `; HTTP_ALLOW_HOSTS=${process.env.HTTP_ALLOW_HOSTS}` : ''),
+  );
   say(`MongoDB:          ${server} at ${url}${data ? ` (data: ${data})` : ''}`);
   const apiKeys = process.env.API_KEYS ? 'API keys from API_KEYS' : 'open (no API keys)';
   const rpcToken = process.env.RPC_TOKEN ? 'RPC token from RPC_TOKEN' : 'no RPC token';

@@ -28,6 +28,7 @@ import { listTasks } from './commands/list.js';
 import { showStats } from './commands/stats.js';
 import { submitTask } from './commands/submit.js';
 import { listTypes } from './commands/types.js';
+import { listWebhooks, redeliverWebhook } from './commands/webhooks.js';
 import { EXIT_CODES_HELP, errorLine, exitCodeFor, usageLine } from './exit-codes.js';
 import type { GatewayClient } from './gateway-client.js';
 import {
@@ -264,6 +265,33 @@ Examples:
     .option(json, 'print the answer: {"flow": ..., "cancelled": [the nodes this call cancelled]}')
     .action((id: string, opts: { json?: true }, cmd: Command) =>
       withStore(cmd, (client) => cancelFlow(client, { id, json: opts.json === true }, io.stdout)),
+    );
+
+  program
+    .command('webhooks')
+    .description(
+      "a task's webhook deliveries (state, attempts, last status code, next attempt), or send one again",
+    )
+    .argument('<task-id|redeliver>', 'the task whose deliveries to list, or `redeliver`')
+    .argument('[delivery-id]', 'with redeliver: the delivery, <task id>:<version> as listed')
+    .option(json, jsonHelp)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tasksctl webhooks <task id>
+  tasksctl webhooks redeliver <task id>:<version>`,
+    )
+    .action((first: string, deliveryId: string | undefined, opts: { json?: true }, cmd: Command) =>
+      withStore(cmd, (client) => {
+        const asJson = opts.json === true;
+        if (first !== 'redeliver') {
+          if (deliveryId !== undefined) throw new UsageError('a delivery id goes with `webhooks redeliver`');
+          return listWebhooks(client, { taskId: first, json: asJson }, io.stdout);
+        }
+        if (deliveryId === undefined) throw new UsageError('webhooks redeliver needs a delivery id');
+        return redeliverWebhook(client, { id: deliveryId, json: asJson }, io.stdout);
+      }),
     );
 
   const schedule = program

@@ -15,6 +15,12 @@ export const ERRORS = {
   FLOW_NOT_FOUND: { code: 40402, http: 404, title: 'Flow not found', retryable: false },
   TASK_TYPE_NOT_FOUND: { code: 40403, http: 404, title: 'Task type not found', retryable: false },
   SCHEDULE_NOT_FOUND: { code: 40404, http: 404, title: 'Schedule not found', retryable: false },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    code: 40405,
+    http: 404,
+    title: 'Webhook delivery not found',
+    retryable: false,
+  },
   INVALID_TRANSITION: { code: 40900, http: 409, title: 'Invalid status transition', retryable: false },
   LEASE_LOST: { code: 40901, http: 409, title: 'Lease not held', retryable: false },
   IDEMPOTENCY_CONFLICT: {

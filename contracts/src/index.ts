@@ -2,6 +2,7 @@ export * from './task.js';
 export * from './flow.js';
 export * from './type-settings.js';
 export * from './schedule.js';
+export * from './webhook.js';
 export * from './transitions.js';
 export * from './errors.js';
 export * from './schemas.js';

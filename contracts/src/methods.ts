@@ -19,7 +19,9 @@ import type {
   TaskSummary,
   TaskType,
   TaskTypeDefinition,
+  TaskWebhook,
 } from './task.js';
+import type { WebhookDelivery, WebhookSend } from './webhook.js';
 
 export interface CreateTaskParams {
   type: string;
@@ -37,6 +39,8 @@ export interface CreateTaskParams {
   tags?: string[];
   metadata?: Record<string, string>;
   idempotencyKey?: string;
+  /** POST the task there at every terminal status (docs/webhooks.md). */
+  webhook?: TaskWebhook;
 }
 
 export interface FlowNodeSpec extends Omit<CreateTaskParams, 'idempotencyKey'> {
@@ -257,6 +261,16 @@ export interface StoreMethods {
   'schedules.list': { params: Record<string, never>; result: { items: Schedule[] } };
   'schedules.update': { params: UpdateScheduleParams; result: Schedule };
   'schedules.delete': { params: { id: string }; result: { deleted: boolean } };
+  'webhooks.claimDue': {
+    params: { owner: string; limit?: number; leaseMs?: number };
+    result: { items: WebhookSend[] };
+  };
+  'webhooks.recordAttempt': {
+    params: { id: string; leaseId: string; statusCode?: number; error?: string; ms?: number };
+    result: WebhookDelivery;
+  };
+  'webhooks.list': { params: { taskId: string }; result: { items: WebhookDelivery[] } };
+  'webhooks.redeliver': { params: { id: string }; result: WebhookDelivery };
 }
 
 export type MethodName = keyof StoreMethods;
@@ -499,5 +513,28 @@ export const METHODS: Readonly<Record<MethodName, MethodInfo>> = {
     summary: 'Delete a schedule; the tasks it created stay. A repeat answers `deleted: false`.',
     idempotent: true,
     errors: common,
+  },
+  'webhooks.claimDue': {
+    summary:
+      'Webhook deliveries due now (docs/webhooks.md), each leased to `owner` for leaseMs (default 30,000): the URL, the stored body and a leaseId for recordAttempt. Executor token only.',
+    idempotent: false,
+    errors: common,
+  },
+  'webhooks.recordAttempt': {
+    summary:
+      'The outcome of one POST under a lease: a 2xx statusCode marks it delivered; anything else schedules the next attempt (exponential backoff with jitter) or, after the last one, marks it failed. Executor token only.',
+    idempotent: true,
+    errors: [...common, 'WEBHOOK_DELIVERY_NOT_FOUND'],
+  },
+  'webhooks.list': {
+    summary: 'A task’s webhook deliveries, oldest first (one per terminal version).',
+    idempotent: true,
+    errors: [...common, 'TASK_NOT_FOUND'],
+  },
+  'webhooks.redeliver': {
+    summary:
+      'Send a delivery again now: pending at once, attempts counted from 0 again (its log is kept). Same Webhook-Id and body.',
+    idempotent: true,
+    errors: [...common, 'WEBHOOK_DELIVERY_NOT_FOUND'],
   },
 };

@@ -11,6 +11,7 @@ import {
 } from './task.js';
 import { RETENTION_BOUNDS, TYPE_LIMIT_BOUNDS } from './type-settings.js';
 import { BULK_ACTIONS, BULK_PAGE_MAX } from './bulk-actions.js';
+import { WEBHOOK_LIMITS } from './webhook.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
 /**
@@ -25,6 +26,13 @@ const leaseMs = { type: 'integer', minimum: 1_000, maximum: 3_600_000 } as const
 const jsonObject = { type: 'object' } as const;
 const nodeKey = { type: 'string', pattern: FLOW_LIMITS.keyPattern } as const;
 const idempotencyKey = { type: 'string', minLength: 1, maxLength: 200, pattern: wellFormed } as const;
+/** `<taskId>:<version>` (a task id may itself hold colons). */
+const deliveryId = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 120,
+  pattern: '^[A-Za-z0-9_.:-]+:[0-9]+$',
+} as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
 const tag = { type: 'string', pattern: TASK_LABEL_LIMITS.tagPattern } as const;
@@ -68,6 +76,20 @@ const createFields = {
   /** Labels to find the task by (docs/tags-and-bulk-actions.md). */
   tags,
   metadata,
+  /** Where to POST the task at every terminal status (docs/webhooks.md). */
+  webhook: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url'],
+    properties: {
+      url: {
+        type: 'string',
+        maxLength: WEBHOOK_LIMITS.maxUrlLength,
+        pattern: WEBHOOK_LIMITS.urlPattern,
+        description: 'http or https, at most 2048 characters, without user:password@.',
+      },
+    },
+  },
 } as const;
 
 /** Per-type limits (docs/flow-control.md): a number sets one, null lifts it, absent keeps it. */
@@ -367,4 +389,20 @@ export const PARAM_SCHEMAS = {
   'schedules.list': params({}),
   'schedules.update': { ...params({ id, ...scheduleFields }, ['id']), minProperties: 2 },
   'schedules.delete': params({ id }, ['id']),
+  'webhooks.claimDue': params(
+    { owner: actor, limit: { type: 'integer', minimum: 1, maximum: 100 }, leaseMs },
+    ['owner'],
+  ),
+  'webhooks.recordAttempt': params(
+    {
+      id: deliveryId,
+      leaseId: id,
+      statusCode: { type: 'integer', minimum: 100, maximum: 599 },
+      error: { type: 'string', maxLength: 10_000 },
+      ms: { type: 'integer', minimum: 0, maximum: 3_600_000 },
+    },
+    ['id', 'leaseId'],
+  ),
+  'webhooks.list': params({ taskId: id }, ['taskId']),
+  'webhooks.redeliver': params({ id: deliveryId }, ['id']),
 } as const;

@@ -26,6 +26,11 @@ export interface HistoryEntry {
   error?: TaskError;
 }
 
+/** What a task carries (and shows on reads) when it was created with a webhook (docs/webhooks.md). */
+export interface TaskWebhook {
+  url: string;
+}
+
 export interface Task {
   id: string;
   type: string;
@@ -77,6 +82,8 @@ export interface Task {
   /** Labels given at creation (docs/tags-and-bulk-actions.md); [] and {} when none. */
   tags?: string[];
   metadata?: Record<string, string>;
+  /** Set when created with one: its terminal statuses are POSTed there (docs/webhooks.md). */
+  webhook?: TaskWebhook;
 }
 
 /** How one dependency of a flow node ended. `result` is null unless it succeeded. */

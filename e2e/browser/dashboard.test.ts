@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaskStoreClient } from '@tasks/contracts';
 import { api, startSystem, waitForStatus, type RunningSystem } from '../system.js';
+import { startReceiver, type WebhookReceiver } from '../webhook-receiver.js';
 
 // Code passed to page.evaluate runs in the page; these stand in for the DOM globals there
 // (the project's type-check has no DOM library).
@@ -30,12 +31,16 @@ declare const document: {
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-output/dashboard/', import.meta.url));
 const WAIT = { timeout: 60_000 };
+const WEBHOOK_SECRET = 'dashboard-test-secret-of-at-least-32-chars';
 
 describe('dashboard in Chromium (e2e: whole system)', function () {
   this.timeout(180_000);
   let sys: RunningSystem;
   /** A remote endpoint that always fails: http.request tasks pointed at it end failed. */
   let failing: Server;
+  /** Receives webhooks: 500 until `hooksUp`, then 200. */
+  let receiver: WebhookReceiver;
+  let hooksUp = false;
   let browser: Browser;
   let context: BrowserContext;
   const errors: string[] = [];
@@ -52,7 +57,15 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     failing = createServer((_req, res) => res.writeHead(500).end('always failing'));
     await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
     const failingHost = `127.0.0.1:${(failing.address() as AddressInfo).port}`;
-    sys = await startSystem({ executorEnv: { HTTP_ALLOW_HOSTS: failingHost } });
+    receiver = await startReceiver(WEBHOOK_SECRET, () => (hooksUp ? 200 : 500));
+    sys = await startSystem({
+      executorEnv: {
+        HTTP_ALLOW_HOSTS: `${failingHost},${receiver.host}`,
+        WEBHOOK_SECRET,
+        WEBHOOK_POLL_MS: '200',
+      },
+      storeEnv: { WEBHOOK_MAX_ATTEMPTS: '2', WEBHOOK_RETRY_BASE_MS: '200' },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -75,6 +88,7 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     await sys?.stop();
     // Skipped (no Chromium) before the server was made: nothing to close.
     if (failing) await new Promise((r) => failing.close(r));
+    await receiver?.close();
   });
 
   /** A page that records every console error and uncaught exception. */
@@ -225,6 +239,25 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     // Every attempt shows once the older changes are there.
     expect(await page.locator('#attempts tbody tr').count()).to.equal(cycles);
     await page.screenshot({ path: path.join(SHOTS, 'task-full-history.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('when a webhook delivery was given up, then the task page shows it failed, and Redeliver sends it again', async () => {
+    hooksUp = false;
+    const created = await api(sys.gatewayUrl, '/v1/tasks', {
+      method: 'POST',
+      json: { type: 'noop', payload: {}, webhook: { url: `${receiver.url}/hook` } },
+    });
+    expect(created.status).to.equal(201);
+    const page = await open(`#/tasks/${created.body.id}`);
+    const row = page.locator('#webhook-deliveries tbody tr[data-id]');
+    await page.locator('#webhook-deliveries tbody tr[data-state="failed"]').waitFor(WAIT);
+    expect(await row.locator('td').nth(2).textContent()).to.equal('2 of 2');
+    expect(await row.locator('td').nth(3).textContent()).to.equal('500');
+    hooksUp = true;
+    await page.getByRole('button', { name: 'Redeliver' }).click();
+    await page.locator('#webhook-deliveries tbody tr[data-state="delivered"]').waitFor(WAIT);
+    expect(await row.locator('td').nth(3).textContent()).to.equal('200');
     await page.close();
   });
 

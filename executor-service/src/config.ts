@@ -26,6 +26,11 @@ export interface Config extends HttpLimits {
   metricsPort: number;
   workerId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Completion webhooks (docs/webhooks.md): without a secret this executor sends none. */
+  webhookSecret: string | undefined;
+  webhookPollMs: number;
+  webhookConcurrency: number;
+  webhookTimeoutMs: number;
 }
 
 const schema = {
@@ -52,6 +57,10 @@ const schema = {
     MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 8_192 },
     MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 50 },
     WORKER_ID: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+    WEBHOOK_SECRET: { type: 'string', minLength: 32 },
+    WEBHOOK_POLL_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 1_000 },
+    WEBHOOK_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 10_000 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;
@@ -86,5 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     workerId:
       (v.WORKER_ID as string | undefined) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     logLevel: v.LOG_LEVEL as Config['logLevel'],
+    webhookSecret: v.WEBHOOK_SECRET as string | undefined,
+    webhookPollMs: v.WEBHOOK_POLL_MS as number,
+    webhookConcurrency: v.WEBHOOK_CONCURRENCY as number,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
   });
 }

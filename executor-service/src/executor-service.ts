@@ -11,6 +11,7 @@ import { CpuPool } from './pool.js';
 import { builtinTaskModules } from './tasks/builtin/index.js';
 import { loadTasks } from './tasks/task-loader.js';
 import { toTaskError } from './task-code/thrown-value.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 
 export interface RunningExecutor {
   executor: Executor;
@@ -51,6 +52,24 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
     await pool.close();
     throw err;
   }
+  const webhooks = config.webhookSecret
+    ? new WebhookSender(
+        store,
+        {
+          secret: config.webhookSecret,
+          owner: config.workerId,
+          pollMs: config.webhookPollMs,
+          concurrency: config.webhookConcurrency,
+          timeoutMs: config.webhookTimeoutMs,
+          allowHosts: config.httpAllowHosts,
+        },
+        metrics,
+        log,
+      )
+    : undefined;
+  if (webhooks) webhooks.start();
+  else log.warn('WEBHOOK_SECRET is not set: this executor sends no webhooks (deliveries wait in the store)');
+  let webhooksStopped: Promise<void> | undefined;
   const { port } = ops.address() as AddressInfo;
   log.info(
     { workerId: config.workerId, cpuWorkers: config.cpuWorkers, types: [...tasks.keys()] },
@@ -64,7 +83,15 @@ export async function startExecutor(config: Readonly<Config>, log: Logger): Prom
       // with the broker or the store gone (or black-holed) a hand-back or a close can hang.
       await runShutdownSteps(
         [
-          { name: 'finish or hand back in-flight tasks', run: () => executor.shutdown() },
+          {
+            name: 'finish or hand back in-flight tasks',
+            run: () => {
+              // Webhooks stop claiming at once too; their POSTs under way end within WEBHOOK_TIMEOUT_MS.
+              webhooksStopped = webhooks?.stop();
+              return executor.shutdown();
+            },
+          },
+          { name: 'finish webhook deliveries', run: () => webhooksStopped ?? Promise.resolve() },
           { name: 'destroy cpu pool', run: () => pool.close() },
           { name: 'close broker connection', run: () => broker.close() },
           { name: 'close ops server', run: () => new Promise<void>((r) => ops.close(() => r())) },

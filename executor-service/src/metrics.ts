@@ -55,6 +55,12 @@ export function createMetrics() {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: [registry],
     }),
+    webhookAttempts: new Counter({
+      name: 'executor_webhook_attempts_total',
+      help: 'Webhook POSTs sent, by outcome (delivered: a 2xx answer; failed: anything else)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     deadLettered: new Counter({
       name: 'executor_dead_lettered_total',
       help: 'Messages sent to the dead-letter queue by the executor, by reason',

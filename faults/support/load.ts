@@ -68,6 +68,8 @@ export interface SubmitOptions {
   idempotent?: boolean;
   /** Per-request timeout (default 30 s): a request that times out is not accepted. */
   timeoutMs?: number;
+  /** Every task created with this completion webhook (docs/webhooks.md). */
+  webhook?: { url: string };
 }
 
 /** Posts `n` mixed tasks; resolves once every request has been answered or has failed. */
@@ -99,7 +101,10 @@ export async function submit(gatewayUrl: string, n: number, load: Load, opts: Su
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const specs = Array.from({ length: n }, (_, i) => mixedTask(i, opts.runLog, opts.ioMs));
+  const specs = Array.from({ length: n }, (_, i) => ({
+    ...mixedTask(i, opts.runLog, opts.ioMs),
+    ...(opts.webhook && { webhook: opts.webhook }),
+  }));
   if (opts.batchSize) {
     for (let i = 0; i < n; i += opts.batchSize) {
       const chunk = specs.slice(i, i + opts.batchSize);

@@ -15,3 +15,4 @@ export type {
   TaskType as RegisteredType,
 } from '../../contracts/src/task.js';
 export type { HoldReason, TypeSettings } from '../../contracts/src/type-settings.js';
+export type { WebhookDelivery } from '../../contracts/src/webhook.js';

@@ -3,9 +3,10 @@
  * A flow node also links to its flow and shows how its dependencies ended.
  */
 import { api, ApiError } from './api.js';
-import type { DependencyResults, HistoryEntry, HoldReason, Task } from './contracts.js';
+import type { DependencyResults, HistoryEntry, HoldReason, Task, WebhookDelivery } from './contracts.js';
 import { duration, h, json, replace, time } from './dom.js';
 import { tagChips } from './labels.js';
+import { loadDeliveries, webhookCard } from './webhook-deliveries.js';
 
 /** Why a due task has not started (Task.heldBy); the types page can resume it or show its limit. */
 const HELD: Record<HoldReason, string> = {
@@ -93,6 +94,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
     loading: false,
     error: '',
   };
+  let deliveries: WebhookDelivery[] | undefined;
   const message = h('p', { class: 'form-error', role: 'alert', id: 'action-error' });
   const loadOlder = () => {
     if (older.loading) return;
@@ -275,6 +277,7 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
             ),
       ),
       t.dependencyResults ? dependencies(t.dependencyResults) : null,
+      t.webhook ? webhookCard(t.id, t.webhook.url, deliveries, () => void load()) : null,
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'attempts-title' },
@@ -330,6 +333,8 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
     try {
       const t = await api<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
       if (!task || t.version >= task.version) task = t;
+      // A missing list only leaves the card at "Loading…" until the next change.
+      if (t.webhook) deliveries = await loadDeliveries(id).catch(() => deliveries);
       render();
     } catch (err) {
       replace(
@@ -353,5 +358,16 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
   };
   replace(main, h('p', {}, 'Loading…'));
   void load();
-  return onChange(() => void load());
+  const unsubscribe = onChange(() => void load());
+  // Deliveries change without a task event: look again while one is due or still to come.
+  const webhookPoll = setInterval(() => {
+    if (!task?.webhook) return;
+    const ended = ['succeeded', 'failed', 'cancelled'].includes(task.status);
+    const toCome = ended && (deliveries === undefined || deliveries.length === 0);
+    if (toCome || deliveries?.some((d) => d.state === 'pending')) void load();
+  }, 3_000);
+  return () => {
+    clearInterval(webhookPoll);
+    unsubscribe();
+  };
 }

@@ -19,6 +19,7 @@ import { metaRoutes } from './routes/meta.js';
 import { operationsRoutes } from './routes/operations.js';
 import { taskRoutes } from './routes/tasks.js';
 import { taskActionRoutes } from './routes/task-actions.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { flowRoutes } from './routes/flows.js';
 import { taskTypeRoutes } from './routes/task-types.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): { app: Koa<GatewayState>; routers: Rou
   const routers = [
     taskActionRoutes(deps),
     taskRoutes(deps),
+    webhookRoutes(deps),
     flowRoutes(deps),
     taskTypeRoutes(deps),
     scheduleRoutes(deps),

@@ -12,6 +12,7 @@ import {
   PARAM_SCHEMAS,
   RETENTION_FIELD,
   TASK_DETAIL_FIELDS,
+  WEBHOOK_DELIVERY_STATES,
   TASK_KINDS,
   TASK_STATUSES,
   TYPE_LIMIT_FIELDS,
@@ -53,6 +54,11 @@ export const createTaskBody = {
       description:
         'Up to 16 string entries: keys 1-64 characters of letters, digits, `_` and `-`; values at most 256 characters. List by them with `?metadata.<key>=<value>`.',
       examples: [{ customer: 'c-42' }],
+    },
+    webhook: {
+      ...create.webhook,
+      description:
+        'At every terminal status (succeeded, failed, cancelled) the task is POSTed to `url`, signed (Webhook-Id, Webhook-Timestamp, Webhook-Signature: docs/webhooks.md). http or https, at most 2048 characters, no user:password@.',
     },
   },
   not: PARAM_SCHEMAS['tasks.create'].not,
@@ -375,6 +381,11 @@ export const taskSchema = {
       type: 'string',
       description: 'Tasks a schedule created only: the schedule (GET /v1/schedules/{scheduleId}).',
     },
+    webhook: {
+      type: 'object',
+      properties: { url: { type: 'string' } },
+      description: 'Set when the task was created with one: where its terminal statuses are POSTed.',
+    },
     dependencyResults: {
       type: 'object',
       description:
@@ -550,3 +561,56 @@ export const scheduleSchema = {
     version: { type: 'integer' },
   },
 } as const;
+
+/** One webhook delivery (docs/webhooks.md): one terminal version of a task, POSTed until delivered or given up. */
+export const webhookDeliverySchema = {
+  type: 'object',
+  required: ['id', 'taskId', 'url', 'status', 'state', 'attempts', 'maxAttempts', 'createdAt', 'attemptLog'],
+  properties: {
+    id: {
+      type: 'string',
+      description: '`<taskId>:<version>`: the Webhook-Id header, the same on every attempt.',
+    },
+    taskId: { type: 'string' },
+    version: {
+      type: 'integer',
+      description: 'The task version it reports (the body is the task at that version).',
+    },
+    url: { type: 'string' },
+    status: { enum: TASK_STATUSES, description: 'The task status it reports.' },
+    state: {
+      enum: WEBHOOK_DELIVERY_STATES,
+      description: 'pending (not yet delivered; retried), delivered (a 2xx answer), failed (given up).',
+    },
+    attempts: { type: 'integer', description: 'Attempts since it was created or last redelivered.' },
+    maxAttempts: { type: 'integer', description: 'Attempts before it is given up (failed).' },
+    lastStatusCode: {
+      type: ['integer', 'null'],
+      description: 'The receiver’s last HTTP status; null: no answer.',
+    },
+    lastError: nullableString,
+    nextAttemptAt: {
+      ...nullableString,
+      description: 'When it is tried next; null once delivered or failed.',
+    },
+    deliveredAt: nullableString,
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    attemptLog: {
+      type: 'array',
+      description: 'The newest attempts (at most 20), oldest first.',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          statusCode: { type: ['integer', 'null'] },
+          error: nullableString,
+          ms: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** POST …/webhooks/{deliveryId}/redeliver: no fields (`{}`), as every POST here takes JSON. */
+export const redeliverBody = { type: 'object', additionalProperties: false, properties: {} } as const;

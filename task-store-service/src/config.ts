@@ -35,6 +35,9 @@ export interface Config extends HttpLimits {
   shutdownGraceMs: number;
   /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
   statsDeadWriterMs: number;
+  /** Webhook retries (docs/webhooks.md): attempts per delivery before it is failed, and the first delay. */
+  webhookMaxAttempts: number;
+  webhookRetryBaseMs: number;
   /** Retention of finished tasks and idempotency keys, and the sweeper's pace (docs/retention.md). */
   retention: RetentionConfig;
 }
@@ -83,6 +86,8 @@ const schema = {
     },
     RETENTION_SWEEP_INTERVAL_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 60_000 },
     RETENTION_SWEEP_PAGE: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
+    WEBHOOK_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 20, default: 8 },
+    WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 10_000 },
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
@@ -134,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       sweepIntervalMs: v.RETENTION_SWEEP_INTERVAL_MS as number,
       sweepPage: v.RETENTION_SWEEP_PAGE as number,
     }),
+    webhookMaxAttempts: v.WEBHOOK_MAX_ATTEMPTS as number,
+    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
     ...readHttpLimits(v),
   });
 }

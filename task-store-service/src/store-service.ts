@@ -19,6 +19,7 @@ import { keepTypes } from './store/type-keeper.js';
 import { fireDueSchedules } from './store/schedule-keeper.js';
 import { sweepFences } from './store/fenced-update.js';
 import { RetentionSweeper } from './store/retention.js';
+import { sweepWebhookClaims } from './store/webhooks.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
 
 export interface StoreService {
@@ -64,6 +65,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       defaultSeconds: config.retention.defaultSeconds,
       idempotencyKeyTtlSeconds: config.retention.idempotencyKeyTtlSeconds,
     },
+    { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs },
   );
   await ensureIndexes(c);
   // Before serving: tasks from before list buckets would be missing from list pages.
@@ -98,6 +100,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
 
   const sweeper = setInterval(() => {
     sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
+    sweepWebhookClaims(c).catch((err: unknown) => log.warn({ err }, 'webhook claim sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const flowKeeper = every(FLOW_KEEPER_INTERVAL_MS, () =>

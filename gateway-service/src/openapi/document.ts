@@ -30,6 +30,8 @@ import {
   typeLimitsBody,
   typePatchBody,
   typeSettingsSchema,
+  redeliverBody,
+  webhookDeliverySchema,
 } from '../schemas.js';
 
 type Json = Record<string, unknown>;
@@ -508,6 +510,48 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
         }),
       },
+      '/v1/tasks/{id}/webhooks': {
+        get: api({
+          id: 'list-webhook-deliveries',
+          tag: 'tasks',
+          summary: 'A task’s webhook deliveries',
+          description:
+            'One delivery per terminal version of a task created with `webhook` (docs/webhooks.md), oldest first: ' +
+            'its state (pending, delivered, failed), attempts, the last status code and error, the next retry and the newest attempts.',
+          parameters: [id],
+          responses: {
+            200: json('The deliveries.', {
+              type: 'object',
+              required: ['items'],
+              properties: { items: { type: 'array', items: ref('WebhookDelivery') } },
+            }),
+          },
+          errors: ['TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
+      '/v1/tasks/{id}/webhooks/{deliveryId}/redeliver': {
+        post: api({
+          id: 'redeliver-webhook',
+          tag: 'tasks',
+          summary: 'Send a webhook delivery again',
+          description:
+            'Pending again at once, attempts counted from 0 (the attempt log is kept); the same Webhook-Id and body. ' +
+            'Works on delivered and failed deliveries alike. The body is `{}`.',
+          parameters: [
+            id,
+            {
+              name: 'deliveryId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]+:[0-9]+$' },
+              description: '`<taskId>:<version>`, as listed.',
+            },
+          ],
+          body: 'RedeliverBody',
+          responses: { 202: json('The delivery, pending.', ref('WebhookDelivery')) },
+          errors: ['WEBHOOK_DELIVERY_NOT_FOUND', 'TASK_NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'],
+        }),
+      },
       '/v1/flows': {
         post: api({
           id: 'create-flow',
@@ -876,6 +920,8 @@ export function openApiDocument(): Record<string, unknown> {
         Task: taskSchema,
         TaskSummary: taskSummarySchema,
         HistoryEntry: historyEntrySchema,
+        WebhookDelivery: webhookDeliverySchema,
+        RedeliverBody: redeliverBody,
         StatusEvent: statusEvent,
         TaskType: taskType,
         TaskTypeDetail: taskTypeDetail,

@@ -29,6 +29,7 @@ import {
   listSchedules,
   updateSchedule,
 } from '../store/schedules.js';
+import { claimDue, listDeliveries, recordAttempt, redeliver } from '../store/webhooks.js';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -148,6 +149,12 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     'schedules.list': async () => ({ items: await listSchedules(c) }),
     'schedules.update': (p) => updateSchedule(ctx, p),
     'schedules.delete': async (p) => ({ deleted: await deleteSchedule(c, p.id) }),
+    'webhooks.claimDue': async (p) => ({
+      items: await claimDue(c, { owner: p.owner, limit: p.limit ?? 10, leaseMs: p.leaseMs ?? 30_000 }),
+    }),
+    'webhooks.recordAttempt': (p) => recordAttempt(c, c.webhookPolicy, p),
+    'webhooks.list': async (p) => ({ items: await listDeliveries(c, c.webhookPolicy, p.taskId) }),
+    'webhooks.redeliver': (p) => redeliver(c, c.webhookPolicy, p.id),
   };
 }
 

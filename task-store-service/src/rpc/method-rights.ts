@@ -8,9 +8,16 @@ export type Caller = 'executor' | 'client';
 
 /**
  * Registering a type decides which payloads the store accepts; a recount scans every task (an
- * operator's tool, not something a client holding RPC_TOKEN should be able to repeat): executors only.
+ * operator's tool, not something a client holding RPC_TOKEN should be able to repeat); sending
+ * webhooks is the executors' job (a client that could record attempts could mark one delivered
+ * that never was): executors only.
  */
-const EXECUTOR_ONLY: ReadonlySet<MethodName> = new Set<MethodName>(['taskTypes.register', 'tasks.recount']);
+const EXECUTOR_ONLY: ReadonlySet<MethodName> = new Set<MethodName>([
+  'taskTypes.register',
+  'tasks.recount',
+  'webhooks.claimDue',
+  'webhooks.recordAttempt',
+]);
 
 export function mayCall(caller: Caller, method: MethodName): boolean {
   return caller === 'executor' || !EXECUTOR_ONLY.has(method);

@@ -19,12 +19,15 @@ import type {
   TaskDoc,
   TaskTypeDoc,
   TypeSettingsDoc,
+  WebhookClaimDoc,
+  WebhookDeliveryDoc,
 } from './documents.js';
 import { BulkInserts } from './bulk-inserts.js';
 import { BucketTree, type BucketNodeDoc } from './bucket-tree.js';
 import { CountWriter } from './count-writer.js';
 import { RecentTasks, type RecentTasksOptions } from './recent-tasks.js';
 import { TypeSettingsCache } from './type-settings.js';
+import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from './webhook-policy.js';
 
 /**
  * The store's collections, the task versions this process wrote last (a read-saving guess), and
@@ -56,6 +59,10 @@ export interface Collections {
   scheduleRuns: Collection<ScheduleRunDoc>;
   /** Task history moved out of the task documents, in blocks (task-history.ts, docs/history.md). */
   history: Collection<HistoryBlockDoc>;
+  /** Completion webhooks (docs/webhooks.md): one document per terminal version of a task with one. */
+  webhookDeliveries: Collection<WebhookDeliveryDoc>;
+  webhookClaims: Collection<WebhookClaimDoc>;
+  webhookPolicy: Readonly<WebhookPolicy>;
   recent: RecentTasks;
   /** Where the retention sweeper goes on (docs/retention.md). */
   retentionCursors: Collection<RetentionCursorDoc>;
@@ -81,6 +88,7 @@ export function collections(
   db: Db,
   recent: RecentTasksOptions = {},
   retention: Readonly<RetentionDefaults> = DEFAULT_RETENTION,
+  webhookPolicy: Readonly<WebhookPolicy> = DEFAULT_WEBHOOK_POLICY,
 ): Collections {
   const tasks = db.collection<TaskDoc>('tasks');
   const fences = db.collection<FenceDoc>('task_fences');
@@ -120,6 +128,9 @@ export function collections(
     flowIdempotency: db.collection<IdempotencyDoc>('flow_idempotency'),
     schedules: db.collection<ScheduleDoc>('schedules'),
     scheduleRuns: db.collection<ScheduleRunDoc>('schedule_runs'),
+    webhookDeliveries: db.collection<WebhookDeliveryDoc>('webhook_deliveries'),
+    webhookClaims: db.collection<WebhookClaimDoc>('webhook_claims'),
+    webhookPolicy,
   };
 }
 
@@ -175,6 +186,9 @@ export const EQUALITY_FILTERED_FIELDS = {
   // one schedule (and its run state) by _id; the keepers read both whole (a few documents)
   schedules: ['_id'],
   schedule_runs: ['_id'],
+  // one delivery by _id, a task's by taskId, the due ones by state (pending; nextAttemptAt in the wire server)
+  webhook_deliveries: ['_id', 'taskId', 'state'],
+  webhook_claims: ['_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The task collection's indexes (benchmarks that write the collection directly create the same). */
@@ -214,6 +228,11 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await createMissing(c.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
   await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
   await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(c.webhookDeliveries, [
+    { key: { taskId: 1 }, name: 'by_task' },
+    { key: { state: 1, nextAttemptAt: 1 }, name: 'due' },
+  ]);
+  await createMissing(c.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
   await createMissing(c.rateSlots, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { key: 1, n: -1 }, name: 'latest_by_key' },

@@ -10,6 +10,8 @@ import type {
   TaskKind,
   TaskStatus,
   TaskSummary,
+  TaskWebhook,
+  WebhookDeliveryState,
 } from '@tasks/contracts';
 
 /** What ended a lease: a replay of the call that ended it is answered as done, anything else is LEASE_LOST. */
@@ -99,6 +101,8 @@ export interface TaskDoc {
   labels?: string[];
   /** The labels scoped to the hour of createdAt (task-labels.ts hourLabel): what list pages read by. */
   hourLabels?: string[];
+  /** Where its terminal statuses are POSTed (docs/webhooks.md); absent on tasks without one. */
+  webhook?: TaskWebhook;
 }
 
 /**
@@ -233,6 +237,45 @@ export interface OutboxDoc {
   _id: string;
   taskId: string;
   version: number;
+  at: Date;
+}
+
+/**
+ * One webhook delivery (docs/webhooks.md): `_id` = `<taskId>:<version>`, the Webhook-Id. Written
+ * before the task version it reports; `confirmed` once a claim has seen that version written.
+ */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  taskId: string;
+  version: number;
+  url: string;
+  status: TaskStatus;
+  /** The version's updatedAt: with the status, how a claim recognises that version. */
+  taskUpdatedAt: Date;
+  /** The task at that version as JSON: the body of every attempt. */
+  bodyJson: string;
+  state: WebhookDeliveryState;
+  confirmed: boolean;
+  attempts: number;
+  /** Due then (pending); while leased, the lease's end. */
+  nextAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  log: { at: Date; statusCode: number | null; error: string | null; ms: number }[];
+  leaseId: string | null;
+  leaseOwner: string | null;
+  /** Claims so far: claim n is taken by inserting the claim fence `<id>#<n>` (WebhookClaimDoc). */
+  claims?: number;
+  /** The lease the last recorded attempt ended: a repeat of that call is answered unchanged. */
+  lastLeaseId: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The right to make claim n of a webhook delivery (`_id`: `<delivery id>#<n>`), like a task fence. */
+export interface WebhookClaimDoc {
+  _id: string;
   at: Date;
 }
 
@@ -386,6 +429,7 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
   if (doc.scheduleId !== undefined) summary.scheduleId = doc.scheduleId;
   summary.tags = doc.tags ?? [];
   summary.metadata = doc.metadata ?? {};
+  if (doc.webhook !== undefined) summary.webhook = { url: doc.webhook.url };
   return summary;
 }
 

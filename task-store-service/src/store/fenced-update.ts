@@ -14,6 +14,7 @@ import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js'
 import { recordWakeups } from './flow-wakeups.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import { writeMovedHistory } from './task-history.js';
+import { recordDelivery } from './webhooks.js';
 
 /**
  * A fence that one caller has watched, unchanged and unwritten, for this long by its own monotonic
@@ -125,6 +126,8 @@ async function writeOnce(
   // History the change moves out of the task goes first: the task's new offset vouches for it.
   if (set.historyOffset !== undefined) await writeMovedHistory(c, doc, set, now);
   await options.beforeWrite?.(next, doc);
+  // A terminal version's webhook delivery (docs/webhooks.md), whatever call made it terminal.
+  await recordDelivery(c, doc, next);
   const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
   // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
   // is in, and counted by that caller); sooner than that, our read was older than a swept fence.
@@ -154,6 +157,8 @@ async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: 
     if (fence.set.historyOffset !== undefined) await writeMovedHistory(c, doc, fence.set, new Date());
     // And before the wakeup entries of a flow node (its dependents told it ended, ...).
     if (fence.set.version !== undefined) await recordWakeups(c, doc, { ...doc, ...fence.set });
+    // And before its webhook delivery, when that version is terminal.
+    if (fence.set.version !== undefined) await recordDelivery(c, doc, { ...doc, ...fence.set });
     // The fence records absolute values, so applying it twice is harmless.
     c.recent.forget(fence.taskId);
     const r = await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });

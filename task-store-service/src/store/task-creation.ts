@@ -80,6 +80,7 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
     version: 1,
     ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
     ...labelFields(p, hourOf(now.getTime())),
+    ...(p.webhook !== undefined && { webhook: { url: checkedWebhookUrl(p.webhook.url, at) } }),
   };
 }
 
@@ -97,6 +98,33 @@ function labelFields(
     labels: labelsOf(tags, metadata),
     hourLabels: labelsOf(tags, metadata).map((l) => hourLabel(hour, l)),
   };
+}
+
+/**
+ * The schema admits http(s), no credentials, at most 2048 characters; the URL must also parse
+ * (a host WHATWG URL accepts). Kept as given: it is what the sender POSTs to.
+ */
+function checkedWebhookUrl(url: string, at: string): string {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (
+    !parsed ||
+    (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+    parsed.hostname === '' ||
+    parsed.username !== '' ||
+    parsed.password !== ''
+  ) {
+    throw new AppError('VALIDATION_FAILED', 'webhook.url is not a usable http(s) URL', {
+      fields: [
+        { path: `${at}/webhook/url`, message: 'must be an http or https URL with a host and no credentials' },
+      ],
+    });
+  }
+  return url;
 }
 
 /** expiresAt lies ahead of now and of the task's start (a deadline already past is a mistake, not a task). */

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
         sweepIntervalMs: 60_000,
         sweepPage: 500,
       },
+      webhookMaxAttempts: 8,
+      webhookRetryBaseMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
