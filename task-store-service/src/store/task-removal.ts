@@ -13,19 +13,23 @@ import type { Collections } from './collections.js';
 import { withBaseFence } from './count-recount.js';
 import { SKEW_MARGIN_MS } from './count-recount.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
+import { deleteHistoryOf } from './task-history.js';
+import { deleteDeliveriesOf } from './webhooks.js';
 
 /**
- * Data other parts of the store keep per task, removed with it: called with the ids of tasks whose
- * fences the sweeper holds, before the tasks are deleted (so nothing is left behind a task that is
- * gone). Each must be repeatable: a removal that stops part way is tried again on a later pass.
+ * Data other parts of the store keep per task, removed with it: called with the id of a task whose
+ * fence the sweeper holds, just before the task is deleted (so nothing is left behind a task that
+ * is gone, and a task the budget leaves in place keeps all of its data). Each must be repeatable:
+ * a removal that stops part way is tried again on a later pass.
  */
-export type DependentDataRemover = (c: Collections, taskIds: string[]) => Promise<void>;
+export type DependentDataRemover = (c: Collections, taskIds: string[]) => Promise<unknown>;
 
 /**
- * What goes with a removed task besides its document, idempotency key and counts: the place to add
- * each per-task collection (a task's full history, its webhook deliveries, …).
+ * What goes with a removed task besides its document, idempotency key and counts: each per-task
+ * collection — its history moved out of the document (docs/history.md) and its webhook
+ * deliveries (docs/webhooks.md).
  */
-export const DEPENDENT_DATA_REMOVERS: readonly DependentDataRemover[] = [];
+export const DEPENDENT_DATA_REMOVERS: readonly DependentDataRemover[] = [deleteHistoryOf, deleteDeliveriesOf];
 
 /** The fields the sweeper reads of a candidate. */
 export type RemovalCandidate = Pick<
@@ -147,13 +151,14 @@ async function removeChunk(
     IN_FLIGHT,
     (d) => c.idempotency.deleteOne({ _id: d.idempotencyKey!, taskId: d._id }),
   );
-  const ids = mine.map((d) => d._id);
-  for (const remove of removers) await remove(c, ids);
   // Timed before any cut a later recount takes (clock skew included): the count it makes will not
   // hold these tasks, so their -1 belongs to the part it folds (docs/retention.md).
   const at = new Date(Date.now() - SKEW_MARGIN_MS);
   const gone = await mapBounded(mine, IN_FLIGHT, async (d) => {
     if (performance.now() - taken > DELETE_BUDGET_MS) return false;
+    // Its other data first, task by task: a task the budget leaves in place (a retry may get it
+    // next) keeps everything, and a pass that stops between the two finds the task again.
+    for (const remove of removers) await remove(c, [d._id]);
     const r = await c.tasks.deleteOne({ _id: d._id, version: d.version, status: d.status });
     c.recent.forget(d._id);
     if (r.deletedCount === 0) return false;
