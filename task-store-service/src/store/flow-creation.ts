@@ -173,7 +173,7 @@ async function claimFlowKey(
   now: Date,
 ): Promise<{ existing: boolean; flowId: string }> {
   const ttl = c.retention.idempotencyKeyTtlSeconds;
-  const prior = await claimKey(c.flowIdempotency, key, flowId, bodyHash, now, ttl);
+  const prior = await claimKey(c.flowIdempotency, c.fences, key, flowId, bodyHash, now, ttl);
   if (!prior) return { existing: false, flowId };
   if (prior.bodyHash !== bodyHash) {
     throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {

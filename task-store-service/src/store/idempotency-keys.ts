@@ -5,11 +5,14 @@
  */
 import type { Collection } from 'mongodb';
 import { AppError, isDuplicateKey } from '../app-error.js';
-import type { IdempotencyDoc } from './documents.js';
+import type { FenceDoc, IdempotencyDoc } from './documents.js';
 import { hourOf } from './list-buckets.js';
 
 /** Tries of the insert when keys vanish under it (expired ones replaced, removed ones swept). */
-const CLAIM_TRIES = 4;
+const CLAIM_TRIES = 20;
+
+/** A key's removal fence older than this was left by a caller that died before deleting the key. */
+const STALE_KEY_FENCE_MS = 10_000;
 
 export const isExpiredKey = (doc: IdempotencyDoc, nowMs: number, ttlSeconds: number): boolean =>
   doc.at.getTime() <= nowMs - ttlSeconds * 1000;
@@ -22,6 +25,7 @@ export const isExpiredKey = (doc: IdempotencyDoc, nowMs: number, ttlSeconds: num
  */
 export async function claimKey(
   coll: Collection<IdempotencyDoc>,
+  fences: Collection<FenceDoc>,
   key: string,
   taskId: string,
   bodyHash: string,
@@ -38,7 +42,42 @@ export async function claimKey(
     const prior = await coll.findOne({ _id: key });
     if (!prior) continue; // removed between the insert and the read: try again
     if (!isExpiredKey(prior, Date.now(), ttlSeconds)) return prior;
-    await coll.deleteOne({ _id: key, taskId: prior.taskId, at: prior.at });
+    // Another caller removes it: its replacement is read on the next try.
+    if ((await removeExpiredKey(coll, fences, prior)) === 'busy')
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
   }
   throw new AppError('BUSY', 'idempotency key is being changed; try again');
+}
+
+/**
+ * Deletes an expired key, under a fence of its own (`key:<collection>:<key>:<holder>` in the fence
+ * collection): only the caller that inserts the fence deletes. On FerretDB a conditional delete
+ * is evaluated on a read and applied by _id, so two unfenced deleters could both act, and the
+ * later one remove the key a creation has just taken in between. Every removal of a key goes
+ * through here: creations replacing an expired holder, the sweeper, and task removal.
+ */
+export async function removeExpiredKey(
+  coll: Collection<IdempotencyDoc>,
+  fences: Collection<FenceDoc>,
+  prior: IdempotencyDoc,
+): Promise<'removed' | 'busy'> {
+  const fence: FenceDoc = {
+    _id: `key:${coll.collectionName}:${prior._id}:${prior.taskId}`,
+    taskId: prior.taskId,
+    version: 0,
+    set: {},
+    at: new Date(),
+  };
+  try {
+    await fences.insertOne(fence);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    const held = await fences.findOne({ _id: fence._id });
+    // Left by a caller that died between its fence and its delete: cleared for the next try.
+    if (held && Date.now() - held.at.getTime() > STALE_KEY_FENCE_MS)
+      await fences.deleteOne({ _id: fence._id, at: held.at });
+    return 'busy';
+  }
+  await coll.deleteOne({ _id: prior._id, taskId: prior.taskId, at: prior.at });
+  return 'removed';
 }

@@ -11,7 +11,7 @@ import type { Collection } from 'mongodb';
 import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type IdempotencyDoc } from './documents.js';
 import { backfillFinishedHours } from './finished-hour-backfill.js';
-import { isExpiredKey } from './idempotency-keys.js';
+import { isExpiredKey, removeExpiredKey } from './idempotency-keys.js';
 import { HOUR_MS, hourOf } from './list-buckets.js';
 import {
   CANDIDATE_PROJECTION,
@@ -119,7 +119,7 @@ export class RetentionSweeper {
     return { read, removed };
   }
 
-  /** Expired keys, hour by hour; deleted conditionally, so a key taken again since stays. */
+  /** Expired keys, hour by hour; deleted under their fence, so a key taken again since stays. */
   private async sweepKeys(
     name: string,
     coll: Collection<IdempotencyDoc>,
@@ -144,8 +144,7 @@ export class RetentionSweeper {
       const docs = await coll.find({ hour }, { limit }).toArray();
       read += docs.length;
       for (const d of docs.filter((k) => isExpiredKey(k, nowMs, ttlSeconds))) {
-        const r = await coll.deleteOne({ _id: d._id, taskId: d.taskId, at: d.at });
-        removed += r.deletedCount;
+        if ((await removeExpiredKey(coll, this.c.fences, d)) === 'removed') removed++;
       }
       if (docs.length === limit || hour + HOUR_MS > cutoff) break;
       hour += HOUR_MS;

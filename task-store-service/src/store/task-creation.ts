@@ -192,7 +192,15 @@ async function insertTask(
     const { idempotencyKey, ...body } = p;
     const bodyHash = sha256(canonicalJson(body));
     const ttl = ctx.c.retention.idempotencyKeyTtlSeconds;
-    const prior = await claimKey(ctx.c.idempotency, idempotencyKey, doc._id, bodyHash, now, ttl);
+    const prior = await claimKey(
+      ctx.c.idempotency,
+      ctx.c.fences,
+      idempotencyKey,
+      doc._id,
+      bodyHash,
+      now,
+      ttl,
+    );
     if (prior) {
       if (prior.bodyHash !== bodyHash) {
         throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {

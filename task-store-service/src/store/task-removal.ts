@@ -11,6 +11,7 @@ import { isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
 import { withBaseFence } from './count-recount.js';
+import { removeExpiredKey } from './idempotency-keys.js';
 import { SKEW_MARGIN_MS } from './count-recount.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
 import { deleteHistoryOf } from './task-history.js';
@@ -145,11 +146,15 @@ async function removeChunk(
   );
   const mine = fenced.filter((d): d is RemovalCandidate => d !== null);
   if (mine.length === 0) return [];
-  // Its key has expired (removability); deleted conditionally, so a newer holder of the key stays.
+  // Its key has expired (removability); removed only while this task still holds it, under the
+  // key's fence, so a newer holder of the key stays.
   await mapBounded(
     mine.filter((d) => d.idempotencyKey !== null),
     IN_FLIGHT,
-    (d) => c.idempotency.deleteOne({ _id: d.idempotencyKey!, taskId: d._id }),
+    async (d) => {
+      const key = await c.idempotency.findOne({ _id: d.idempotencyKey!, taskId: d._id });
+      if (key) await removeExpiredKey(c.idempotency, c.fences, key);
+    },
   );
   // Timed before any cut a later recount takes (clock skew included): the count it makes will not
   // hold these tasks, so their -1 belongs to the part it folds (docs/retention.md).
