@@ -502,6 +502,7 @@ describe('dashboard in Chromium (e2e: whole system)', function () {
     const overview = await open();
     await overview.locator('#filter-tag').fill('browser-bulk');
     await overview.locator('#filter-tag').press('Enter');
+    await overview.locator('tbody[data-query*="tag=browser-bulk"]').waitFor({ ...WAIT, state: 'attached' });
     await overview.locator(`tr[data-task-id="${ids[0]}"]`).waitFor(WAIT);
     await overview.locator('tbody tr[data-task-id]').nth(1).waitFor(WAIT);
     expect(await overview.locator('tbody tr[data-task-id]').count()).to.equal(2);

@@ -224,8 +224,10 @@ function overview(): () => void {
     next.disabled = nextCursor === null;
   };
   let lastLoad = 0;
+  let loads = 0;
   const load = async () => {
     lastLoad = Date.now();
+    const seq = ++loads;
     const q = new URLSearchParams({ limit: '20' });
     if (statusFilter.value) q.set('status', statusFilter.value);
     if (typeFilter.value) q.set('type', typeFilter.value);
@@ -233,9 +235,12 @@ function overview(): () => void {
     const c = cursors[page];
     if (c) q.set('cursor', c);
     const r = await api<{ items: TaskRow[]; nextCursor: string | null }>(`/v1/tasks?${q}`);
+    // A newer load started meanwhile (another filter, page or refresh): its answer is the one shown.
+    if (seq !== loads) return;
     items = r.items;
     nextCursor = r.nextCursor;
     renderRows();
+    tableBody.dataset.query = q.toString(); // what the rows show (tests wait for it)
   };
   // One page read for any number of events within PAGE_REFRESH_MS (a tab open at 1,000 tasks/s
   // would otherwise ask for 1,000 tasks a second and meet its own rate limit).
