@@ -7,8 +7,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { TaskStoreClient, TASK_STATUSES, type Stats } from '@tasks/contracts';
-import { allTasks } from '../support/checks.js';
+import { TaskStoreClient } from '@tasks/contracts';
+import { bruteForceStats, untilStatsMatchCount } from '../support/checks.js';
 import { scenario, sleep, until } from '../support/scenario.js';
 
 const RECORD = 300;
@@ -27,18 +27,6 @@ async function rest(base: string, path: string, method = 'GET', json?: unknown) 
   } catch (err) {
     return { status: 0, body: { error: String(err) } };
   }
-}
-
-/** byStatus and byType counted task by task through tasks.list. */
-async function bruteForce(store: TaskStoreClient): Promise<Pick<Stats, 'byStatus' | 'byType'>> {
-  const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Stats['byStatus'];
-  const byType: Stats['byType'] = {};
-  for (const t of (await allTasks(store)).values()) {
-    byStatus[t.status] += 1;
-    const row = (byType[t.type] ??= {});
-    row[t.status] = (row[t.status] ?? 0) + 1;
-  }
-  return { byStatus, byType };
 }
 
 describe('fault 22: retention under faults', () => {
@@ -152,27 +140,10 @@ describe('fault 22: retention under faults', () => {
       for (const id of kept) expect((await rest(gw, `/v1/tasks/${id}`)).status).to.equal(200);
 
       // The dead store's writer is recounted after STATS_DEAD_WRITER_MS; then stats are exact.
-      let last = '';
-      const ms = await until(
-        'stats equal a count of every task',
-        async () => {
-          const [s, want] = [await store.call('tasks.stats', {}), await bruteForce(store)];
-          last = JSON.stringify({ stats: s.byStatus, count: want.byStatus });
-          try {
-            expect({ byStatus: s.byStatus, byType: s.byType }).to.deep.equal(want);
-            return true;
-          } catch {
-            await sleep(400);
-            return false;
-          }
-        },
-        90_000,
-      ).catch((err: unknown) => {
-        throw new Error(`${String(err)}; last: ${last}`);
-      });
+      const ms = await untilStatsMatchCount(store);
       await store.call('tasks.recount', {});
       const after = await store.call('tasks.stats', {});
-      expect({ byStatus: after.byStatus, byType: after.byType }).to.deep.equal(await bruteForce(store));
+      expect({ byStatus: after.byStatus, byType: after.byType }).to.deep.equal(await bruteForceStats(store));
       return (
         `${RECORD} cancelled, ${retried.length} retried (200, or 409 after a lost answer), ${refused.length} ` +
         `retries found the task removed (404); every retried task ran, every faults.record task removed, ${KEPT} kept; ` +

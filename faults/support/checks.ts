@@ -6,13 +6,16 @@ import { readFileSync, existsSync } from 'node:fs';
 import { expect } from 'chai';
 import {
   TaskStoreClient,
+  TASK_STATUSES,
   TERMINAL_STATUSES,
   topology,
   DELAY_STEPS_MS,
   type HistoryEntry,
+  type Stats,
   type TaskSummary,
 } from '@tasks/contracts';
 import type { Load } from './load.js';
+import { until } from './scenario.js';
 import type { RabbitNode } from './rabbit-node.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,4 +190,38 @@ export async function checkInvariants(
     `none succeeded twice; ${again} took more than one attempt, ${repeated} io handler runs repeated; ` +
     `all terminal ${(ms / 1000).toFixed(1)} s after the check began, queues empty ${(drainMs / 1000).toFixed(1)} s later`
   );
+}
+
+/** byStatus and byType counted task by task through tasks.list. */
+export async function bruteForceStats(store: TaskStoreClient): Promise<Pick<Stats, 'byStatus' | 'byType'>> {
+  const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Stats['byStatus'];
+  const byType: Stats['byType'] = {};
+  for (const t of (await allTasks(store)).values()) {
+    byStatus[t.status] += 1;
+    const row = (byType[t.type] ??= {});
+    row[t.status] = (row[t.status] ?? 0) + 1;
+  }
+  return { byStatus, byType };
+}
+
+/** Waits (at most 90 s) until tasks.stats equals a count of every task; answers how long that took. */
+export async function untilStatsMatchCount(store: TaskStoreClient): Promise<number> {
+  let last = '';
+  return until(
+    'stats equal a count of every task',
+    async () => {
+      const [s, want] = [await store.call('tasks.stats', {}), await bruteForceStats(store)];
+      last = JSON.stringify({ stats: s.byStatus, count: want.byStatus });
+      try {
+        expect({ byStatus: s.byStatus, byType: s.byType }).to.deep.equal(want);
+        return true;
+      } catch {
+        await sleep(400);
+        return false;
+      }
+    },
+    90_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; last: ${last}`);
+  });
 }
