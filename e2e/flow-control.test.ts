@@ -12,7 +12,9 @@ describe('flow control (e2e: two executors, real store, gateway and broker)', fu
   let sys: RunningSystem;
 
   before(async () => {
-    sys = await startSystem({ executors: 2 });
+    // Leases long enough that the restart test's store outage (longer on a busy machine) never
+    // expires one: a lease expiry would rightly run a task again, which is not what is tested here.
+    sys = await startSystem({ executors: 2, executorEnv: { LEASE_MS: '30000' } });
   });
   after(async () => {
     await sys.stop();
