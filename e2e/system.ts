@@ -39,7 +39,7 @@ export interface RunningSystem {
   urlOf(name: string): string;
   /** Resolves with the exit code (or the signal's name) once the named process has exited. */
   exited(name: string): Promise<number | string | null>;
-  /** SIGTERM to every process (executors first); resolves to their exit codes. */
+  /** SIGTERM to every process (executors, then gateways, then stores); resolves to their exit codes. */
   stop(): Promise<Record<string, number | null>>;
 }
 
@@ -155,13 +155,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
   const stop = async () => {
     const codes: Record<string, number | null> = {};
-    for (const [name, child] of [...children].reverse()) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      codes[name] = child.exitCode;
+    // Executors first (they record what they hand back through a store), then gateways, then
+    // stores; the processes of one kind together.
+    for (const kind of ['executor', 'gateway', 'store']) {
+      const ofKind = [...children].filter(([name]) => name.startsWith(kind));
+      await Promise.all(
+        ofKind.map(async ([name, child]) => {
+          if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await exited;
+          }
+          codes[name] = child.exitCode;
+        }),
+      );
     }
     // Every type registered had its queue declared (by executors, or by a publish).
     await rememberTypes();
@@ -205,16 +212,23 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     return `http://127.0.0.1:${port}`;
   };
   try {
+    // Stores one after another (the first creates the collections and indexes); then the
+    // gateways and executors, which need only a store and the broker, all at once.
     await startStore('store', storePort);
-    const gatewayUrls = [await startGateway('gateway', clientStoreUrl)];
     const storeUrls = [storeUrl];
     for (let i = 2; i <= (options.replicas ?? 1); i++) {
       const port = await freePort();
       await startStore(`store-${i}`, port);
       storeUrls.push(`http://127.0.0.1:${port}/rpc`);
-      gatewayUrls.push(await startGateway(`gateway-${i}`, storeUrls.at(-1)!));
     }
-    for (let i = 0; i < (options.executors ?? 1); i++) await addExecutor();
+    const [gatewayUrls] = await Promise.all([
+      Promise.all(
+        storeUrls.map((url, i) =>
+          i === 0 ? startGateway('gateway', clientStoreUrl) : startGateway(`gateway-${i + 1}`, url),
+        ),
+      ),
+      Promise.all(Array.from({ length: options.executors ?? 1 }, () => addExecutor())),
+    ]);
     return {
       gatewayUrl: gatewayUrls[0]!,
       storeUrl,
