@@ -24,6 +24,12 @@ export {
 } from './ferretdb.js';
 
 export { tuneFerretDb, ferretDbTables, type EqualityFields } from './ferretdb-tuning.js';
+export {
+  dropTestDatabases,
+  releaseTestDatabase,
+  takeTestDatabase,
+  type TestDatabaseServer,
+} from './test-databases.js';
 
 export type MongoSource = 'MONGO_URL' | 'mongodb-memory-server' | 'ferretdb';
 

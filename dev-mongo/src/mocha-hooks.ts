@@ -2,7 +2,7 @@
  * Mocha root hooks: one MongoDB-wire server for the whole run (provisionMongo's order of
  * preference), exposed to tests as process.env.MONGO_URL. Each test makes its own database.
  */
-import { provisionMongo, type MongoHandle } from './index.js';
+import { dropTestDatabases, provisionMongo, type MongoHandle } from './index.js';
 
 let handle: MongoHandle | undefined;
 
@@ -18,6 +18,7 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(30_000);
+    await dropTestDatabases(); // the ones tests gave back for reuse (test-databases.ts)
     await handle?.stop();
   },
 };

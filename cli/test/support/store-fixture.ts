@@ -1,9 +1,13 @@
-/** A real task store on a free port with its own database, dropped on close. */
-import { randomUUID } from 'node:crypto';
+/** A real task store on a free port with a database of its own, given back emptied on close. */
 import { createServer } from 'node:net';
-import { MongoClient } from 'mongodb';
+import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
-import { createLogger, loadConfig, startStoreService } from '@tasks/task-store-service';
+import {
+  createLogger,
+  EQUALITY_FILTERED_FIELDS,
+  loadConfig,
+  startStoreService,
+} from '@tasks/task-store-service';
 
 export const noopType: TaskTypeDefinition = {
   type: 'test.noop',
@@ -31,7 +35,10 @@ export async function startStore(env: Record<string, string> = {}): Promise<Stor
   const mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl)
     throw new Error('MONGO_URL is not set: run the tests through mocha (a root hook provisions it)');
-  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const dbName = await takeTestDatabase(
+    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
+    EQUALITY_FILTERED_FIELDS,
+  );
   const service = await startStoreService(
     loadConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0', ...env }),
     createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -45,12 +52,7 @@ export async function startStore(env: Record<string, string> = {}): Promise<Stor
     dbName,
     async close() {
       await service.close();
-      const mongo = new MongoClient(mongoUrl);
-      try {
-        await mongo.db(dbName).dropDatabase();
-      } finally {
-        await mongo.close();
-      }
+      await releaseTestDatabase(dbName);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
-import { MongoClient } from 'mongodb';
+import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
 import {
   declareTopology,
   declareTypeQueue,
@@ -19,6 +19,7 @@ import {
 } from '@tasks/contracts';
 import {
   createLogger as storeLogger,
+  EQUALITY_FILTERED_FIELDS,
   loadConfig as storeConfig,
   startStoreService,
   type StoreService,
@@ -53,7 +54,10 @@ export interface TestSystem {
 
 export async function startSystem(): Promise<TestSystem> {
   const mongoUrl = process.env.MONGO_URL!;
-  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const dbName = await takeTestDatabase(
+    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
+    EQUALITY_FILTERED_FIELDS,
+  );
   const storeService = await startStoreService(
     storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
     storeLogger(logLevel),
@@ -138,9 +142,7 @@ export async function startSystem(): Promise<TestSystem> {
       await deleteTopology(ch, topo, [...new Set([...items.map((t) => t.type), ...declaredTypes])]);
       await conn.close();
       await sys.storeService.close();
-      const mongo = new MongoClient(mongoUrl);
-      await mongo.db(dbName).dropDatabase();
-      await mongo.close();
+      await releaseTestDatabase(dbName);
     },
   };
   return sys;

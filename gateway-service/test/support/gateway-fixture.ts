@@ -1,7 +1,7 @@
 /** A real store (own database), a gateway under a unique AMQP prefix, and a channel to look at the queues. */
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
-import { MongoClient } from 'mongodb';
+import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
 import {
   declareTopology,
   declareTypeQueue,
@@ -12,6 +12,7 @@ import {
 } from '@tasks/contracts';
 import {
   createLogger as storeLogger,
+  EQUALITY_FILTERED_FIELDS,
   loadConfig as storeConfig,
   startStoreService,
   type StoreService,
@@ -54,7 +55,10 @@ export interface GatewayFixture {
 
 export async function startGatewayFixture(env: Record<string, string> = {}): Promise<GatewayFixture> {
   const mongoUrl = process.env.MONGO_URL!;
-  const dbName = `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const dbName = await takeTestDatabase(
+    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
+    EQUALITY_FILTERED_FIELDS,
+  );
   const storeService = await startStoreService(
     storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
     storeLogger(logLevel),
@@ -122,9 +126,7 @@ export async function startGatewayFixture(env: Record<string, string> = {}): Pro
       );
       await conn.close();
       await storeService.close();
-      const mongo = new MongoClient(mongoUrl);
-      await mongo.db(dbName).dropDatabase();
-      await mongo.close();
+      await releaseTestDatabase(dbName);
     },
   };
 }

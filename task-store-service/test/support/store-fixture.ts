@@ -1,8 +1,7 @@
-/** Starts a real store on a free port against its own fresh database, and tears both down. */
-import { randomUUID } from 'node:crypto';
+/** Starts a real store on a free port against a database of its own (empty), and tears both down. */
 import { MongoClient, type Db } from 'mongodb';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
-import { prepareDatabase } from '@tasks/dev-mongo';
+import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -17,6 +16,7 @@ export interface StoreFixture {
   db: Db;
   /** Stops the store only (the database stays, for another store to start on). */
   stop(): Promise<void>;
+  /** Stops the store and gives its database back, emptied, for the next test (dev-mongo's test-databases.ts). */
   close(): Promise<void>;
 }
 
@@ -40,13 +40,15 @@ export async function startStore(
   const mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl)
     throw new Error('MONGO_URL is not set: run the tests through mocha (root hooks provision MongoDB)');
-  const dbName = options.dbName ?? `test_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-  // As make start does: FerretDB on PostgreSQL gets the indexes its pushed-down filters use.
-  await prepareDatabase(
-    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
-    dbName,
-    EQUALITY_FILTERED_FIELDS,
-  );
+  // Prepared as make start does (FerretDB on PostgreSQL gets the indexes its pushed-down filters
+  // use), and reused emptied by the next test. A store on another fixture's database leaves it to that one.
+  const owned = options.dbName === undefined;
+  const dbName =
+    options.dbName ??
+    (await takeTestDatabase(
+      { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
+      EQUALITY_FILTERED_FIELDS,
+    ));
   const config = loadConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0', ...env });
   const service = await startStoreService(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const mongo = new MongoClient(mongoUrl);
@@ -69,8 +71,8 @@ export async function startStore(
     close: () =>
       (closed ??= (async () => {
         await stop();
-        await db.dropDatabase();
         await mongo.close();
+        if (owned) await releaseTestDatabase(dbName);
       })()),
   };
 }
