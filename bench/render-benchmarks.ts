@@ -24,6 +24,7 @@ import type { Spread } from './store/measure.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const BENCHMARKS_MD = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const TRACING_COST = fileURLToPath(new URL('./results/tracing-cost.md', import.meta.url));
 const CHART = `${RESULTS}chart.svg`;
 const NAMES = [
   'e2e-ours',
@@ -617,6 +618,8 @@ export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[
     ...headline(files),
     ...sections(files),
     ...optimisationSection(RESULTS),
+    // Written by bench/tracing-cost.ts, which make bench does not run (docs/observability.md).
+    ...(existsSync(TRACING_COST) ? [readFileSync(TRACING_COST, 'utf8').trimEnd(), ''] : []),
     '## Other benchmark pages',
     '',
     '- [bench/E2E.md](bench/E2E.md): the earlier end-to-end write-up (ours vs BullMQ, CPU per task by process, where the time goes, the FerretDB deadlock found on the way).',

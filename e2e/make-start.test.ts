@@ -105,9 +105,16 @@ describe('make start (scripts/start.ts)', function () {
     expect(await listeners(), 'ports 29221-29223 free before the tests').to.deep.equal([]);
   });
 
-  for (const args of [['--executors', 'x'], ['--executors', '17'], ['--executors'], ['--nope'], ['extra']]) {
-    it(`when run with ${JSON.stringify(args)}, then it says why in one line, exits 2 and starts nothing`, async () => {
-      const started = startScript(args, { MONGO_URL: 'mongodb://127.0.0.1:1/' });
+  for (const [args, env] of [
+    [['--executors', 'x'], {}],
+    [['--executors', '17'], {}],
+    [['--executors'], {}],
+    [['--nope'], {}],
+    [['extra'], {}],
+    [[], { LOG_FORMAT: 'fancy' }],
+  ] as const) {
+    it(`when run with ${JSON.stringify(args)} ${JSON.stringify(env)}, then it says why in one line, exits 2 and starts nothing`, async () => {
+      const started = startScript([...args], { MONGO_URL: 'mongodb://127.0.0.1:1/', ...env });
       expect(await started.exited).to.equal(2);
       expect(started.lines).to.have.length(1);
       expect(started.lines[0]).to.match(/^\[start\] .*--help/);
@@ -159,9 +166,23 @@ describe('make start (scripts/start.ts)', function () {
       expect((await fetch(`http://127.0.0.1:${STORE_PORT}/readyz`)).status).to.equal(200);
       expect((await fetch(`http://127.0.0.1:${GATEWAY_PORT}/readyz`)).status).to.equal(200);
       expect(await listening(METRICS_PORT), 'an executor ops port').to.equal(false);
+      // Not a terminal: the services' lines are their JSON, prefixed (the gateway warns of no API keys).
+      expect(started.lines.join('\n')).to.match(/logs: +json/);
+      expect(started.lines.some((l) => /^\[gateway\] \{"level":40,.*API_KEYS/.test(l))).to.equal(true);
       started.child.kill('SIGINT');
       expect(await started.exited).to.equal(0);
       expect(await listeners(), 'ports still listened on once start.ts has exited').to.deep.equal([]);
+    });
+
+    it("when LOG_FORMAT=pretty, then the services' lines are shown by pino-pretty, one line each", async () => {
+      started = startScript(['--executors', '0'], { ...env(), LOG_FORMAT: 'pretty' });
+      await started.line(/press Ctrl-C to stop/);
+      const warning = await started.line(/^\[gateway\] .*API_KEYS/);
+      expect(warning).to.match(/^\[gateway\] \[\d\d:\d\d:\d\d\.\d{3}\] WARN: API_KEYS is not set/);
+      expect(
+        started.lines.some((l) => /^\[(gateway|task-store)\] \{/.test(l)),
+        'a JSON line',
+      ).to.equal(false);
     });
 
     it('when a service dies at start-up, then start.ts stops the others and exits 1', async () => {

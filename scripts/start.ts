@@ -12,6 +12,7 @@ import amqplib from 'amqplib';
 import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
 import { EQUALITY_FILTERED_FIELDS } from '@tasks/task-store-service';
 import { parseStartOptions, USAGE, type StartOptions } from './start/start-options.js';
+import { lineFormatter } from './start/log-format.js';
 import { Supervisor } from './start/supervisor.js';
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
@@ -32,7 +33,7 @@ async function brokerReachable(url: string): Promise<boolean> {
 
 function readOptions(): StartOptions {
   try {
-    const parsed = parseStartOptions(process.argv.slice(2), process.env);
+    const parsed = parseStartOptions(process.argv.slice(2), process.env, process.stdout.isTTY === true);
     if (!parsed.help) return parsed.options;
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -53,8 +54,10 @@ async function main(): Promise<void> {
   }
 
   // From here on every way out goes through stop(): nothing started is left behind.
-  const supervisor = new Supervisor(say, (name, code, signal) =>
-    stop(1, `${name} exited (${code ?? signal})`),
+  const supervisor = new Supervisor(
+    say,
+    (name, code, signal) => stop(1, `${name} exited (${code ?? signal})`),
+    lineFormatter(options.logFormat, process.stdout.isTTY === true),
   );
   let exitCode = 0;
   const stop = (code: number, reason: string) => {
@@ -141,6 +144,12 @@ function banner(options: StartOptions, server: string, url: string, data: string
       (process.env.HTTP_ALLOW_HOSTS ? `; HTTP_ALLOW_HOSTS=${process.env.HTTP_ALLOW_HOSTS}` : ''),
   );
   say(`MongoDB:          ${server} at ${url}${data ? ` (data: ${data})` : ''}`);
+  // The services inherit this environment: the OTEL_* variables reach them as set here.
+  const otlp = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  say(
+    `tracing:          ${otlp ? `OpenTelemetry spans to ${otlp}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, docs/observability.md)'}`,
+  );
+  say(`logs:             ${options.logFormat} (LOG_FORMAT=json|pretty)`);
   const apiKeys = process.env.API_KEYS ? 'API keys from API_KEYS' : 'open (no API keys)';
   const rpcToken = process.env.RPC_TOKEN ? 'RPC token from RPC_TOKEN' : 'no RPC token';
   say(`access:           ${apiKeys}, ${rpcToken}; every port on ${LOOPBACK} only (this machine)`);

@@ -30,7 +30,12 @@ export function envReader(
     );
     if (!validate(input)) {
       const problems = (validate.errors ?? []).map(
-        (e) => `${e.instancePath.slice(1) || 'config'} ${e.message ?? 'is invalid'}`,
+        (e) =>
+          `${e.instancePath.slice(1) || 'config'} ${
+            e.keyword === 'enum'
+              ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+              : (e.message ?? 'is invalid')
+          }`,
       );
       throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
     }

@@ -61,13 +61,40 @@ export interface StoreClientOptions {
   /** Extra attempts for calls that are safe to repeat (transport errors and retryable errors only). */
   retries?: number;
   retryBaseMs?: number;
+  /** Sees every HTTP request the client sends, e.g. to trace it (telemetry/'s traceStoreRequests). */
+  onRequest?: StoreRequestHook;
 }
+
+/** One call of a request, as a StoreRequestHook sees it; `trace` is the caller's opaque trace context. */
+export interface ObservedCall {
+  id: number;
+  method: MethodName;
+  trace?: unknown;
+}
+
+/** What a request came back with, as a StoreRequestHook sees it. */
+export type ObservedResponse = readonly {
+  id: string | number | null;
+  error?: { code: number; message: string };
+}[];
+
+/**
+ * Wraps the sending of one HTTP request (one call, or a batch): it may add headers (a
+ * traceparent) before `send`, and sees the answers or the transport error.
+ */
+export type StoreRequestHook = (
+  calls: readonly ObservedCall[],
+  headers: Record<string, string>,
+  send: () => Promise<ObservedResponse>,
+) => Promise<ObservedResponse>;
 
 export interface CallOptions {
   requestId?: string;
   timeoutMs?: number;
   /** Override whether this call may be repeated (e.g. tasks.create with an idempotency key). */
   idempotent?: boolean;
+  /** The trace context the call belongs to, when not the active one (see StoreRequestHook). */
+  trace?: unknown;
 }
 
 interface RpcResponse {
@@ -77,11 +104,14 @@ interface RpcResponse {
   error?: RpcErrorObject;
 }
 
-export type BatchCall = { [M in MethodName]: { method: M; params: ParamsOf<M> } }[MethodName];
+export type BatchCall = {
+  [M in MethodName]: { method: M; params: ParamsOf<M>; trace?: unknown };
+}[MethodName];
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: StoreError };
 
 export class TaskStoreClient {
-  private readonly opts: Required<Omit<StoreClientOptions, 'token'>> & { token?: string };
+  private readonly opts: Required<Omit<StoreClientOptions, 'token' | 'onRequest'>> &
+    Pick<StoreClientOptions, 'token' | 'onRequest'>;
 
   constructor(options: StoreClientOptions) {
     this.opts = { timeoutMs: 10_000, retries: 2, retryBaseMs: 100, ...options };
@@ -97,10 +127,12 @@ export class TaskStoreClient {
     const deadline = Date.now() + (options.timeoutMs ?? this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
-        const [response] = await this.post([{ jsonrpc: '2.0', id: 1, method, params }], requestId, {
-          ...options,
-          timeoutMs: Math.max(1, deadline - Date.now()),
-        });
+        const [response] = await this.post(
+          [{ jsonrpc: '2.0', id: 1, method, params }],
+          requestId,
+          { ...options, timeoutMs: Math.max(1, deadline - Date.now()) },
+          [{ id: 1, method, trace: options.trace }],
+        );
         if (!response)
           throw new StoreError(ERRORS.INTERNAL.code, 'empty response from store', undefined, true);
         if (response.error) throw toStoreError(response.error);
@@ -128,7 +160,12 @@ export class TaskStoreClient {
       method: c.method,
       params: c.params,
     }));
-    const responses = await this.post(body, options.requestId ?? randomUUID(), options);
+    const responses = await this.post(
+      body,
+      options.requestId ?? randomUUID(),
+      options,
+      calls.map((c, i) => ({ id: i, method: c.method, trace: c.trace })),
+    );
     // A lone error with a null id refuses the request as a whole (a token, a body too large): no call ran.
     const whole = responses.length === 1 && responses[0]!.id === null ? responses[0]!.error : undefined;
     if (whole) throw toStoreError(whole);
@@ -140,9 +177,24 @@ export class TaskStoreClient {
     });
   }
 
-  private async post(body: object[], requestId: string, options: CallOptions): Promise<RpcResponse[]> {
+  private post(
+    body: object[],
+    requestId: string,
+    options: CallOptions,
+    calls: readonly ObservedCall[],
+  ): Promise<RpcResponse[]> {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const hook = this.opts.onRequest;
+    if (!hook) return this.send(body, headers, options);
+    return hook(calls, headers, () => this.send(body, headers, options)) as Promise<RpcResponse[]>;
+  }
+
+  private async send(
+    body: object[],
+    headers: Record<string, string>,
+    options: CallOptions,
+  ): Promise<RpcResponse[]> {
     const single = body.length === 1 && !Array.isArray((body as unknown[])[0]);
     // Outside the transport try: a body that cannot be serialised is the caller's error, not an outage.
     const payload = JSON.stringify(single ? body[0] : body);

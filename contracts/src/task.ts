@@ -84,6 +84,12 @@ export interface Task {
   metadata?: Record<string, string>;
   /** Set when created with one: its terminal statuses are POSTed there (docs/webhooks.md). */
   webhook?: TaskWebhook;
+  /**
+   * The trace of the request that created it, when that request was traced (docs/observability.md):
+   * its W3C traceparent (a later publish continues that trace) and the trace id alone, to show.
+   */
+  traceparent?: string;
+  traceId?: string;
 }
 
 /** How one dependency of a flow node ended. `result` is null unless it succeeded. */

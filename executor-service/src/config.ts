@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -31,6 +32,8 @@ export interface Config extends HttpLimits {
   webhookPollMs: number;
   webhookConcurrency: number;
   webhookTimeoutMs: number;
+  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
+  telemetry: Readonly<TelemetryConfig>;
 }
 
 const schema = {
@@ -61,6 +64,15 @@ const schema = {
     WEBHOOK_POLL_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 1_000 },
     WEBHOOK_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 10_000 },
+    // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'executor-service' },
+    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
+    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;
@@ -71,6 +83,7 @@ const readEnv = envReader(schema);
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
   return Object.freeze({
+    telemetry: telemetryConfig(v, 'executor-service'),
     storeUrl: v.STORE_URL as string,
     rpcToken: v.RPC_TOKEN as string | undefined,
     amqpUrl: v.AMQP_URL as string,

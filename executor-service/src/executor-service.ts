@@ -1,6 +1,7 @@
 /** Builds and starts a whole executor without reading the environment (main.ts and tests share it). */
 import type { AddressInfo } from 'node:net';
 import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS, TaskStoreClient, topology } from '@tasks/contracts';
+import { traceStoreRequests } from '@tasks/telemetry';
 import type { Logger } from 'pino';
 import { Broker } from '@tasks/messaging';
 import type { Config } from './config.js';
@@ -22,7 +23,12 @@ export interface RunningExecutor {
 
 export async function startExecutor(config: Readonly<Config>, log: Logger): Promise<RunningExecutor> {
   const tasks = await loadTasks(builtinTaskModules, config.tasksDir);
-  const store = new TaskStoreClient({ url: config.storeUrl, token: config.rpcToken, retries: 0 });
+  const store = new TaskStoreClient({
+    url: config.storeUrl,
+    token: config.rpcToken,
+    retries: 0,
+    onRequest: traceStoreRequests(),
+  });
   const metrics = createMetrics();
   const pool = new CpuPool(config.cpuWorkers, config.cpuWorkerMaxHeapMb, (err) =>
     log.error({ error: toTaskError(err) }, 'a cpu pool thread failed outside any task; replaced'),

@@ -24,6 +24,7 @@ import {
 } from '@tasks/contracts';
 import type { Logger } from 'pino';
 import type { Broker, Delivery } from '@tasks/messaging';
+import { consumeSpan, SpanKind, withSpan } from '@tasks/telemetry';
 import type { Config } from './config.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { CpuPool } from './pool.js';
@@ -232,7 +233,17 @@ export class Executor {
       // Not ours (a message bound to the wrong queue): to its type's queue, where its executors are.
       if (!loaded) return await this.reroute(delivery);
       log = log.child({ taskId: msg.taskId });
-      await this.process(msg, loaded, delivery, requestId, log);
+      const taskLog = log;
+      // The publish's trace context came in the message headers: the run joins the task's trace.
+      await consumeSpan(
+        {
+          destination: delivery.msg.fields.routingKey,
+          messageId: delivery.msg.properties.messageId as string | undefined,
+          attributes: { 'task.id': msg.taskId, 'task.type': msg.type },
+        },
+        delivery.msg.properties.headers,
+        () => this.process(msg, loaded, delivery, requestId, taskLog),
+      );
     } catch (err) {
       if (err instanceof StoreUnreachable) {
         log.warn({ err: err.message }, 'store unreachable at shutdown; message returned to the queue');
@@ -357,12 +368,28 @@ export class Executor {
     const stopTimer = metrics.duration.startTimer({ type: task.type });
     let outcome: RunOutcome;
     try {
-      outcome = await runAttempt(
-        { store, pool: this.deps.pool, leaseMs: config.leaseMs, allowHosts: config.httpAllowHosts, log },
-        loaded,
-        task,
-        controller,
-        requestId,
+      outcome = await withSpan(
+        `run ${task.type}`,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'task.id': task.id,
+            'task.type': task.type,
+            'task.kind': task.kind,
+            'task.attempt': task.attempts,
+          },
+        },
+        async (span) => {
+          const ran = await runAttempt(
+            { store, pool: this.deps.pool, leaseMs: config.leaseMs, allowHosts: config.httpAllowHosts, log },
+            loaded,
+            task,
+            controller,
+            requestId,
+          );
+          span?.setAttribute('task.outcome', ran.kind === 'aborted' ? ran.reason : ran.kind);
+          return ran;
+        },
       );
     } finally {
       attempts.delete(attempt);
@@ -484,7 +511,7 @@ export class Executor {
     confirmMs = 10_000,
   ): Promise<boolean> {
     try {
-      await this.deps.broker.publishWork(msg, waitMs, requestId, confirmMs);
+      await this.deps.broker.publishWork(msg, waitMs, requestId, { timeoutMs: confirmMs });
       return true;
     } catch (err) {
       this.deps.log.warn({ err, taskId: msg.taskId }, 'delayed publish failed');

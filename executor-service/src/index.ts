@@ -2,3 +2,4 @@ export { loadConfig, ConfigError, type Config } from './config.js';
 export { createLogger } from './logger.js';
 export { startExecutor, type RunningExecutor } from './executor-service.js';
 export { defineTask, TaskFailure, type TaskDefinition, type TaskContext } from './tasks/task-definition.js';
+export { createMetrics } from './metrics.js';

@@ -1,15 +1,23 @@
 import { isShutdownIncomplete, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
+import { startTelemetry } from '@tasks/telemetry';
 import { ConfigError, loadConfig } from './config.js';
-import { startExecutor } from './executor-service.js';
 import { createLogger } from './logger.js';
 import { installCrashGuard } from './task-code/crash-guard.js';
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.telemetry.enabled);
+  // Before the service's modules load: the instrumentations hook them as they are imported.
+  const telemetry = await startTelemetry(config.telemetry, ['http']);
+  if (telemetry.enabled)
+    log.info(
+      { endpoint: config.telemetry.tracesUrl, serviceName: config.telemetry.serviceName },
+      'tracing on',
+    );
   // Before anything starts: task code that throws from a timer or leaves a rejection unhandled
   // fails its own attempt; it never ends this process.
   installCrashGuard(process, log);
+  const { startExecutor } = await import('./executor-service.js');
   const running = await startExecutor(config, log);
   log.info({ ops: running.opsUrl }, 'executor ready');
   let stopping = false;
@@ -25,21 +33,24 @@ async function run(): Promise<void> {
       },
       config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000,
     ).unref();
-    running.stop().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        if (isShutdownIncomplete(err))
-          log.error(
-            { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
-            'shutdown did not finish cleanly',
-          );
-        else log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .finally(() => telemetry.shutdown())
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          if (isShutdownIncomplete(err))
+            log.error(
+              { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
+              'shutdown did not finish cleanly',
+            );
+          else log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -16,6 +16,7 @@ import {
   type ResultOf,
   type TaskStoreClient,
 } from '@tasks/contracts';
+import { activeContext } from '@tasks/telemetry';
 
 /** What untilRecorded needs of a store: one call at a time, answered or refused on its own. */
 export interface StoreCaller {
@@ -57,8 +58,15 @@ export class StoreBatcher implements StoreCaller {
       return this.store.call(method, params, options);
     }
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      const call = { method, params } as BatchCall;
-      this.waiting.push({ call, options, resolve: resolve as (r: unknown) => void, reject });
+      // The call's trace context (docs/observability.md): the batch is sent from a timer, outside it.
+      const trace = activeContext();
+      const call = { method, params, trace } as BatchCall;
+      this.waiting.push({
+        call,
+        options: { ...options, trace },
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
       if (this.waiting.length >= this.options.maxCalls) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
     });

@@ -249,6 +249,12 @@ export function taskPage(main: HTMLElement, id: string, onChange: (f: () => void
               ...Object.entries(t.metadata ?? {}).map(([k, v]) => [`metadata.${k}`, v] as const),
               ['Started', time(t.startedAt)],
               ['Finished', time(t.finishedAt)],
+              // The OpenTelemetry trace of its creating request (docs/observability.md): search it in Jaeger.
+              ...(t.traceId
+                ? ([
+                    ['Trace', h('code', { id: 'task-trace', title: 'OpenTelemetry trace id' }, t.traceId)],
+                  ] as const)
+                : []),
             ] as const
           ).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
         ),

@@ -1,4 +1,5 @@
 import { ConfigError, envReader, isLoopbackHost, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -32,6 +33,8 @@ export interface Config extends HttpLimits {
   /** Bytes an SSE client may fall behind before its stream is closed. */
   sseMaxBufferBytes: number;
   shutdownGraceMs: number;
+  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
+  telemetry: Readonly<TelemetryConfig>;
 }
 
 const schema = {
@@ -46,6 +49,15 @@ const schema = {
     AMQP_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$', default: 'tasks' },
     API_KEYS: { type: 'string', default: '' },
     ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
+    // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'gateway-service' },
+    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
+    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 6000 },
@@ -85,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         '(ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
     );
   return Object.freeze({
+    telemetry: telemetryConfig(v, 'gateway-service'),
     host,
     port: v.PORT as number,
     storeUrl: v.STORE_URL as string,

@@ -11,6 +11,7 @@ import {
   topology,
 } from '@tasks/contracts';
 import { Broker } from '@tasks/messaging';
+import { traceStoreRequests } from '@tasks/telemetry';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { problemForClientError } from './middleware/problem-details.js';
@@ -47,6 +48,7 @@ export async function startGateway(
     url: config.storeUrl,
     token: config.rpcToken,
     timeoutMs: config.storeTimeoutMs,
+    onRequest: traceStoreRequests(),
   });
   const metrics = createMetrics();
   const broker = new Broker(config.amqpUrl, topology(config.amqpPrefix), log);

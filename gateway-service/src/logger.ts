@@ -1,5 +1,7 @@
+import { traceLogFields } from '@tasks/telemetry';
 import { pino, type Logger } from 'pino';
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'gateway' } });
+/** With tracing on, each line carries the active span's traceId and spanId (docs/observability.md). */
+export function createLogger(level: string, tracing = false): Logger {
+  return pino({ level, base: { service: 'gateway' }, ...(tracing && { mixin: traceLogFields }) });
 }

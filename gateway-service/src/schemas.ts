@@ -386,6 +386,12 @@ export const taskSchema = {
       properties: { url: { type: 'string' } },
       description: 'Set when the task was created with one: where its terminal statuses are POSTed.',
     },
+    traceId: {
+      type: 'string',
+      pattern: '^[0-9a-f]{32}$',
+      description:
+        'Set when tracing was on for the request that created the task: its OpenTelemetry trace id, which follows the task through the store, RabbitMQ and the executor (docs/observability.md).',
+    },
     dependencyResults: {
       type: 'object',
       description:

@@ -57,7 +57,10 @@ export class TaskPublisher {
     }
     const results = await Promise.allSettled(
       tasks.map((t) =>
-        this.broker.publishWork(workMessage(t), Date.parse(t.runAt) - now, requestId, this.publishTimeoutMs),
+        this.broker.publishWork(workMessage(t), Date.parse(t.runAt) - now, requestId, {
+          timeoutMs: this.publishTimeoutMs,
+          origin: t.traceparent,
+        }),
       ),
     );
     const confirmed = tasks.filter((_, i) => results[i]!.status === 'fulfilled');
@@ -88,9 +91,10 @@ export class TaskPublisher {
   }
 }
 
-/** What clients see of a task (or a summary): everything but the lease token. */
-export function publicTask<T extends TaskSummary>(t: T): Omit<T, 'leaseId'> {
+/** What clients see of a task (or a summary): everything but the lease token (and the traceparent: traceId says it). */
+export function publicTask<T extends TaskSummary>(t: T): Omit<T, 'leaseId' | 'traceparent'> {
   const rest: Partial<T> = { ...t };
   delete rest.leaseId;
-  return rest as Omit<T, 'leaseId'>;
+  delete rest.traceparent;
+  return rest as Omit<T, 'leaseId' | 'traceparent'>;
 }

@@ -17,6 +17,7 @@ import {
   type Topology,
   type WorkMessage,
 } from '@tasks/contracts';
+import { publishSpan } from '@tasks/telemetry';
 import type { Logger } from 'pino';
 
 /** A delivery and the channel that delivered it: acks must go to that channel, not a newer one. */
@@ -92,15 +93,38 @@ export class Broker {
 
   /**
    * Publishes a work message for a task due in `waitMs` (a delay queue when not yet due), to the
-   * queue of its priority band.
+   * queue of its priority band. `timeoutMs`: how long to wait for the confirm; `origin`: the
+   * task's creating traceparent, which a publish outside any trace continues (docs/observability.md).
    */
-  async publishWork(msg: WorkMessage, waitMs: number, requestId: string, timeoutMs?: number): Promise<void> {
+  async publishWork(
+    msg: WorkMessage,
+    waitMs: number,
+    requestId: string,
+    options: { timeoutMs?: number; origin?: string } = {},
+  ): Promise<void> {
     await this.ensureTypeQueue(msg.type);
     const route = workRoute(this.topology, msg, waitMs);
-    const publishing = this.publish(route.exchange, route.routingKey, msg, {
-      headers: { [HEADERS.requestId]: requestId },
-      messageId: `${msg.taskId}:${msg.version}`,
-    });
+    const headers: Record<string, unknown> = { [HEADERS.requestId]: requestId };
+    const messageId = `${msg.taskId}:${msg.version}`;
+    await publishSpan(
+      {
+        destination: route.exchange,
+        routingKey: route.routingKey,
+        messageId,
+        attributes: { 'task.id': msg.taskId, 'task.type': msg.type },
+      },
+      headers,
+      options.origin,
+      () =>
+        this.confirmed(
+          this.publish(route.exchange, route.routingKey, msg, { headers, messageId }),
+          options.timeoutMs,
+        ),
+    );
+  }
+
+  /** Waits for a publish's confirm, at most `timeoutMs` when given. */
+  private async confirmed(publishing: Promise<void>, timeoutMs: number | undefined): Promise<void> {
     if (timeoutMs === undefined) return publishing;
     let timer: NodeJS.Timeout | undefined;
     try {

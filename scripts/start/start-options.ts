@@ -11,6 +11,8 @@ export interface StartOptions {
   /** The first executor's ops port; the next ones count up. */
   firstMetricsPort: number;
   amqpUrl: string;
+  /** How the services' log lines are shown (log-format.ts). */
+  logFormat: 'json' | 'pretty';
 }
 
 export const MAX_EXECUTORS = 16;
@@ -25,7 +27,8 @@ machine, on 127.0.0.1 only. RabbitMQ must be running at AMQP_URL.
   -h, --help      this text
 
 Environment: AMQP_URL, MONGO_URL, STORE_PORT (4001), GATEWAY_PORT (8080),
-EXECUTOR_METRICS_PORT (9464); see the README's Provisioning table.`;
+EXECUTOR_METRICS_PORT (9464), LOG_FORMAT (json|pretty; pretty when the output is a
+terminal); see the README's Provisioning table.`;
 
 /** A reason to refuse the command line, said in one line. */
 export class UsageError extends Error {
@@ -34,7 +37,11 @@ export class UsageError extends Error {
 
 export type ParsedStart = { help: true } | { help: false; options: StartOptions };
 
-export function parseStartOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedStart {
+export function parseStartOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  outputIsTerminal = false,
+): ParsedStart {
   let values: { executors?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -61,6 +68,7 @@ export function parseStartOptions(argv: readonly string[], env: NodeJS.ProcessEn
       gatewayPort: port('GATEWAY_PORT', env.GATEWAY_PORT ?? '8080'),
       firstMetricsPort,
       amqpUrl: amqpUrl(env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'),
+      logFormat: logFormat(env.LOG_FORMAT, outputIsTerminal),
     },
   };
 }
@@ -74,6 +82,12 @@ function wholeNumber(name: string, text: string, min: number, max: number): numb
 
 function port(name: string, text: string): number {
   return wholeNumber(name, text, 1, 65_535);
+}
+
+function logFormat(text: string | undefined, outputIsTerminal: boolean): 'json' | 'pretty' {
+  if (text === undefined || text === '') return outputIsTerminal ? 'pretty' : 'json';
+  if (text === 'json' || text === 'pretty') return text;
+  throw new UsageError(`LOG_FORMAT takes json or pretty, not '${text}'`);
 }
 
 function amqpUrl(text: string): string {

@@ -24,6 +24,8 @@ export class Supervisor {
     private readonly say: (line: string) => void,
     /** Called once when a service exits while nothing asked it to. */
     private readonly onUnexpectedExit: (name: string, code: number | null, signal: string | null) => void,
+    /** Turns a service's output line into what is shown (log-format.ts). */
+    private readonly format: (line: string) => string = (line) => line,
   ) {
     this.reaper = spawn(process.execPath, ['--import=tsx', REAPER], {
       stdio: ['pipe', 'ignore', 'inherit'],
@@ -59,7 +61,9 @@ export class Supervisor {
     });
     if (child.pid !== undefined) this.register(child.pid);
     for (const stream of [child.stdout, child.stderr])
-      createInterface({ input: stream }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
+      createInterface({ input: stream }).on('line', (l) =>
+        process.stdout.write(`[${name}] ${this.format(l)}\n`),
+      );
     child.once('exit', (code, signal) => {
       if (!this.stopping) this.onUnexpectedExit(name, code, signal);
     });

@@ -7,6 +7,7 @@ import {
   secretList,
   type HttpLimits,
 } from '@tasks/contracts';
+import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -40,6 +41,8 @@ export interface Config extends HttpLimits {
   webhookRetryBaseMs: number;
   /** Retention of finished tasks and idempotency keys, and the sweeper's pace (docs/retention.md). */
   retention: RetentionConfig;
+  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
+  telemetry: Readonly<TelemetryConfig>;
 }
 
 export interface RetentionConfig {
@@ -67,6 +70,15 @@ const schema = {
     RPC_TOKEN: { type: 'string' },
     EXECUTOR_TOKEN: { type: 'string' },
     ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
+    // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'task-store-service' },
+    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
+    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
@@ -116,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     );
   const w = v.MONGO_WRITE_CONCERN as string;
   return Object.freeze({
+    telemetry: telemetryConfig(v, 'task-store-service'),
     host,
     port: v.PORT as number,
     mongoUrl: v.MONGO_URL as string,

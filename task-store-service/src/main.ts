@@ -1,11 +1,19 @@
 import { isShutdownIncomplete, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
+import { startTelemetry } from '@tasks/telemetry';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startStoreService } from './store-service.js';
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.telemetry.enabled);
+  // Before the service's modules load: the instrumentations hook them as they are imported.
+  const telemetry = await startTelemetry(config.telemetry, ['http', 'mongodb']);
+  if (telemetry.enabled)
+    log.info(
+      { endpoint: config.telemetry.tracesUrl, serviceName: config.telemetry.serviceName },
+      'tracing on',
+    );
+  const { startStoreService } = await import('./store-service.js');
   const service = await startStoreService(config, log);
   log.info({ url: service.url }, 'task store listening');
 
@@ -22,21 +30,24 @@ async function run(): Promise<void> {
       },
       config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000,
     ).unref();
-    service.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        if (isShutdownIncomplete(err))
-          log.error(
-            { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
-            'shutdown did not finish cleanly',
-          );
-        else log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      .finally(() => telemetry.shutdown())
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          if (isShutdownIncomplete(err))
+            log.error(
+              { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
+              'shutdown did not finish cleanly',
+            );
+          else log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -22,6 +22,7 @@ import {
   type ErrorType,
   type HttpLimits,
 } from '@tasks/contracts';
+import { callTraceparents } from '@tasks/telemetry';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
@@ -120,7 +121,7 @@ async function handleRpc(
     request = request.map((entry: unknown) => (Array.isArray(entry) ? {} : entry));
   }
   const response = await new Promise<unknown>((resolve) => {
-    const context: CallContext = { log, caller };
+    const context: CallContext = { log, caller, ...traceContexts(req, request) };
     deps.rpc.call(request as jayson.JSONRPCRequestLike, context, (err: unknown, result: unknown) =>
       resolve(err ?? result),
     );
@@ -130,6 +131,25 @@ async function handleRpc(
     return;
   }
   send(res, 200, response);
+}
+
+/**
+ * The traceparent each call came with (docs/observability.md), by its params object: jayson
+ * hands a method the params it was sent, not the call's position in a batch. Read without the
+ * OpenTelemetry SDK, so that a task keeps its creating trace whether the store traces or not.
+ */
+function traceContexts(req: IncomingMessage, request: unknown): Pick<CallContext, 'traceparents' | 'batch'> {
+  const calls: unknown[] = Array.isArray(request) ? request : [request];
+  const found = callTraceparents(req.headers, calls.length);
+  if (found.every((t) => t === undefined)) return {};
+  const traceparents = new WeakMap<object, string>();
+  calls.forEach((call, i) => {
+    const params = (call as { params?: unknown } | null)?.params;
+    const traceparent = found[i];
+    if (typeof params === 'object' && params !== null && traceparent !== undefined)
+      traceparents.set(params, traceparent);
+  });
+  return { traceparents, batch: Array.isArray(request) };
 }
 
 export function createHttpServer(deps: HttpDeps): Server {

@@ -31,16 +31,26 @@ import {
 } from '../store/schedules.js';
 import { claimDue, listDeliveries, recordAttempt, redeliver } from '../store/webhooks.js';
 
-export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
+/** What a handler knows of its call beyond the params. */
+export interface CallInfo {
+  /** The W3C traceparent the call came with (docs/observability.md), kept on the tasks it creates. */
+  traceparent?: string;
+}
+
+export type Handlers = {
+  [M in MethodName]: (params: ParamsOf<M>, call: CallInfo) => Promise<ResultOf<M>>;
+};
 
 export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers {
   const { c } = ctx;
   return {
-    'tasks.create': async (p) => {
-      const { doc, created } = await createTask(ctx, p);
+    'tasks.create': async (p, call) => {
+      const { doc, created } = await createTask(ctx, p, call.traceparent);
       return { task: toWire(doc), created };
     },
-    'tasks.createMany': async (p) => ({ tasks: (await createTasks(ctx, p.tasks)).map(toWire) }),
+    'tasks.createMany': async (p, call) => ({
+      tasks: (await createTasks(ctx, p.tasks, call.traceparent)).map(toWire),
+    }),
     'tasks.get': async (p) => withResults(c, await getTask(c, p.id)),
     'tasks.list': async (p) => {
       const { docs, nextCursor } = await listTasks(c, p);

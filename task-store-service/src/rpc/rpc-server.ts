@@ -13,10 +13,11 @@ import {
   type RpcErrorObject,
   type ValidateFunction,
 } from '@tasks/contracts';
+import { contextOfTraceparent, failSpan, rpcAttributes, SpanKind, withSpan } from '@tasks/telemetry';
 import type { Logger } from 'pino';
 import { AppError, isAppError, isMongoUnavailable } from '../app-error.js';
 import type { Metrics } from '../metrics.js';
-import type { Handlers } from './handlers.js';
+import type { CallInfo, Handlers } from './handlers.js';
 import { mayCall, type Caller } from './method-rights.js';
 
 /** jayson passes a plain {code, message, data} object through as the response's error member. */
@@ -29,6 +30,10 @@ type ContextMethod = (
 export interface CallContext {
   log: Logger;
   caller: Caller;
+  /** The traceparent each call of the request came with, found by its params object (http-server.ts). */
+  traceparents?: WeakMap<object, string>;
+  /** A batch: each call's span hangs under its own caller, not under the request's. */
+  batch?: boolean;
 }
 
 const ajv = createAjv({ strict: true });
@@ -54,8 +59,8 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
   const methods: Record<string, jayson.Method> = {};
   for (const name of Object.keys(METHODS) as MethodName[]) {
     const validate = validators[name];
-    const handler = h[name] as (p: unknown) => Promise<unknown>;
-    const run = async (params: unknown, caller: Caller): Promise<unknown> => {
+    const handler = h[name] as (p: unknown, call: CallInfo) => Promise<unknown>;
+    const run = async (params: unknown, caller: Caller, call: CallInfo): Promise<unknown> => {
       if (!mayCall(caller, name)) {
         throw new AppError('UNAUTHORIZED', `${name} needs an executor token (EXECUTOR_TOKEN)`);
       }
@@ -70,13 +75,26 @@ export function createRpcServer(h: Handlers, metrics: Metrics): jayson.Server {
           fields: ajvFieldErrors(validate.errors),
         });
       }
-      return handler(p);
+      return handler(p, call);
     };
     const method: ContextMethod = (params, ctx, callback) => {
-      const { log, caller } = ctx as CallContext;
+      const { log, caller, traceparents, batch } = ctx as CallContext;
       metrics.rpcRequests.inc({ kind: 'call', method: name });
       const stop = metrics.rpcDuration.startTimer({ method: name });
-      run(params, caller).then(
+      const traceparent =
+        typeof params === 'object' && params !== null ? traceparents?.get(params) : undefined;
+      // A call of a batch hangs under its own caller's span; a lone call under the HTTP request's.
+      const parent = batch ? contextOfTraceparent(traceparent) : undefined;
+      withSpan(name, { kind: SpanKind.SERVER, attributes: rpcAttributes(name), parent }, async (span) => {
+        try {
+          return await run(params, caller, traceparent === undefined ? {} : { traceparent });
+        } catch (err) {
+          // A refusal is the caller's business; the span still says which error type it was.
+          span?.setAttribute('rpc.jsonrpc.error_type', isAppError(err) ? err.type : 'INTERNAL');
+          if (!isAppError(err)) failSpan(span, err);
+          throw err;
+        }
+      }).then(
         (result) => {
           const seconds = stop();
           metrics.rpcCalls.inc({ method: name, outcome: 'ok' });

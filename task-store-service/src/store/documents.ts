@@ -103,6 +103,8 @@ export interface TaskDoc {
   hourLabels?: string[];
   /** Where its terminal statuses are POSTed (docs/webhooks.md); absent on tasks without one. */
   webhook?: TaskWebhook;
+  /** The W3C traceparent the creating call came with (docs/observability.md); absent when it had none. */
+  traceparent?: string;
 }
 
 /**
@@ -430,6 +432,10 @@ export function toSummary(doc: SummaryDoc, fields: readonly TaskDetailField[] = 
   summary.tags = doc.tags ?? [];
   summary.metadata = doc.metadata ?? {};
   if (doc.webhook !== undefined) summary.webhook = { url: doc.webhook.url };
+  if (doc.traceparent !== undefined) {
+    summary.traceparent = doc.traceparent;
+    summary.traceId = doc.traceparent.slice(3, 35);
+  }
   return summary;
 }
 

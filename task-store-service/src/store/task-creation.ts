@@ -167,15 +167,20 @@ function outboxEntry(doc: TaskDoc, now: Date, noPublisher = false): OutboxDoc {
  */
 const UNPUBLISHED_HEAD_START_MS = 60_000;
 
+/**
+ * `traceparent`: the trace context the creating call came with (docs/observability.md). Not part
+ * of the params, so an idempotent repeat from another trace is still the same body.
+ */
 export async function createTask(
   ctx: StoreContext,
   p: TaskCreation,
+  traceparent?: string,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
   // Timed `now` for the counts (docs/stats.md) until the insert is over.
   const counted = ctx.c.countWriter.begin(now);
   try {
-    return await insertTask(ctx, p, now);
+    return await insertTask(ctx, p, now, traceparent);
   } finally {
     counted();
   }
@@ -185,8 +190,10 @@ async function insertTask(
   ctx: StoreContext,
   p: TaskCreation,
   now: Date,
+  traceparent: string | undefined,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const doc = await buildTask(ctx, p, now);
+  if (traceparent !== undefined) doc.traceparent = traceparent;
 
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
@@ -241,12 +248,17 @@ async function insertTask(
 export async function createTasks(
   ctx: StoreContext,
   items: Omit<CreateTaskParams, 'idempotencyKey'>[],
+  traceparent?: string,
 ): Promise<TaskDoc[]> {
   const now = new Date();
   const counted = ctx.c.countWriter.begin(now);
   try {
     const docs: TaskDoc[] = [];
-    for (const [i, p] of items.entries()) docs.push(await buildTask(ctx, p, now, `/tasks/${i}`));
+    for (const [i, p] of items.entries()) {
+      const doc = await buildTask(ctx, p, now, `/tasks/${i}`);
+      if (traceparent !== undefined) doc.traceparent = traceparent;
+      docs.push(doc);
+    }
     await ctx.c.buckets.record([now.getTime()]);
     await ctx.c.outbox.insertMany(
       docs.map((d) => outboxEntry(d, now)),

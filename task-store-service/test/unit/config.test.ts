@@ -41,6 +41,15 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 65_000,
       maxHeaderBytes: 16_384,
       maxHeadersCount: 100,
+      telemetry: {
+        enabled: false,
+        tracesUrl: null,
+        protocol: 'http/protobuf',
+        serviceName: 'task-store-service',
+        sampler: 'parentbased_always_on',
+        samplerRatio: 1,
+        exportDelayMs: 1_000,
+      },
     });
   });
 
