@@ -21,12 +21,13 @@ import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
+  hourLabel,
+  labelsOf,
   loadConfig,
   startStoreService,
+  type BucketNodeDoc,
 } from '@tasks/task-store-service';
-import type { BucketNodeDoc } from '../../task-store-service/src/store/bucket-tree.js';
 import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from '../scenarios/lib/task-doc.js';
-import { hourLabel, labelsOf } from '../../task-store-service/src/store/task-labels.js';
 import { round, spread } from './measure.js';
 
 const arg = (name: string) => {
