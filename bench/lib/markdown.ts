@@ -1,5 +1,5 @@
 /** Markdown helpers for BENCHMARKS.md: numbers, median (min–max), tables. */
-import type { Spread } from '../store/measure.js';
+import type { Spread } from './measure.js';
 
 export function fmt(n: number | null | undefined, digits = 1): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–';

@@ -1,6 +1,6 @@
 /** "Before and after the optimisation" for BENCHMARKS.md, from bench/results/optimisation.json. */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Spread } from '../store/measure.js';
+import type { Spread } from './measure.js';
 import { fmt, spreadText, table } from './markdown.js';
 
 interface Side {

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { round } from '../../store/measure.js';
+import { round } from './measure.js';
 import type { BucketNodeDoc, CountWriterDoc, TaskCountsDoc } from '@tasks/task-store-service';
 import { endedDoc, recordBuckets, type BenchTaskDoc } from './task-doc.js';
 
