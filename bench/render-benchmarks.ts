@@ -17,7 +17,7 @@ import type { ScenarioFile } from './lib/scenario.js';
 import type { E2eRow, Ratio } from './lib/e2e-summary.js';
 import { busyMark, busyOf, BusyRunError } from './lib/busy.js';
 import { barChart, type Bar } from './lib/chart.js';
-import { fmt, spreadText, table } from './lib/markdown.js';
+import { fmt, portableCommand, spreadText, table } from './lib/markdown.js';
 import { optimisationSection } from './lib/optimisation-section.js';
 import { storedSection, targetsSection } from './lib/stored-section.js';
 import type { Spread } from './lib/measure.js';
@@ -75,7 +75,7 @@ function provenance(f: ScenarioFile): string {
 }
 
 function commandLine(f: ScenarioFile): string {
-  return `Command: \`${f.command}\` (scenario \`${f.scenario}\`; results: [bench/results/${f.scenario}.json](bench/results/${f.scenario}.json)). ${provenance(f)}.`;
+  return `Command: \`${portableCommand(f.command)}\` (scenario \`${f.scenario}\`; results: [bench/results/${f.scenario}.json](bench/results/${f.scenario}.json)). ${provenance(f)}.`;
 }
 
 function e2eTable(rows: E2eRow[]): string {
