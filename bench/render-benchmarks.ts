@@ -611,8 +611,7 @@ export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[
     ...optimisationSection(RESULTS),
     '## Other benchmark pages',
     '',
-    '- [bench/E2E.md](bench/E2E.md): the earlier end-to-end write-up (ours vs BullMQ, CPU per task by process, where the time goes, the FerretDB deadlock found on the way).',
-    '- [bench/README.md](bench/README.md): the task-store benchmark (`make bench-store`) and why no FerretDB 1.24 query uses an index.',
+    '- [bench/README.md](bench/README.md): how each benchmark runs and what it measures, the task-store benchmark (`make bench-store`), why no query of untuned FerretDB 1.24 uses an index, and the FerretDB deadlock behind `MONGO_POOL_SIZE`.',
     '',
   ].join('\n');
   writeFileSync(BENCHMARKS_MD, md);
