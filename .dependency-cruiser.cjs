@@ -23,7 +23,8 @@ module.exports = {
       from: { path: '^([^/]+)/', pathNot: '^gateway-service/dashboard/contracts[.]ts$' },
       to: {
         dependencyTypes: ['local'],
-        path: '^(contracts|messaging|dev-mongo|task-store-service|gateway-service|executor-service|cli)/src/',
+        // every top-level folder with a src/ is a workspace, so one added later is covered too
+        path: '^[^/]+/src/',
         pathNot: '^$1/',
       },
     },
