@@ -1,7 +1,8 @@
 /**
- * `make lint`'s import-circle check (dependency-cruiser): no module of the production code may
- * reach itself through its imports, type-only imports included (a circle of types still ties
- * the files' meanings together).
+ * `make lint`'s import checks (dependency-cruiser): no module may reach itself through its imports,
+ * type-only imports included (a circle of types still ties the files' meanings together); and no
+ * module reaches into another workspace's `src/` by a relative path — what a workspace shares, its
+ * package index (`@tasks/<name>`) exports.
  */
 module.exports = {
   forbidden: [
@@ -11,6 +12,21 @@ module.exports = {
       comment: 'An import circle: move what both sides need into a module of its own.',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'no-other-workspace-internals',
+      severity: 'error',
+      comment:
+        "Another workspace's src/ by a relative path: export what is needed from its src/index.ts and import it as @tasks/<name>.",
+      // The dashboard's browser-only type check takes the contracts' wire types from their sources
+      // on purpose, through this one file (its header says why).
+      from: { path: '^([^/]+)/', pathNot: '^gateway-service/dashboard/contracts[.]ts$' },
+      to: {
+        dependencyTypes: ['local'],
+        // every top-level folder with a src/ is a workspace, so one added later is covered too
+        path: '^[^/]+/src/',
+        pathNot: '^$1/',
+      },
     },
   ],
   options: {

@@ -21,11 +21,12 @@ typecheck: install ## type-check all workspaces, tests and benchmarks
 	npx tsc -p tsconfig.json
 	npx tsc -p gateway-service/dashboard/tsconfig.json
 
-lint: typecheck ## type-check, eslint, prettier and the import-circle check
+lint: typecheck ## type-check, eslint, prettier and the import checks (no circles, no other workspace's src/)
 	npx eslint .
 	npx prettier --check .
 	npx depcruise --config .dependency-cruiser.cjs contracts/src messaging/src telemetry/src dev-mongo/src \
-		task-store-service/src gateway-service/src gateway-service/dashboard executor-service/src cli/src
+		task-store-service/src gateway-service/src gateway-service/dashboard executor-service/src cli/src \
+		bench e2e faults scripts
 
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test

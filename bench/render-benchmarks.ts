@@ -5,7 +5,7 @@
  *
  *   npx tsx --conditions=source bench/render-benchmarks.ts [--allow-busy]
  *
- * A headline scenario (HEADLINE) from a busy machine (render/busy.ts) stops the rendering unless
+ * A headline scenario (HEADLINE) from a busy machine (lib/busy.ts) stops the rendering unless
  * busy runs are allowed; every figure from a busy run is marked "busy machine" either way.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,14 +13,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageResult } from './scenarios/raw-limits.js';
-import type { ScenarioFile } from './scenarios/lib/scenario.js';
-import type { E2eRow } from './scenarios/lib/summary.js';
-import { busyMark, busyOf, BusyRunError } from './render/busy.js';
-import { barChart, type Bar } from './render/chart.js';
-import { fmt, spreadText, table } from './render/markdown.js';
-import { optimisationSection } from './render/optimisation.js';
-import { storedSection, targetsSection } from './render/stored.js';
-import type { Spread } from './store/measure.js';
+import type { ScenarioFile } from './lib/scenario.js';
+import type { E2eRow, Ratio } from './lib/e2e-summary.js';
+import { busyMark, busyOf, BusyRunError } from './lib/busy.js';
+import { barChart, type Bar } from './lib/chart.js';
+import { fmt, portableCommand, spreadText, table } from './lib/markdown.js';
+import { optimisationSection } from './lib/optimisation-section.js';
+import { storedSection, targetsSection } from './lib/stored-section.js';
+import type { Spread } from './lib/measure.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const BENCHMARKS_MD = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -50,14 +50,6 @@ function read(name: string): ScenarioFile | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScenarioFile) : undefined;
 }
 
-interface Ratio {
-  ours: string;
-  bullmq: string;
-  completedPerSec: number;
-  submittedPerSec: number;
-  p99: number;
-}
-
 /** A stage as the table shows it: the results file's figures without the per-run detail. */
 type StageRow = Omit<StageResult, 'runs' | 'warmup'>;
 
@@ -84,7 +76,7 @@ function provenance(f: ScenarioFile): string {
 }
 
 function commandLine(f: ScenarioFile): string {
-  return `Command: \`${f.command}\` (scenario \`${f.scenario}\`; results: [bench/results/${f.scenario}.json](bench/results/${f.scenario}.json)). ${provenance(f)}.`;
+  return `Command: \`${portableCommand(f.command)}\` (scenario \`${f.scenario}\`; results: [bench/results/${f.scenario}.json](bench/results/${f.scenario}.json)). ${provenance(f)}.`;
 }
 
 function e2eTable(rows: E2eRow[]): string {
@@ -622,8 +614,7 @@ export function renderBenchmarks(options: { allowBusy?: boolean } = {}): string[
     ...(existsSync(TRACING_COST) ? [readFileSync(TRACING_COST, 'utf8').trimEnd(), ''] : []),
     '## Other benchmark pages',
     '',
-    '- [bench/E2E.md](bench/E2E.md): the earlier end-to-end write-up (ours vs BullMQ, CPU per task by process, where the time goes, the FerretDB deadlock found on the way).',
-    '- [bench/README.md](bench/README.md): the task-store benchmark (`make bench-store`) and why no FerretDB 1.24 query uses an index.',
+    '- [bench/README.md](bench/README.md): how each benchmark runs and what it measures, the task-store benchmark (`make bench-store`), why no query of untuned FerretDB 1.24 uses an index, and the FerretDB deadlock behind `MONGO_POOL_SIZE`.',
     '',
   ].join('\n');
   writeFileSync(BENCHMARKS_MD, md);

@@ -12,43 +12,28 @@
  * e2e-bullmq scenario also starts a private redis-server (with persistence) of its own.
  *
  * The 1-minute load average before anything starts is recorded in every results file; above 0.75
- * per core the run is a busy one (render/busy.ts), and BENCHMARKS.md is not rewritten with it as
+ * per core the run is a busy one (lib/busy.ts), and BENCHMARKS.md is not rewritten with it as
  * the headline unless --allow-busy (its figures are then marked "busy machine").
  */
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { Redis } from 'ioredis';
 import { provisionMongo } from '@tasks/dev-mongo';
-import { Cleanup, withTimeout } from './e2e/cleanup.js';
-import { PgStats } from './e2e/pg-stats.js';
-import { childPidsByName } from './e2e/processes.js';
+import { Cleanup, withTimeout } from './lib/cleanup.js';
+import { PgStats } from './lib/pg-stats.js';
+import { childPids, childPidsByName } from './lib/processes.js';
 import { renderBenchmarks } from './render-benchmarks.js';
-import { BusyRunError, BUSY_LOAD_PER_CORE } from './render/busy.js';
-import type {
-  MongoInfo,
-  RunContext,
-  Scenario,
-  ScenarioFile,
-  ScenarioOutput,
-} from './scenarios/lib/scenario.js';
+import { BusyRunError, BUSY_LOAD_PER_CORE } from './lib/busy.js';
+import type { MongoInfo, RunContext, Scenario, ScenarioFile, ScenarioOutput } from './lib/scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
-import { Budget, progress, round } from './store/measure.js';
+import { Budget, progress, round } from './lib/measure.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const args = process.argv.slice(2);
-/** Before this process started anything: what other work loads the machine (render/busy.ts). */
+/** Before this process started anything: what other work loads the machine (lib/busy.ts). */
 const loadBeforeRun = loadavg().map((x) => round(x, 2));
 const quick = args.includes('--quick');
 const allowBusy = args.includes('--allow-busy');
@@ -133,14 +118,11 @@ function machine(mongo: MongoInfo): Record<string, unknown> {
   };
 }
 
-/** SIGKILL to every direct child still alive: the last resort when the process exits. */
+/** SIGKILL to every direct child still alive (every command line holds ''): the last resort when the process exits. */
 function killChildren(): void {
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+  for (const pid of childPids('')) {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) {
-        process.kill(Number(d), 'SIGKILL');
-      }
+      process.kill(pid, 'SIGKILL');
     } catch {
       // gone meanwhile
     }
@@ -326,14 +308,8 @@ async function main(): Promise<void> {
     process.exitCode = 3;
     return;
   }
+  // renderBenchmarks formats the page itself, as `make lint` checks it.
   log(`rendered ${rendered.join(', ')}`);
-  try {
-    execFileSync('npx', ['prettier', '--write', ...rendered.filter((f) => f.endsWith('.md'))], {
-      stdio: 'ignore',
-    });
-  } catch {
-    // formatting is cosmetic
-  }
   log(`done in ${round(runner.elapsedMs() / 1000)} s`);
 }
 

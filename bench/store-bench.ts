@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { provisionMongo } from '@tasks/dev-mongo';
 import { runListLatency, type ListSettings } from './store/list-latency.js';
-import { Budget, contentionMeter, findChildServerPid, progress, round } from './store/measure.js';
+import { withTimeout } from './lib/cleanup.js';
+import { Budget, progress, round } from './lib/measure.js';
+import { contentionMeter, findChildServerPid } from './store/meters.js';
 import { machine, markdownTables, type Results } from './store/report.js';
 import { StoreHost } from './store/store-host.js';
 import { runThroughput, type ThroughputSettings } from './store/throughput.js';
@@ -69,8 +71,8 @@ async function run(): Promise<void> {
     (stopping ??= (async () => {
       await host.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);
-      await withTimeout(handle.stop(), 15_000).catch((err: unknown) =>
-        progress(budget, `stopping the database server: ${err instanceof Error ? err.message : String(err)}`),
+      await withTimeout(handle.stop(), 15_000, 'stopping the database server').catch((err: unknown) =>
+        progress(budget, err instanceof Error ? err.message : String(err)),
       );
       removeDataDir();
     })());
@@ -134,14 +136,6 @@ async function run(): Promise<void> {
   } finally {
     await stopAll();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function notes(list: Results['listLatency']): string[] {

@@ -7,10 +7,10 @@
 import { cpus, loadavg } from 'node:os';
 import { TaskStoreClient, topology, type Task } from '@tasks/contracts';
 import { AMQP_URL } from '../../e2e/system.js';
-import { TerminalEvents } from '../e2e/terminal-events.js';
-import { percentile, round, spread } from '../store/measure.js';
-import { systemFor } from './lib/system.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { TerminalEvents } from '../lib/terminal-events.js';
+import { percentile, round, spread } from '../lib/measure.js';
+import { systemFor } from '../lib/system.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 interface PrimesTask {
   handler(

@@ -1,16 +1,15 @@
 /**
- * (2) The same work through BullMQ (Koa → queue.add → Redis → Worker, bench/e2e/bullmq*.ts) in
+ * (2) The same work through BullMQ (Koa → queue.add → Redis → Worker, lib/bullmq*.ts) in
  * the same invocation: at the brief's N (20,000; quick 1,000) and at the N ours just ran, with
  * the same clients, on the machine's Redis (no persistence); then again at ours' N on a private
- * Redis that persists (append-only file, fsync every second: e2e/private-redis.ts). Ratios ours ÷
+ * Redis that persists (append-only file, fsync every second: lib/private-redis.ts). Ratios ours ÷
  * BullMQ at equal N and C, against each.
  */
-import { runBullmq, type BullmqOutcome } from '../e2e/bullmq.js';
-import { summarise, type ScenarioResult, type ScenarioSpec } from '../e2e/figures.js';
-import { startPrivateRedis } from '../e2e/private-redis.js';
-import { ratios } from '../e2e/report.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
-import { e2eRow } from './lib/summary.js';
+import { runBullmq, type BullmqOutcome } from '../lib/bullmq.js';
+import { summarise, type ScenarioResult, type ScenarioSpec } from '../lib/figures.js';
+import { startPrivateRedis } from '../lib/private-redis.js';
+import { e2eRow, ratios } from '../lib/e2e-summary.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 function specs(n: number): ScenarioSpec[] {
   return [

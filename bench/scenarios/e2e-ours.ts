@@ -3,15 +3,14 @@
  * clients and through POST /v1/tasks/batch, then single POSTs in open loop at 25/50/75 % of the
  * highest completion rate just measured. Latency is submit-to-done from the tasks' own
  * timestamps (closed loop: createdAt → finishedAt; open loop: scheduled send → finishedAt).
- * Built on bench/e2e (startSystem, closed/open-loop generators, status-event done detection).
+ * Built on lib/ours.ts (startSystem, closed/open-loop generators, status-event done detection).
  */
-import { runOurs, type OursOptions } from '../e2e/ours.js';
-import { summarise, type ScenarioResult, type ScenarioSpec } from '../e2e/figures.js';
-import { postgresPerTask, storeCallsPerTask } from '../e2e/report.js';
-import { round } from '../store/measure.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
-import { e2eRow } from './lib/summary.js';
-import { tuneStoreDatabase } from './lib/system.js';
+import { runOurs, type OursOptions } from '../lib/ours.js';
+import { summarise, type ScenarioResult, type ScenarioSpec } from '../lib/figures.js';
+import { e2eRow, postgresPerTask, storeCallsPerTask } from '../lib/e2e-summary.js';
+import { round } from '../lib/measure.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
+import { tuneStoreDatabase } from '../lib/system.js';
 
 const BRIEF_N = 20_000;
 const SHARES = [25, 50, 75];

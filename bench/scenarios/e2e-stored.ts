@@ -7,15 +7,15 @@
  * JSON-RPC calls per task. These are the figures issue 13's targets are judged on.
  */
 import { MongoClient } from 'mongodb';
-import { runOurs } from '../e2e/ours.js';
-import { summarise, type RunFigures, type ScenarioResult, type ScenarioSpec } from '../e2e/figures.js';
-import { waitIdle } from '../e2e/processes.js';
-import { measureReads, readFigures, type ReadRow } from '../e2e/read-latency.js';
-import { round, spread } from '../store/measure.js';
-import { BUILTIN_TYPES, finishedTaskDoc, writeHistory, type HistoryWritten } from './lib/history.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
-import { e2eRow } from './lib/summary.js';
-import { service, tuneStoreDatabase } from './lib/system.js';
+import { runOurs } from '../lib/ours.js';
+import { summarise, type RunFigures, type ScenarioResult, type ScenarioSpec } from '../lib/figures.js';
+import { waitIdle } from '../lib/processes.js';
+import { measureReads, readFigures, type ReadRow } from '../lib/read-latency.js';
+import { round, spread } from '../lib/measure.js';
+import { BUILTIN_TYPES, finishedTaskDoc, writeHistory, type HistoryWritten } from '../lib/history.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
+import { e2eRow } from '../lib/e2e-summary.js';
+import { service, tuneStoreDatabase } from '../lib/system.js';
 
 const STORED = 30_000;
 const BATCH = 500;

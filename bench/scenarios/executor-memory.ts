@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 import { topology } from '@tasks/contracts';
-import { scrape } from '../e2e/prom-metrics.js';
-import { round, spread } from '../store/measure.js';
-import { service, systemFor } from './lib/system.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { scrape } from '../lib/prom-metrics.js';
+import { round, spread } from '../lib/measure.js';
+import { service, systemFor } from '../lib/system.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 const MiB = 1024 * 1024;
 const WINDOW = 1_000;

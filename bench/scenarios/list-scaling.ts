@@ -8,12 +8,12 @@
  * fresh system uses.
  */
 import { MongoClient } from 'mongodb';
-import { round, spread, type Spread } from '../store/measure.js';
-import { writeHistory } from './lib/history.js';
-import { endedDoc, queuedDoc, type BenchTaskDoc } from './lib/task-doc.js';
-import { omit } from './lib/omit.js';
-import { service, systemFor } from './lib/system.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { round, spread, type Spread } from '../lib/measure.js';
+import { writeHistory } from '../lib/history.js';
+import { endedDoc, queuedDoc, type BenchTaskDoc } from '../lib/task-doc.js';
+import { omit } from '../lib/omit.js';
+import { service, systemFor } from '../lib/system.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 const TYPES = ['bench.list.t0', 'bench.list.t1', 'bench.list.t2', 'bench.list.t3'];
 const QUERY = { status: 'succeeded', type: 'bench.list.t1', limit: '50' };

@@ -4,13 +4,13 @@
  * insert and two conditional updates per task), a bare Koa route, a jayson echo call. The lowest
  * is the physical limit of one task per operation; ours' measured maximum is set against it.
  */
-import { spread, round, type Spread } from '../store/measure.js';
+import { spread, round, type Spread } from '../lib/measure.js';
 import { amqpStage } from './raw/amqp-stage.js';
 import { jaysonStage, koaStage } from './raw/http-stages.js';
 import { mongoStage } from './raw/mongo-stage.js';
 import type { StageRun } from './raw/stage.js';
-import { omit } from './lib/omit.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { omit } from '../lib/omit.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 /** One raw stage's figures as written to raw-limits.json (the renderer reads the same shape). */
 export interface StageResult {

@@ -5,10 +5,10 @@
  * on time count as late, not as missing).
  */
 import autocannon from 'autocannon';
-import { spread, round, type Spread } from '../store/measure.js';
-import { omit } from './lib/omit.js';
-import { systemFor } from './lib/system.js';
-import type { RunContext, Scenario, ScenarioOutput } from './lib/scenario.js';
+import { spread, round, type Spread } from '../lib/measure.js';
+import { omit } from '../lib/omit.js';
+import { systemFor } from '../lib/system.js';
+import type { RunContext, Scenario, ScenarioOutput } from '../lib/scenario.js';
 
 const CONNECTIONS = 16;
 

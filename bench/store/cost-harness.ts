@@ -14,7 +14,7 @@ import {
   loadConfig,
   startStoreService,
 } from '@tasks/task-store-service';
-import { round } from './measure.js';
+import { round } from '../lib/measure.js';
 import { BENCH_TYPE } from './throughput.js';
 
 export interface CostRow {

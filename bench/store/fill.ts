@@ -1,6 +1,6 @@
 /** Fills the store with queued tasks through tasks.createMany (1,000 per call), within a budget. */
 import type { TaskStoreClient } from '@tasks/contracts';
-import { progress, round, type Budget } from './measure.js';
+import { progress, round, type Budget } from '../lib/measure.js';
 
 export const BATCH = 1_000;
 const IN_FLIGHT = 2;

@@ -8,7 +8,7 @@
  *   npx tsx --conditions=source bench/store/history-costs.ts [--tasks=20]
  */
 import type { Task } from '@tasks/contracts';
-import { round } from './measure.js';
+import { round } from '../lib/measure.js';
 import { withCostHarness } from './cost-harness.js';
 import { BENCH_TYPE } from './throughput.js';
 

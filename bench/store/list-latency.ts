@@ -9,7 +9,7 @@ import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
 import { explainQueries, type ExplainSummary } from './explain.js';
 import { fill, type FillResult, type FillState } from './fill.js';
 import { measureQueries, type QueryResult } from './list-queries.js';
-import { progress, round, type Budget } from './measure.js';
+import { progress, round, type Budget } from '../lib/measure.js';
 import { probeClaimByPosition, type PositionProbe } from './position-probe.js';
 import type { StoreHost } from './store-host.js';
 

@@ -9,7 +9,7 @@
  *   npx tsx --conditions=source bench/store/list-pages.ts [--sizes 32000,64000] [--spacing-ms 1000]
  *
  * Tasks are written straight into the collection with insertMany (1,000 per call), in the store's
- * document shape (bench/scenarios/lib/task-doc.ts) with their bucket-tree nodes, as a history:
+ * document shape (bench/lib/task-doc.ts) with their bucket-tree nodes, as a history:
  * one task every --spacing-ms before now (1,000: ten per 10-s bucket, 32,000 tasks span 9 hours;
  * 1: a burst of 1,000 tasks/s, 10,000 per bucket). 60 % succeeded, 20 % failed, 10 % cancelled,
  * 10 % queued; four types in turn. Prints one JSON line per size; writes no file.
@@ -21,13 +21,14 @@ import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
+  hourLabel,
+  labelsOf,
   loadConfig,
   startStoreService,
+  type BucketNodeDoc,
 } from '@tasks/task-store-service';
-import type { BucketNodeDoc } from '../../task-store-service/src/store/bucket-tree.js';
-import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from '../scenarios/lib/task-doc.js';
-import { hourLabel, labelsOf } from '../../task-store-service/src/store/task-labels.js';
-import { round, spread } from './measure.js';
+import { endedDoc, queuedDoc, recordBuckets, type BenchTaskDoc } from '../lib/task-doc.js';
+import { round, spread } from '../lib/measure.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);

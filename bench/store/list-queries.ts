@@ -1,6 +1,7 @@
 /** Scenario (b)'s measurements at one size: three tasks.list queries, timed in rounds. */
 import type { ListParams, TaskStoreClient } from '@tasks/contracts';
-import { cpuMeter, percentile, progress, round, type Budget, type CpuShare } from './measure.js';
+import { percentile, progress, round, type Budget } from '../lib/measure.js';
+import { cpuMeter, type CpuShare } from './meters.js';
 import type { StoreHost } from './store-host.js';
 
 export interface QueryResult {

@@ -5,7 +5,7 @@
  */
 import type { TaskStoreClient } from '@tasks/contracts';
 import type { FillState } from './fill.js';
-import { percentile, progress, round, type Budget } from './measure.js';
+import { percentile, progress, round, type Budget } from '../lib/measure.js';
 
 export interface PositionProbe {
   tasksStored: number;

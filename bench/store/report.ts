@@ -1,7 +1,8 @@
 /** The results file's shape and its Markdown tables (printed at the end, pasted into the README). */
 import { cpus, freemem, loadavg, release, totalmem, type as osType } from 'node:os';
 import type { ListResult } from './list-latency.js';
-import { round, type Contention, type Spread } from './measure.js';
+import { round, type Spread } from '../lib/measure.js';
+import type { Contention } from './meters.js';
 import type { ThroughputResult } from './throughput.js';
 
 export interface Results {

@@ -19,7 +19,7 @@ import {
   startStoreService,
   type StoreService,
 } from '@tasks/task-store-service';
-import { round } from './measure.js';
+import { round } from '../lib/measure.js';
 import { BENCH_TYPE } from './throughput.js';
 
 const SECONDS = Number(/^--seconds=(\d+)$/.exec(process.argv[2] ?? '')?.[1] ?? 20);

@@ -7,18 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
-import {
-  cpuMeter,
-  percentile,
-  progress,
-  round,
-  runCalls,
-  spread,
-  type Budget,
-  type CallsResult,
-  type CpuShare,
-  type Spread,
-} from './measure.js';
+import { percentile, progress, round, spread, type Budget, type Spread } from '../lib/measure.js';
+import { cpuMeter, runCalls, type CallsResult, type CpuShare } from './meters.js';
 import type { StoreHost } from './store-host.js';
 
 export const BENCH_TYPE: TaskTypeDefinition = {

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
-import { pidsByName } from '../../e2e/processes.js';
-import { round } from '../../store/measure.js';
+import { pidsByName } from '../../lib/processes.js';
+import { round } from '../../lib/measure.js';
 import { meter, type Stage, type StageSession } from './stage.js';
 
 const WINDOW = 500;

@@ -6,8 +6,8 @@
 import { Agent } from 'node:http';
 import autocannon from 'autocannon';
 import jayson from 'jayson';
-import { percentile, round } from '../../store/measure.js';
-import { startHelper } from '../lib/child.js';
+import { percentile, round } from '../../lib/measure.js';
+import { startHelper } from '../../lib/child.js';
 import { meter, type Stage } from './stage.js';
 
 const CONCURRENCY = 16;

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { round } from '../../store/measure.js';
-import { TASK_INDEXES } from '../../../task-store-service/src/store/collections.js';
-import { queuedDoc, type BenchTaskDoc } from '../lib/task-doc.js';
+import { round } from '../../lib/measure.js';
+import { TASK_INDEXES } from '@tasks/task-store-service';
+import { queuedDoc, type BenchTaskDoc } from '../../lib/task-doc.js';
 import { meter, type Stage, type StageSession } from './stage.js';
 
 const CONCURRENCY = 16;

@@ -1,5 +1,5 @@
 /** One raw stage of the pipeline, measured on its own: set up once, then timed runs. */
-import { processCpuMs, round } from '../../store/measure.js';
+import { processCpuMs, round } from '../../lib/measure.js';
 
 export interface StageRun {
   /** Operations completed within the run (messages, tasks, requests, calls). */

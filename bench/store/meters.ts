@@ -1,72 +1,15 @@
-/** Small measuring tools: order statistics, CPU meters for this and other processes, callers. */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+/**
+ * The store benchmark's meters (store-bench.ts and its parts): the CPU of this load generator, the
+ * store process and the database server over a measurement, how busy other work kept the machine,
+ * and `count` calls spread over concurrent callers.
+ */
 import { loadavg } from 'node:os';
-
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
-export function spread(values: number[]): Spread {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { median, min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
-}
-
-/** Nearest-rank percentile: with fewer than 20 samples, p95 is the maximum. */
-export function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-}
-
-export const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** user+system CPU of another process from /proc (Linux), in ms; null when unreadable. */
-export function processCpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
-  } catch {
-    return null;
-  }
-}
+import { machineBusyMs, processCpuMs, round } from '../lib/measure.js';
+import { childPidsByName } from '../lib/processes.js';
 
 /** The database server we started ourselves (FerretDB or a memory-server mongod), if any. */
 export function findChildServerPid(): number | undefined {
-  let dirs: string[];
-  try {
-    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return undefined;
-  }
-  for (const d of dirs) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && (comm === 'ferretdb' || comm === 'mongod')) return Number(d);
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return undefined;
+  return childPidsByName('ferretdb')[0] ?? childPidsByName('mongod')[0];
 }
 
 export interface CpuShare {
@@ -133,34 +76,6 @@ export async function runCalls(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, caller));
   return { wallMs: performance.now() - t0, latenciesMs, errors, ...(firstError ? { firstError } : {}) };
-}
-
-/** The run's time budget. */
-export class Budget {
-  readonly startedAt = Date.now();
-  constructor(readonly totalMs: number) {}
-  elapsedMs(): number {
-    return Date.now() - this.startedAt;
-  }
-  remainingMs(): number {
-    return this.totalMs - this.elapsedMs();
-  }
-}
-
-/** One progress line on stderr, stamped with the time since start. */
-export function progress(budget: Budget, line: string): void {
-  process.stderr.write(`[${(budget.elapsedMs() / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-}
-
-function machineBusyMs(): number | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number); // user nice system idle iowait irq softirq steal
-    const busy = v[0]! + v[1]! + v[2]! + (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0);
-    return (busy * 1000) / ticksPerSecond();
-  } catch {
-    return null;
-  }
 }
 
 export interface Contention {

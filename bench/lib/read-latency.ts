@@ -8,7 +8,7 @@
  * calls, and rows left when `deadline` passes are marked not measured, so that a slow store costs
  * seconds, not minutes. Used by the e2e-stored scenario and bench/targets.ts.
  */
-import { percentile, round } from '../store/measure.js';
+import { percentile, round } from './measure.js';
 
 export interface ReadRow {
   /** e.g. "list status=failed&type=noop, page 5", "get", "stats". */

@@ -5,12 +5,11 @@
  * accepted job as completed or failed; the figures are read back from the jobs
  * (job.timestamp → job.finishedOn), then the queue is cleaned for the next run.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { progress, type Budget } from '../store/measure.js';
+import { progress, type Budget } from './measure.js';
+import { startHelper } from './child.js';
 import type { Cleanup } from './cleanup.js';
 import { runFigures, scenarioLabel, type ScenarioResult, type ScenarioSpec, type Timing } from './figures.js';
 import { batchSizes, closedLoop, type LoadResult } from './http-load.js';
@@ -45,43 +44,25 @@ export interface BullmqOutcome {
   redis: RedisFacts;
 }
 
-function forkChild(file: string, args: string[]): ChildProcess {
-  return fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: process.execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function firstMessage<T>(child: ChildProcess, name: string, timeoutMs = 60_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms`)), timeoutMs);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      resolve(m as T);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  if (child.connected) child.disconnect();
-  else child.kill('SIGTERM');
-  await exited;
-  clearTimeout(killer);
-}
+/** Child processes start within this; a stopping one is killed after 15 s. */
+const HELPER = { timeoutMs: 60_000, killAfterMs: 15_000 };
 
 export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
   const queueName = `bench-e2e-${randomUUID()}`;
   const connection = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(queueName, { connection });
-  const server = forkChild('./bullmq-server.ts', [queueName, o.redisUrl]);
-  const worker = forkChild('./bullmq-worker.ts', [queueName, o.redisUrl, String(o.concurrency)]);
+  const starting = Promise.allSettled([
+    startHelper<{ port: number }>(
+      new URL('./bullmq-server.ts', import.meta.url),
+      [queueName, o.redisUrl],
+      HELPER,
+    ),
+    startHelper(
+      new URL('./bullmq-worker.ts', import.meta.url),
+      [queueName, o.redisUrl, String(o.concurrency)],
+      HELPER,
+    ),
+  ]);
   const results: ScenarioResult[] = o.scenarios.map((spec) => ({
     spec,
     label: scenarioLabel(spec),
@@ -89,8 +70,9 @@ export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
     runs: [],
   }));
   const stopAll = async () => {
-    await stopChild(worker);
-    await stopChild(server);
+    const [server, worker] = await starting;
+    if (worker.status === 'fulfilled') await worker.value.stop();
+    if (server.status === 'fulfilled') await server.value.stop();
     await queue.obliterate({ force: true }).catch((err: unknown) => {
       progress(o.budget, `BullMQ: obliterate failed: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -110,8 +92,12 @@ export async function runBullmq(o: BullmqOptions): Promise<BullmqOutcome> {
     };
     // This Redis's own process (the shared one and a private one may both run): its pid says so.
     const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
-    const { port } = await firstMessage<{ port: number }>(server, 'bullmq-server');
-    await firstMessage(worker, 'bullmq-worker');
+    const [started, ready] = await starting;
+    if (started.status === 'rejected') throw started.reason;
+    if (ready.status === 'rejected') throw ready.reason;
+    const server = started.value.child;
+    const worker = ready.value.child;
+    const { port } = started.value.ready;
     progress(
       o.budget,
       `BullMQ: queue ${queueName}, server on port ${port}, worker concurrency ${o.concurrency}`,

@@ -1,7 +1,7 @@
 /** "Before and after the optimisation" for BENCHMARKS.md, from bench/results/optimisation.json. */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Spread } from '../store/measure.js';
-import { fmt, spreadText, table } from './markdown.js';
+import type { Spread } from './measure.js';
+import { fmt, portableCommand, spreadText, table } from './markdown.js';
 
 interface Side {
   commit?: string;
@@ -74,7 +74,7 @@ function perTask(before: Side, after: Side): string {
 }
 
 const sideLine = (name: string, s: Side) =>
-  `${name}: commit ${s.commit ?? '?'}, \`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC, load average at start ${s.machineLoadAverageAtStart.join(' / ')}, ${s.mongoServer}.`;
+  `${name}: commit ${s.commit ?? '?'}, \`${portableCommand(s.command)}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC, load average at start ${s.machineLoadAverageAtStart.join(' / ')}, ${s.mongoServer}.`;
 
 export function optimisationSection(resultsDir: string): string[] {
   const file = `${resultsDir}optimisation.json`;
@@ -85,7 +85,7 @@ export function optimisationSection(resultsDir: string): string[] {
     '',
     `${o.optimisation} ${o.guarantees}`,
     '',
-    'Full end-to-end runs (`bench/e2e/e2e-bench.ts`, N = 400 per run, a fresh system per scenario), before and after; median (min–max) of 3 runs:',
+    'Full end-to-end runs (the end-to-end harness of those commits, `bench/e2e/e2e-bench.ts`, since replaced by `bench/run.ts`; N = 400 per run, a fresh system per scenario), before and after; median (min–max) of 3 runs:',
     '',
     comparison(o.before, o.after),
     '',

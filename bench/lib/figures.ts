@@ -4,7 +4,7 @@
  * store; BullMQ: job.timestamp → job.finishedOn), throughput from the load generator's clock
  * (first request sent) to the last finish timestamp. All clocks are this machine's.
  */
-import { percentile, round, spread, type Spread } from '../store/measure.js';
+import { percentile, round, spread, type Spread } from './measure.js';
 import type { LoadResult } from './http-load.js';
 import type { PgSnapshot } from './pg-stats.js';
 import type { CpuReport } from './processes.js';

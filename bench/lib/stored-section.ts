@@ -3,12 +3,12 @@
  * work with an empty store and with 30,000 stored, per-task costs of every process, and list,
  * get and stats latency at that size.
  */
-import type { ReadRow } from '../e2e/read-latency.js';
+import type { ReadRow } from './read-latency.js';
 import type { SidePerTask } from '../scenarios/e2e-stored.js';
-import type { ScenarioFile } from '../scenarios/lib/scenario.js';
+import type { ScenarioFile } from './scenario.js';
 import { busyMark } from './busy.js';
 import { fmt, shortError, table } from './markdown.js';
-import { targetRows, TARGETS, type TargetInputs } from './targets.js';
+import { targetRows, TARGETS, type TargetInputs } from './target-verdicts.js';
 
 interface Ratio {
   ours: string;

@@ -3,9 +3,9 @@
  * bench/results/<name>.json), a time budget per mode, and a run function that starts what it
  * needs on loopback, measures at least 3 runs, stops what it started, and returns its figures.
  */
-import type { Cleanup } from '../../e2e/cleanup.js';
-import type { PgStats } from '../../e2e/pg-stats.js';
-import type { Budget } from '../../store/measure.js';
+import type { Cleanup } from './cleanup.js';
+import type { PgStats } from './pg-stats.js';
+import type { Budget } from './measure.js';
 
 export interface MongoInfo {
   url: string;

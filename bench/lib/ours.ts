@@ -8,7 +8,7 @@
  */
 import { TaskStoreClient, topology, type Task, type TaskSummary } from '@tasks/contracts';
 import { AMQP_URL, startSystem, type RunningSystem } from '../../e2e/system.js';
-import { progress, type Budget } from '../store/measure.js';
+import { progress, type Budget } from './measure.js';
 import { withTimeout, type Cleanup } from './cleanup.js';
 import {
   runFigures,

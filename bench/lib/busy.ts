@@ -6,7 +6,7 @@
  * Our own scenarios load the machine too, so the load at each scenario's start is recorded
  * (loadAverageAtStart/AtEnd) but not judged.
  */
-import type { ScenarioFile } from '../scenarios/lib/scenario.js';
+import type { ScenarioFile } from './scenario.js';
 
 export const BUSY_LOAD_PER_CORE = 0.75;
 

@@ -1,9 +1,9 @@
 /** What bench/targets.ts prints: the targets, the runs of each side and the reads, as Markdown tables. */
-import type { ReadRow } from '../e2e/read-latency.js';
-import { spread } from '../store/measure.js';
+import type { ReadRow } from './read-latency.js';
+import { spread } from './measure.js';
 import { fmt, table } from './markdown.js';
-import { readsTable } from './stored.js';
-import type { TargetRow } from './targets.js';
+import { readsTable } from './stored-section.js';
+import type { TargetRow } from './target-verdicts.js';
 
 /** One side of the check: the tasks stored before it, and its runs. */
 export interface Side {

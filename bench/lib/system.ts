@@ -7,10 +7,10 @@
  */
 import { prepareDatabase } from '@tasks/dev-mongo';
 import { EQUALITY_FILTERED_FIELDS } from '@tasks/task-store-service';
-import { startSystem, type RunningSystem } from '../../../e2e/system.js';
-import { withTimeout } from '../../e2e/cleanup.js';
-import { childPids, environmentOf } from '../../e2e/processes.js';
-import { round } from '../../store/measure.js';
+import { startSystem, type RunningSystem } from '../../e2e/system.js';
+import { withTimeout } from './cleanup.js';
+import { childPids, environmentOf } from './processes.js';
+import { round } from './measure.js';
 import type { RunContext } from './scenario.js';
 
 export interface ScenarioSystem {

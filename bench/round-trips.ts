@@ -5,13 +5,13 @@
  * store sends (by name), and PostgreSQL's committed transactions under FerretDB.
  *
  * Counting happens outside the services, so any checkout can be measured the same way: an HTTP
- * proxy in front of the store for the gateway and one for the executor (rpc-counter.ts), a TCP
- * proxy in front of the MongoDB-wire server (wire-counter.ts), and pg_stat_database (pg-stats.ts)
+ * proxy in front of the store for the gateway and one for the executor (lib/rpc-counter.ts), a TCP
+ * proxy in front of the MongoDB-wire server (lib/wire-counter.ts), and pg_stat_database (lib/pg-stats.ts)
  * for a FerretDB of our own on a PostgreSQL database of our own. Where the store has them, its
  * own counters (task_store_rpc_requests_total, task_store_db_commands_total) are read too.
  *
  * Usage (from the repository root):
- *   npx tsx --conditions=source bench/e2e/round-trips.ts [--n=1000] [--batch-size=500] [--out=FILE]
+ *   npx tsx --conditions=source bench/round-trips.ts [--n=1000] [--batch-size=500] [--out=FILE]
  * Scenarios, one system, in this order: one batch of 1,000 on the empty store (its HTTP status and
  * time), N single POSTs (C=16), N tasks in batches of --batch-size (C=2). Writes
  * $TMPDIR/round-trips.json unless --out is given. Needs RabbitMQ (AMQP_URL) and PostgreSQL at
@@ -23,14 +23,14 @@ import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 import { topology, type Task } from '@tasks/contracts';
 import { provisionMongo } from '@tasks/dev-mongo';
-import { AMQP_URL, freePort, startSystem } from '../../e2e/system.js';
-import { Budget, progress, round } from '../store/measure.js';
-import { batchSizes, closedLoop, type LoadResult } from './http-load.js';
-import { PgStats, type PgSnapshot } from './pg-stats.js';
-import { counterDelta, scrape } from './prom-metrics.js';
-import { RpcCounter } from './rpc-counter.js';
-import { TerminalEvents } from './terminal-events.js';
-import { WireCounter } from './wire-counter.js';
+import { AMQP_URL, freePort, startSystem } from '../e2e/system.js';
+import { Budget, progress, round } from './lib/measure.js';
+import { batchSizes, closedLoop, type LoadResult } from './lib/http-load.js';
+import { PgStats, type PgSnapshot } from './lib/pg-stats.js';
+import { counterDelta, scrape } from './lib/prom-metrics.js';
+import { RpcCounter } from './lib/rpc-counter.js';
+import { TerminalEvents } from './lib/terminal-events.js';
+import { WireCounter } from './lib/wire-counter.js';
 
 const args = process.argv.slice(2);
 const numberArg = (name: string, fallback: number) => {
@@ -219,7 +219,7 @@ async function run(): Promise<void> {
     }
     const report = {
       commit,
-      command: `npx tsx --conditions=source bench/e2e/round-trips.ts${args.length ? ` ${args.join(' ')}` : ''}`,
+      command: `npx tsx --conditions=source bench/round-trips.ts${args.length ? ` ${args.join(' ')}` : ''}`,
       loadAverage: loadavg().map((x) => round(x, 2)),
       mongoServer: mongo.server,
       notes: [

@@ -14,9 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { round } from '../../store/measure.js';
-import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
-import type { CountWriterDoc, TaskCountsDoc } from '../../../task-store-service/src/store/documents.js';
+import { round } from './measure.js';
+import type { BucketNodeDoc, CountWriterDoc, TaskCountsDoc } from '@tasks/task-store-service';
 import { endedDoc, recordBuckets, type BenchTaskDoc } from './task-doc.js';
 
 const BATCH = 1_000;

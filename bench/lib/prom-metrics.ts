@@ -2,7 +2,7 @@
  * Reads the services' Prometheus endpoints before and after a run, so a run can say where the
  * time went: store JSON-RPC calls per method (count, mean latency, errors) and a few counters.
  */
-import { round } from '../store/measure.js';
+import { round } from './measure.js';
 
 /** Sample name with its labels (as printed) → value. */
 export type Samples = Map<string, number>;

@@ -1,7 +1,7 @@
 /**
- * Helper processes of the benchmarks (a bare Koa server, a jayson echo server): forked with this
- * process's execArgv (so tsx carries over), they report readiness over IPC and exit when the
- * parent disconnects; SIGKILL after a grace period otherwise.
+ * Helper processes of the benchmarks (a bare Koa server, a jayson echo server, BullMQ's submit
+ * server and worker): forked with this process's execArgv (so tsx carries over), they report
+ * readiness over IPC and exit when the parent disconnects; SIGKILL after a grace period otherwise.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,11 @@ export interface Helper<T> {
   stop(): Promise<void>;
 }
 
-export async function startHelper<T>(file: URL, args: string[] = [], timeoutMs = 30_000): Promise<Helper<T>> {
+export async function startHelper<T>(
+  file: URL,
+  args: string[] = [],
+  { timeoutMs = 30_000, killAfterMs = 5_000 }: { timeoutMs?: number; killAfterMs?: number } = {},
+): Promise<Helper<T>> {
   const child = fork(fileURLToPath(file), args, {
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -21,7 +25,7 @@ export async function startHelper<T>(file: URL, args: string[] = [], timeoutMs =
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     if (child.connected) child.disconnect();
     else child.kill('SIGTERM');
     await exited;

@@ -4,10 +4,9 @@
  * generator (process.cpuUsage) and everything else on the machine (/proc/stat minus the rest).
  * Linux only; a process that cannot be read counts as unknown (null), never as zero.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { processCpuMs, round } from '../store/measure.js';
+import { machineBusyMs, processCpuMs, round } from './measure.js';
 
 function listPids(): number[] {
   try {
@@ -56,27 +55,6 @@ export function pidsByName(comm: string, needle?: string): number[] {
   return listPids().filter(
     (pid) => statOf(pid)?.comm === comm && (needle === undefined || cmdlineOf(pid).includes(needle)),
   );
-}
-
-let ticks: number | undefined;
-function ticksPerSecond(): number {
-  try {
-    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    ticks = 100;
-  }
-  return ticks;
-}
-
-function machineBusyMs(): number | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number); // user nice system idle iowait irq softirq steal
-    const busy = v[0]! + v[1]! + v[2]! + (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0);
-    return (busy * 1000) / ticksPerSecond();
-  } catch {
-    return null;
-  }
 }
 
 /** CPU as a percentage of one core over the metered interval (the machine has 2: up to 200 %). */

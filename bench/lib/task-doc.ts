@@ -5,9 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
-import type { BucketNodeDoc } from '../../../task-store-service/src/store/bucket-tree.js';
-import type { TaskDoc } from '../../../task-store-service/src/store/documents.js';
-import { bucketOf, hourOf, nodesOf } from '../../../task-store-service/src/store/list-buckets.js';
+import { bucketOf, hourOf, nodesOf, type BucketNodeDoc, type TaskDoc } from '@tasks/task-store-service';
 
 /** The store's own document type: a change to its shape fails to compile here. */
 export type BenchTaskDoc = TaskDoc;

@@ -1,5 +1,9 @@
 /** Markdown helpers for BENCHMARKS.md: numbers, median (min–max), tables. */
-import type { Spread } from '../store/measure.js';
+import { basename, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Spread } from './measure.js';
+
+const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
 export function fmt(n: number | null | undefined, digits = 1): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–';
@@ -11,6 +15,25 @@ export function spreadText(s: Spread | null | undefined, digits = 1): string {
   if (!s) return '–';
   if (s.min === s.max) return fmt(s.median, digits);
   return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+}
+
+/**
+ * A command as a page shows it, without the paths of the machine it ran on: a path inside the
+ * repository becomes relative to its root; an `--out=FILE` elsewhere is left out (where a run wrote
+ * its file says nothing about the run); any other absolute path keeps only its file name.
+ */
+export function portableCommand(command: string): string {
+  return command
+    .split(' ')
+    .flatMap((word) => {
+      const m = /^(--[\w-]+=)?(\/\S*)$/.exec(word);
+      if (!m) return [word];
+      const option = m[1] ?? '';
+      const path = m[2]!;
+      if (path.startsWith(REPOSITORY)) return [option + relative(REPOSITORY, path)];
+      return option === '--out=' ? [] : [option + basename(path)];
+    })
+    .join(' ');
 }
 
 /** A table; `align` has one letter per column, l or r. */
