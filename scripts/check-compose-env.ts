@@ -1,36 +1,27 @@
 /**
  * CI check: every variable a service reads is set in docker-compose.yml or has a default in the
  * service's config schema, and the compose file sets no variable the service does not read
- * (a typo there would be silently ignored). Variables are read from the `properties` of the
- * JSON Schema in <service>/src/config.ts (one `NAME: { … }` entry per variable).
- *   npx tsx scripts/check-compose-env.ts
+ * (a typo there would be silently ignored). Variables are the `properties` of each service's
+ * ENV_SCHEMA (<service>/src/config.ts).
+ *   npx tsx --conditions=source scripts/check-compose-env.ts
  */
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
+import type { EnvSchema } from '@tasks/contracts';
+import { ENV_SCHEMA as executorSchema } from '@tasks/executor-service';
+import { ENV_SCHEMA as gatewaySchema } from '@tasks/gateway-service';
+import { ENV_SCHEMA as storeSchema } from '@tasks/task-store-service';
 
-const SERVICES = ['task-store-service', 'gateway-service', 'executor-service'];
+const SCHEMAS: Record<string, EnvSchema> = {
+  'task-store-service': storeSchema,
+  'gateway-service': gatewaySchema,
+  'executor-service': executorSchema,
+};
+const SERVICES = Object.keys(SCHEMAS);
 
+/** Each variable the service reads, and whether its schema gives it a default. */
 function configVariables(service: string): Map<string, boolean> {
-  const source = readFileSync(`${service}/src/config.ts`, 'utf8');
-  const vars = new Map<string, boolean>();
-  for (const m of source.matchAll(/^\s+([A-Z][A-Z0-9_]+): \{/gm)) {
-    // The entry runs to its matching brace; braces inside quoted strings (patterns) do not count.
-    let depth = 0;
-    let quote: string | undefined;
-    let end = m.index + m[0].length - 1;
-    for (; end < source.length; end++) {
-      const ch = source[end]!;
-      if (quote) {
-        if (ch === '\\') end++;
-        else if (ch === quote) quote = undefined;
-      } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
-      else if (ch === '{') depth++;
-      else if (ch === '}' && --depth === 0) break;
-    }
-    vars.set(m[1]!, /\bdefault:/.test(source.slice(m.index, end)));
-  }
-  if (vars.size === 0) throw new Error(`no variables found in ${service}/src/config.ts`);
-  return vars;
+  return new Map(Object.entries(SCHEMAS[service]!.properties).map(([name, p]) => [name, 'default' in p]));
 }
 
 const compose = load(readFileSync('docker-compose.yml', 'utf8')) as {

@@ -9,19 +9,41 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** One variable: a JSON Schema of a string, a number, a boolean or a choice of strings. */
+export type EnvProperty =
+  | { type: 'string' | 'integer' | 'number' | 'boolean'; default?: unknown; [keyword: string]: unknown }
+  | { enum: readonly string[]; default?: unknown; [keyword: string]: unknown };
+
 export interface EnvSchema {
   type: 'object';
-  properties: Record<string, object>;
+  properties: Record<string, EnvProperty>;
 }
+
+/** The value a variable's schema admits (after coercion). */
+type EnvValue<P> = P extends { enum: readonly (infer E)[] }
+  ? E
+  : P extends { type: 'string' }
+    ? string
+    : P extends { type: 'integer' | 'number' }
+      ? number
+      : P extends { type: 'boolean' }
+        ? boolean
+        : never;
+
+/** What envReader returns for a schema: each variable typed from its schema, `undefined` unless it has a default. */
+export type EnvValues<S extends EnvSchema> = {
+  readonly [K in keyof S['properties']]: S['properties'][K] extends { default: unknown }
+    ? EnvValue<S['properties'][K]>
+    : EnvValue<S['properties'][K]> | undefined;
+};
 
 /**
  * Returns a reader for the variables the schema names: it coerces numbers, fills in defaults,
  * treats empty strings as unset (`RPC_TOKEN=` in a compose file means "no token"), ignores
- * every other variable, and throws one ConfigError naming every bad variable.
+ * every other variable, and throws one ConfigError naming every bad variable. Its result is
+ * typed from the schema (declare the schema `as const`), so configs read it without casts.
  */
-export function envReader(
-  schema: EnvSchema,
-): (env: NodeJS.ProcessEnv) => Record<string, string | number | boolean | undefined> {
+export function envReader<S extends EnvSchema>(schema: S): (env: NodeJS.ProcessEnv) => EnvValues<S> {
   const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(schema);
   const known = Object.keys(schema.properties);
   return (env) => {
@@ -39,7 +61,8 @@ export function envReader(
       );
       throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
     }
-    return input as Record<string, string | number | boolean | undefined>;
+    // The one cast: ajv has just checked every value against the schema this type is read from.
+    return input as EnvValues<S>;
   };
 }
 

@@ -25,17 +25,23 @@ export interface HttpLimits {
  * The limits from a service's validated environment (its schema declares the five variables with
  * its own defaults); Node refuses a headers timeout longer than the request timeout.
  */
-export function readHttpLimits(v: Record<string, unknown>): HttpLimits {
-  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS as number;
-  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS as number;
+export function readHttpLimits(v: {
+  readonly HEADERS_TIMEOUT_MS: number;
+  readonly REQUEST_TIMEOUT_MS: number;
+  readonly KEEP_ALIVE_TIMEOUT_MS: number;
+  readonly MAX_HEADER_BYTES: number;
+  readonly MAX_HEADERS_COUNT: number;
+}): HttpLimits {
+  const headersTimeoutMs = v.HEADERS_TIMEOUT_MS;
+  const requestTimeoutMs = v.REQUEST_TIMEOUT_MS;
   if (headersTimeoutMs > requestTimeoutMs)
     throw new ConfigError('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
   return {
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
-    maxHeaderBytes: v.MAX_HEADER_BYTES as number,
-    maxHeadersCount: v.MAX_HEADERS_COUNT as number,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderBytes: v.MAX_HEADER_BYTES,
+    maxHeadersCount: v.MAX_HEADERS_COUNT,
   };
 }
 

@@ -1,7 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
-import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
+import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -36,7 +36,8 @@ export interface Config extends HttpLimits {
   telemetry: Readonly<TelemetryConfig>;
 }
 
-const schema = {
+/** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
+export const ENV_SCHEMA = {
   type: 'object',
   properties: {
     STORE_URL: { type: 'string', pattern: '^https?://', default: 'http://127.0.0.1:4001/rpc' },
@@ -65,52 +66,44 @@ const schema = {
     WEBHOOK_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 10_000 },
     // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
-    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
-    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'executor-service' },
-    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
-    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
-    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
-    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
+    ...telemetryEnvSchema('executor-service'),
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;
 
-const readEnv = envReader(schema);
+const readEnv = envReader(ENV_SCHEMA);
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
   return Object.freeze({
-    telemetry: telemetryConfig(v, 'executor-service'),
-    storeUrl: v.STORE_URL as string,
-    rpcToken: v.RPC_TOKEN as string | undefined,
-    amqpUrl: v.AMQP_URL as string,
-    amqpPrefix: v.AMQP_PREFIX as string,
-    cpuWorkers: v.CPU_WORKERS as number,
-    cpuWorkerMaxHeapMb: v.CPU_WORKER_MAX_HEAP_MB as number,
-    ioConcurrency: v.IO_CONCURRENCY as number,
-    leaseMs: v.LEASE_MS as number,
-    storeBatchWindowMs: v.STORE_BATCH_WINDOW_MS as number,
-    storeBatchMaxCalls: v.STORE_BATCH_MAX_CALLS as number,
-    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
-    tasksDir: v.TASKS_DIR as string | undefined,
+    telemetry: telemetryConfig(v),
+    storeUrl: v.STORE_URL,
+    rpcToken: v.RPC_TOKEN,
+    amqpUrl: v.AMQP_URL,
+    amqpPrefix: v.AMQP_PREFIX,
+    cpuWorkers: v.CPU_WORKERS,
+    cpuWorkerMaxHeapMb: v.CPU_WORKER_MAX_HEAP_MB,
+    ioConcurrency: v.IO_CONCURRENCY,
+    leaseMs: v.LEASE_MS,
+    storeBatchWindowMs: v.STORE_BATCH_WINDOW_MS,
+    storeBatchMaxCalls: v.STORE_BATCH_MAX_CALLS,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    tasksDir: v.TASKS_DIR,
     httpAllowHosts: Object.freeze(
       String(v.HTTP_ALLOW_HOSTS)
         .split(',')
         .map((h) => h.trim())
         .filter(Boolean),
     ),
-    metricsHost: v.METRICS_HOST as string,
-    metricsPort: v.METRICS_PORT as number,
+    metricsHost: v.METRICS_HOST,
+    metricsPort: v.METRICS_PORT,
     ...readHttpLimits(v),
-    workerId:
-      (v.WORKER_ID as string | undefined) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    logLevel: v.LOG_LEVEL as Config['logLevel'],
-    webhookSecret: v.WEBHOOK_SECRET as string | undefined,
-    webhookPollMs: v.WEBHOOK_POLL_MS as number,
-    webhookConcurrency: v.WEBHOOK_CONCURRENCY as number,
-    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+    workerId: v.WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    logLevel: v.LOG_LEVEL,
+    webhookSecret: v.WEBHOOK_SECRET,
+    webhookPollMs: v.WEBHOOK_POLL_MS,
+    webhookConcurrency: v.WEBHOOK_CONCURRENCY,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
   });
 }

@@ -1,5 +1,5 @@
 import { ConfigError, envReader, isLoopbackHost, readHttpLimits, type HttpLimits } from '@tasks/contracts';
-import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
+import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -37,7 +37,8 @@ export interface Config extends HttpLimits {
   telemetry: Readonly<TelemetryConfig>;
 }
 
-const schema = {
+/** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
+export const ENV_SCHEMA = {
   type: 'object',
   properties: {
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
@@ -50,14 +51,7 @@ const schema = {
     API_KEYS: { type: 'string', default: '' },
     ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
     // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
-    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
-    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'gateway-service' },
-    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
-    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
-    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
-    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
+    ...telemetryEnvSchema('gateway-service'),
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 6000 },
@@ -78,7 +72,7 @@ const schema = {
   },
 } as const;
 
-const readEnv = envReader(schema);
+const readEnv = envReader(ENV_SCHEMA);
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -89,36 +83,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     .filter(Boolean);
   if (apiKeys.some((k) => k.length < 16))
     throw new ConfigError('invalid configuration: API_KEYS must each be at least 16 characters');
-  const host = v.HOST as string;
-  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED as boolean;
+  const host = v.HOST;
+  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED;
   if (!isLoopbackHost(host) && apiKeys.length === 0 && !allowUnauthenticated)
     throw new ConfigError(
       `invalid configuration: HOST ${host} is not a loopback address, so API_KEYS must be set ` +
         '(ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
     );
   return Object.freeze({
-    telemetry: telemetryConfig(v, 'gateway-service'),
+    telemetry: telemetryConfig(v),
     host,
-    port: v.PORT as number,
-    storeUrl: v.STORE_URL as string,
-    rpcToken: v.RPC_TOKEN as string | undefined,
-    storeTimeoutMs: v.STORE_TIMEOUT_MS as number,
-    amqpUrl: v.AMQP_URL as string,
-    amqpPrefix: v.AMQP_PREFIX as string,
+    port: v.PORT,
+    storeUrl: v.STORE_URL,
+    rpcToken: v.RPC_TOKEN,
+    storeTimeoutMs: v.STORE_TIMEOUT_MS,
+    amqpUrl: v.AMQP_URL,
+    amqpPrefix: v.AMQP_PREFIX,
     apiKeys: Object.freeze(apiKeys),
     allowUnauthenticated,
-    logLevel: v.LOG_LEVEL as Config['logLevel'],
-    maxBodyBytes: v.MAX_BODY_BYTES as number,
-    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
-    dispatchIntervalMs: v.DISPATCH_INTERVAL_MS as number,
-    dispatchBatch: v.DISPATCH_BATCH as number,
-    republishAfterMs: v.REPUBLISH_AFTER_MS as number,
-    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
-    reconcileAfterMs: v.RECONCILE_AFTER_MS as number,
-    publishTimeoutMs: v.PUBLISH_TIMEOUT_MS as number,
-    typesCacheMs: v.TYPES_CACHE_MS as number,
-    sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES as number,
-    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    logLevel: v.LOG_LEVEL,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    dispatchIntervalMs: v.DISPATCH_INTERVAL_MS,
+    dispatchBatch: v.DISPATCH_BATCH,
+    republishAfterMs: v.REPUBLISH_AFTER_MS,
+    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS,
+    reconcileAfterMs: v.RECONCILE_AFTER_MS,
+    publishTimeoutMs: v.PUBLISH_TIMEOUT_MS,
+    typesCacheMs: v.TYPES_CACHE_MS,
+    sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     ...readHttpLimits(v),
   });
 }

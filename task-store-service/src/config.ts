@@ -7,7 +7,7 @@ import {
   secretList,
   type HttpLimits,
 } from '@tasks/contracts';
-import { OTLP_PROTOCOLS, TRACE_SAMPLERS, telemetryConfig, type TelemetryConfig } from '@tasks/telemetry';
+import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };
 
@@ -56,7 +56,8 @@ export interface RetentionConfig {
   sweepPage: number;
 }
 
-const schema = {
+/** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
+export const ENV_SCHEMA = {
   type: 'object',
   properties: {
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
@@ -71,14 +72,7 @@ const schema = {
     EXECUTOR_TOKEN: { type: 'string' },
     ALLOW_UNAUTHENTICATED: { type: 'boolean', default: false },
     // Tracing (docs/observability.md): the standard OpenTelemetry variables; off without an endpoint.
-    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
-    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
-    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: 'task-store-service' },
-    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
-    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
-    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
-    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
+    ...telemetryEnvSchema('task-store-service'),
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 5_242_880 },
     MAX_BATCH_CALLS: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
@@ -108,15 +102,15 @@ const schema = {
   },
 } as const;
 
-const readEnv = envReader(schema);
+const readEnv = envReader(ENV_SCHEMA);
 
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const v = readEnv(env);
   const rpcTokens = secretList(v.RPC_TOKEN, 'RPC_TOKEN');
   const executorTokens = secretList(v.EXECUTOR_TOKEN, 'EXECUTOR_TOKEN');
-  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED as boolean;
-  const host = v.HOST as string;
+  const allowUnauthenticated = v.ALLOW_UNAUTHENTICATED;
+  const host = v.HOST;
   if (
     !isLoopbackHost(host) &&
     !allowUnauthenticated &&
@@ -126,34 +120,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       `invalid configuration: HOST ${host} is not a loopback address, so RPC_TOKEN and EXECUTOR_TOKEN ` +
         'must both be set (ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
     );
-  const w = v.MONGO_WRITE_CONCERN as string;
+  const w = v.MONGO_WRITE_CONCERN;
   return Object.freeze({
-    telemetry: telemetryConfig(v, 'task-store-service'),
+    telemetry: telemetryConfig(v),
     host,
-    port: v.PORT as number,
-    mongoUrl: v.MONGO_URL as string,
-    mongoDb: v.MONGO_DB as string,
-    mongoPoolSize: v.MONGO_POOL_SIZE as number,
+    port: v.PORT,
+    mongoUrl: v.MONGO_URL,
+    mongoDb: v.MONGO_DB,
+    mongoPoolSize: v.MONGO_POOL_SIZE,
     mongoWriteConcern: Object.freeze({
       w: w === 'majority' ? ('majority' as const) : Number(w),
-      journal: v.MONGO_JOURNAL as boolean,
+      journal: v.MONGO_JOURNAL,
     }),
     rpcTokens,
     executorTokens,
     allowUnauthenticated,
-    logLevel: v.LOG_LEVEL as Config['logLevel'],
-    maxBodyBytes: v.MAX_BODY_BYTES as number,
-    maxBatchCalls: v.MAX_BATCH_CALLS as number,
-    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
-    statsDeadWriterMs: v.STATS_DEAD_WRITER_MS as number,
+    logLevel: v.LOG_LEVEL,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxBatchCalls: v.MAX_BATCH_CALLS,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    statsDeadWriterMs: v.STATS_DEAD_WRITER_MS,
     retention: Object.freeze({
-      defaultSeconds: v.TASK_RETENTION_SECONDS as number,
-      idempotencyKeyTtlSeconds: v.IDEMPOTENCY_KEY_TTL_SECONDS as number,
-      sweepIntervalMs: v.RETENTION_SWEEP_INTERVAL_MS as number,
-      sweepPage: v.RETENTION_SWEEP_PAGE as number,
+      defaultSeconds: v.TASK_RETENTION_SECONDS,
+      idempotencyKeyTtlSeconds: v.IDEMPOTENCY_KEY_TTL_SECONDS,
+      sweepIntervalMs: v.RETENTION_SWEEP_INTERVAL_MS,
+      sweepPage: v.RETENTION_SWEEP_PAGE,
     }),
-    webhookMaxAttempts: v.WEBHOOK_MAX_ATTEMPTS as number,
-    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
+    webhookMaxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
+    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
     ...readHttpLimits(v),
   });
 }

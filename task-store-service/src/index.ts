@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, type Config } from './config.js';
+export { loadConfig, ConfigError, ENV_SCHEMA, type Config } from './config.js';
 export { createLogger } from './logger.js';
 export { startStoreService, type StoreService } from './store-service.js';
 export { EQUALITY_FILTERED_FIELDS, TASK_INDEXES } from './store/collections.js';

@@ -1,7 +1,7 @@
 /**
  * The tracing settings each service's config.ts reads from the standard OTEL_* variables
- * (docs/observability.md). Each service declares the variables in its own schema (so that
- * scripts/check-compose-env.ts sees them) and turns the values into a TelemetryConfig here.
+ * (docs/observability.md): each service spreads telemetryEnvSchema into its config schema and
+ * turns the values into a TelemetryConfig here.
  */
 
 /** The OTLP/HTTP encodings this build exports with (gRPC is not included). */
@@ -33,31 +33,47 @@ export interface TelemetryConfig {
   exportDelayMs: number;
 }
 
-/** The variables' values as the service's envReader returned them (defaults applied). */
-export interface TelemetryEnv {
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string | number | boolean | undefined;
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | number | boolean | undefined;
-  OTEL_EXPORTER_OTLP_PROTOCOL?: string | number | boolean | undefined;
-  OTEL_SERVICE_NAME?: string | number | boolean | undefined;
-  OTEL_TRACES_SAMPLER?: string | number | boolean | undefined;
-  OTEL_TRACES_SAMPLER_ARG?: string | number | boolean | undefined;
-  OTEL_SDK_DISABLED?: string | number | boolean | undefined;
-  OTEL_BSP_SCHEDULE_DELAY?: string | number | boolean | undefined;
+/**
+ * The standard OTEL_* variables as JSON Schema entries, for each service to spread into its own
+ * config schema (its envReader then types the values as TelemetryEnv).
+ */
+export function telemetryEnvSchema<Name extends string>(defaultServiceName: Name) {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { type: 'string', pattern: '^https?://' },
+    OTEL_EXPORTER_OTLP_PROTOCOL: { enum: OTLP_PROTOCOLS, default: 'http/protobuf' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, default: defaultServiceName },
+    OTEL_TRACES_SAMPLER: { enum: TRACE_SAMPLERS, default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+    OTEL_SDK_DISABLED: { type: 'boolean', default: false },
+    OTEL_BSP_SCHEDULE_DELAY: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000 },
+  } as const;
 }
 
-export function telemetryConfig(v: TelemetryEnv, defaultServiceName: string): Readonly<TelemetryConfig> {
-  const base = typeof v.OTEL_EXPORTER_OTLP_ENDPOINT === 'string' ? v.OTEL_EXPORTER_OTLP_ENDPOINT : null;
-  const traces =
-    typeof v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === 'string' ? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT : null;
+/** The variables' values as the service's envReader returned them (defaults applied). */
+export interface TelemetryEnv {
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined;
+  readonly OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: string | undefined;
+  readonly OTEL_EXPORTER_OTLP_PROTOCOL: OtlpProtocol;
+  readonly OTEL_SERVICE_NAME: string;
+  readonly OTEL_TRACES_SAMPLER: TraceSampler;
+  readonly OTEL_TRACES_SAMPLER_ARG: number;
+  readonly OTEL_SDK_DISABLED: boolean;
+  readonly OTEL_BSP_SCHEDULE_DELAY: number;
+}
+
+export function telemetryConfig(v: TelemetryEnv): Readonly<TelemetryConfig> {
+  const base = v.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
+  const traces = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null;
   // The specification: the signal's own variable is used as is, the general one gets the signal's path.
   const tracesUrl = traces ?? (base === null ? null : `${base.replace(/\/+$/, '')}/v1/traces`);
   return Object.freeze({
-    enabled: tracesUrl !== null && v.OTEL_SDK_DISABLED !== true,
+    enabled: tracesUrl !== null && !v.OTEL_SDK_DISABLED,
     tracesUrl,
-    protocol: (v.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf') as OtlpProtocol,
-    serviceName: typeof v.OTEL_SERVICE_NAME === 'string' ? v.OTEL_SERVICE_NAME : defaultServiceName,
-    sampler: (v.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on') as TraceSampler,
-    samplerRatio: typeof v.OTEL_TRACES_SAMPLER_ARG === 'number' ? v.OTEL_TRACES_SAMPLER_ARG : 1,
-    exportDelayMs: typeof v.OTEL_BSP_SCHEDULE_DELAY === 'number' ? v.OTEL_BSP_SCHEDULE_DELAY : 1_000,
+    protocol: v.OTEL_EXPORTER_OTLP_PROTOCOL,
+    serviceName: v.OTEL_SERVICE_NAME,
+    sampler: v.OTEL_TRACES_SAMPLER,
+    samplerRatio: v.OTEL_TRACES_SAMPLER_ARG,
+    exportDelayMs: v.OTEL_BSP_SCHEDULE_DELAY,
   });
 }

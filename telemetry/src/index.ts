@@ -2,6 +2,7 @@ export {
   OTLP_PROTOCOLS,
   TRACE_SAMPLERS,
   telemetryConfig,
+  telemetryEnvSchema,
   type OtlpProtocol,
   type TelemetryConfig,
   type TelemetryEnv,
