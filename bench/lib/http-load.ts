@@ -47,26 +47,12 @@ export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
     while (next < spec.requests) {
       const i = next++;
       const t = performance.now();
-      let status = 'network';
-      try {
-        const res = await fetch(spec.url, {
-          method: 'POST',
-          headers: { ...spec.headers, 'content-type': 'application/json' },
-          body: JSON.stringify(spec.body(i)),
-          signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
-        });
-        status = String(res.status);
-        const text = await res.text();
-        if (res.status === 200 || res.status === 201) {
-          requestLatenciesMs.push(performance.now() - t);
-          ids.push(...spec.ids(JSON.parse(text)));
-        } else {
-          firstError ??= `HTTP ${res.status}: ${text.slice(0, 300)}`;
-        }
-      } catch (err) {
-        firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      }
-      statuses[status] = (statuses[status] ?? 0) + 1;
+      const answer = await postOnce(spec, spec.body(i), spec.headers);
+      if (answer.ids) {
+        requestLatenciesMs.push(answer.answeredPerf - t);
+        ids.push(...answer.ids);
+      } else firstError ??= answer.error;
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.requests) }, client));
@@ -108,29 +94,15 @@ export async function openLoop(spec: OpenLoopSpec): Promise<LoadResult> {
   const startPerf = performance.now();
   const send = async (i: number, duePerf: number) => {
     sendLagMs.push(performance.now() - duePerf);
-    let status = 'network';
-    try {
-      const res = await fetch(spec.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(spec.body(i)),
-        signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
-      });
-      status = String(res.status);
-      const text = await res.text();
-      if (res.status === 200 || res.status === 201) {
-        requestLatenciesMs.push(performance.now() - duePerf);
-        for (const id of spec.ids(JSON.parse(text))) {
-          ids.push(id);
-          scheduledEpochMsById.set(id, startEpochMs + (duePerf - startPerf));
-        }
-      } else {
-        firstError ??= `HTTP ${res.status}: ${text.slice(0, 300)}`;
+    const answer = await postOnce(spec, spec.body(i));
+    if (answer.ids) {
+      requestLatenciesMs.push(answer.answeredPerf - duePerf);
+      for (const id of answer.ids) {
+        ids.push(id);
+        scheduledEpochMsById.set(id, startEpochMs + (duePerf - startPerf));
       }
-    } catch (err) {
-      firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
-    statuses[status] = (statuses[status] ?? 0) + 1;
+    } else firstError ??= answer.error;
+    statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
   };
   const inFlight: Promise<void>[] = [];
   let i = 0;
@@ -159,4 +131,33 @@ export async function openLoop(spec: OpenLoopSpec): Promise<LoadResult> {
 /** Splits n items into requests of `size` (the last one may be smaller). */
 export function batchSizes(n: number, size: number): number[] {
   return Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
+}
+
+/**
+ * One POST of a load: its status (`network` when no answer came), and the ids of a 2xx answer
+ * with the moment its body was read, or the error to report.
+ */
+async function postOnce(
+  spec: { url: string; ids(json: unknown): string[]; timeoutMs?: number },
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: string; ids?: string[]; answeredPerf: number; error?: string }> {
+  let status = 'network';
+  try {
+    const res = await fetch(spec.url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(spec.timeoutMs ?? 120_000),
+    });
+    status = String(res.status);
+    const text = await res.text();
+    const answeredPerf = performance.now();
+    if (res.status === 200 || res.status === 201)
+      return { status, ids: spec.ids(JSON.parse(text)), answeredPerf };
+    return { status, answeredPerf, error: `HTTP ${res.status}: ${text.slice(0, 300)}` };
+  } catch (err) {
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { status, answeredPerf: performance.now(), error };
+  }
 }
