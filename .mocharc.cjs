@@ -10,6 +10,7 @@ module.exports = {
         spec: [
           'contracts/test/**/*.test.ts',
           'dev-mongo/test/**/*.test.ts',
+          'service-runtime/test/**/*.test.ts',
           'task-store-service/test/**/*.test.ts',
           'executor-service/test/**/*.test.ts',
           'gateway-service/test/**/*.test.ts',

@@ -7,7 +7,7 @@ STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json telemetry/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json
+$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json telemetry/package.json service-runtime/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json
 	@echo "installing dependencies (npm ci)"
 	npm ci --no-audit --no-fund
 	@touch $(STAMP)
@@ -24,7 +24,7 @@ typecheck: install ## type-check all workspaces, tests and benchmarks
 lint: typecheck ## type-check, eslint, prettier and the import checks (no circles, no other workspace's src/)
 	npx eslint .
 	npx prettier --check .
-	npx depcruise --config .dependency-cruiser.cjs contracts/src messaging/src telemetry/src dev-mongo/src \
+	npx depcruise --config .dependency-cruiser.cjs contracts/src messaging/src telemetry/src service-runtime/src dev-mongo/src \
 		task-store-service/src gateway-service/src gateway-service/dashboard executor-service/src cli/src \
 		bench e2e faults scripts
 

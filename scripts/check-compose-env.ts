@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
-import type { EnvSchema } from '@tasks/contracts';
+import type { EnvSchema } from '@tasks/service-runtime';
 import { ENV_SCHEMA as executorSchema } from '@tasks/executor-service';
 import { ENV_SCHEMA as gatewaySchema } from '@tasks/gateway-service';
 import { ENV_SCHEMA as storeSchema } from '@tasks/task-store-service';

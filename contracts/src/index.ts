@@ -11,7 +11,4 @@ export * from './methods.js';
 export * from './store-client.js';
 export * from './ajv.js';
 export * from './amqp.js';
-export * from './env-config.js';
-export * from './http-limits.js';
 export * from './json-depth.js';
-export * from './shutdown-deadline.js';

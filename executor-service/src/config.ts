@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };

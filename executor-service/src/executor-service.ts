@@ -1,6 +1,7 @@
 /** Builds and starts a whole executor without reading the environment (main.ts and tests share it). */
 import type { AddressInfo } from 'node:net';
-import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS, TaskStoreClient, topology } from '@tasks/contracts';
+import { TaskStoreClient, topology } from '@tasks/contracts';
+import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/service-runtime';
 import { traceStoreRequests } from '@tasks/telemetry';
 import type { Logger } from 'pino';
 import { Broker } from '@tasks/messaging';

@@ -1,4 +1,10 @@
-import { ConfigError, envReader, isLoopbackHost, readHttpLimits, type HttpLimits } from '@tasks/contracts';
+import {
+  ConfigError,
+  envReader,
+  isLoopbackHost,
+  readHttpLimits,
+  type HttpLimits,
+} from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };

@@ -1,15 +1,14 @@
 /** Builds and starts the gateway without reading the environment (main.ts and tests share it). */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TaskStoreClient, topology } from '@tasks/contracts';
 import {
   answerClientErrors,
   applyHttpLimits,
   httpServerOptions,
   runShutdownSteps,
   SHUTDOWN_CLOSE_ALLOWANCE_MS,
-  TaskStoreClient,
-  topology,
-} from '@tasks/contracts';
+} from '@tasks/service-runtime';
 import { Broker } from '@tasks/messaging';
 import { traceStoreRequests } from '@tasks/telemetry';
 import type { Logger } from 'pino';

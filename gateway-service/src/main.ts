@@ -1,62 +1,18 @@
-import { isShutdownIncomplete, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
-import { startTelemetry } from '@tasks/telemetry';
-import { ConfigError, loadConfig } from './config.js';
+import { runService } from '@tasks/service-runtime';
+import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
-async function run(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel, config.telemetry.enabled);
-  // Before the service's modules load: the instrumentations hook them as they are imported.
-  const telemetry = await startTelemetry(config.telemetry, ['http', 'koa']);
-  if (telemetry.enabled)
-    log.info(
-      { endpoint: config.telemetry.tracesUrl, serviceName: config.telemetry.serviceName },
-      'tracing on',
-    );
-  const { startGateway } = await import('./gateway-service.js');
-  const running = await startGateway(config, log);
-  log.info({ url: running.url }, 'gateway listening');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    // Last resort should an await in the stop path escape its deadline.
-    setTimeout(
-      () => {
-        log.error({ signal, graceMs: config.shutdownGraceMs }, 'shutdown did not finish; exiting');
-        process.exit(1);
-      },
-      config.shutdownGraceMs + SHUTDOWN_CLOSE_ALLOWANCE_MS + 1_000,
-    ).unref();
-    running
-      .stop()
-      .finally(() => telemetry.shutdown())
-      .then(
-        () => {
-          log.info('stopped');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          if (isShutdownIncomplete(err))
-            log.error(
-              { signal, unfinished: err.unfinished, failed: err.failed, graceMs: config.shutdownGraceMs },
-              'shutdown did not finish cleanly',
-            );
-          else log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-}
-
-run().catch((err: unknown) => {
-  process.stderr.write(
-    err instanceof ConfigError
-      ? `gateway: ${err.message}\n`
-      : `gateway: failed to start: ${String((err as Error)?.stack ?? err)}\n`,
-  );
-  process.exit(1);
+runService({
+  name: 'gateway',
+  loadConfig,
+  createLogger: (config) => createLogger(config.logLevel, config.telemetry.enabled),
+  instrumentations: ['http', 'koa'],
+  async start(config, log) {
+    const { startGateway } = await import('./gateway-service.js');
+    const gateway = await startGateway(config, log);
+    return {
+      stop: () => gateway.stop(),
+      ready: { message: 'gateway listening', fields: { url: gateway.url } },
+    };
+  },
 });

@@ -1,12 +1,12 @@
+import { RETENTION_BOUNDS } from '@tasks/contracts';
 import {
   ConfigError,
   envReader,
   isLoopbackHost,
   readHttpLimits,
-  RETENTION_BOUNDS,
   secretList,
   type HttpLimits,
-} from '@tasks/contracts';
+} from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
 
 export { ConfigError };

@@ -1,7 +1,7 @@
-import { traceLogFields } from '@tasks/telemetry';
-import { pino, type Logger } from 'pino';
+import { createServiceLogger } from '@tasks/service-runtime';
+import type { Logger } from 'pino';
 
-/** With tracing on, each line carries the active span's traceId and spanId (docs/observability.md). */
+/** This service's logger: JSON lines with `service: 'task-store'`, trace ids when tracing is on. */
 export function createLogger(level: string, tracing = false): Logger {
-  return pino({ level, base: { service: 'task-store' }, ...(tracing && { mixin: traceLogFields }) });
+  return createServiceLogger('task-store', level, tracing);
 }

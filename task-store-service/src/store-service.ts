@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
-import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/contracts';
+import { runShutdownSteps, SHUTDOWN_CLOSE_ALLOWANCE_MS } from '@tasks/service-runtime';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/http-server.js';

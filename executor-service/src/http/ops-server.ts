@@ -1,12 +1,12 @@
 /** GET /healthz (alive), /readyz (broker connected and store answering), /metrics. */
 import { createServer, type Server } from 'node:http';
+import { type TaskStoreClient } from '@tasks/contracts';
 import {
   answerClientErrors,
   applyHttpLimits,
   httpServerOptions,
   type HttpLimits,
-  type TaskStoreClient,
-} from '@tasks/contracts';
+} from '@tasks/service-runtime';
 import type { Broker } from '@tasks/messaging';
 import type { ExecutorMetrics } from '../metrics.js';
 import type { CpuPool } from '../pool.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { loadConfig as executorConfig } from '@tasks/executor-service';
 import { loadConfig as gatewayConfig } from '../../src/config.js';
 import { loadConfig as storeConfig } from '@tasks/task-store-service';
-import type { ConfigError } from '@tasks/contracts';
+import type { ConfigError } from '@tasks/service-runtime';
 
 const services = [
   ['task-store-service', storeConfig],

@@ -11,17 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import type jayson from 'jayson';
+import { ERRORS, jsonDepthExceeds, MAX_JSON_DEPTH, rpcError, type ErrorType } from '@tasks/contracts';
 import {
   answerClientErrors,
   applyHttpLimits,
-  ERRORS,
   httpServerOptions,
-  jsonDepthExceeds,
-  MAX_JSON_DEPTH,
-  rpcError,
-  type ErrorType,
   type HttpLimits,
-} from '@tasks/contracts';
+} from '@tasks/service-runtime';
 import { callTraceparents } from '@tasks/telemetry';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';

@@ -3,7 +3,7 @@
  * three services load their configuration, so that they agree on what counts as unset and
  * on how bad values are reported.
  */
-import { createAjv } from './ajv.js';
+import { createAjv } from '@tasks/contracts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -1,0 +1,5 @@
+export * from './env-config.js';
+export * from './http-limits.js';
+export * from './shutdown-deadline.js';
+export * from './logger.js';
+export * from './run-service.js';
