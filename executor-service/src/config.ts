@@ -1,40 +1,9 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, envReader, readHttpLimits, type HttpLimits } from '@tasks/service-runtime';
-import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
+import { ConfigError, envReader, readHttpLimits } from '@tasks/service-runtime';
+import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
-
-export interface Config extends HttpLimits {
-  storeUrl: string;
-  rpcToken: string | undefined;
-  amqpUrl: string;
-  /** Names every exchange and queue (`<prefix>.work`, `<prefix>.cpu`, ...). */
-  amqpPrefix: string;
-  cpuWorkers: number;
-  /** Heap limit of each pool thread: a cpu task that allocates past it ends its thread, not the process. */
-  cpuWorkerMaxHeapMb: number;
-  ioConcurrency: number;
-  leaseMs: number;
-  /** How long a claim or outcome waits for others to share one JSON-RPC batch; 0 = no batching. */
-  storeBatchWindowMs: number;
-  /** The most calls in one batch (at most the store's MAX_BATCH_CALLS). */
-  storeBatchMaxCalls: number;
-  shutdownGraceMs: number;
-  tasksDir: string | undefined;
-  httpAllowHosts: readonly string[];
-  metricsHost: string;
-  metricsPort: number;
-  workerId: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Completion webhooks (docs/webhooks.md): without a secret this executor sends none. */
-  webhookSecret: string | undefined;
-  webhookPollMs: number;
-  webhookConcurrency: number;
-  webhookTimeoutMs: number;
-  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
-  telemetry: Readonly<TelemetryConfig>;
-}
 
 /** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
 export const ENV_SCHEMA = {
@@ -73,20 +42,28 @@ export const ENV_SCHEMA = {
 
 const readEnv = envReader(ENV_SCHEMA);
 
+/** The executor's configuration: its type is what loadConfig returns, each value typed by its variable's schema. */
+export type Config = ReturnType<typeof loadConfig>;
+
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const v = readEnv(env);
   return Object.freeze({
+    /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
     telemetry: telemetryConfig(v),
     storeUrl: v.STORE_URL,
     rpcToken: v.RPC_TOKEN,
     amqpUrl: v.AMQP_URL,
+    /** Names every exchange and queue (`<prefix>.work`, `<prefix>.cpu`, ...). */
     amqpPrefix: v.AMQP_PREFIX,
     cpuWorkers: v.CPU_WORKERS,
+    /** Heap limit of each pool thread: a cpu task that allocates past it ends its thread, not the process. */
     cpuWorkerMaxHeapMb: v.CPU_WORKER_MAX_HEAP_MB,
     ioConcurrency: v.IO_CONCURRENCY,
     leaseMs: v.LEASE_MS,
+    /** How long a claim or outcome waits for others to share one JSON-RPC batch; 0 = no batching. */
     storeBatchWindowMs: v.STORE_BATCH_WINDOW_MS,
+    /** The most calls in one batch (at most the store's MAX_BATCH_CALLS). */
     storeBatchMaxCalls: v.STORE_BATCH_MAX_CALLS,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     tasksDir: v.TASKS_DIR,
@@ -101,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ...readHttpLimits(v),
     workerId: v.WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     logLevel: v.LOG_LEVEL,
+    /** Completion webhooks (docs/webhooks.md): without a secret this executor sends none. */
     webhookSecret: v.WEBHOOK_SECRET,
     webhookPollMs: v.WEBHOOK_POLL_MS,
     webhookConcurrency: v.WEBHOOK_CONCURRENCY,

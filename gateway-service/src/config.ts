@@ -1,47 +1,7 @@
-import {
-  ConfigError,
-  envReader,
-  isLoopbackHost,
-  readHttpLimits,
-  type HttpLimits,
-} from '@tasks/service-runtime';
-import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
+import { ConfigError, envReader, isLoopbackHost, readHttpLimits } from '@tasks/service-runtime';
+import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
-
-export interface Config extends HttpLimits {
-  host: string;
-  port: number;
-  storeUrl: string;
-  rpcToken: string | undefined;
-  /** How long a request waits for the store (retries included) before answering 503. */
-  storeTimeoutMs: number;
-  amqpUrl: string;
-  amqpPrefix: string;
-  /** Bearer keys accepted on /v1; empty means auth is off. */
-  apiKeys: readonly string[];
-  /** Development only: listen on a non-loopback HOST without API_KEYS. */
-  allowUnauthenticated: boolean;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  maxBodyBytes: number;
-  /** Requests per client (API key, else IP) per minute on /v1; 0 turns the limit off. */
-  rateLimitPerMinute: number;
-  dispatchIntervalMs: number;
-  dispatchBatch: number;
-  /** A queued task not confirmed as published after this long is published by the dispatcher. */
-  republishAfterMs: number;
-  /** How often the reconciler compares queued tasks with the broker's queues. */
-  reconcileIntervalMs: number;
-  /** A queued task due and untouched this long, with its type's queue empty, is published again. */
-  reconcileAfterMs: number;
-  publishTimeoutMs: number;
-  typesCacheMs: number;
-  /** Bytes an SSE client may fall behind before its stream is closed. */
-  sseMaxBufferBytes: number;
-  shutdownGraceMs: number;
-  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
-  telemetry: Readonly<TelemetryConfig>;
-}
 
 /** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
 export const ENV_SCHEMA = {
@@ -80,8 +40,11 @@ export const ENV_SCHEMA = {
 
 const readEnv = envReader(ENV_SCHEMA);
 
+/** The gateway's configuration: its type is what loadConfig returns, each value typed by its variable's schema. */
+export type Config = ReturnType<typeof loadConfig>;
+
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const v = readEnv(env);
   const apiKeys = String(v.API_KEYS)
     .split(',')
@@ -97,26 +60,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         '(ALLOW_UNAUTHENTICATED=true turns this check off, for development only)',
     );
   return Object.freeze({
+    /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
     telemetry: telemetryConfig(v),
     host,
     port: v.PORT,
     storeUrl: v.STORE_URL,
     rpcToken: v.RPC_TOKEN,
+    /** How long a request waits for the store (retries included) before answering 503. */
     storeTimeoutMs: v.STORE_TIMEOUT_MS,
     amqpUrl: v.AMQP_URL,
     amqpPrefix: v.AMQP_PREFIX,
+    /** Bearer keys accepted on /v1; empty means auth is off. */
     apiKeys: Object.freeze(apiKeys),
+    /** Development only: listen on a non-loopback HOST without API_KEYS. */
     allowUnauthenticated,
     logLevel: v.LOG_LEVEL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    /** Requests per client (API key, else IP) per minute on /v1; 0 turns the limit off. */
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     dispatchIntervalMs: v.DISPATCH_INTERVAL_MS,
     dispatchBatch: v.DISPATCH_BATCH,
+    /** A queued task not confirmed as published after this long is published by the dispatcher. */
     republishAfterMs: v.REPUBLISH_AFTER_MS,
+    /** How often the reconciler compares queued tasks with the broker's queues. */
     reconcileIntervalMs: v.RECONCILE_INTERVAL_MS,
+    /** A queued task due and untouched this long, with its type's queue empty, is published again. */
     reconcileAfterMs: v.RECONCILE_AFTER_MS,
     publishTimeoutMs: v.PUBLISH_TIMEOUT_MS,
     typesCacheMs: v.TYPES_CACHE_MS,
+    /** Bytes an SSE client may fall behind before its stream is closed. */
     sseMaxBufferBytes: v.SSE_MAX_BUFFER_BYTES,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     ...readHttpLimits(v),

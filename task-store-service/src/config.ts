@@ -1,60 +1,8 @@
 import { RETENTION_BOUNDS } from '@tasks/contracts';
-import {
-  ConfigError,
-  envReader,
-  isLoopbackHost,
-  readHttpLimits,
-  secretList,
-  type HttpLimits,
-} from '@tasks/service-runtime';
-import { telemetryConfig, telemetryEnvSchema, type TelemetryConfig } from '@tasks/telemetry';
+import { ConfigError, envReader, isLoopbackHost, readHttpLimits, secretList } from '@tasks/service-runtime';
+import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
-
-export interface Config extends HttpLimits {
-  host: string;
-  port: number;
-  mongoUrl: string;
-  mongoDb: string;
-  /** Most connections to MongoDB at once. */
-  mongoPoolSize: number;
-  /** Write concern of every write: `w` ('majority' or a number of members) and the journal flag. */
-  mongoWriteConcern: { w: 'majority' | number; journal: boolean };
-  /**
-   * Bearer tokens accepted for every method but taskTypes.register (several while rotating).
-   * With none of these nor executorTokens, auth is off.
-   */
-  rpcTokens: readonly string[];
-  /** Bearer tokens accepted for every method, taskTypes.register included (executors). */
-  executorTokens: readonly string[];
-  /** Development only: listen on a non-loopback HOST without tokens. */
-  allowUnauthenticated: boolean;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  maxBodyBytes: number;
-  /** Most calls in one JSON-RPC batch. */
-  maxBatchCalls: number;
-  shutdownGraceMs: number;
-  /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
-  statsDeadWriterMs: number;
-  /** Webhook retries (docs/webhooks.md): attempts per delivery before it is failed, and the first delay. */
-  webhookMaxAttempts: number;
-  webhookRetryBaseMs: number;
-  /** Retention of finished tasks and idempotency keys, and the sweeper's pace (docs/retention.md). */
-  retention: RetentionConfig;
-  /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
-  telemetry: Readonly<TelemetryConfig>;
-}
-
-export interface RetentionConfig {
-  /** Finished tasks of a type without its own retentionSeconds are removed this long after they ended. */
-  defaultSeconds: number;
-  /** An idempotency key older than this is treated as absent, and removed. */
-  idempotencyKeyTtlSeconds: number;
-  /** Pause between sweeper passes. */
-  sweepIntervalMs: number;
-  /** Most tasks (and most keys) one pass reads. */
-  sweepPage: number;
-}
 
 /** Every variable the service reads, as JSON Schema (scripts/check-compose-env.ts reads it too). */
 export const ENV_SCHEMA = {
@@ -104,8 +52,11 @@ export const ENV_SCHEMA = {
 
 const readEnv = envReader(ENV_SCHEMA);
 
+/** The task store's configuration: its type is what loadConfig returns, each value typed by its variable's schema. */
+export type Config = ReturnType<typeof loadConfig>;
+
 /** Reads the environment once; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const v = readEnv(env);
   const rpcTokens = secretList(v.RPC_TOKEN, 'RPC_TOKEN');
   const executorTokens = secretList(v.EXECUTOR_TOKEN, 'EXECUTOR_TOKEN');
@@ -122,30 +73,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     );
   const w = v.MONGO_WRITE_CONCERN;
   return Object.freeze({
+    /** Tracing (docs/observability.md): off unless an OTLP endpoint is set. */
     telemetry: telemetryConfig(v),
     host,
     port: v.PORT,
     mongoUrl: v.MONGO_URL,
     mongoDb: v.MONGO_DB,
+    /** Most connections to MongoDB at once. */
     mongoPoolSize: v.MONGO_POOL_SIZE,
+    /** Write concern of every write: `w` ('majority' or a number of members) and the journal flag. */
     mongoWriteConcern: Object.freeze({
       w: w === 'majority' ? ('majority' as const) : Number(w),
       journal: v.MONGO_JOURNAL,
     }),
+    /**
+     * Bearer tokens accepted for every method but taskTypes.register (several while rotating).
+     * With none of these nor executorTokens, auth is off.
+     */
     rpcTokens,
+    /** Bearer tokens accepted for every method, taskTypes.register included (executors). */
     executorTokens,
+    /** Development only: listen on a non-loopback HOST without tokens. */
     allowUnauthenticated,
     logLevel: v.LOG_LEVEL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    /** Most calls in one JSON-RPC batch. */
     maxBatchCalls: v.MAX_BATCH_CALLS,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    /** A store's counts document unchanged this long means its store died: the others recount (docs/stats.md). */
     statsDeadWriterMs: v.STATS_DEAD_WRITER_MS,
+    /** Retention of finished tasks and idempotency keys, and the sweeper's pace (docs/retention.md). */
     retention: Object.freeze({
+      /** Finished tasks of a type without its own retentionSeconds are removed this long after they ended. */
       defaultSeconds: v.TASK_RETENTION_SECONDS,
+      /** An idempotency key older than this is treated as absent, and removed. */
       idempotencyKeyTtlSeconds: v.IDEMPOTENCY_KEY_TTL_SECONDS,
+      /** Pause between sweeper passes. */
       sweepIntervalMs: v.RETENTION_SWEEP_INTERVAL_MS,
+      /** Most tasks (and most keys) one pass reads. */
       sweepPage: v.RETENTION_SWEEP_PAGE,
     }),
+    /** Webhook retries (docs/webhooks.md): attempts per delivery before it is failed, and the first delay. */
     webhookMaxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
     webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
     ...readHttpLimits(v),
