@@ -7,7 +7,7 @@ STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json telemetry/package.json service-runtime/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json
+$(STAMP): package.json package-lock.json contracts/package.json dev-mongo/package.json messaging/package.json telemetry/package.json service-runtime/package.json task-store-service/package.json executor-service/package.json gateway-service/package.json cli/package.json testkit/package.json
 	@echo "installing dependencies (npm ci)"
 	npm ci --no-audit --no-fund
 	@touch $(STAMP)
@@ -26,7 +26,8 @@ lint: typecheck ## type-check, eslint, prettier and the import checks (no circle
 	npx prettier --check .
 	npx depcruise --config .dependency-cruiser.cjs contracts/src messaging/src telemetry/src service-runtime/src dev-mongo/src \
 		task-store-service/src gateway-service/src gateway-service/dashboard executor-service/src cli/src \
-		bench e2e faults scripts
+		bench e2e faults scripts testkit/src contracts/test dev-mongo/test service-runtime/test \
+		task-store-service/test gateway-service/test executor-service/test cli/test
 
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test

@@ -16,12 +16,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'faults/**/*.ts', 'bench/**/*.ts', 'dev-mongo/src/cli.ts'],
+    files: [
+      '**/test/**/*.ts',
+      'e2e/**/*.ts',
+      'faults/**/*.ts',
+      'testkit/**/*.ts',
+      'bench/**/*.ts',
+      'dev-mongo/src/cli.ts',
+    ],
     rules: { 'no-console': 'off', '@typescript-eslint/no-unused-expressions': 'off' },
   },
   {
-    // Tests read JSON bodies of HTTP responses; typing each one would add noise, not safety.
-    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'faults/**/*.ts'],
+    // Tests and their kit read JSON bodies of HTTP responses; typing each one would add noise, not safety.
+    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'faults/**/*.ts', 'testkit/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

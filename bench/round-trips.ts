@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 import { topology, type Task } from '@tasks/contracts';
 import { provisionMongo } from '@tasks/dev-mongo';
-import { AMQP_URL, freePort, startSystem } from '../e2e/system.js';
+import { AMQP_URL, freePort, startSystem } from '@tasks/testkit';
 import { Budget, progress, round } from './lib/measure.js';
 import { batchSizes, closedLoop, type LoadResult } from './lib/http-load.js';
 import { PgStats, type PgSnapshot } from './lib/pg-stats.js';

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 describe('flow control (e2e: two executors, real store, gateway and broker)', function () {
   this.timeout(120_000);

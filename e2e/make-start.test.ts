@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { deleteTopology, topology } from '@tasks/contracts';
-import { AMQP_URL } from './system.js';
+import { AMQP_URL, testMongoUrl } from '@tasks/testkit';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STORE_PORT = 29221;
@@ -132,7 +132,7 @@ describe('make start (scripts/start.ts)', function () {
     const db = `start_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const prefix = `start-${randomUUID()}`;
     // The root hook sets MONGO_URL after this file is loaded.
-    const env = () => ({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: db, AMQP_PREFIX: prefix });
+    const env = () => ({ MONGO_URL: testMongoUrl(), MONGO_DB: db, AMQP_PREFIX: prefix });
     let started: Started | undefined;
 
     afterEach(async () => {
@@ -146,7 +146,7 @@ describe('make start (scripts/start.ts)', function () {
     after(async () => {
       const conn = await amqplib.connect(AMQP_URL);
       const ch = await conn.createChannel();
-      const mongo = new MongoClient(process.env.MONGO_URL!);
+      const mongo = new MongoClient(testMongoUrl());
       const types = await mongo.db(db).collection<{ _id: string }>('task_types').find({}).toArray();
       await deleteTopology(
         ch,

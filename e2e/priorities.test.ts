@@ -5,7 +5,7 @@
  * is read from the store's startedAt.
  */
 import { expect } from 'chai';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 const PRIORITIES = [0, 2, 9, 0, 9, 5, 2, 9, 0, 5];
 

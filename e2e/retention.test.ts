@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 describe('retention (e2e: store, gateway, executor and broker)', function () {
   this.timeout(120_000);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Schedule, TaskSummary } from '@tasks/contracts';
-import { api, startSystem, type RunningSystem } from './system.js';
+import { api, startSystem, type RunningSystem } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionMongo, type MongoHandle } from '@tasks/dev-mongo';
-import { startTcpProxy, type TcpProxy } from '../gateway-service/test/support/tcp-proxy.js';
-import { AMQP_URL, freePort, startSystem, type RunningSystem } from './system.js';
+import { startTcpProxy, type TcpProxy, testMongoUrl } from '@tasks/testkit';
+import { AMQP_URL, freePort, startSystem, type RunningSystem } from '@tasks/testkit';
 
 const GRACE_MS = 2_000;
 const MARGIN_MS = 5_000;
@@ -63,7 +63,7 @@ describe('shutdown deadlines (each service as a process)', function () {
   });
 
   it('when the store database is black-holed and the store gets SIGTERM, then it exits within its grace period plus 5 s', async () => {
-    const mongoUrl = new URL(process.env.MONGO_URL!);
+    const mongoUrl = new URL(testMongoUrl());
     proxy = await startTcpProxy(Number(mongoUrl.port), mongoUrl.hostname);
     mongoUrl.port = String(proxy.port);
     sys = await startSystem({

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Flow, FlowNode, FlowSummary } from '@tasks/contracts';
-import { api, followOverSse, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { api, followOverSse, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 describe('the whole system (e2e: store, gateway, executor as processes)', function () {
   this.timeout(120_000);

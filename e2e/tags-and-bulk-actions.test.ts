@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 describe('bulk actions by tag (e2e: store, gateway, executor as processes)', function () {
   this.timeout(180_000);

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@tasks/testkit';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
 
 const SERVER = 2;
 const CLIENT = 3;

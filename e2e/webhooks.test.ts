@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Task, WebhookDelivery } from '@tasks/contracts';
-import { api, startSystem, waitForStatus, type RunningSystem } from './system.js';
-import { startReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
+import { startReceiver, type WebhookReceiver } from '@tasks/testkit';
 
 const SECRET = randomBytes(24).toString('hex'); // 48 characters
 

@@ -7,7 +7,7 @@
  * so scenarios see the same growth of the collection; `storedBefore` records it per run.
  */
 import { TaskStoreClient, topology, type Task, type TaskSummary } from '@tasks/contracts';
-import { AMQP_URL, startSystem, type RunningSystem } from '../../e2e/system.js';
+import { AMQP_URL, startSystem, type RunningSystem } from '@tasks/testkit';
 import { progress, type Budget } from './measure.js';
 import { withTimeout, type Cleanup } from './cleanup.js';
 import {

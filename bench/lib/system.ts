@@ -1,5 +1,5 @@
 /**
- * Starts the whole system (e2e/system.ts: store, gateway, executors as child processes of this
+ * Starts the whole system (testkit's startSystem: store, gateway, executors as child processes of this
  * one) for a scenario, registered for cleanup, stopped within a bound, its database tuned as
  * `make start` tunes its own. Only startSystem's executors/executorEnv options are used; what
  * else a scenario needs to know about the services (pids, the store's database, the executor's
@@ -7,7 +7,7 @@
  */
 import { prepareDatabase } from '@tasks/dev-mongo';
 import { EQUALITY_FILTERED_FIELDS } from '@tasks/task-store-service';
-import { startSystem, type RunningSystem } from '../../e2e/system.js';
+import { startSystem, type RunningSystem } from '@tasks/testkit';
 import { withTimeout } from './cleanup.js';
 import { childPids, environmentOf } from './processes.js';
 import { round } from './measure.js';

@@ -6,7 +6,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { TaskStoreClient, topology, type Task } from '@tasks/contracts';
-import { AMQP_URL } from '../../e2e/system.js';
+import { AMQP_URL } from '@tasks/testkit';
 import { TerminalEvents } from '../lib/terminal-events.js';
 import { percentile, round, spread } from '../lib/measure.js';
 import { systemFor } from '../lib/system.js';

@@ -105,7 +105,7 @@ export const e2eOurs: Scenario = {
     };
     const base: Omit<OursOptions, 'scenarios' | 'reserveMs'> = {
       executors: 1,
-      // the service default lease (e2e/system.ts gives tests 5 s)
+      // the service default lease (testkit's startSystem gives tests 5 s)
       executorEnv: { LEASE_MS: '30000' },
       repetitions: 3,
       warmupN: quick ? 15 : 50,

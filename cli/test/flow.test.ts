@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { CreateFlowParams, Flow, FlowSummary, TaskSummary } from '@tasks/contracts';
-import { noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
 import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl flow against a real store (integration)', () => {

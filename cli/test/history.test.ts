@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { HistoryEntry } from '@tasks/contracts';
-import { noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl history against a real store (integration)', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Schedule } from '@tasks/contracts';
-import { noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
 import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl schedule against a real store (integration)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
-import { closedPort, noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 const API_KEY = 'an-api-key-of-sixteen-chars';
@@ -16,13 +16,13 @@ describe('tasksctl submit through a real gateway (integration)', () => {
     gateway = await startGateway(
       loadConfig({
         STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await closedPort()}`,
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
         PORT: '0',
         PUBLISH_TIMEOUT_MS: '100',
         TYPES_CACHE_MS: '0',
         API_KEYS: API_KEY,
       }),
-      createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      createLogger(testLogLevel()),
       { dispatcher: false },
     );
   });
@@ -102,7 +102,7 @@ describe('tasksctl submit through a real gateway (integration)', () => {
       'submit',
       noopType.type,
       '--gateway',
-      `http://127.0.0.1:${await closedPort()}`,
+      `http://127.0.0.1:${await freePort()}`,
     ]);
     expect(code).to.equal(5);
     expect(errorType(stderr)).to.equal('DEPENDENCY_UNAVAILABLE');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page, TaskSummary } from '@tasks/contracts';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
-import { closedPort, noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl tags, metadata and bulk actions through a real gateway (integration)', function () {
@@ -14,12 +14,12 @@ describe('tasksctl tags, metadata and bulk actions through a real gateway (integ
     gateway = await startGateway(
       loadConfig({
         STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await closedPort()}`,
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
         PORT: '0',
         PUBLISH_TIMEOUT_MS: '100',
         TYPES_CACHE_MS: '0',
       }),
-      createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      createLogger(testLogLevel()),
       { dispatcher: false },
     );
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Stats, Task } from '@tasks/contracts';
-import { closedPort, noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { freePort, noopType, startStore, type StoreFixture } from '@tasks/testkit';
 import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
@@ -231,7 +231,7 @@ describe('tasksctl against a real store (integration)', () => {
   }
 
   it('when STORE_URL and TASKS_STORE_URL differ, then STORE_URL (the services’ name) wins', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { code } = await tasksctl(['stats', '--json'], {
       STORE_URL: f.url,
       TASKS_STORE_URL: `http://127.0.0.1:${port}/rpc`,
@@ -242,7 +242,7 @@ describe('tasksctl against a real store (integration)', () => {
 
 describe('tasksctl when the store cannot be used (integration)', () => {
   it('when nothing listens at --url, then exit 5 with one DEPENDENCY_UNAVAILABLE line', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { code, stdout, stderr } = await tasksctl(['stats', '--url', `http://127.0.0.1:${port}/rpc`]);
     expect(code).to.equal(5);
     expect(stdout).to.equal('');

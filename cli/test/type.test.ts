@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
 import type { TypeSettingsView } from '../src/index.js';
-import { closedPort, noopType, startStore, type StoreFixture } from './support/store-fixture.js';
+import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 const TYPE = noopType.type;
@@ -17,12 +17,12 @@ describe('tasksctl type and submit --expires-* through a real gateway (integrati
     gateway = await startGateway(
       loadConfig({
         STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await closedPort()}`,
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
         PORT: '0',
         PUBLISH_TIMEOUT_MS: '100',
         TYPES_CACHE_MS: '0',
       }),
-      createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      createLogger(testLogLevel()),
       { dispatcher: false },
     );
   });

@@ -7,7 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { ERRORS, type ErrorType } from '@tasks/contracts';
-import { api } from '../system.js';
+import { api } from '@tasks/testkit';
 import {
   CASES,
   type AbuseCase,

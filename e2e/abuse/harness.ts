@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { MongoClient } from 'mongodb';
 import type { Flow, Task, TaskStatus } from '@tasks/contracts';
-import { startSystem, type RunningSystem } from '../system.js';
+import { startSystem, type RunningSystem, testMongoUrl } from '@tasks/testkit';
 
 export const API_KEY = 'abuse-corpus-api-key-0001';
 export const RPC_TOKEN = 'abuse-corpus-rpc-token-0001';
@@ -71,7 +71,7 @@ export async function startHarness(): Promise<Harness> {
     gatewayEnv: { RPC_TOKEN, API_KEYS: API_KEY, ...limitsEnv },
     executorEnv: { RPC_TOKEN, HTTP_ALLOW_HOSTS: `127.0.0.1:${allowedPort}`, ...limitsEnv },
   });
-  const mongo = new MongoClient(process.env.MONGO_URL!);
+  const mongo = new MongoClient(testMongoUrl());
   const db = mongo.db(dbName);
 
   const rpc: Harness['rpc'] = async (body, options = {}) => {

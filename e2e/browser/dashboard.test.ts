@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaskStoreClient } from '@tasks/contracts';
-import { api, startSystem, waitForStatus, type RunningSystem } from '../system.js';
-import { startReceiver, type WebhookReceiver } from '../webhook-receiver.js';
+import { api, startSystem, waitForStatus, type RunningSystem } from '@tasks/testkit';
+import { startReceiver, type WebhookReceiver } from '@tasks/testkit';
 
 // Code passed to page.evaluate runs in the page; these stand in for the DOM globals there
 // (the project's type-check has no DOM library).

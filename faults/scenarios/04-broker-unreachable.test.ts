@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startTcpProxy, type TcpProxy } from '../../gateway-service/test/support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '@tasks/testkit';
 import { checkInvariants, outboxSize } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { rabbit } from '../support/suite.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { freePort } from '../../e2e/system.js';
-import { startTcpProxy, type TcpProxy } from '../../gateway-service/test/support/tcp-proxy.js';
+import { freePort } from '@tasks/testkit';
+import { startTcpProxy, type TcpProxy } from '@tasks/testkit';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep } from '../support/scenario.js';

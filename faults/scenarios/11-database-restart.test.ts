@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
-import { startFerretDbOn, startPgNode, type PgNode } from '../support/pg-node.js';
+import { startFerretDbOn, startPgNode, type PgNode } from '@tasks/testkit';
 import { finishedCount, scenario, until } from '../support/scenario.js';
 
 let pg: PgNode | undefined;

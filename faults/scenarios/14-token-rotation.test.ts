@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { finishedCount, metric, scenario, sleep, until } from '../support/scenario.js';
-import type { RunningSystem } from '../../e2e/system.js';
+import type { RunningSystem } from '@tasks/testkit';
 
 const OLD_RPC = 'rotation-rpc-token-old-000001';
 const NEW_RPC = 'rotation-rpc-token-new-000002';

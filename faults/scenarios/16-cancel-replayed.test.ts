@@ -1,7 +1,7 @@
 import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { eventRoutingKey, TaskStoreClient, topology, type StatusEvent, type Task } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
+import { api, type RunningSystem } from '@tasks/testkit';
 import { checkInvariants } from '../support/checks.js';
 import { submit, type Load } from '../support/load.js';
 import { finishedCount, metric, scenario, until } from '../support/scenario.js';

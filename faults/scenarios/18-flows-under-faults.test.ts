@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { MongoClient, type Db } from 'mongodb';
 import type { Flow, FlowNodeSpec, Task } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
+import { api, type RunningSystem, testMongoUrl } from '@tasks/testkit';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep, until } from '../support/scenario.js';
@@ -154,7 +154,7 @@ describe('fault 18: flows under faults', () => {
       const storeKilledAt = Date.now() - t0;
       await sys.restart('store', { LOG_LEVEL: 'info' });
 
-      const mongo = new MongoClient(process.env.MONGO_URL!);
+      const mongo = new MongoClient(testMongoUrl());
       try {
         const db = await storeDb(mongo, flows[0]!.id);
         const wakeups = db.collection('flow_wakeups');

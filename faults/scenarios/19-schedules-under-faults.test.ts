@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import type { Schedule, TaskSummary } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
+import { api, type RunningSystem, testMongoUrl } from '@tasks/testkit';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep } from '../support/scenario.js';
@@ -86,7 +86,7 @@ describe('fault 19: schedules under faults', () => {
       expect(late, 'ticks of the outage, created late').to.be.at.least(2);
 
       // No tick's key was taken without its task being written (a kill between the two).
-      const mongo = new MongoClient(process.env.MONGO_URL!);
+      const mongo = new MongoClient(testMongoUrl());
       let keysTaken = 0;
       try {
         const { databases } = await mongo.db('admin').admin().listDatabases({ nameOnly: true });

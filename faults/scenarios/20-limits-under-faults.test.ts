@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { rateBurst, TaskStoreClient, type HistoryEntry, type Task } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
+import { api, type RunningSystem, testMongoUrl } from '@tasks/testkit';
 import { allTasks, checkInvariants, type CheckedTask } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep, until } from '../support/scenario.js';
@@ -142,7 +142,7 @@ describe('fault 20: limits under faults', () => {
       const victimNow = tasks.find((t) => t.id === victim!.id)!;
       expect(victimNow.attempts, 'attempts of the task whose executor was killed').to.equal(2);
 
-      const mongo = new MongoClient(process.env.MONGO_URL!);
+      const mongo = new MongoClient(testMongoUrl());
       try {
         const db = mongo.db(sys.dbName);
         const leftMs = await until(

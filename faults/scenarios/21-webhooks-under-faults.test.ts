@@ -6,8 +6,8 @@
  */
 import { expect } from 'chai';
 import type { Task, WebhookDelivery } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
-import { startReceiver, type WebhookReceiver } from '../../e2e/webhook-receiver.js';
+import { api, type RunningSystem } from '@tasks/testkit';
+import { startReceiver, type WebhookReceiver } from '@tasks/testkit';
 import { checkInvariants, settle } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep, until } from '../support/scenario.js';

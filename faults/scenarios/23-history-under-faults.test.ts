@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { HISTORY_LIMIT, TRANSITIONS, type HistoryEntry, type Task } from '@tasks/contracts';
-import { api, type RunningSystem } from '../../e2e/system.js';
+import { api, type RunningSystem, testMongoUrl } from '@tasks/testkit';
 import { checkInvariants } from '../support/checks.js';
 import { submit } from '../support/load.js';
 import { scenario, sleep, until } from '../support/scenario.js';
@@ -190,7 +190,7 @@ describe('fault 23: history under faults', () => {
       }
 
       // Blocks beyond a task's offset are writes whose task update a kill cut off: never read.
-      const mongo = new MongoClient(process.env.MONGO_URL!);
+      const mongo = new MongoClient(testMongoUrl());
       let ahead = 0;
       let blocks = 0;
       let duringKills = 0;

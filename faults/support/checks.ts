@@ -16,7 +16,7 @@ import {
 } from '@tasks/contracts';
 import type { Load } from './load.js';
 import { until } from './scenario.js';
-import type { RabbitNode } from './rabbit-node.js';
+import type { RabbitNode } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSystem, type RunningSystem, type SystemOptions } from '../../e2e/system.js';
+import { startSystem, type RunningSystem, type SystemOptions } from '@tasks/testkit';
 import { newLoad, type Load } from './load.js';
-import type { RabbitNode } from './rabbit-node.js';
+import type { RabbitNode } from '@tasks/testkit';
 import { rabbit, report } from './suite.js';
 
 export const FIXTURE_TASKS = fileURLToPath(new URL('../fixtures/tasks', import.meta.url));

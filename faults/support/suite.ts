@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { format } from 'prettier';
-import { startRabbitNode, type RabbitNode } from './rabbit-node.js';
+import { startRabbitNode, type RabbitNode } from '@tasks/testkit';
 
 export interface Row {
   scenario: string;

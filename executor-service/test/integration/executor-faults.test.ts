@@ -8,7 +8,7 @@ import {
   loadConfig as storeConfig,
   startStoreService,
 } from '@tasks/task-store-service';
-import { dispatchOnce, startSystem, type TestSystem } from '../support/system.js';
+import { dispatchOnce, startExecutorHarness, type ExecutorHarness, testMongoUrl } from '@tasks/testkit';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -43,9 +43,9 @@ async function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server 
 
 describe('executor under faults (integration)', function () {
   this.timeout(90_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   beforeEach(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
   });
   afterEach(async () => {
     await sys.close();
@@ -61,7 +61,7 @@ describe('executor under faults (integration)', function () {
     expect(ex.executor.inFlight, 'the delivery is still held, unacked').to.equal(1);
     // Same database, same port: a restarted store.
     const restarted = await startStoreService(
-      storeConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: sys.storeDbName, PORT: String(port) }),
+      storeConfig({ MONGO_URL: testMongoUrl(), MONGO_DB: sys.storeDbName, PORT: String(port) }),
       storeLogger('silent'),
     );
     try {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { eventRoutingKey, HEADERS, type StatusEvent } from '@tasks/contracts';
 import amqplib from 'amqplib';
-import { AMQP_URL, cpuMsDuring, startSystem, type TestSystem } from '../support/system.js';
+import { AMQP_URL, cpuMsDuring, startExecutorHarness, type ExecutorHarness } from '@tasks/testkit';
 
 describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
   this.timeout(60_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   beforeEach(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
   });
   afterEach(async () => {
     await sys.close();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import amqplib from 'amqplib';
 import { DELIVERY_LIMIT, type Task, type WorkMessage } from '@tasks/contracts';
-import { AMQP_URL, startSystem, type TestSystem } from '../support/system.js';
+import { AMQP_URL, startExecutorHarness, type ExecutorHarness } from '@tasks/testkit';
 
 /**
  * The upgrade path from the per-kind layout (`<p>.cpu`, `<p>.io`, bound to `<p>.work` with the
@@ -10,13 +10,13 @@ import { AMQP_URL, startSystem, type TestSystem } from '../support/system.js';
  */
 describe('executor: queues of the per-kind layout (integration: RabbitMQ, store, FerretDB)', function () {
   this.timeout(60_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   let conn: amqplib.ChannelModel;
   let ch: amqplib.ConfirmChannel;
   let legacy: string;
 
   beforeEach(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
     legacy = sys.topo.legacyQueues.io;
     conn = await amqplib.connect(AMQP_URL);
     ch = await conn.createConfirmChannel();

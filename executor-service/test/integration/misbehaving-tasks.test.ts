@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { startExecutorHarness, type ExecutorHarness } from '@tasks/testkit';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const MISBEHAVING = fileURLToPath(new URL('../fixtures/misbehaving', import.meta.url));
@@ -14,13 +14,13 @@ type LogLine = { level: number; msg: string; taskId?: string; error?: { code?: s
 // place, and mocha's own uncaughtException handler does not see the fixtures' crashes).
 describe('misbehaving task code (integration)', function () {
   this.timeout(90_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   let child: ChildProcess;
   let pid: number;
   const logs: LogLine[] = [];
 
   before(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
     child = spawn(process.execPath, ['--conditions=source', '--import=tsx', MAIN], {
       env: {
         ...process.env,

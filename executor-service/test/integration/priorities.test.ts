@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import amqplib from 'amqplib';
 import { DELIVERY_LIMIT, type Task } from '@tasks/contracts';
-import { AMQP_URL, startSystem, type TestSystem } from '../support/system.js';
+import { AMQP_URL, startExecutorHarness, type ExecutorHarness } from '@tasks/testkit';
 
 const PRIORITIES = [0, 3, 9, 0, 9, 3, 5, 0, 9, 1];
 
@@ -25,9 +25,9 @@ function expectedOrder(submitted: Task[]): string[] {
 
 describe('priorities (integration: RabbitMQ, store, FerretDB)', function () {
   this.timeout(60_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   beforeEach(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
   });
   afterEach(async () => {
     await sys.close();

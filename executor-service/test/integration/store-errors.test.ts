@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { startExecutorHarness, type ExecutorHarness } from '@tasks/testkit';
 
 type Fault = 'answer-lost' | 'http-500' | 'unauthorized' | 'internal';
 
@@ -53,10 +53,10 @@ async function faultyProxy(
 
 describe('executor: store errors that can pass (integration)', function () {
   this.timeout(60_000);
-  let sys: TestSystem;
+  let sys: ExecutorHarness;
   let proxy: Server | undefined;
   beforeEach(async () => {
-    sys = await startSystem();
+    sys = await startExecutorHarness();
   });
   afterEach(async () => {
     await sys.close();

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 
 interface SseMessage {
   id?: string;

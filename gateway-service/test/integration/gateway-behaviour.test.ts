@@ -5,8 +5,8 @@ import {
   startExecutor,
   type RunningExecutor,
 } from '@tasks/executor-service';
-import { AMQP_URL, startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { AMQP_URL, startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
+import { startTcpProxy, type TcpProxy } from '@tasks/testkit';
 
 /** Reads an SSE stream until it closes (or the deadline), returning the `status` events' data. */
 async function readEvents(url: string, deadlineMs: number): Promise<{ status: string; version: number }[]> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { TaskStoreClient, type Task } from '@tasks/contracts';
 import { createLogger } from '../../src/logger.js';
 import { PublishedMarks } from '../../src/published-marks.js';
-import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 
 /** How many tasks.markPublished calls the store has answered, by outcome. */
 async function markCalls(storeUrl: string): Promise<number> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { PUBLISH_HORIZON_MS } from '@tasks/contracts';
-import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

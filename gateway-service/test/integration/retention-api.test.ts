@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 
 describe('REST API: a task type’s retention (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);

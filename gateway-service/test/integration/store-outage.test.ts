@@ -4,7 +4,7 @@ import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { deleteTopology, topology } from '@tasks/contracts';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '../../src/index.js';
-import { AMQP_URL } from '../support/gateway-fixture.js';
+import { AMQP_URL } from '@tasks/testkit';
 
 describe('gateway with the store unreachable (integration)', function () {
   this.timeout(20_000);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 
 describe('REST tags, metadata and POST /v1/tasks/actions (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(60_000);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { isStoreError, TaskStoreClient } from '@tasks/contracts';
-import { rawRpc, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { rawRpc, startStore, type StoreFixture } from '@tasks/testkit';
 
 const TOKEN = 'a-token-of-sixteen-chars';
 

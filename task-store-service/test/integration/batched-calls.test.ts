@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { BatchCall, BatchResult, Task } from '@tasks/contracts';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 /** What a task's outcome is, without ids and clocks. */
 function outcome(t: Task) {

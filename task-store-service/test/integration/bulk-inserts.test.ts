@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { isDuplicateKey } from '../../src/app-error.js';
 import { BulkInserts } from '../../src/store/bulk-inserts.js';
+import { testMongoUrl } from '@tasks/testkit';
 
 interface Doc {
   _id: string;
@@ -19,7 +20,7 @@ describe('shared inserts (integration)', () => {
   let collection: Collection<Doc>;
   let inserts: number;
   beforeEach(async () => {
-    mongo = new MongoClient(process.env.MONGO_URL!, { monitorCommands: true });
+    mongo = new MongoClient(testMongoUrl(), { monitorCommands: true });
     inserts = 0;
     mongo.on('commandStarted', (e) => {
       if (e.commandName === 'insert') inserts++;

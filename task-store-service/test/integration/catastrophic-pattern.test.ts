@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 // 40 a's and a character that makes a backtracking engine try every split: 2^40 paths.
 const EVIL_INPUT = `${'a'.repeat(40)}!`;

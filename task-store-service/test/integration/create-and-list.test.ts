@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('creating and listing tasks (integration)', () => {
   let f: StoreFixture;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isStoreError, type StoreError, type Task } from '@tasks/contracts';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('flow control: pause, limits and deadlines (integration)', () => {
   let f: StoreFixture;

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { FailurePolicy, Task, TaskStoreClient } from '@tasks/contracts';
 import { runParams } from '../support/fast-check-params.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 interface Case {
   /** deps[i]: indices (all < i) node i depends on: acyclic by construction. */

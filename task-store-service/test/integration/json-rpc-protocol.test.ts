@@ -3,7 +3,7 @@
  * operator injection through params, and the HTTP edges of the store, all over real HTTP.
  */
 import { expect } from 'chai';
-import { rawRpc, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { rawRpc, startStore, type StoreFixture } from '@tasks/testkit';
 
 interface RpcErrorBody {
   code: number;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 /**
  * complete / fail / release repeated with a lease that has ended: the store answers success only

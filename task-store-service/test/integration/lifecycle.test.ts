@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { TaskStoreClient, type Task } from '@tasks/contracts';
 import { createLogger, loadConfig, startStoreService } from '../../src/index.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 describe('task lifecycle (integration)', () => {
   let f: StoreFixture;
@@ -156,7 +156,7 @@ describe('task lifecycle (integration)', () => {
   it('when the store restarts on the same database, then it starts and the tasks are still there', async () => {
     const t = await create();
     const again = await startStoreService(
-      loadConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: f.db.databaseName, PORT: '0' }),
+      loadConfig({ MONGO_URL: testMongoUrl(), MONGO_DB: f.db.databaseName, PORT: '0' }),
       createLogger('silent'),
     );
     try {

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { ListParams, TaskSummary } from '@tasks/contracts';
 import { bucketOf, createLogger, hourOf, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 interface Stored {
   _id: string;
@@ -223,7 +223,7 @@ describe('list pages over the bucket tree (integration)', function () {
     await f.db.collection<{ _id: string }>('task_buckets').deleteMany({});
     expect((await f.client.call('tasks.list', {})).items).to.have.length(0);
     const restarted = await startStoreService(
-      loadConfig({ MONGO_URL: process.env.MONGO_URL!, MONGO_DB: f.db.databaseName, PORT: '0' }),
+      loadConfig({ MONGO_URL: testMongoUrl(), MONGO_DB: f.db.databaseName, PORT: '0' }),
       createLogger('silent'),
     );
     try {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TaskStoreClient } from '@tasks/contracts';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { noopType, rawRpc, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { noopType, rawRpc, startStore, type StoreFixture } from '@tasks/testkit';
 
 const OLD_RPC = 'rpc-token-old-0000000001';
 const NEW_RPC = 'rpc-token-new-0000000002';

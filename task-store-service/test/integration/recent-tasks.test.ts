@@ -12,7 +12,7 @@ import { createTask } from '../../src/store/task-creation.js';
 import { claim, complete } from '../../src/store/task-lifecycle.js';
 import { TaskTypeRegistry } from '../../src/store/task-type-registry.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { noopType, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { noopType, startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 describe('remembered task versions (integration)', () => {
   let f: StoreFixture;
@@ -27,7 +27,7 @@ describe('remembered task versions (integration)', () => {
     let mongo: MongoClient;
     const taskFinds: CommandStartedEvent[] = [];
     beforeEach(async () => {
-      mongo = new MongoClient(process.env.MONGO_URL!, { monitorCommands: true });
+      mongo = new MongoClient(testMongoUrl(), { monitorCommands: true });
       mongo.on('commandStarted', (e) => {
         if (e.commandName === 'find' && e.command.find === 'tasks') taskFinds.push(e);
       });
@@ -66,7 +66,7 @@ describe('remembered task versions (integration)', () => {
     let b: TaskStoreClient;
     beforeEach(async () => {
       const config = loadConfig({
-        MONGO_URL: process.env.MONGO_URL!,
+        MONGO_URL: testMongoUrl(),
         MONGO_DB: f.db.databaseName,
         PORT: '0',
       });

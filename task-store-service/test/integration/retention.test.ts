@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { TASK_STATUSES, type Stats, type Task, type TaskStoreClient } from '@tasks/contracts';
 import type { Db } from 'mongodb';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { noopType, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,7 +6,7 @@ import type { ScheduleDoc, ScheduleRunDoc } from '../../src/store/documents.js';
 import { fireDueSchedules } from '../../src/store/schedule-keeper.js';
 import { TaskTypeRegistry } from '../../src/store/task-type-registry.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const everySecond: CreateScheduleParams = {

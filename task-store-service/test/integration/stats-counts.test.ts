@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TASK_STATUSES, type Stats, type TaskStoreClient } from '@tasks/contracts';
 import type { Db } from 'mongodb';
-import { noopType, startStore, type StoreFixture } from '../support/store-fixture.js';
+import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

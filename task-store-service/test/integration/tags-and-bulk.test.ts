@@ -7,7 +7,7 @@ import type { ListParams, TaskSummary } from '@tasks/contracts';
 import { bucketOf, hourOf, nodesOf } from '../../src/index.js';
 import { hourLabel, labelsOf } from '../../src/store/task-labels.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 async function pageAll(f: StoreFixture, params: ListParams): Promise<TaskSummary[]> {
   const seen: TaskSummary[] = [];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('tasks.changes: what a resuming event stream missed (integration)', () => {
   let f: StoreFixture;

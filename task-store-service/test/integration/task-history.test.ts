@@ -11,7 +11,7 @@ import {
   type HistoryBlockDoc,
 } from '../../src/store/task-history.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('task history (integration)', () => {
   let f: StoreFixture;

@@ -35,7 +35,7 @@ import {
   type TaskStatus,
 } from '@tasks/contracts';
 import { runParams } from '../support/fast-check-params.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 const LEASE_MS = 60_000; // never expires by itself during a run; expiry is the "time passes" step
 

@@ -3,7 +3,7 @@ import type { Task, WebhookDelivery } from '@tasks/contracts';
 import { collections } from '../../src/store/collections.js';
 import { deleteDeliveriesOf } from '../../src/store/webhooks.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '../support/store-fixture.js';
+import { startStore, type StoreFixture } from '@tasks/testkit';
 
 const URL_OK = 'http://127.0.0.1:9/hook?x=1';
 

@@ -1,4 +1,4 @@
-/** Starts a real store on a free port against a database of its own (empty), and tears both down. */
+/** A real task store on a free port against a database of its own (empty), given back emptied on close. */
 import { MongoClient, type Db } from 'mongodb';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
 import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
@@ -8,12 +8,19 @@ import {
   loadConfig,
   startStoreService,
   type StoreService,
-} from '../../src/index.js';
+} from '@tasks/task-store-service';
+import { testDatabaseServer, testLogLevel } from './env.js';
 
 export interface StoreFixture {
   service: StoreService;
+  /** The store's JSON-RPC endpoint. */
+  url: string;
+  /** A client of the test's own (the store's first RPC token), for arranging data and checking results. */
   client: TaskStoreClient;
+  /** The store's database, for checks of what the API does not show. */
   db: Db;
+  mongoUrl: string;
+  dbName: string;
   /** Stops the store only (the database stays, for another store to start on). */
   stop(): Promise<void>;
   /** Stops the store and gives its database back, emptied, for the next test (dev-mongo's test-databases.ts). */
@@ -23,6 +30,7 @@ export interface StoreFixture {
 export const noopType: TaskTypeDefinition = {
   type: 'test.noop',
   kind: 'io',
+  description: 'does nothing',
   payloadSchema: {
     type: 'object',
     properties: { n: { type: 'integer', minimum: 0 } },
@@ -37,20 +45,14 @@ export async function startStore(
   env: Record<string, string> = {},
   options: { dbName?: string } = {},
 ): Promise<StoreFixture> {
-  const mongoUrl = process.env.MONGO_URL;
-  if (!mongoUrl)
-    throw new Error('MONGO_URL is not set: run the tests through mocha (root hooks provision MongoDB)');
+  const server = testDatabaseServer();
+  const mongoUrl = server.url;
   // Prepared as make start does (FerretDB on PostgreSQL gets the indexes its pushed-down filters
   // use), and reused emptied by the next test. A store on another fixture's database leaves it to that one.
   const owned = options.dbName === undefined;
-  const dbName =
-    options.dbName ??
-    (await takeTestDatabase(
-      { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
-      EQUALITY_FILTERED_FIELDS,
-    ));
+  const dbName = options.dbName ?? (await takeTestDatabase(server, EQUALITY_FILTERED_FIELDS));
   const config = loadConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0', ...env });
-  const service = await startStoreService(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const service = await startStoreService(config, createLogger(testLogLevel()));
   const mongo = new MongoClient(mongoUrl);
   const db = mongo.db(dbName);
   const client = new TaskStoreClient({ url: service.url, token: env.RPC_TOKEN?.split(',')[0], retries: 0 });
@@ -65,8 +67,11 @@ export async function startStore(
   let closed: Promise<void> | undefined;
   return {
     service,
+    url: service.url,
     client,
     db,
+    mongoUrl,
+    dbName,
     stop,
     close: () =>
       (closed ??= (async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startFerretDb } from '@tasks/dev-mongo';
-import { freePort } from '../../e2e/system.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 

@@ -17,10 +17,10 @@ import {
   startStoreService,
   type StoreService,
 } from '@tasks/task-store-service';
-import { createLogger, loadConfig, startGateway, type RunningGateway } from '../../src/index.js';
+import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
+import { AMQP_URL, testDatabaseServer, testLogLevel } from './env.js';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+const logLevel = testLogLevel();
 
 export const sleepType = {
   type: 'test.sleep',
@@ -54,11 +54,9 @@ export interface GatewayFixture {
 }
 
 export async function startGatewayFixture(env: Record<string, string> = {}): Promise<GatewayFixture> {
-  const mongoUrl = process.env.MONGO_URL!;
-  const dbName = await takeTestDatabase(
-    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
-    EQUALITY_FILTERED_FIELDS,
-  );
+  const server = testDatabaseServer();
+  const mongoUrl = server.url;
+  const dbName = await takeTestDatabase(server, EQUALITY_FILTERED_FIELDS);
   const storeService = await startStoreService(
     storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
     storeLogger(logLevel),

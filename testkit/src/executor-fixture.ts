@@ -24,13 +24,16 @@ import {
   startStoreService,
   type StoreService,
 } from '@tasks/task-store-service';
-import { createLogger, loadConfig, startExecutor, type RunningExecutor } from '../../src/index.js';
+import { createLogger, loadConfig, startExecutor, type RunningExecutor } from '@tasks/executor-service';
+import { AMQP_URL, testDatabaseServer, testLogLevel } from './env.js';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-export const FIXTURE_TASKS_DIR = fileURLToPath(new URL('../fixtures/tasks', import.meta.url));
-const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+/** The executor tests' task modules (TASKS_DIR of the executors this harness starts). */
+export const FIXTURE_TASKS_DIR = fileURLToPath(
+  new URL('../../executor-service/test/fixtures/tasks', import.meta.url),
+);
+const logLevel = testLogLevel();
 
-export interface TestSystem {
+export interface ExecutorHarness {
   store: TaskStoreClient;
   /** Replace it when a test restarts the store, so close() stops the new one. */
   storeService: StoreService;
@@ -52,12 +55,10 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-export async function startSystem(): Promise<TestSystem> {
-  const mongoUrl = process.env.MONGO_URL!;
-  const dbName = await takeTestDatabase(
-    { url: mongoUrl, postgresqlUrl: process.env.DEV_MONGO_POSTGRESQL_URL },
-    EQUALITY_FILTERED_FIELDS,
-  );
+export async function startExecutorHarness(): Promise<ExecutorHarness> {
+  const server = testDatabaseServer();
+  const mongoUrl = server.url;
+  const dbName = await takeTestDatabase(server, EQUALITY_FILTERED_FIELDS);
   const storeService = await startStoreService(
     storeConfig({ MONGO_URL: mongoUrl, MONGO_DB: dbName, PORT: '0' }),
     storeLogger(logLevel),
@@ -86,7 +87,7 @@ export async function startSystem(): Promise<TestSystem> {
     TASKS_DIR: FIXTURE_TASKS_DIR,
   };
 
-  const sys: TestSystem = {
+  const sys: ExecutorHarness = {
     store,
     storeService,
     storeDbName: dbName,
@@ -149,7 +150,7 @@ export async function startSystem(): Promise<TestSystem> {
 }
 
 /** What the gateway's dispatcher does: re-queue expired leases and publish what is unpublished. */
-export async function dispatchOnce(sys: TestSystem): Promise<number> {
+export async function dispatchOnce(sys: ExecutorHarness): Promise<number> {
   await sys.store.call('tasks.requeueExpired', { by: 'test-dispatcher' });
   const { items } = await sys.store.call('tasks.listUnpublished', { olderThanMs: 0 });
   for (const t of items) {

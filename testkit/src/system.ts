@@ -7,15 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { deleteTopology, topology } from '@tasks/contracts';
+import { AMQP_URL, testLogLevel, testMongoUrl } from './env.js';
+import { freePort } from './ports.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** The repository: the services' entry points are found from here. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningSystem {
   gatewayUrl: string;
@@ -65,14 +66,6 @@ export interface SystemOptions {
   mongoUrl?: string;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 async function waitReady(url: string, child: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -91,7 +84,7 @@ async function waitReady(url: string, child: ChildProcess, name: string, timeout
 
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const amqpUrl = options.amqpUrl ?? AMQP_URL;
-  const mongoUrl = options.mongoUrl ?? process.env.MONGO_URL!;
+  const mongoUrl = options.mongoUrl ?? testMongoUrl();
   const prefix = `e2e-${randomUUID()}`;
   const dbName = `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const children = new Map<string, ChildProcess>();
@@ -101,7 +94,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const log = options.logDir ? openSync(join(options.logDir, `${name}.log`), 'a') : undefined;
     const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', entry], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
+      env: { ...process.env, LOG_LEVEL: testLogLevel('warn'), ...env },
       stdio: log === undefined ? ['ignore', 'ignore', 'inherit'] : ['ignore', log, log],
     });
     if (log !== undefined) closeSync(log); // the child has its own copy
