@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
-import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
-import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
+import type { RunningGateway } from '@tasks/gateway-service';
+import { freePort, noopType, startGatewayWithoutBroker, startStore, type StoreFixture } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 const API_KEY = 'an-api-key-of-sixteen-chars';
@@ -13,18 +13,7 @@ describe('tasksctl submit through a real gateway (integration)', () => {
     f = await startStore();
     // The broker is deliberately unreachable: the gateway still answers 201 once the store has
     // the task (its dispatcher would publish it later), and no RabbitMQ state is left behind.
-    gateway = await startGateway(
-      loadConfig({
-        STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
-        PORT: '0',
-        PUBLISH_TIMEOUT_MS: '100',
-        TYPES_CACHE_MS: '0',
-        API_KEYS: API_KEY,
-      }),
-      createLogger(testLogLevel()),
-      { dispatcher: false },
-    );
+    gateway = await startGatewayWithoutBroker(f.url, { API_KEYS: API_KEY });
   });
   afterEach(async () => {
     await gateway.stop();

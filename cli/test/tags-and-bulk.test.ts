@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page, TaskSummary } from '@tasks/contracts';
-import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
-import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
+import type { RunningGateway } from '@tasks/gateway-service';
+import { noopType, startGatewayWithoutBroker, startStore, type StoreFixture } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl tags, metadata and bulk actions through a real gateway (integration)', function () {
@@ -11,17 +11,7 @@ describe('tasksctl tags, metadata and bulk actions through a real gateway (integ
   beforeEach(async () => {
     f = await startStore();
     // No broker: retried tasks are left to the dispatcher (off here); the store is what is checked.
-    gateway = await startGateway(
-      loadConfig({
-        STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
-        PORT: '0',
-        PUBLISH_TIMEOUT_MS: '100',
-        TYPES_CACHE_MS: '0',
-      }),
-      createLogger(testLogLevel()),
-      { dispatcher: false },
-    );
+    gateway = await startGatewayWithoutBroker(f.url);
   });
   afterEach(async () => {
     await gateway.stop();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { Task } from '@tasks/contracts';
-import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
+import type { RunningGateway } from '@tasks/gateway-service';
 import type { TypeSettingsView } from '../src/index.js';
-import { freePort, noopType, startStore, type StoreFixture, testLogLevel } from '@tasks/testkit';
+import { noopType, startGatewayWithoutBroker, startStore, type StoreFixture } from '@tasks/testkit';
 import { errorType, tasksctl } from './support/run.js';
 
 const TYPE = noopType.type;
@@ -14,17 +14,7 @@ describe('tasksctl type and submit --expires-* through a real gateway (integrati
     f = await startStore();
     // No broker: the settings live in the store, and a resume's publication is left to the
     // dispatcher (off here), so nothing is left behind in RabbitMQ.
-    gateway = await startGateway(
-      loadConfig({
-        STORE_URL: f.url,
-        AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
-        PORT: '0',
-        PUBLISH_TIMEOUT_MS: '100',
-        TYPES_CACHE_MS: '0',
-      }),
-      createLogger(testLogLevel()),
-      { dispatcher: false },
-    );
+    gateway = await startGatewayWithoutBroker(f.url);
   });
   afterEach(async () => {
     await gateway.stop();

@@ -19,6 +19,7 @@ import {
 } from '@tasks/task-store-service';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
 import { AMQP_URL, testDatabaseServer, testLogLevel } from './env.js';
+import { freePort } from './ports.js';
 
 const logLevel = testLogLevel();
 
@@ -127,4 +128,24 @@ export async function startGatewayFixture(env: Record<string, string> = {}): Pro
       await releaseTestDatabase(dbName);
     },
   };
+}
+
+/**
+ * A gateway in process in front of a store of the test's, with no broker (AMQP_URL is a closed
+ * port) and no dispatcher: for what lives in the store alone. It answers 201 once the store has a
+ * task, whose publication is left to a dispatcher that does not run, so nothing reaches RabbitMQ.
+ */
+export async function startGatewayWithoutBroker(
+  storeUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningGateway> {
+  const config = loadConfig({
+    STORE_URL: storeUrl,
+    AMQP_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
+    PORT: '0',
+    PUBLISH_TIMEOUT_MS: '100',
+    TYPES_CACHE_MS: '0',
+    ...env,
+  });
+  return startGateway(config, createLogger(logLevel), { dispatcher: false });
 }
