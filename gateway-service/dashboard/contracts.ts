@@ -1,6 +1,6 @@
 /**
  * The wire types the dashboard reads, from the contracts' sources. Not through '@tasks/contracts':
- * its index brings the server-side modules (ajv, amqp, env) into this browser-only type check.
+ * its index brings the server-side modules (ajv, amqp) into this browser-only type check.
  * Types only; nothing of the contracts reaches the bundle.
  */
 export type { Flow, FlowNode, FlowStatus, FlowSummary } from '../../contracts/src/flow.js';
