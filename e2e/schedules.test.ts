@@ -8,9 +8,7 @@ describe('schedules (e2e: two stores and two gateways as processes)', function (
   this.timeout(120_000);
   let sys: RunningSystem;
 
-  before(async () => {
-    sys = await startSystem({ replicas: 2 });
-  });
+  before(async () => (sys = await startSystem({ replicas: 2 })));
 
   after(async () => {
     const codes = await sys.stop();

@@ -21,9 +21,7 @@ describe('tasksctl history against a real store (integration)', () => {
       await f.client.call('tasks.retry', { id, by: `op${n}` });
     }
   });
-  after(async () => {
-    await f.close();
-  });
+  after(() => f.close());
 
   const run = (...argv: string[]) => tasksctl([...argv, '--url', f.url]);
 

@@ -5,12 +5,8 @@ import { columnStarts, errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl schedule against a real store (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const run = (...argv: string[]) => tasksctl([...argv, '--url', f.url]);
   const create = (...extra: string[]) =>

@@ -9,12 +9,8 @@ const TOKEN = 'a-token-of-sixteen-chars';
 
 describe('tasksctl against a real store (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const run = (...argv: string[]) => tasksctl([...argv, '--url', f.url]);
   const create = async (n: number) =>
@@ -251,12 +247,8 @@ describe('tasksctl when the store cannot be used (integration)', () => {
 
   describe('a store started with RPC_TOKEN', () => {
     let f: StoreFixture;
-    beforeEach(async () => {
-      f = await startStore({ RPC_TOKEN: TOKEN });
-    });
-    afterEach(async () => {
-      await f.close();
-    });
+    beforeEach(async () => (f = await startStore({ RPC_TOKEN: TOKEN })));
+    afterEach(() => f.close());
 
     it('when the token is wrong or missing, then exit 6 with one UNAUTHORIZED line', async () => {
       const wrong = await tasksctl(['stats', '--url', f.url, '--token', `${TOKEN}x`]);
@@ -339,12 +331,8 @@ describe('tasksctl usage', () => {
 
 describe('bin/tasksctl.mjs (integration)', () => {
   let f: StoreFixture;
-  before(async () => {
-    f = await startStore();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startStore()));
+  after(() => f.close());
 
   it('when run as a program, then `stats --json --url` exits 0 and prints the stats as JSON', async () => {
     const bin = fileURLToPath(new URL('../bin/tasksctl.mjs', import.meta.url));

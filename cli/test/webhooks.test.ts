@@ -5,12 +5,8 @@ import { errorType, tasksctl } from './support/run.js';
 
 describe('tasksctl webhooks against a real store (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore({ WEBHOOK_MAX_ATTEMPTS: '4' });
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore({ WEBHOOK_MAX_ATTEMPTS: '4' })));
+  afterEach(() => f.close());
 
   const run = (...argv: string[]) => tasksctl([...argv, '--url', f.url]);
   /** A task with a webhook that succeeded: one delivery, pending. */

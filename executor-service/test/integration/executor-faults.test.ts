@@ -44,12 +44,8 @@ async function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server 
 describe('executor under faults (integration)', function () {
   this.timeout(90_000);
   let sys: ExecutorHarness;
-  beforeEach(async () => {
-    sys = await startExecutorHarness();
-  });
-  afterEach(async () => {
-    await sys.close();
-  });
+  beforeEach(async () => (sys = await startExecutorHarness()));
+  afterEach(() => sys.close());
 
   it('when the store is down as a task finishes, then the outcome is recorded once it is back, and only then acked', async () => {
     const ex = await sys.startExecutor();

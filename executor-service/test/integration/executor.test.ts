@@ -6,12 +6,8 @@ import { AMQP_URL, cpuMsDuring, startExecutorHarness, type ExecutorHarness } fro
 describe('executor (integration: RabbitMQ, store, FerretDB)', function () {
   this.timeout(60_000);
   let sys: ExecutorHarness;
-  beforeEach(async () => {
-    sys = await startExecutorHarness();
-  });
-  afterEach(async () => {
-    await sys.close();
-  });
+  beforeEach(async () => (sys = await startExecutorHarness()));
+  afterEach(() => sys.close());
 
   it('when an io task and a cpu task are published, then both succeed with their results', async () => {
     await sys.startExecutor();

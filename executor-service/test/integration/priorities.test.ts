@@ -26,12 +26,8 @@ function expectedOrder(submitted: Task[]): string[] {
 describe('priorities (integration: RabbitMQ, store, FerretDB)', function () {
   this.timeout(60_000);
   let sys: ExecutorHarness;
-  beforeEach(async () => {
-    sys = await startExecutorHarness();
-  });
-  afterEach(async () => {
-    await sys.close();
-  });
+  beforeEach(async () => (sys = await startExecutorHarness()));
+  afterEach(() => sys.close());
 
   async function submitMixed(): Promise<Task[]> {
     const submitted: Task[] = [];

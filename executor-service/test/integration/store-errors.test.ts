@@ -55,9 +55,7 @@ describe('executor: store errors that can pass (integration)', function () {
   this.timeout(60_000);
   let sys: ExecutorHarness;
   let proxy: Server | undefined;
-  beforeEach(async () => {
-    sys = await startExecutorHarness();
-  });
+  beforeEach(async () => (sys = await startExecutorHarness()));
   afterEach(async () => {
     await sys.close();
     proxy?.closeAllConnections();

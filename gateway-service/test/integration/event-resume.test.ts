@@ -51,12 +51,8 @@ const status = (messages: SseMessage[]) =>
 describe('resumable event streams: Last-Event-ID (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture()));
+  after(() => f.close());
 
   const post = async () =>
     (await f.request('/v1/tasks', { method: 'POST', json: { type: 'test.sleep', payload: { ms: 1 } } })).body

@@ -147,9 +147,7 @@ describe('gateway behaviour (integration)', function () {
 
   describe('when the gateway is told to stop', () => {
     let f: GatewayFixture;
-    before(async () => {
-      f = await startGatewayFixture();
-    });
+    before(async () => (f = await startGatewayFixture()));
     after(async () => {
       await f.close(); // stop() again: it returns the same stop
     });
@@ -171,12 +169,8 @@ describe('gateway behaviour (integration)', function () {
 
   describe('the dispatcher', () => {
     let f: GatewayFixture;
-    before(async () => {
-      f = await startGatewayFixture({ DISPATCHER: 'off' });
-    });
-    after(async () => {
-      await f.close();
-    });
+    before(async () => (f = await startGatewayFixture({ DISPATCHER: 'off' })));
+    after(() => f.close());
 
     it('when a lease expires, then the task is queued again and re-published', async () => {
       const t = (
@@ -198,9 +192,7 @@ describe('gateway behaviour (integration)', function () {
     before(async () => {
       f = await startGatewayFixture({ API_KEYS: `${key},${'z'.repeat(20)}`, RATE_LIMIT_PER_MINUTE: '5' });
     });
-    after(async () => {
-      await f.close();
-    });
+    after(() => f.close());
 
     it('when no or a wrong key is sent, then 401 with WWW-Authenticate; health stays open; the right key works', async () => {
       const none = await f.request('/v1/stats');

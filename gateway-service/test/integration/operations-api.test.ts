@@ -4,12 +4,8 @@ import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 describe('REST API /v1/dead-letters and /v1/workers (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture()));
+  after(() => f.close());
 
   it('when the message of a queued task is dead-lettered, then the task fails DEAD_LETTERED, retryable, and the store lists the dead letter', async () => {
     const before = await f.request('/v1/dead-letters');

@@ -15,12 +15,8 @@ async function markCalls(storeUrl: string): Promise<number> {
 
 describe('published marks (integration)', () => {
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture({ DISPATCHER: 'off' });
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture({ DISPATCHER: 'off' })));
+  after(() => f.close());
 
   const createTasks = async (n: number): Promise<Task[]> =>
     (

@@ -11,9 +11,7 @@ describe('reconciler: the store is the truth, the broker only delivers (integrat
     // Loops off: each test drives the reconciler by hand.
     f = await startGatewayFixture({ DISPATCHER: 'off', RECONCILE_AFTER_MS: '1000' });
   });
-  afterEach(async () => {
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const post = async (body: object = { type: 'test.sleep', payload: { ms: 1 } }) => {
     const r = await f.request('/v1/tasks', { method: 'POST', json: body });

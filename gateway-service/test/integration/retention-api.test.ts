@@ -4,12 +4,8 @@ import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 describe('REST API: a task type’s retention (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture()));
+  after(() => f.close());
 
   it('when retentionSeconds is patched, then GET shows it as the type’s own, and null returns to the default', async () => {
     const patched = await f.request('/v1/task-types/test.sleep', {

@@ -6,12 +6,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('REST API /v1/schedules (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture()));
+  after(() => f.close());
 
   const body = {
     name: 'every second',

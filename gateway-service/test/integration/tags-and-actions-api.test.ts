@@ -8,9 +8,7 @@ describe('REST tags, metadata and POST /v1/tasks/actions (integration: store, Ra
     // No outbox relay: what reaches a queue is what the requests published.
     f = await startGatewayFixture({ DISPATCHER: 'off' });
   });
-  afterEach(async () => {
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const post = (json: unknown) => f.request('/v1/tasks', { method: 'POST', json });
   const ids = (r: { body: { items: { id: string }[] } }) => r.body.items.map((t) => t.id);

@@ -25,9 +25,7 @@ describe('REST API /v1/tasks/{id}/history (integration: store, RabbitMQ, FerretD
       expect(retried.status).to.equal(200);
     }
   });
-  after(async () => {
-    await f.close();
-  });
+  after(() => f.close());
 
   it('when the history is paged, then every change comes once, oldest first, and the body is exactly {items, nextCursor}', async () => {
     const items: { status: string; by: string }[] = [];

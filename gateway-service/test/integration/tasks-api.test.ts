@@ -4,12 +4,8 @@ import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
 describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
   let f: GatewayFixture;
-  before(async () => {
-    f = await startGatewayFixture();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startGatewayFixture()));
+  after(() => f.close());
 
   const countTasks = async () => (await f.store.call('tasks.stats', {})).byType['test.sleep'] ?? {};
 

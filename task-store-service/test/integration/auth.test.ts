@@ -29,12 +29,8 @@ function expectUnauthorized(res: { status: number; body: unknown }): void {
 
 describe('bearer token auth (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore({ RPC_TOKEN: TOKEN });
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore({ RPC_TOKEN: TOKEN })));
+  afterEach(() => f.close());
 
   const countTasks = () => f.db.collection('tasks').countDocuments();
 
@@ -119,12 +115,8 @@ describe('bearer token auth (integration)', () => {
 
 describe('auth switched off (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   it('when no RPC_TOKEN is configured, then calls without an Authorization header work', async () => {
     const res = await rawRpc(f.service.url, createCall(1));

@@ -25,12 +25,8 @@ const answer = (r: BatchResult) => (r.ok ? 'ok' : r.error.type);
 
 describe('claims and outcomes in one JSON-RPC batch (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const createTasks = async (n: number): Promise<Task[]> =>
     (

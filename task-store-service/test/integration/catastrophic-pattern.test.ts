@@ -7,12 +7,8 @@ const EVIL_INPUT = `${'a'.repeat(40)}!`;
 
 describe('payload schemas with catastrophic patterns (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   it('when a type with pattern ^(a+)+$ gets a payload of 40 a\'s and a "!", then the create is answered PAYLOAD_INVALID', async () => {
     await f.client.call('taskTypes.register', {

@@ -5,12 +5,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('concurrency and leases (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const create = async (extra: Record<string, unknown> = {}): Promise<Task> =>
     (await f.client.call('tasks.create', { type: 'test.noop', payload: {}, ...extra })).task;

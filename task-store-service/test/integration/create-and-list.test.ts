@@ -4,12 +4,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('creating and listing tasks (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   it('when runAt is more than 366 days ahead, then VALIDATION_FAILED on /runAt; 365 days ahead is accepted', async () => {
     const ahead = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();

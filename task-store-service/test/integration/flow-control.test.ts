@@ -5,12 +5,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('flow control: pause, limits and deadlines (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const create = async (p: { priority?: number; expiresAt?: string; delayMs?: number } = {}) =>
     (await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 1 }, ...p })).task;

@@ -5,12 +5,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('flows (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const node = (key: string, dependsOn: string[] = [], n = 1) => ({
     key,
@@ -206,12 +202,8 @@ describe('flows (integration)', () => {
 
 describe('flow keeper (integration): finishing what a crash left half done', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const node = (key: string, dependsOn: string[] = []) => ({
     key,

@@ -70,12 +70,8 @@ async function rawRpcWithin(
 
 describe('JSON-RPC 2.0 protocol over HTTP (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     rawRpc(f.service.url, JSON.stringify(body), headers);
@@ -413,12 +409,8 @@ describe('JSON-RPC 2.0 protocol over HTTP (integration)', () => {
 
 describe('request body limit (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore({ MAX_BODY_BYTES: '2048' });
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore({ MAX_BODY_BYTES: '2048' })));
+  afterEach(() => f.close());
 
   /** A valid request padded with insignificant whitespace to the given size. */
   const paddedBody = (call: object, bytes: number) => {

@@ -9,12 +9,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
  */
 describe('lease replays (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const failure = { code: 'BOOM', message: 'it broke', retryable: true };
 

@@ -6,12 +6,8 @@ import { startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 describe('task lifecycle (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const create = async (extra: Record<string, unknown> = {}): Promise<Task> =>
     (await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 1 }, ...extra })).task;

@@ -15,9 +15,7 @@ describe('who may call what (integration)', () => {
   let f: StoreFixture;
   const as = (token?: string) =>
     new TaskStoreClient({ url: f.service.url, retries: 0, ...(token && { token }) });
-  afterEach(async () => {
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   describe('a store with RPC_TOKEN and EXECUTOR_TOKEN, each a list of two (rotation)', () => {
     beforeEach(async () => {
@@ -87,9 +85,7 @@ describe('who may call what (integration)', () => {
   });
 
   describe('a store restarted with only the new tokens (rotation finished)', () => {
-    beforeEach(async () => {
-      f = await startStore({ RPC_TOKEN: NEW_RPC, EXECUTOR_TOKEN: NEW_EXECUTOR });
-    });
+    beforeEach(async () => (f = await startStore({ RPC_TOKEN: NEW_RPC, EXECUTOR_TOKEN: NEW_EXECUTOR })));
 
     it('when a client still sends an old token, then UNAUTHORIZED; the new ones work', async () => {
       await rejectsWith(as(OLD_RPC).call('tasks.list', {}), 'UNAUTHORIZED');
@@ -100,9 +96,7 @@ describe('who may call what (integration)', () => {
   });
 
   describe('a store with RPC_TOKEN only (a one-token setup on loopback)', () => {
-    beforeEach(async () => {
-      f = await startStore({ RPC_TOKEN: NEW_RPC });
-    });
+    beforeEach(async () => (f = await startStore({ RPC_TOKEN: NEW_RPC })));
 
     it('when the RPC token registers a type, then it may (there is no executor token to tell apart)', async () => {
       expect((await register(as(NEW_RPC))).registered).to.equal(1);
@@ -110,9 +104,7 @@ describe('who may call what (integration)', () => {
   });
 
   describe('a store without tokens (local mode)', () => {
-    beforeEach(async () => {
-      f = await startStore();
-    });
+    beforeEach(async () => (f = await startStore()));
 
     it('when a caller without a token registers a type, then it may', async () => {
       expect((await register(as())).registered).to.equal(1);

@@ -16,12 +16,8 @@ import { noopType, startStore, type StoreFixture, testMongoUrl } from '@tasks/te
 
 describe('remembered task versions (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   describe('reads', () => {
     let mongo: MongoClient;
@@ -34,9 +30,7 @@ describe('remembered task versions (integration)', () => {
       await mongo.connect();
       taskFinds.length = 0;
     });
-    afterEach(async () => {
-      await mongo.close();
-    });
+    afterEach(() => mongo.close());
 
     const lifecycle = async (c: Collections, creator: Collections): Promise<number> => {
       const registry = new TaskTypeRegistry(creator);
@@ -73,9 +67,7 @@ describe('remembered task versions (integration)', () => {
       other = await startStoreService(config, createLogger('silent'));
       b = new TaskStoreClient({ url: other.url, retries: 0 });
     });
-    afterEach(async () => {
-      await other.close();
-    });
+    afterEach(() => other.close());
 
     const create = async (): Promise<Task> =>
       (await f.client.call('tasks.create', { type: 'test.noop', payload: {} })).task;

@@ -93,9 +93,7 @@ describe('retention: finished tasks removed after their type’s retention (task
   this.timeout(60_000);
   let f: StoreFixture;
 
-  afterEach(async () => {
-    await f?.close();
-  });
+  afterEach(() => f?.close());
 
   it('when finished tasks pass their retention, then they are removed (404) and queued or running ones never are', async () => {
     f = await startStore(QUICK);

@@ -18,12 +18,8 @@ const everySecond: CreateScheduleParams = {
 
 describe('schedules (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const tasksOf = (scheduleId: string) =>
     f.db

@@ -23,9 +23,7 @@ async function pageAll(f: StoreFixture, params: ListParams): Promise<TaskSummary
 describe('tags, metadata and bulk actions (integration)', function () {
   this.timeout(120_000);
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
+  beforeEach(async () => (f = await startStore()));
   afterEach(() => f.close());
 
   it('when a task is created with tags and metadata, then reads and list summaries show them', async () => {

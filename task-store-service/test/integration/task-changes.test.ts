@@ -5,12 +5,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('tasks.changes: what a resuming event stream missed (integration)', () => {
   let f: StoreFixture;
-  before(async () => {
-    f = await startStore();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startStore()));
+  after(() => f.close());
 
   const create = async (): Promise<Task> =>
     (await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 1 } })).task;

@@ -15,12 +15,8 @@ import { startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('task history (integration)', () => {
   let f: StoreFixture;
-  beforeEach(async () => {
-    f = await startStore();
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  beforeEach(async () => (f = await startStore()));
+  afterEach(() => f.close());
 
   const create = async (): Promise<Task> =>
     (await f.client.call('tasks.create', { type: 'test.noop', payload: { n: 1 } })).task;

@@ -451,12 +451,8 @@ function describeOp(op: Op): string {
 describe('task transitions, property-based (integration)', function () {
   this.timeout(120_000);
   let f: StoreFixture;
-  before(async () => {
-    f = await startStore();
-  });
-  after(async () => {
-    await f.close();
-  });
+  before(async () => (f = await startStore()));
+  after(() => f.close());
 
   const get = (id: string) => f.client.call('tasks.get', { id });
 

@@ -12,9 +12,7 @@ describe('webhook deliveries (integration)', () => {
   beforeEach(async () => {
     f = await startStore({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_BASE_MS: '60000' });
   });
-  afterEach(async () => {
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const create = async (extra: Record<string, unknown> = {}): Promise<Task> =>
     (await f.client.call('tasks.create', { type: 'test.noop', webhook: { url: URL_OK }, ...extra })).task;
