@@ -48,9 +48,8 @@ export const cpuPool: Scenario = {
   title: 'CPU pool efficiency: primes.count through the Piscina pool',
   budgetSeconds: { full: 40, quick: 11 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
     const workers = cpus().length;
-    const targetMs = quick ? 60 : 150;
+    const targetMs = ctx.quick ? 60 : 150;
     const task = await loadPrimesTask();
     // calibrate upTo for the target cost, then measure it
     let upTo = 1_000_000;
@@ -63,13 +62,13 @@ export const cpuPool: Scenario = {
       );
     }
     const samples: number[] = [];
-    for (let i = 0; i < (quick ? 5 : 7); i++) samples.push(await timeOnce(task, upTo));
+    for (let i = 0; i < (ctx.quick ? 5 : 7); i++) samples.push(await timeOnce(task, upTo));
     const cost = spread(samples);
     ctx.log(
       `primes.count upTo=${upTo}: ${round(cost.median)} ms on one thread (${round(cost.min)}–${round(cost.max)})`,
     );
 
-    const wantedM = quick ? 16 : 40;
+    const wantedM = ctx.quick ? 16 : 40;
     let m = wantedM;
     const { system, startSeconds, stop } = await systemFor(ctx, {
       executors: 1,
@@ -90,7 +89,7 @@ export const cpuPool: Scenario = {
         });
         if (res.status !== 201) throw new Error(`batch submit answered ${res.status}: ${await res.text()}`);
         const ids = ((await res.json()) as { items: Task[] }).items.map((t) => t.id);
-        const deadline = Date.now() + Math.max(10_000, budget.remainingMs() - 4_000);
+        const deadline = Date.now() + Math.max(10_000, ctx.budget.remainingMs() - 4_000);
         const ended = await events.waitFor(
           ids,
           deadline,
@@ -129,14 +128,14 @@ export const cpuPool: Scenario = {
       const perTaskMs = (warm.makespanSeconds * 1000) / warm.m;
       m = Math.max(
         workers * 2,
-        Math.min(wantedM, Math.floor((budget.remainingMs() - 2_000) / 3 / perTaskMs / 1.2)),
+        Math.min(wantedM, Math.floor((ctx.budget.remainingMs() - 2_000) / 3 / perTaskMs / 1.2)),
       );
       ctx.log(
         `warm-up: ${warm.m} tasks in ${warm.makespanSeconds} s (efficiency ${warm.efficiencyPct} %); M = ${m}`,
       );
       for (let rep = 1; rep <= 3; rep++) {
         const last = runs.at(-1)?.makespanSeconds ?? warm.makespanSeconds * 4;
-        if (rep > 1 && budget.remainingMs() < last * 1000 * 1.3 + 1_500) {
+        if (rep > 1 && ctx.budget.remainingMs() < last * 1000 * 1.3 + 1_500) {
           ctx.log(`stopping after ${runs.length} runs: the time budget is spent`);
           break;
         }

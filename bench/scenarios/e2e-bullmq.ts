@@ -44,9 +44,8 @@ export const e2eBullmq: Scenario = {
   title: 'End to end, BullMQ baseline on Redis without persistence and on Redis with persistence',
   budgetSeconds: { full: 130, quick: 18 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
     // quick: 1,000 (the 2-minute run cannot give BullMQ more on a busy 2-core machine)
-    const briefN = quick ? 1_000 : 20_000;
+    const briefN = ctx.quick ? 1_000 : 20_000;
     const ours = ctx.previous('e2e-ours');
     const oursResults = ((ours?.details as ScenarioResult[] | undefined) ?? []).filter(
       (r) => r.spec.path !== 'open',
@@ -60,14 +59,14 @@ export const e2eBullmq: Scenario = {
           : '; no results of ours to compare with'),
     );
     let sizing: string | undefined;
-    const persistentReserveMs = budget.totalMs * PERSISTENT_SHARE;
+    const persistentReserveMs = ctx.budget.totalMs * PERSISTENT_SHARE;
     const out = await runBullmq({
       redisUrl: ctx.redisUrl,
       concurrency: 100,
       scenarios,
       repetitions: 3,
-      warmupN: quick ? 200 : 2_000,
-      budget,
+      warmupN: ctx.quick ? 200 : 2_000,
+      budget: ctx.budget,
       reserveMs: 2_000 + persistentReserveMs,
       maxRunMs: 60_000,
       cleanup: ctx.cleanup,
@@ -81,11 +80,11 @@ export const e2eBullmq: Scenario = {
         );
         const restMs = rest.reduce((sum, r) => sum + (r.warmup.at(-1)?.cpu.wallMs ?? 500), 0);
         const availableMs =
-          budget.remainingMs() - 2_000 - persistentReserveMs - 3 * (restMs + brief.length * 300);
+          ctx.budget.remainingMs() - 2_000 - persistentReserveMs - 3 * (restMs + brief.length * 300);
         const fit = Math.floor(((availableMs / 3 / 1000 / secondsPerTask) * 0.8) / 1_000) * 1_000;
         const n = Math.max(1_000, Math.min(briefN, fit));
         if (n < briefN) {
-          sizing = `N = ${n.toLocaleString('en')} instead of ${briefN.toLocaleString('en')}: at the warm-up rates (${brief.map((r) => r.warmup.at(-1)?.completedPerSec).join(' / ')} jobs/s) 3 runs of each at ${briefN.toLocaleString('en')} would not fit the ${Math.round(budget.totalMs / 1000)} s budget`;
+          sizing = `N = ${n.toLocaleString('en')} instead of ${briefN.toLocaleString('en')}: at the warm-up rates (${brief.map((r) => r.warmup.at(-1)?.completedPerSec).join(' / ')} jobs/s) 3 runs of each at ${briefN.toLocaleString('en')} would not fit the ${Math.round(ctx.budget.totalMs / 1000)} s budget`;
           ctx.log(sizing);
           for (const r of brief) r.spec = { ...r.spec, n };
         }
@@ -107,8 +106,8 @@ export const e2eBullmq: Scenario = {
           concurrency: 100,
           scenarios: specs(persistentN),
           repetitions: 3,
-          warmupN: Math.min(quick ? 200 : 2_000, persistentN),
-          budget,
+          warmupN: Math.min(ctx.quick ? 200 : 2_000, persistentN),
+          budget: ctx.budget,
           reserveMs: 2_000,
           maxRunMs: 60_000,
           cleanup: ctx.cleanup,
@@ -129,7 +128,7 @@ export const e2eBullmq: Scenario = {
         ...(sizing !== undefined && { sizing }),
         nReason:
           (sizing ??
-            `N = ${briefN.toLocaleString('en')} per run${quick ? ' (quick; 20,000 in the full run, as the brief asks)' : ' as the brief asks'}`) +
+            `N = ${briefN.toLocaleString('en')} per run${ctx.quick ? ' (quick; 20,000 in the full run, as the brief asks)' : ' as the brief asks'}`) +
           (oursN !== undefined ? `, and ours' N (${oursN}) so that the ratios compare equal work` : ''),
         workerConcurrency: 100,
         queue: out.queue,

@@ -40,12 +40,11 @@ export const e2eOurs: Scenario = {
   title: 'End to end, ours: REST submit → store → RabbitMQ → executor → store',
   budgetSeconds: { full: 215, quick: 46 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
     // Open loop: seconds of sending per run, and what each run adds (drain, read-back, meters).
-    const openSeconds = quick ? 1 : 8;
-    const openTailMs = quick ? 1_000 : 2_500;
+    const openSeconds = ctx.quick ? 1 : 8;
+    const openTailMs = ctx.quick ? 1_000 : 2_500;
     // Full mode starts a fresh system for the open loop (~10 s) and warms it up (3 × ~2.5 s).
-    const openNeedMs = 9 * (openSeconds * 1000 + openTailMs) + (quick ? 0 : 17_500);
+    const openNeedMs = 9 * (openSeconds * 1000 + openTailMs) + (ctx.quick ? 0 : 17_500);
     const stopMs = 3_000;
     let sizing: Record<string, unknown> = {};
     const sizeRuns = (warmups: ScenarioResult[]): number => {
@@ -57,7 +56,7 @@ export const e2eOurs: Scenario = {
       const rate = rates[0]!;
       const secondsPerTaskPerRound = rates.reduce((sum, r) => sum + 1 / r, 0);
       const runs = 3 * warmups.length;
-      const closedMs = budget.remainingMs() - stopMs - openNeedMs;
+      const closedMs = ctx.budget.remainingMs() - stopMs - openNeedMs;
       const perRunMs = closedMs / runs - RUN_OVERHEAD_MS;
       const roundMs = Math.max(0, closedMs / 3 - warmups.length * RUN_OVERHEAD_MS);
       const fit = Math.floor((roundMs / 1000 / secondsPerTaskPerRound) * MARGIN);
@@ -74,7 +73,7 @@ export const e2eOurs: Scenario = {
             ? `N = ${BRIEF_N.toLocaleString('en')} as asked`
             : `N = ${n} instead of the asked ${BRIEF_N.toLocaleString('en')}: on ${ctx.mongo.server} the warm-ups completed ` +
               `${rates.join(' / ')} tasks/s (C=16 / C=64 / batch); after the system start and the warm-ups, the ${runs} closed-loop ` +
-              `runs had about ${round(Math.max(closedMs, 0) / 1000)} s of this scenario's ${round(budget.totalMs / 1000)} s budget ` +
+              `runs had about ${round(Math.max(closedMs, 0) / 1000)} s of this scenario's ${round(ctx.budget.totalMs / 1000)} s budget ` +
               `(the open-loop runs need the rest), and N is ${MARGIN * 100} % of what one round of the three fits at those rates` +
               `${fit < 20 ? ' (raised to the minimum of 20)' : ''}. One run of ${BRIEF_N.toLocaleString('en')} at ${rate} tasks/s ` +
               `would take about ${Math.round(BRIEF_N / rate / 60)} minutes.`,
@@ -85,9 +84,9 @@ export const e2eOurs: Scenario = {
     let openSizing: Record<string, unknown> = {};
     const openSpecs = (results: ScenarioResult[], leftMs: number): ScenarioSpec[] => {
       const max = measuredMax(results) ?? (sizing.warmupRatePerSec as number);
-      const fitS = (leftMs - (quick ? 0 : 7_500)) / 9 / 1000 - openTailMs / 1000;
+      const fitS = (leftMs - (ctx.quick ? 0 : 7_500)) / 9 / 1000 - openTailMs / 1000;
       const durationS = Math.max(1, Math.min(openSeconds, round(fitS, 1)));
-      openSizing = { measuredMaxPerSec: max, durationSeconds: durationS, shares: SHARES, warmup: !quick };
+      openSizing = { measuredMaxPerSec: max, durationSeconds: durationS, shares: SHARES, warmup: !ctx.quick };
       ctx.log(`open loop: max ${max}/s measured; ${durationS} s per run at ${SHARES.join('/')} %`);
       return SHARES.map((pct) => {
         const ratePerSec = round((max * pct) / 100, 1);
@@ -108,11 +107,11 @@ export const e2eOurs: Scenario = {
       // the service default lease (testkit's startSystem gives tests 5 s)
       executorEnv: { LEASE_MS: '30000' },
       repetitions: 3,
-      warmupN: quick ? 15 : 50,
+      warmupN: ctx.quick ? 15 : 50,
       ferretPid: ctx.mongo.ferretPid,
       pg: ctx.pg,
-      budget,
-      maxRunMs: quick ? 20_000 : 60_000,
+      budget: ctx.budget,
+      maxRunMs: ctx.quick ? 20_000 : 60_000,
       cleanup: ctx.cleanup,
       prepare: () => tuneStoreDatabase(ctx),
     };
@@ -121,7 +120,7 @@ export const e2eOurs: Scenario = {
     let results: ScenarioResult[];
     let rabbitmq: string;
     const startSeconds: number[] = [];
-    if (quick) {
+    if (ctx.quick) {
       // One system for both parts: a second start would not fit 2 minutes.
       const out = await runOurs({
         ...base,
@@ -131,7 +130,7 @@ export const e2eOurs: Scenario = {
         extend: (res) => {
           for (const r of res) r.summary = summarise(r.runs);
           return {
-            scenarios: openSpecs(res, budget.remainingMs() - stopMs),
+            scenarios: openSpecs(res, ctx.budget.remainingMs() - stopMs),
             reserveMs: stopMs,
             warmup: false,
           };
@@ -152,7 +151,7 @@ export const e2eOurs: Scenario = {
       // with the tasks stored, so the rates must meet the system the maximum was measured on.
       const open = await runOurs({
         ...base,
-        scenarios: openSpecs(closed.results, budget.remainingMs() - 10_000 - stopMs),
+        scenarios: openSpecs(closed.results, ctx.budget.remainingMs() - 10_000 - stopMs),
         reserveMs: stopMs,
       });
       results = [...closed.results, ...open.results];
@@ -175,7 +174,7 @@ export const e2eOurs: Scenario = {
         ioPrefetch: 100,
         gatewayRateLimit: 'off (RATE_LIMIT_PER_MINUTE=0)',
         systemStartSeconds: startSeconds,
-        systems: quick
+        systems: ctx.quick
           ? 'one system for the closed and the open loop'
           : 'one for the closed loop, a fresh one for the open loop',
       },

@@ -66,9 +66,8 @@ export const e2eStored: Scenario = {
   title: 'End to end with an empty store and with 30,000 stored; list, get and stats at that size',
   budgetSeconds: { full: 170, quick: 70 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
-    const readsMs = quick ? READS_MS.quick : READS_MS.full;
-    const budgetEnd = () => budget.startedAt + budget.totalMs;
+    const readsMs = ctx.quick ? READS_MS.quick : READS_MS.full;
+    const budgetEnd = () => ctx.budget.startedAt + ctx.budget.totalMs;
     const after = FILL_MS + readsMs + SETTLE_MS / 2;
     let sizing = `N = ${N.toLocaleString('en')} per run`;
     let reads: ReadRow[] = [];
@@ -85,23 +84,23 @@ export const e2eStored: Scenario = {
       executorEnv: { LEASE_MS: '30000' },
       scenarios: [spec(N)],
       repetitions: 3,
-      warmupN: quick ? 100 : 500,
+      warmupN: ctx.quick ? 100 : 500,
       ferretPid: ctx.mongo.ferretPid,
       pg: ctx.pg,
-      budget,
+      budget: ctx.budget,
       // the empty side leaves half of what is left after the fill and the reads to the stored side
-      reserveMs: after + (budget.totalMs - after) / 2,
+      reserveMs: after + (ctx.budget.totalMs - after) / 2,
       maxRunMs: 60_000,
       cleanup: ctx.cleanup,
       prepare: () => tuneStoreDatabase(ctx),
       sizeRuns: (warmups) => {
         const rate = warmups[0]?.warmup.at(-1)?.completedPerSec;
-        const perSideMs = (budget.remainingMs() - after) / 2;
+        const perSideMs = (ctx.budget.remainingMs() - after) / 2;
         // 3 runs a side, each with ~1.5 s of read-back and meters, at 70 % of the warm-up rate
         const fit = rate ? Math.floor((((perSideMs / 3 - 1_500) / 1000) * rate * 0.7) / BATCH) * BATCH : N;
         const n = Math.max(BATCH, Math.min(N, fit));
         if (n < N) {
-          sizing = `N = ${n.toLocaleString('en')} instead of ${N.toLocaleString('en')}: at the warm-up's ${rate} tasks/s, 6 runs of ${N.toLocaleString('en')} would not fit the ${Math.round(budget.totalMs / 1000)} s budget`;
+          sizing = `N = ${n.toLocaleString('en')} instead of ${N.toLocaleString('en')}: at the warm-up's ${rate} tasks/s, 6 runs of ${N.toLocaleString('en')} would not fit the ${Math.round(ctx.budget.totalMs / 1000)} s budget`;
         }
         ctx.log(sizing);
         return n;
@@ -146,7 +145,7 @@ export const e2eStored: Scenario = {
           (storedSide?.warmup ?? []).concat(storedSide?.runs ?? []).reduce((n, r) => n + r.accepted, 0);
         reads = await measureReads({
           gatewayUrl: system.gatewayUrl,
-          samples: quick ? 3 : 5,
+          samples: ctx.quick ? 3 : 5,
           type: 'noop',
           // within the scenario's budget, whatever the runs left of it; a call the gateway does
           // not answer within 10 s counts as failed (it answers 503 after STORE_TIMEOUT_MS)

@@ -42,8 +42,7 @@ export const executorMemory: Scenario = {
   title: 'Executor peak memory with a deep queue',
   budgetSeconds: { full: 40, quick: 11 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
-    const messages = quick ? 10_000 : 100_000;
+    const messages = ctx.quick ? 10_000 : 100_000;
     const { system, startSeconds, stop } = await systemFor(ctx, {
       executors: 1,
       executorEnv: { LEASE_MS: '30000' },
@@ -88,7 +87,7 @@ export const executorMemory: Scenario = {
           },
         );
         if (!ok) await new Promise((r) => ch.once('drain', r));
-        if (performance.now() - t0 > budget.totalMs * 0.5)
+        if (performance.now() - t0 > ctx.budget.totalMs * 0.5)
           throw new Error(`publishing ${messages} messages took over half the budget`);
       }
       await ch.waitForConfirms();
@@ -98,7 +97,7 @@ export const executorMemory: Scenario = {
       ctx.log(
         `${messages.toLocaleString('en')} messages published in ${publishSeconds} s; ${afterPublish.toLocaleString('en')} waiting`,
       );
-      const windowMs = Math.max(1_500, Math.min(8_000, (budget.remainingMs() - 5_000) / 3));
+      const windowMs = Math.max(1_500, Math.min(8_000, (ctx.budget.remainingMs() - 5_000) / 3));
       const windows: Window[] = [];
       for (let rep = 1; rep <= 3; rep++) {
         const from = Date.now();
@@ -135,7 +134,7 @@ export const executorMemory: Scenario = {
       return {
         settings: {
           messages,
-          messagesReason: quick
+          messagesReason: ctx.quick
             ? 'quick mode: 10,000 messages instead of 100,000 (publishing 100,000 with confirms alone takes longer than the 2-minute run allows)'
             : '100,000 messages as asked',
           ioPrefetch: 100,

@@ -54,7 +54,6 @@ export const listScaling: Scenario = {
   title: 'List scaling: one filtered page of GET /v1/tasks against the tasks stored',
   budgetSeconds: { full: 80, quick: 12 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
     const { system, startSeconds, stop } = await systemFor(ctx, { executors: 0 });
     const gatewayTimeoutMs =
       Number(service('gateway-service/src/main.ts').env.STORE_TIMEOUT_MS) || DEFAULT_GATEWAY_STORE_TIMEOUT_MS;
@@ -87,7 +86,9 @@ export const listScaling: Scenario = {
     };
     const page = async () => {
       const t0 = performance.now();
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(5_000, budget.remainingMs())) });
+      const res = await fetch(url, {
+        signal: AbortSignal.timeout(Math.max(5_000, ctx.budget.remainingMs())),
+      });
       const body = (await res.json()) as { items?: { id: string; status: string; type: string }[] };
       const ms = performance.now() - t0;
       if (res.status !== 200 || !body.items)
@@ -99,13 +100,13 @@ export const listScaling: Scenario = {
     try {
       for (const size of sizes) {
         const lastMs = results.at(-1)?.p50Ms;
-        const samples = size === 10_000 ? (quick ? 3 : 5) : 3;
+        const samples = size === 10_000 ? (ctx.quick ? 3 : 5) : 3;
         if (lastMs !== undefined) {
           // linear in the tasks stored: fill, a warm-up page and the samples, and ~5 s to stop
           const needMs =
             ((size - stored) / fillPerSec) * 1000 + (samples + 1) * lastMs * (size / stored) * 1.2 + 5_000;
-          if (needMs > budget.remainingMs()) {
-            stopReason = `${size.toLocaleString('en')} tasks not measured: filling from ${stored.toLocaleString('en')} at ${Math.round(fillPerSec)} tasks/s and ${samples + 1} pages at about ${Math.round((lastMs * size) / stored / 1000)} s each would take ~${Math.round(needMs / 1000)} s, ${Math.round(budget.remainingMs() / 1000)} s of the budget were left`;
+          if (needMs > ctx.budget.remainingMs()) {
+            stopReason = `${size.toLocaleString('en')} tasks not measured: filling from ${stored.toLocaleString('en')} at ${Math.round(fillPerSec)} tasks/s and ${samples + 1} pages at about ${Math.round((lastMs * size) / stored / 1000)} s each would take ~${Math.round(needMs / 1000)} s, ${Math.round(ctx.budget.remainingMs() / 1000)} s of the budget were left`;
             ctx.log(stopReason);
             break;
           }
@@ -122,7 +123,7 @@ export const listScaling: Scenario = {
         let note: string | undefined;
         for (let attempt = 0; times.length < samples && failures.length < MAX_FAILURES; attempt++) {
           const longest = Math.max(0, ...times, ...failures.map((f) => f.afterMs));
-          if (attempt > 0 && budget.remainingMs() < longest * 1.2 + 4_000) {
+          if (attempt > 0 && ctx.budget.remainingMs() < longest * 1.2 + 4_000) {
             note = `${times.length} of ${samples} pages: the time budget was spent`;
             break;
           }

@@ -40,7 +40,6 @@ export const restLatency: Scenario = {
   title: 'REST latency at fixed request rates (autocannon -R)',
   budgetSeconds: { full: 40, quick: 12 },
   async run(ctx: RunContext): Promise<ScenarioOutput> {
-    const { quick, budget } = ctx;
     const { system, startSeconds, stop } = await systemFor(ctx, {
       executors: 1,
       executorEnv: { LEASE_MS: '30000' },
@@ -53,12 +52,12 @@ export const restLatency: Scenario = {
       });
       const { id } = (await res.json()) as { id: string };
       const configs = [
-        ...(quick ? [100] : [50, 200]).map((rate) => ({
+        ...(ctx.quick ? [100] : [50, 200]).map((rate) => ({
           route: 'GET /v1/tasks/:id',
           rate,
           opts: { url: `${system.gatewayUrl}/v1/tasks/${id}`, method: 'GET' as const },
         })),
-        ...(quick ? [10] : [10, 25]).map((rate) => ({
+        ...(ctx.quick ? [10] : [10, 25]).map((rate) => ({
           route: 'POST /v1/tasks',
           rate,
           opts: {
@@ -70,7 +69,7 @@ export const restLatency: Scenario = {
         })),
       ];
       // autocannon runs whole seconds: a warm-up and 3 runs per rate, and ~1.5 s to stop the system
-      const runMs = Math.max(1_000, Math.min(5_000, (budget.remainingMs() - 1_500) / configs.length / 4));
+      const runMs = Math.max(1_000, Math.min(5_000, (ctx.budget.remainingMs() - 1_500) / configs.length / 4));
       ctx.log(`${configs.length} rates, ${Math.round(runMs)} ms per run, ${CONNECTIONS} connections`);
       const results: RateResult[] = [];
       for (const c of configs) {
@@ -105,13 +104,13 @@ export const restLatency: Scenario = {
             loadGeneratorCpuPct: round(((cpu.user + cpu.system) / 1000 / (out.duration * 1000)) * 100),
           };
         };
-        if (budget.remainingMs() < runMs + 1_000 + 1_500) {
+        if (ctx.budget.remainingMs() < runMs + 1_000 + 1_500) {
           r.note = 'not run: the time budget was spent';
           continue;
         }
         await once(1_000);
         for (let rep = 1; rep <= 3; rep++) {
-          if (rep > 1 && budget.remainingMs() < runMs * 1.1 + 1_500) {
+          if (rep > 1 && ctx.budget.remainingMs() < runMs * 1.1 + 1_500) {
             r.note = `${r.runs.length} of 3 runs: the time budget was spent`;
             break;
           }
