@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, envReader, readHttpLimits } from '@tasks/service-runtime';
+import { ConfigError, envReader, readHttpLimits, httpLimitsEnvSchema } from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
@@ -24,11 +24,14 @@ export const ENV_SCHEMA = {
     HTTP_ALLOW_HOSTS: { type: 'string', default: '' },
     METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
-    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 5_000 },
-    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
-    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 5_000 },
-    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 8_192 },
-    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 50 },
+    // the ops server (/healthz, /readyz, /metrics) answers scrapers only: tighter limits than the public services'
+    ...httpLimitsEnvSchema({
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      maxHeaderBytes: 8_192,
+      maxHeadersCount: 50,
+    }),
     WORKER_ID: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
     WEBHOOK_SECRET: { type: 'string', minLength: 32 },
     WEBHOOK_POLL_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 1_000 },

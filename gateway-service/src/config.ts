@@ -1,4 +1,10 @@
-import { ConfigError, envReader, isLoopbackHost, readHttpLimits } from '@tasks/service-runtime';
+import {
+  ConfigError,
+  envReader,
+  isLoopbackHost,
+  readHttpLimits,
+  httpLimitsEnvSchema,
+} from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
@@ -30,11 +36,7 @@ export const ENV_SCHEMA = {
     TYPES_CACHE_MS: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 5000 },
     SSE_MAX_BUFFER_BYTES: { type: 'integer', minimum: 1024, maximum: 104_857_600, default: 1_048_576 },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 10_000 },
-    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
-    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
-    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
-    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 16_384 },
-    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 100 },
+    ...httpLimitsEnvSchema(),
   },
 } as const;
 

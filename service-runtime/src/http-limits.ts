@@ -21,8 +21,46 @@ export interface HttpLimits {
   maxHeadersCount: number;
 }
 
+/** The defaults of a public HTTP service (the gateway, the store); the executor's ops server takes smaller ones. */
+export const PUBLIC_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 16_384,
+  maxHeadersCount: 100,
+};
+
 /**
- * The limits from a service's validated environment (its schema declares the five variables with
+ * The five variables as JSON Schema entries with the given defaults, for each service to spread
+ * into its own config schema (its envReader then types them for readHttpLimits).
+ */
+export function httpLimitsEnvSchema(defaults: HttpLimits = PUBLIC_HTTP_LIMITS) {
+  return {
+    HEADERS_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600_000,
+      default: defaults.headersTimeoutMs,
+    },
+    REQUEST_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 3_600_000,
+      default: defaults.requestTimeoutMs,
+    },
+    KEEP_ALIVE_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600_000,
+      default: defaults.keepAliveTimeoutMs,
+    },
+    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: defaults.maxHeaderBytes },
+    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: defaults.maxHeadersCount },
+  } as const;
+}
+
+/**
+ * The limits from a service's validated environment (its schema spreads httpLimitsEnvSchema, with
  * its own defaults); Node refuses a headers timeout longer than the request timeout.
  */
 export function readHttpLimits(v: {

@@ -1,5 +1,12 @@
 import { RETENTION_BOUNDS } from '@tasks/contracts';
-import { ConfigError, envReader, isLoopbackHost, readHttpLimits, secretList } from '@tasks/service-runtime';
+import {
+  ConfigError,
+  envReader,
+  isLoopbackHost,
+  readHttpLimits,
+  httpLimitsEnvSchema,
+  secretList,
+} from '@tasks/service-runtime';
 import { telemetryConfig, telemetryEnvSchema } from '@tasks/telemetry';
 
 export { ConfigError };
@@ -42,11 +49,7 @@ export const ENV_SCHEMA = {
     RETENTION_SWEEP_PAGE: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
     WEBHOOK_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 20, default: 8 },
     WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 10_000 },
-    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
-    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
-    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
-    MAX_HEADER_BYTES: { type: 'integer', minimum: 1024, maximum: 65_536, default: 16_384 },
-    MAX_HEADERS_COUNT: { type: 'integer', minimum: 10, maximum: 2000, default: 100 },
+    ...httpLimitsEnvSchema(),
   },
 } as const;
 
