@@ -16,3 +16,4 @@ export * from './rabbit-node.js';
 export * from './pg-node.js';
 export * from './webhook-receiver.js';
 export * from './otlp-receiver.js';
+export * from './thrown.js';

@@ -1,15 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { thrownBy } from '@tasks/testkit';
 
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  expect.fail('expected a ConfigError');
-}
+const configErrorOf = (fn: () => unknown): ConfigError => thrownBy(fn, ConfigError);
 
 describe('gateway loadConfig: no open gateway off this machine', () => {
   it('when HOST is not loopback and API_KEYS is unset, then ConfigError naming API_KEYS and ALLOW_UNAUTHENTICATED', () => {

@@ -1,15 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { thrownBy } from '@tasks/testkit';
 
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  expect.fail('expected a ConfigError');
-}
+const configErrorOf = (fn: () => unknown): ConfigError => thrownBy(fn, ConfigError);
 
 describe('loadConfig', () => {
   it('when the environment is empty, then every setting has its default', () => {
