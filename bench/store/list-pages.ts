@@ -14,10 +14,9 @@
  * 1: a burst of 1,000 tasks/s, 10,000 per bucket). 60 % succeeded, 20 % failed, 10 % cancelled,
  * 10 % queued; four types in turn. Prints one JSON line per size; writes no file.
  */
-import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { TaskStoreClient, type ListParams } from '@tasks/contracts';
-import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
+import { prepareDatabase } from '@tasks/dev-mongo';
+import { runWithScratchDatabase } from '../lib/scratch-database.js';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -73,72 +72,54 @@ function doc(i: number, now: number): BenchTaskDoc {
   return d;
 }
 
-async function run(): Promise<void> {
-  const handle = await provisionMongo({ log: (l) => process.stderr.write(`dev-mongo: ${l}\n`) });
-  const database = `bench_lists_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const mongo = new MongoClient(handle.url);
-  try {
-    await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
-    const store = await startStoreService(
-      loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
-      createLogger('silent'),
-    );
-    const client = new TaskStoreClient({ url: store.url, retries: 0, timeoutMs: 120_000 });
-    const tasks = mongo.db(database).collection<BenchTaskDoc>('tasks');
-    const nodes = mongo.db(database).collection<BucketNodeDoc>('task_buckets');
-    // Older tasks are added at each size: the newest stay where they are, history grows behind them.
-    const now = Date.now();
-    let stored = 0;
-    for (const size of SIZES) {
-      const t0 = performance.now();
-      for (let start = stored; start < size; start += BATCH) {
-        const docs = Array.from({ length: Math.min(BATCH, size - start) }, (_, k) => doc(start + k, now));
-        await recordBuckets(nodes, docs);
-        await tasks.insertMany(docs, { ordered: false });
-      }
-      const fillSeconds = round((performance.now() - t0) / 1000);
-      stored = size;
-      const pages: Record<string, { page1Ms: number; page5Ms: number; range1: string; range5: string }> = {};
-      for (const [name, filter] of Object.entries(SHAPES)) {
-        const first: number[] = [];
-        const deep: number[] = [];
-        for (let s = -1; s < SAMPLES; s++) {
-          let cursor: string | undefined;
-          for (let p = 1; p <= DEEP_PAGE; p++) {
-            const p0 = performance.now();
-            const page = await client.call('tasks.list', { ...filter, limit: 50, ...(cursor && { cursor }) });
-            const ms = performance.now() - p0;
-            if (s >= 0 && p === 1) first.push(ms);
-            if (s >= 0 && p === DEEP_PAGE) deep.push(ms);
-            if (page.items.length !== 50)
-              throw new Error(`${name}: page ${p} had ${page.items.length} items`);
-            cursor = page.nextCursor ?? undefined;
-          }
-        }
-        const a = spread(first);
-        const b = spread(deep);
-        pages[name] = {
-          page1Ms: round(a.median),
-          page5Ms: round(b.median),
-          range1: `${round(a.min)}–${round(a.max)}`,
-          range5: `${round(b.min)}–${round(b.max)}`,
-        };
-      }
-      const line = { server: handle.server, stored: size, spacingMs: SPACING_MS, fillSeconds, pages };
-      process.stdout.write(`${JSON.stringify(line)}\n`);
+runWithScratchDatabase('bench_lists', async ({ handle, database, mongo }) => {
+  await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
+  const store = await startStoreService(
+    loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
+    createLogger('silent'),
+  );
+  const client = new TaskStoreClient({ url: store.url, retries: 0, timeoutMs: 120_000 });
+  const tasks = mongo.db(database).collection<BenchTaskDoc>('tasks');
+  const nodes = mongo.db(database).collection<BucketNodeDoc>('task_buckets');
+  // Older tasks are added at each size: the newest stay where they are, history grows behind them.
+  const now = Date.now();
+  let stored = 0;
+  for (const size of SIZES) {
+    const t0 = performance.now();
+    for (let start = stored; start < size; start += BATCH) {
+      const docs = Array.from({ length: Math.min(BATCH, size - start) }, (_, k) => doc(start + k, now));
+      await recordBuckets(nodes, docs);
+      await tasks.insertMany(docs, { ordered: false });
     }
-    await store.close();
-  } finally {
-    await mongo
-      .db(database)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
-    await handle.stop();
+    const fillSeconds = round((performance.now() - t0) / 1000);
+    stored = size;
+    const pages: Record<string, { page1Ms: number; page5Ms: number; range1: string; range5: string }> = {};
+    for (const [name, filter] of Object.entries(SHAPES)) {
+      const first: number[] = [];
+      const deep: number[] = [];
+      for (let s = -1; s < SAMPLES; s++) {
+        let cursor: string | undefined;
+        for (let p = 1; p <= DEEP_PAGE; p++) {
+          const p0 = performance.now();
+          const page = await client.call('tasks.list', { ...filter, limit: 50, ...(cursor && { cursor }) });
+          const ms = performance.now() - p0;
+          if (s >= 0 && p === 1) first.push(ms);
+          if (s >= 0 && p === DEEP_PAGE) deep.push(ms);
+          if (page.items.length !== 50) throw new Error(`${name}: page ${p} had ${page.items.length} items`);
+          cursor = page.nextCursor ?? undefined;
+        }
+      }
+      const a = spread(first);
+      const b = spread(deep);
+      pages[name] = {
+        page1Ms: round(a.median),
+        page5Ms: round(b.median),
+        range1: `${round(a.min)}–${round(a.max)}`,
+        range5: `${round(b.min)}–${round(b.max)}`,
+      };
+    }
+    const line = { server: handle.server, stored: size, spacingMs: SPACING_MS, fillSeconds, pages };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
   }
-}
-
-run().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  await store.close();
 });

@@ -7,10 +7,9 @@
  *   npx tsx --conditions=source bench/store/query-shapes.ts [--tasks N] [--untuned]
  * --untuned: skip dev-mongo's prepareDatabase (FerretDB without the GIN indexes).
  */
-import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { TaskStoreClient } from '@tasks/contracts';
-import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
+import { prepareDatabase } from '@tasks/dev-mongo';
+import { runWithScratchDatabase } from '../lib/scratch-database.js';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -44,99 +43,82 @@ async function timed(samples: number, call: (i: number) => Promise<unknown>): Pr
   return ms;
 }
 
-async function run(): Promise<void> {
-  const handle = await provisionMongo({ log: (l) => process.stderr.write(`dev-mongo: ${l}\n`) });
-  const database = `bench_shapes_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const mongo = new MongoClient(handle.url);
-  try {
-    if (!UNTUNED) await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
-    const store = await startStoreService(
-      loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
-      createLogger('silent'),
-    );
-    const client = new TaskStoreClient({ url: store.url, retries: 0 });
-    await client.call('taskTypes.register', {
-      workerId: 'bench',
-      types: TYPES.map((type) => ({
-        type,
-        kind: 'io' as const,
-        payloadSchema: { type: 'object' },
-        timeoutMs: 5_000,
-        maxAttempts: 1,
-      })),
-    });
-    const ids: string[] = [];
-    const t0 = performance.now();
-    for (let n = 0; n < TASKS; n += 1_000) {
-      const tasks = Array.from({ length: Math.min(1_000, TASKS - n) }, (_, k) => ({
-        type: TYPES[(n + k) % TYPES.length]!,
-        payload: { n: n + k },
-      }));
-      const r = await client.call('tasks.createMany', { tasks }, { timeoutMs: 300_000 });
-      ids.push(...r.tasks.map((t) => t.id));
-    }
-    const fillS = (performance.now() - t0) / 1000;
-    // The publisher has caught up except for the newest KEEP_IN_OUTBOX tasks.
-    const published = ids.slice(0, ids.length - KEEP_IN_OUTBOX).map((id) => `${id}:1`);
-    const outbox = mongo.db(database).collection<{ _id: string }>('task_outbox');
-    for (let i = 0; i < published.length; i += 2_000) {
-      await outbox.deleteMany({ _id: { $in: published.slice(i, i + 2_000) } });
-    }
-
-    const pick = (i: number) => ids[(i * 7919 + 13) % ids.length]!;
-    const get = await timed(SAMPLES, (i) => client.call('tasks.get', { id: pick(i + 1) }));
-    let cursor: string | null = null;
-    const listFirst = await timed(SAMPLES, async () => {
-      const page = await client.call('tasks.list', { status: 'queued', type: 'bench.b', limit: 50 });
-      cursor = page.nextCursor;
-    });
-    const listNext = await timed(SAMPLES, () =>
-      client.call('tasks.list', {
-        status: 'queued',
-        type: 'bench.b',
-        limit: 50,
-        cursor: cursor ?? undefined,
-      }),
-    );
-    const unpublished = await timed(5, () =>
-      client.call('tasks.listUnpublished', { olderThanMs: 0, limit: 50 }, { timeoutMs: 120_000 }),
-    );
-    // A resuming event stream: what changed in the last second, after 20 new tasks. It reads every
-    // task changed in the minutes it covers (the fill's, here): its cost grows with recent
-    // activity, not with history.
-    const recentCreate = await client.call('tasks.createMany', {
-      tasks: Array.from({ length: 20 }, (_, k) => ({ type: TYPES[0]!, payload: { k } })),
-    });
-    const recentSince = new Date(Date.parse(recentCreate.tasks[0]!.updatedAt) - 1000).toISOString();
-    const changes = await timed(5, () =>
-      client.call('tasks.changes', { since: recentSince, limit: 10_000 }, { timeoutMs: 120_000 }),
-    );
-    const changed = (await client.call('tasks.changes', { since: recentSince, limit: 10_000 })).items.length;
-    const line = {
-      server: handle.server,
-      tuned: !UNTUNED,
-      tasks: TASKS,
-      fillTasksPerS: Math.round(TASKS / fillS),
-      getMs: median(get),
-      listStatusTypeFirstMs: median(listFirst),
-      listStatusTypeNextMs: median(listNext),
-      listUnpublished50Ms: median(unpublished),
-      changesLastSecondMs: median(changes),
-      changesLastSecondTasks: changed,
-    };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-    await store.close();
-  } finally {
-    await mongo
-      .db(database)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
-    await handle.stop();
+runWithScratchDatabase('bench_shapes', async ({ handle, database, mongo }) => {
+  if (!UNTUNED) await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
+  const store = await startStoreService(
+    loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
+    createLogger('silent'),
+  );
+  const client = new TaskStoreClient({ url: store.url, retries: 0 });
+  await client.call('taskTypes.register', {
+    workerId: 'bench',
+    types: TYPES.map((type) => ({
+      type,
+      kind: 'io' as const,
+      payloadSchema: { type: 'object' },
+      timeoutMs: 5_000,
+      maxAttempts: 1,
+    })),
+  });
+  const ids: string[] = [];
+  const t0 = performance.now();
+  for (let n = 0; n < TASKS; n += 1_000) {
+    const tasks = Array.from({ length: Math.min(1_000, TASKS - n) }, (_, k) => ({
+      type: TYPES[(n + k) % TYPES.length]!,
+      payload: { n: n + k },
+    }));
+    const r = await client.call('tasks.createMany', { tasks }, { timeoutMs: 300_000 });
+    ids.push(...r.tasks.map((t) => t.id));
   }
-}
+  const fillS = (performance.now() - t0) / 1000;
+  // The publisher has caught up except for the newest KEEP_IN_OUTBOX tasks.
+  const published = ids.slice(0, ids.length - KEEP_IN_OUTBOX).map((id) => `${id}:1`);
+  const outbox = mongo.db(database).collection<{ _id: string }>('task_outbox');
+  for (let i = 0; i < published.length; i += 2_000) {
+    await outbox.deleteMany({ _id: { $in: published.slice(i, i + 2_000) } });
+  }
 
-run().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  const pick = (i: number) => ids[(i * 7919 + 13) % ids.length]!;
+  const get = await timed(SAMPLES, (i) => client.call('tasks.get', { id: pick(i + 1) }));
+  let cursor: string | null = null;
+  const listFirst = await timed(SAMPLES, async () => {
+    const page = await client.call('tasks.list', { status: 'queued', type: 'bench.b', limit: 50 });
+    cursor = page.nextCursor;
+  });
+  const listNext = await timed(SAMPLES, () =>
+    client.call('tasks.list', {
+      status: 'queued',
+      type: 'bench.b',
+      limit: 50,
+      cursor: cursor ?? undefined,
+    }),
+  );
+  const unpublished = await timed(5, () =>
+    client.call('tasks.listUnpublished', { olderThanMs: 0, limit: 50 }, { timeoutMs: 120_000 }),
+  );
+  // A resuming event stream: what changed in the last second, after 20 new tasks. It reads every
+  // task changed in the minutes it covers (the fill's, here): its cost grows with recent
+  // activity, not with history.
+  const recentCreate = await client.call('tasks.createMany', {
+    tasks: Array.from({ length: 20 }, (_, k) => ({ type: TYPES[0]!, payload: { k } })),
+  });
+  const recentSince = new Date(Date.parse(recentCreate.tasks[0]!.updatedAt) - 1000).toISOString();
+  const changes = await timed(5, () =>
+    client.call('tasks.changes', { since: recentSince, limit: 10_000 }, { timeoutMs: 120_000 }),
+  );
+  const changed = (await client.call('tasks.changes', { since: recentSince, limit: 10_000 })).items.length;
+  const line = {
+    server: handle.server,
+    tuned: !UNTUNED,
+    tasks: TASKS,
+    fillTasksPerS: Math.round(TASKS / fillS),
+    getMs: median(get),
+    listStatusTypeFirstMs: median(listFirst),
+    listStatusTypeNextMs: median(listNext),
+    listUnpublished50Ms: median(unpublished),
+    changesLastSecondMs: median(changes),
+    changesLastSecondTasks: changed,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+  await store.close();
 });

@@ -9,9 +9,9 @@
  * Prints one JSON line. Figures depend on the machine's load: take them on a quiet machine.
  */
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { TaskStoreClient, type TaskStatus } from '@tasks/contracts';
-import { prepareDatabase, provisionMongo } from '@tasks/dev-mongo';
+import { prepareDatabase } from '@tasks/dev-mongo';
+import { runWithScratchDatabase } from '../lib/scratch-database.js';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -87,109 +87,90 @@ function storedTask(i: number, now: number) {
   };
 }
 
-async function run(): Promise<void> {
-  const handle = await provisionMongo({ log: (l) => process.stderr.write(`dev-mongo: ${l}\n`) });
-  const database = `bench_stats_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const mongo = new MongoClient(handle.url);
-  try {
-    await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
-    const db = mongo.db(database);
-    const tasks = db.collection('tasks');
-    const now = Date.now();
-    for (let n = 0; n < TASKS; n += 2_000) {
-      const docs = Array.from({ length: Math.min(2_000, TASKS - n) }, (_, k) => storedTask(n + k, now));
-      await tasks.insertMany(docs as never[], { ordered: false });
-    }
-    await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS); // indexes on the now-filled tables
+runWithScratchDatabase('bench_stats', async ({ handle, database, mongo }) => {
+  await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS);
+  const db = mongo.db(database);
+  const tasks = db.collection('tasks');
+  const now = Date.now();
+  for (let n = 0; n < TASKS; n += 2_000) {
+    const docs = Array.from({ length: Math.min(2_000, TASKS - n) }, (_, k) => storedTask(n + k, now));
+    await tasks.insertMany(docs as never[], { ordered: false });
+  }
+  await prepareDatabase(handle, database, EQUALITY_FILTERED_FIELDS); // indexes on the now-filled tables
 
-    // Before: the queries tasks.stats ran until the counts were kept.
-    const scan = await timed(3, async () => {
-      await tasks
-        .aggregate([{ $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } }])
-        .toArray();
-      const since = new Date(Date.now() - 60_000);
-      await Promise.all(
-        ['succeeded', 'failed'].map((status) =>
-          tasks.countDocuments({ status, finishedAt: { $gte: since } }),
-        ),
-      );
-    });
-
-    // An upgraded database: no base yet, so the store recounts once at start-up.
-    const t0 = performance.now();
-    const store = await startStoreService(
-      loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
-      createLogger('silent'),
+  // Before: the queries tasks.stats ran until the counts were kept.
+  const scan = await timed(3, async () => {
+    await tasks
+      .aggregate([{ $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } }])
+      .toArray();
+    const since = new Date(Date.now() - 60_000);
+    await Promise.all(
+      ['succeeded', 'failed'].map((status) => tasks.countDocuments({ status, finishedAt: { $gte: since } })),
     );
-    const counts = db.collection<{ _id: string; role: string; version: number }>('task_counts');
-    while (!(await counts.findOne({ _id: 'base' }))) await new Promise((r) => setTimeout(r, 50));
-    const firstRecountS = (performance.now() - t0) / 1000;
+  });
 
-    const client = new TaskStoreClient({ url: store.url, retries: 0, timeoutMs: 120_000 });
-    const kept = await timed(SAMPLES, () => client.call('tasks.stats', {}));
+  // An upgraded database: no base yet, so the store recounts once at start-up.
+  const t0 = performance.now();
+  const store = await startStoreService(
+    loadConfig({ MONGO_URL: handle.url, MONGO_DB: database, PORT: '0', HOST: '127.0.0.1' }),
+    createLogger('silent'),
+  );
+  const counts = db.collection<{ _id: string; role: string; version: number }>('task_counts');
+  while (!(await counts.findOne({ _id: 'base' }))) await new Promise((r) => setTimeout(r, 50));
+  const firstRecountS = (performance.now() - t0) / 1000;
 
-    // What keeping the counts writes while tasks change: create, claim and complete CHANGES tasks.
-    await client.call('taskTypes.register', {
-      workerId: 'bench',
-      types: TYPES.map((type) => ({
-        type,
-        kind: 'io' as const,
-        payloadSchema: { type: 'object' },
-        timeoutMs: 5_000,
-        maxAttempts: 1,
+  const client = new TaskStoreClient({ url: store.url, retries: 0, timeoutMs: 120_000 });
+  const kept = await timed(SAMPLES, () => client.call('tasks.stats', {}));
+
+  // What keeping the counts writes while tasks change: create, claim and complete CHANGES tasks.
+  await client.call('taskTypes.register', {
+    workerId: 'bench',
+    types: TYPES.map((type) => ({
+      type,
+      kind: 'io' as const,
+      payloadSchema: { type: 'object' },
+      timeoutMs: 5_000,
+      maxAttempts: 1,
+    })),
+  });
+  const writerVersion = async () =>
+    (await counts.find({ role: 'writer' }).toArray()).reduce((sum, w) => sum + w.version, 0);
+  const v0 = await writerVersion();
+  const c0 = performance.now();
+  for (let n = 0; n < CHANGES; n += 100) {
+    const r = await client.call('tasks.createMany', {
+      tasks: Array.from({ length: 100 }, (_, k) => ({
+        type: TYPES[k % TYPES.length]!,
+        payload: { n: n + k },
       })),
     });
-    const writerVersion = async () =>
-      (await counts.find({ role: 'writer' }).toArray()).reduce((sum, w) => sum + w.version, 0);
-    const v0 = await writerVersion();
-    const c0 = performance.now();
-    for (let n = 0; n < CHANGES; n += 100) {
-      const r = await client.call('tasks.createMany', {
-        tasks: Array.from({ length: 100 }, (_, k) => ({
-          type: TYPES[k % TYPES.length]!,
-          payload: { n: n + k },
-        })),
-      });
-      await Promise.all(
-        r.tasks.map(async (t) => {
-          const claimed = await client.call('tasks.claim', { id: t.id, workerId: 'bench', leaseMs: 60_000 });
-          await client.call('tasks.complete', { id: t.id, leaseId: claimed.leaseId! });
-        }),
-      );
-    }
-    const changeS = (performance.now() - c0) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-    const writes = (await writerVersion()) - v0;
-    const recount = await client.call('tasks.recount', {});
-    await store.close();
-    process.stdout.write(
-      `${JSON.stringify({
-        server: handle.server,
-        tasks: TASKS,
-        scanStatsMs: median(scan),
-        keptStatsMs: median(kept),
-        keptStatsP90Ms: Math.round([...kept].sort((a, b) => a - b)[Math.floor(kept.length * 0.9)]! * 10) / 10,
-        firstRecountS: Math.round(firstRecountS * 10) / 10,
-        recountMs: recount.ms,
-        tasksChanged: CHANGES,
-        changeSeconds: Math.round(changeS * 10) / 10,
-        countWrites: writes,
-        countWritesPerTask: Math.round((writes / CHANGES) * 1000) / 1000,
-        countWritesPerSecond: Math.round((writes / changeS) * 10) / 10,
-        extraRoundTripsPerTask: 0,
-      })}\n`,
+    await Promise.all(
+      r.tasks.map(async (t) => {
+        const claimed = await client.call('tasks.claim', { id: t.id, workerId: 'bench', leaseMs: 60_000 });
+        await client.call('tasks.complete', { id: t.id, leaseId: claimed.leaseId! });
+      }),
     );
-  } finally {
-    await mongo
-      .db(database)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
-    await handle.stop();
   }
-}
-
-run().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  const changeS = (performance.now() - c0) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  const writes = (await writerVersion()) - v0;
+  const recount = await client.call('tasks.recount', {});
+  await store.close();
+  process.stdout.write(
+    `${JSON.stringify({
+      server: handle.server,
+      tasks: TASKS,
+      scanStatsMs: median(scan),
+      keptStatsMs: median(kept),
+      keptStatsP90Ms: Math.round([...kept].sort((a, b) => a - b)[Math.floor(kept.length * 0.9)]! * 10) / 10,
+      firstRecountS: Math.round(firstRecountS * 10) / 10,
+      recountMs: recount.ms,
+      tasksChanged: CHANGES,
+      changeSeconds: Math.round(changeS * 10) / 10,
+      countWrites: writes,
+      countWritesPerTask: Math.round((writes / CHANGES) * 1000) / 1000,
+      countWritesPerSecond: Math.round((writes / changeS) * 10) / 10,
+      extraRoundTripsPerTask: 0,
+    })}\n`,
+  );
 });
