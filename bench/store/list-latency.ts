@@ -11,7 +11,7 @@ import { fill, type FillResult, type FillState } from './fill.js';
 import { measureQueries, type QueryResult } from './list-queries.js';
 import { progress, round, type Budget } from '../lib/measure.js';
 import { probeClaimByPosition, type PositionProbe } from './position-probe.js';
-import type { StoreHost } from './store-host.js';
+import { stopStoreAndDrop, type StoreHost } from './store-host.js';
 
 export interface ListSettings {
   sizes: number[];
@@ -150,13 +150,6 @@ export async function runListLatency(deps: ListDeps, s: ListSettings): Promise<L
     }
     return result;
   } finally {
-    // Cleanup must not hide the error that got us here (e.g. an interrupt closing the store).
-    const warn = (what: string) => (err: unknown) =>
-      progress(deps.budget, `cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-    await deps.host.stop().catch(warn('stopping the store'));
-    await deps.mongo
-      .db(db)
-      .dropDatabase()
-      .catch(warn(`dropping ${db}`));
+    await stopStoreAndDrop(deps, db);
   }
 }

@@ -1,6 +1,8 @@
 /** Parent side of store-process.ts: forks it once, then starts and stops stores in it. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { MongoClient } from 'mongodb';
+import { progress, type Budget } from '../lib/measure.js';
 import type { HostReply, HostRequest } from './store-process.js';
 
 export class StoreHost {
@@ -75,4 +77,21 @@ export class StoreHost {
       });
     });
   }
+}
+
+/**
+ * Stops the store and drops the database it used. A failure is reported as progress, never
+ * thrown: cleanup must not hide the error that got us here (e.g. an interrupt closing the store).
+ */
+export async function stopStoreAndDrop(
+  deps: { host: StoreHost; mongo: MongoClient; budget: Budget },
+  db: string,
+): Promise<void> {
+  const warn = (what: string) => (err: unknown) =>
+    progress(deps.budget, `cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  await deps.host.stop().catch(warn('stopping the store'));
+  await deps.mongo
+    .db(db)
+    .dropDatabase()
+    .catch(warn(`dropping ${db}`));
 }

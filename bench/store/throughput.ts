@@ -9,7 +9,7 @@ import type { MongoClient } from 'mongodb';
 import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
 import { percentile, progress, round, spread, type Budget, type Spread } from '../lib/measure.js';
 import { cpuMeter, runCalls, type CallsResult, type CpuShare } from './meters.js';
-import type { StoreHost } from './store-host.js';
+import { stopStoreAndDrop, type StoreHost } from './store-host.js';
 
 export const BENCH_TYPE: TaskTypeDefinition = {
   type: 'bench.noop',
@@ -145,13 +145,6 @@ async function oneRepetition(
     }
     return out;
   } finally {
-    // Cleanup must not hide the error that got us here (e.g. an interrupt closing the store).
-    const warn = (what: string) => (err: unknown) =>
-      progress(deps.budget, `cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-    await deps.host.stop().catch(warn('stopping the store'));
-    await deps.mongo
-      .db(db)
-      .dropDatabase()
-      .catch(warn(`dropping ${db}`));
+    await stopStoreAndDrop(deps, db);
   }
 }
