@@ -1,11 +1,17 @@
 /**
- * A task document as the store writes it (task-creation.ts buildTask; the type is the store's
+ * A task document as the store writes it (task-creation.ts queuedTaskDoc; the type is the store's
  * TaskDoc), for scenarios that write to the store's collection directly with the driver
  * (history.ts writes them). list-scaling checks through the gateway that the store reads them back.
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
-import { bucketOf, hourOf, nodesOf, type BucketNodeDoc, type TaskDoc } from '@tasks/task-store-service';
+import {
+  bucketOf,
+  nodesOf,
+  queuedTaskDoc,
+  type BucketNodeDoc,
+  type TaskDoc,
+} from '@tasks/task-store-service';
 
 /** The store's own document type: a change to its shape fails to compile here. */
 export type BenchTaskDoc = TaskDoc;
@@ -17,34 +23,20 @@ export function queuedDoc(
   payload: unknown = {},
   kind: BenchTaskDoc['kind'] = 'io',
 ): BenchTaskDoc {
-  return {
-    _id: randomUUID(),
-    type,
-    kind,
-    payloadJson: JSON.stringify(payload),
-    status: 'queued',
-    priority: 0,
-    attempts: 0,
-    maxAttempts: 3,
-    timeoutMs: 10_000,
-    runAt: createdAt,
-    idempotencyKey: null,
-    resultJson: null,
-    error: null,
-    progress: null,
-    progressMessage: null,
-    leaseOwner: null,
-    leaseId: null,
-    leaseExpiresAt: null,
+  return queuedTaskDoc(
+    {
+      _id: randomUUID(),
+      type,
+      kind,
+      payloadJson: JSON.stringify(payload),
+      priority: 0,
+      maxAttempts: 3,
+      timeoutMs: 10_000,
+      runAt: createdAt,
+      idempotencyKey: null,
+    },
     createdAt,
-    bucket: bucketOf(createdAt.getTime()),
-    hour: hourOf(createdAt.getTime()),
-    updatedAt: createdAt,
-    startedAt: null,
-    finishedAt: null,
-    history: [{ status: 'queued', at: createdAt, by: 'create', attempt: 0 }],
-    version: 1,
-  };
+  );
 }
 
 /** A task that ran once and ended with `status` 40 ms after it was created (claim, then the outcome). */
@@ -67,6 +59,7 @@ export function endedDoc(
     startedAt: status === 'cancelled' ? null : started,
     finishedAt: finished,
     updatedAt: finished,
+    changedBucket: bucketOf(finished.getTime()),
     history: [
       ...d.history,
       ...(status === 'cancelled'

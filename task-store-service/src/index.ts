@@ -9,3 +9,4 @@ export { createMetrics } from './metrics.js';
 export type { BucketNodeDoc } from './store/bucket-tree.js';
 export type { CountWriterDoc, TaskCountsDoc, TaskDoc } from './store/documents.js';
 export { hourLabel, labelsOf } from './store/task-labels.js';
+export { queuedTaskDoc, type NewTaskFields } from './store/task-creation.js';

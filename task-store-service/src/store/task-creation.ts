@@ -50,18 +50,51 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
   }
   const runAt = p.runAt ? new Date(p.runAt) : new Date(now.getTime() + (p.delayMs ?? 0));
   return {
-    _id: randomUUID(),
-    type: p.type,
-    kind: type.kind,
-    payloadJson: JSON.stringify(payload),
-    status: 'queued',
-    priority: p.priority ?? TASK_DEFAULTS.priority,
-    attempts: 0,
-    maxAttempts: p.maxAttempts ?? type.maxAttempts,
-    timeoutMs: p.timeoutMs ?? type.timeoutMs,
-    runAt,
+    ...queuedTaskDoc(
+      {
+        _id: randomUUID(),
+        type: p.type,
+        kind: type.kind,
+        payloadJson: JSON.stringify(payload),
+        priority: p.priority ?? TASK_DEFAULTS.priority,
+        maxAttempts: p.maxAttempts ?? type.maxAttempts,
+        timeoutMs: p.timeoutMs ?? type.timeoutMs,
+        runAt,
+        idempotencyKey: p.idempotencyKey ?? null,
+      },
+      now,
+    ),
     ...(p.expiresAt !== undefined && { expiresAt: new Date(p.expiresAt), hasExpiry: true as const }),
-    idempotencyKey: p.idempotencyKey ?? null,
+    ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
+    ...labelFields(p, hourOf(now.getTime())),
+    ...(p.webhook !== undefined && { webhook: { url: checkedWebhookUrl(p.webhook.url, at) } }),
+  };
+}
+
+/** What differs between two new tasks; every other field of a queued task starts the same. */
+export type NewTaskFields = Pick<
+  TaskDoc,
+  | '_id'
+  | 'type'
+  | 'kind'
+  | 'payloadJson'
+  | 'priority'
+  | 'maxAttempts'
+  | 'timeoutMs'
+  | 'runAt'
+  | 'idempotencyKey'
+>;
+
+/**
+ * A queued task's document, created at `now`, as tasks.create writes it (before the optional
+ * expiry, schedule, labels and webhook). Benchmarks that write a history straight into the
+ * database build theirs with it, so that they measure the store's own documents.
+ */
+export function queuedTaskDoc(f: NewTaskFields, now: Date): TaskDoc {
+  return {
+    ...f,
+    status: 'queued',
+    attempts: 0,
     resultJson: null,
     error: null,
     progress: null,
@@ -78,9 +111,6 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
     finishedAt: null,
     history: [{ status: 'queued', at: now, by: 'create', attempt: 0 }],
     version: 1,
-    ...(p.scheduleId !== undefined && { scheduleId: p.scheduleId }),
-    ...labelFields(p, hourOf(now.getTime())),
-    ...(p.webhook !== undefined && { webhook: { url: checkedWebhookUrl(p.webhook.url, at) } }),
   };
 }
 
