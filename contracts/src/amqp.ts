@@ -20,6 +20,7 @@ import {
   RETRY_BACKOFF,
   TASK_KINDS,
   type TaskError,
+  type StatusEvent,
   type TaskKind,
   type TaskStatus,
 } from './task.js';
@@ -223,20 +224,6 @@ export function workMessage(task: {
     version: task.version,
     ...(band > 0 && { priority: band }),
   };
-}
-
-/** A status change, published after the store recorded it. */
-export interface StatusEvent {
-  taskId: string;
-  type: string;
-  status: TaskStatus;
-  version: number;
-  attempts: number;
-  at: string;
-  progress?: number | null;
-  error?: TaskError | null;
-  /** Set for the nodes of a flow: the flow's page follows its nodes' events by it. */
-  flowId?: string;
 }
 
 /** Builds the status event of a task as the store returned it (the gateway and the executor both publish them). */

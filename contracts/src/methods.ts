@@ -3,7 +3,7 @@
  * can return, and whether a caller may repeat a call whose answer it never received.
  * Params are always passed by name (a JSON object).
  */
-import type { StatusEvent } from './amqp.js';
+import type { StatusEvent } from './task.js';
 import type { BulkAction, BulkFilter } from './bulk-actions.js';
 import type { ErrorType } from './errors.js';
 import type { FailurePolicy, Flow, FlowSummary } from './flow.js';

@@ -170,3 +170,17 @@ export const RETRY_BACKOFF = {
   factor: 2,
   capMs: 5 * 60_000,
 } as const;
+
+/** A status change, published after the store recorded it. */
+export interface StatusEvent {
+  taskId: string;
+  type: string;
+  status: TaskStatus;
+  version: number;
+  attempts: number;
+  at: string;
+  progress?: number | null;
+  error?: TaskError | null;
+  /** Set for the nodes of a flow: the flow's page follows its nodes' events by it. */
+  flowId?: string;
+}

@@ -9,6 +9,7 @@ export type {
   DependencyResult,
   DependencyResults,
   HistoryEntry,
+  StatusEvent,
   Task,
   TaskStatus,
   TaskSummary,

@@ -5,7 +5,7 @@
  * few seconds).
  */
 import './style.css';
-import type { TaskStatus, TaskSummary } from './contracts.js';
+import type { StatusEvent, TaskSummary } from './contracts.js';
 import { api, apiKey, setUnauthorizedHandler, stream } from './api.js';
 import { ago, h, replace } from './dom.js';
 import { taskForm, type TaskType } from './form.js';
@@ -17,15 +17,6 @@ import { scheduleList } from './schedule-list.js';
 import { STATUSES } from './status.js';
 import { taskPage } from './task-page.js';
 import { typesPage } from './types-page.js';
-
-interface StatusEvent {
-  taskId: string;
-  type: string;
-  status: TaskStatus;
-  version: number;
-  attempts: number;
-  at: string;
-}
 
 /** A list item: the task without payload, result and history (GET /v1/tasks sends summaries). */
 type TaskRow = TaskSummary;
