@@ -1,11 +1,10 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { serviceRegistry } from '@tasks/service-runtime';
 
 export type ExecutorMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics() {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service: 'executor' });
-  collectDefaultMetrics({ register: registry });
+  const registry = serviceRegistry('executor');
   return {
     registry,
     started: new Counter({

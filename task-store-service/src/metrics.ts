@@ -1,4 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { serviceRegistry } from '@tasks/service-runtime';
 
 export interface Metrics {
   registry: Registry;
@@ -18,9 +20,7 @@ export interface Metrics {
 
 /** A registry per server instance, so several can live in one process (tests). */
 export function createMetrics(): Metrics {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service: 'task-store' });
-  collectDefaultMetrics({ register: registry });
+  const registry = serviceRegistry('task-store');
   return {
     registry,
     rpcCalls: new Counter({
