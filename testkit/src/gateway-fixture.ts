@@ -19,6 +19,7 @@ import {
 } from '@tasks/task-store-service';
 import { createLogger, loadConfig, startGateway, type RunningGateway } from '@tasks/gateway-service';
 import { AMQP_URL, testDatabaseServer, testLogLevel } from './env.js';
+import { fetchJson, type JsonRequestInit } from './http.js';
 import { freePort } from './ports.js';
 
 const logLevel = testLogLevel();
@@ -45,10 +46,7 @@ export interface GatewayFixture {
   topo: Topology;
   channel: amqplib.ConfirmChannel;
   env: Record<string, string>;
-  request(
-    path: string,
-    init?: RequestInit & { json?: unknown },
-  ): Promise<{ status: number; headers: Headers; body: any }>;
+  request(path: string, init?: JsonRequestInit): Promise<{ status: number; headers: Headers; body: any }>;
   /** Messages ready in a task type's queue (declared if it is not yet). */
   queueDepth(type: string): Promise<number>;
   close(): Promise<void>;
@@ -94,15 +92,7 @@ export async function startGatewayFixture(env: Record<string, string> = {}): Pro
     channel,
     env: fullEnv,
     async request(path, init = {}) {
-      const { json, ...rest } = init;
-      const res = await fetch(`${gateway.url}${path}`, {
-        ...rest,
-        headers: {
-          ...(json !== undefined && { 'content-type': 'application/json' }),
-          ...(rest.headers as Record<string, string>),
-        },
-        ...(json !== undefined && { body: JSON.stringify(json) }),
-      });
+      const res = await fetchJson(`${gateway.url}${path}`, init);
       const text = await res.text();
       let body: unknown = text;
       try {

@@ -7,6 +7,7 @@
  */
 export * from './env.js';
 export * from './ports.js';
+export * from './http.js';
 export * from './store-fixture.js';
 export * from './gateway-fixture.js';
 export * from './executor-fixture.js';

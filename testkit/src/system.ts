@@ -13,6 +13,7 @@ import amqplib from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { deleteTopology, topology } from '@tasks/contracts';
 import { AMQP_URL, testLogLevel, testMongoUrl } from './env.js';
+import { fetchJson, type JsonRequestInit } from './http.js';
 import { freePort } from './ports.js';
 
 /** The repository: the services' entry points are found from here. */
@@ -248,16 +249,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
 }
 
 /** JSON over HTTP against the gateway. */
-export async function api(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
-  const { json, ...rest } = init;
-  const res = await fetch(`${base}${path}`, {
-    ...rest,
-    headers: {
-      ...(json !== undefined && { 'content-type': 'application/json' }),
-      ...(rest.headers as Record<string, string>),
-    },
-    ...(json !== undefined && { body: JSON.stringify(json) }),
-  });
+export async function api(base: string, path: string, init: JsonRequestInit = {}) {
+  const res = await fetchJson(`${base}${path}`, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startGatewayFixture, type GatewayFixture } from '@tasks/testkit';
+import { startGatewayFixture, type GatewayFixture, type JsonRequestInit } from '@tasks/testkit';
 
 describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function () {
   this.timeout(30_000);
@@ -135,7 +135,7 @@ describe('REST API /v1/tasks (integration: store, RabbitMQ, FerretDB)', function
 
   it('when the body is malformed, then a 4xx problem and nothing is created', async () => {
     const before = await countTasks();
-    const cases: [RequestInit & { json?: unknown }, number, string][] = [
+    const cases: [JsonRequestInit, number, string][] = [
       [
         { method: 'POST', json: { type: 'test.sleep', payload: { ms: 1 }, extra: 1 } },
         400,
