@@ -5,7 +5,6 @@
 import {
   BULK_ACTION_FIELDS,
   FAILURE_POLICIES,
-  FLOW_LIMITS,
   FLOW_STATUSES,
   HISTORY_LIMIT,
   OVERLAP_POLICIES,
@@ -141,13 +140,9 @@ export const createFlowBody = {
         '"fail-fast" (default): a failed or cancelled dependency cancels its dependents (DEPENDENCY_FAILED). "continue": dependents run once every dependency has ended, and see the failures.',
     },
     nodes: {
-      type: 'array',
-      minItems: 1,
-      maxItems: FLOW_LIMITS.maxNodes,
+      ...flowParams.nodes,
       items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['key', 'type'],
+        ...flowParams.nodes.items,
         properties: {
           key: {
             ...flowParams.nodes.items.properties.key,
