@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CreateFlowParams, Flow, FlowSummary, TaskSummary } from '@tasks/contracts';
 import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
-import { columnStarts, errorType, tasksctl } from './support/run.js';
+import { columnStarts, errorType, tasksctl, expectRefused } from './support/run.js';
 
 describe('tasksctl flow against a real store (integration)', () => {
   let f: StoreFixture;
@@ -136,10 +136,7 @@ describe('tasksctl flow against a real store (integration)', () => {
     });
 
     it('when --limit is above what the store allows, then VALIDATION_FAILED, exit 2', async () => {
-      const { code, stdout, stderr } = await run('flow', 'list', '--limit', '201');
-      expect(code).to.equal(2);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr)).to.equal('VALIDATION_FAILED');
+      expectRefused(await run('flow', 'list', '--limit', '201'), 2, 'VALIDATION_FAILED');
     });
   });
 
@@ -190,10 +187,7 @@ describe('tasksctl flow against a real store (integration)', () => {
     });
 
     it('when the flow does not exist, then exit 3 with one FLOW_NOT_FOUND line', async () => {
-      const { code, stdout, stderr } = await run('flow', 'cancel', 'no-such-flow');
-      expect(code).to.equal(3);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr)).to.equal('FLOW_NOT_FOUND');
+      expectRefused(await run('flow', 'cancel', 'no-such-flow'), 3, 'FLOW_NOT_FOUND');
     });
   });
 });
@@ -215,10 +209,7 @@ describe('tasksctl flow usage', () => {
   ];
   for (const [what, argv] of usage) {
     it(`when given ${what}, then exit 2 with one USAGE line and nothing on stdout`, async () => {
-      const { code, stdout, stderr } = await tasksctl(argv);
-      expect(code, stderr).to.equal(2);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr), stderr).to.equal('USAGE');
+      expectRefused(await tasksctl(argv), 2, 'USAGE');
     });
   }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Stats, Task } from '@tasks/contracts';
 import { freePort, noopType, startStore, type StoreFixture } from '@tasks/testkit';
-import { columnStarts, errorType, tasksctl } from './support/run.js';
+import { columnStarts, errorType, tasksctl, expectRefused } from './support/run.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
 
@@ -99,10 +99,7 @@ describe('tasksctl against a real store (integration)', () => {
     });
 
     it('when the store refuses a forged cursor (VALIDATION_FAILED), then exit 2', async () => {
-      const { code, stdout, stderr } = await run('list', '--cursor', 'not-a-real-cursor');
-      expect(code).to.equal(2);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr)).to.equal('VALIDATION_FAILED');
+      expectRefused(await run('list', '--cursor', 'not-a-real-cursor'), 2, 'VALIDATION_FAILED');
     });
   });
 
@@ -123,10 +120,7 @@ describe('tasksctl against a real store (integration)', () => {
     });
 
     it('when the task does not exist, then exit 3 with one TASK_NOT_FOUND line on stderr', async () => {
-      const { code, stdout, stderr } = await run('get', 'no-such-task');
-      expect(code).to.equal(3);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr)).to.equal('TASK_NOT_FOUND');
+      expectRefused(await run('get', 'no-such-task'), 3, 'TASK_NOT_FOUND');
     });
   });
 
@@ -239,10 +233,11 @@ describe('tasksctl against a real store (integration)', () => {
 describe('tasksctl when the store cannot be used (integration)', () => {
   it('when nothing listens at --url, then exit 5 with one DEPENDENCY_UNAVAILABLE line', async () => {
     const port = await freePort();
-    const { code, stdout, stderr } = await tasksctl(['stats', '--url', `http://127.0.0.1:${port}/rpc`]);
-    expect(code).to.equal(5);
-    expect(stdout).to.equal('');
-    expect(errorType(stderr)).to.equal('DEPENDENCY_UNAVAILABLE');
+    expectRefused(
+      await tasksctl(['stats', '--url', `http://127.0.0.1:${port}/rpc`]),
+      5,
+      'DEPENDENCY_UNAVAILABLE',
+    );
   });
 
   describe('a store started with RPC_TOKEN', () => {
@@ -281,10 +276,7 @@ describe('tasksctl usage', () => {
   ];
   for (const [what, argv] of usage) {
     it(`when given ${what}, then exit 2 with one USAGE line and nothing on stdout`, async () => {
-      const { code, stdout, stderr } = await tasksctl(argv);
-      expect(code, stderr).to.equal(2);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr), stderr).to.equal('USAGE');
+      expectRefused(await tasksctl(argv), 2, 'USAGE');
     });
   }
 

@@ -3,7 +3,7 @@ import type { Task } from '@tasks/contracts';
 import type { RunningGateway } from '@tasks/gateway-service';
 import type { TypeSettingsView } from '../src/index.js';
 import { noopType, startGatewayWithoutBroker, startStore, type StoreFixture } from '@tasks/testkit';
-import { errorType, tasksctl } from './support/run.js';
+import { errorType, tasksctl, expectRefused } from './support/run.js';
 
 const TYPE = noopType.type;
 
@@ -164,10 +164,7 @@ describe('tasksctl type and --expires-* usage', () => {
   ];
   for (const [what, argv] of usage) {
     it(`when given ${what}, then exit 2 with one USAGE line and nothing on stdout`, async () => {
-      const { code, stdout, stderr } = await tasksctl(argv);
-      expect(code, stderr).to.equal(2);
-      expect(stdout).to.equal('');
-      expect(errorType(stderr), stderr).to.equal('USAGE');
+      expectRefused(await tasksctl(argv), 2, 'USAGE');
     });
   }
 

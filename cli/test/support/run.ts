@@ -1,4 +1,5 @@
 /** Runs tasksctl in-process, as main.ts would, capturing stdout, stderr and the exit code. */
+import { expect } from 'chai';
 import { runCli } from '../../src/index.js';
 
 export interface Outcome {
@@ -29,4 +30,11 @@ export function errorType(stderr: string): string | undefined {
 /** Column start offsets of an aligned table line, found from the header's words. */
 export function columnStarts(header: string): number[] {
   return [...header.matchAll(/\S+( \S+)*/g)].map((m) => m.index);
+}
+
+/** A refused run: exit `code`, nothing on stdout, and one stderr line of the error `type`. */
+export function expectRefused(outcome: Outcome, code: number, type: string): void {
+  expect(outcome.code, outcome.stderr).to.equal(code);
+  expect(outcome.stdout).to.equal('');
+  expect(errorType(outcome.stderr), outcome.stderr).to.equal(type);
 }
