@@ -1,6 +1,11 @@
 /** A real task store on a free port against a database of its own (empty), given back emptied on close. */
 import { MongoClient, type Db } from 'mongodb';
-import { TaskStoreClient, type TaskTypeDefinition } from '@tasks/contracts';
+import {
+  TaskStoreClient,
+  type ListParams,
+  type TaskSummary,
+  type TaskTypeDefinition,
+} from '@tasks/contracts';
 import { releaseTestDatabase, takeTestDatabase } from '@tasks/dev-mongo';
 import {
   createLogger,
@@ -95,4 +100,16 @@ export async function rawRpc(
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** Every task tasks.list returns for `params`, following nextCursor page after page. */
+export async function pageAll(f: Pick<StoreFixture, 'client'>, params: ListParams): Promise<TaskSummary[]> {
+  const seen: TaskSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await f.client.call('tasks.list', { ...params, ...(cursor && { cursor }) });
+    seen.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return seen;
 }

@@ -5,9 +5,9 @@
  * buckets existed once the start-up backfill has run.
  */
 import { expect } from 'chai';
-import type { ListParams, TaskSummary } from '@tasks/contracts';
+import type { ListParams } from '@tasks/contracts';
 import { bucketOf, createLogger, hourOf, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
-import { startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
+import { pageAll, startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 interface Stored {
   _id: string;
@@ -43,17 +43,6 @@ const OFFSETS_MS = [
   -86_400_000 - 7,
   -40 * 86_400_000,
 ];
-
-async function pageAll(f: StoreFixture, params: ListParams): Promise<TaskSummary[]> {
-  const seen: TaskSummary[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await f.client.call('tasks.list', { ...params, ...(cursor && { cursor }) });
-    seen.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return seen;
-}
 
 function bruteForce(docs: Stored[], params: ListParams): string[] {
   return docs

@@ -3,22 +3,11 @@
  * tasks.bulkAction: pages of cancel/retry by filter through the single-task transitions.
  */
 import { expect } from 'chai';
-import type { ListParams, TaskSummary } from '@tasks/contracts';
+import type { ListParams } from '@tasks/contracts';
 import { bucketOf, hourOf, nodesOf } from '../../src/index.js';
 import { hourLabel, labelsOf } from '../../src/store/task-labels.js';
 import { rejectsWith } from '../support/expect-store-error.js';
-import { startStore, type StoreFixture } from '@tasks/testkit';
-
-async function pageAll(f: StoreFixture, params: ListParams): Promise<TaskSummary[]> {
-  const seen: TaskSummary[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await f.client.call('tasks.list', { ...params, ...(cursor && { cursor }) });
-    seen.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return seen;
-}
+import { pageAll, startStore, type StoreFixture } from '@tasks/testkit';
 
 describe('tags, metadata and bulk actions (integration)', function () {
   this.timeout(120_000);
