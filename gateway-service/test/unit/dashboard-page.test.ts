@@ -1,38 +1,16 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
+import { serveAppWithoutDeps, type ServedApp } from '../support/app-without-deps.js';
 
 describe('dashboard page', function () {
   this.timeout(30_000); // the first request bundles the dashboard with esbuild
-  let server: Server;
+  let served: ServedApp;
   let base: string;
-
   before(async () => {
     // The page and its assets never reach the store, broker, publisher or hub.
-    const { app } = createApp({
-      config: loadConfig({ API_KEYS: 'k'.repeat(20) }),
-      store: {} as never,
-      broker: {} as never,
-      publisher: {} as never,
-      hub: {} as never,
-      metrics: createMetrics(),
-      log: createLogger('silent'),
-    });
-    const handle = app.callback();
-    server = createServer((req, res) => void handle(req, res)).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveAppWithoutDeps({ API_KEYS: 'k'.repeat(20) });
+    base = served.base;
   });
-
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => served.close());
 
   it('when / is fetched with auth on, then it is HTML with a strict CSP, no key needed, assets local', async () => {
     const res = await fetch(`${base}/`);

@@ -1,11 +1,6 @@
-import { once } from 'node:events';
-import { createServer, get, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get, type IncomingMessage } from 'node:http';
 import { expect } from 'chai';
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
+import { serveAppWithoutDeps, type ServedApp } from '../support/app-without-deps.js';
 
 /** GET without URL normalisation (fetch would resolve `..` before sending). */
 function rawGet(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -22,33 +17,16 @@ function rawGet(port: number, path: string): Promise<{ status: number; type: str
 }
 
 describe('docs page', () => {
-  let server: Server;
+  let served: ServedApp;
   let base: string;
   let port: number;
-
   before(async () => {
-    // The request-id and metrics middleware run on every request, so those two deps are real;
-    // the docs routes never reach the store, broker, publisher or hub.
-    const { app } = createApp({
-      config: loadConfig({}),
-      store: {} as never,
-      broker: {} as never,
-      publisher: {} as never,
-      hub: {} as never,
-      metrics: createMetrics(),
-      log: createLogger('silent'),
-    });
-    const handle = app.callback();
-    server = createServer((req, res) => void handle(req, res)).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-    base = `http://127.0.0.1:${port}`;
+    // The docs routes never reach the store, broker, publisher or hub.
+    served = await serveAppWithoutDeps();
+    base = served.base;
+    port = served.port;
   });
-
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => served.close());
 
   it('when /openapi.json is fetched, then it is the OpenAPI 3.1 document as JSON', async () => {
     const res = await fetch(`${base}/openapi.json`);
