@@ -12,7 +12,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
 import { backfillBuckets } from './store/bucket-backfill.js';
-import { collections, ensureIndexes } from './store/collections.js';
+import { openCollections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
 import { keepTypes } from './store/type-keeper.js';
@@ -58,7 +58,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   client.on('commandStarted', (e) => metrics.dbCommands.inc(commandLabels(e)));
   await client.connect();
   const db = client.db(config.mongoDb);
-  const c = collections(
+  const collections = openCollections(
     db,
     {},
     {
@@ -67,9 +67,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     },
     { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs },
   );
-  await ensureIndexes(c);
+  await ensureIndexes(collections);
   // Before serving: tasks from before list buckets would be missing from list pages.
-  await backfillBuckets(c, log);
+  await backfillBuckets(collections, log);
 
   if (config.rpcTokens.length > 0 && config.executorTokens.length === 0)
     log.warn('EXECUTOR_TOKEN is not set: every RPC_TOKEN holder may register task types');
@@ -78,10 +78,10 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
       { host: config.host },
       'ALLOW_UNAUTHENTICATED: the JSON-RPC API is open to anyone who can reach it',
     );
-  const counts = new CountKeeper(c, log, { deadWriterMs: config.statsDeadWriterMs });
+  const counts = new CountKeeper(collections, log, { deadWriterMs: config.statsDeadWriterMs });
   counts.start();
-  const registry = new TaskTypeRegistry(c);
-  const rpc = createRpcServer(handlers({ c, registry, counts }), metrics);
+  const registry = new TaskTypeRegistry(collections);
+  const rpc = createRpcServer(handlers({ collections, registry, counts }), metrics);
   const server = createHttpServer({
     rpc,
     db,
@@ -99,17 +99,17 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   const port = (server.address() as AddressInfo).port;
 
   const sweeper = setInterval(() => {
-    sweepFences(c).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
-    sweepWebhookClaims(c).catch((err: unknown) => log.warn({ err }, 'webhook claim sweep failed'));
+    sweepFences(collections).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
+    sweepWebhookClaims(collections).catch((err: unknown) => log.warn({ err }, 'webhook claim sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const flowKeeper = every(FLOW_KEEPER_INTERVAL_MS, () =>
-    finishFlowWork(c, log).catch((err: unknown) => log.warn({ err }, 'flow keeper pass failed')),
+    finishFlowWork(collections, log).catch((err: unknown) => log.warn({ err }, 'flow keeper pass failed')),
   );
   const typeKeeper = every(TYPE_KEEPER_INTERVAL_MS, () =>
-    keepTypes(c, log).catch((err: unknown) => log.warn({ err }, 'type keeper pass failed')),
+    keepTypes(collections, log).catch((err: unknown) => log.warn({ err }, 'type keeper pass failed')),
   );
-  const retention = new RetentionSweeper(c, {
+  const retention = new RetentionSweeper(collections, {
     page: config.retention.sweepPage,
     flushCounts: () => counts.flush(),
   });
@@ -120,7 +120,7 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   );
   const scheduleKeeper = every(SCHEDULE_KEEPER_INTERVAL_MS, () =>
     fireDueSchedules(
-      { c, registry },
+      { collections, registry },
       { log, onTick: (outcome) => metrics.scheduleTicks.inc({ outcome }) },
     ).catch((err: unknown) => log.warn({ err }, 'schedule keeper pass failed')),
   );

@@ -42,7 +42,7 @@ export type Handlers = {
 };
 
 export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers {
-  const { c } = ctx;
+  const { collections } = ctx;
   return {
     'tasks.create': async (p, call) => {
       const { doc, created } = await createTask(ctx, p, call.traceparent);
@@ -51,37 +51,37 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
     'tasks.createMany': async (p, call) => ({
       tasks: (await createTasks(ctx, p.tasks, call.traceparent)).map(toWire),
     }),
-    'tasks.get': async (p) => withResults(c, await getTask(c, p.id)),
+    'tasks.get': async (p) => withResults(collections, await getTask(collections, p.id)),
     'tasks.list': async (p) => {
-      const { docs, nextCursor } = await listTasks(c, p);
+      const { docs, nextCursor } = await listTasks(collections, p);
       return { items: docs.map((d) => toSummary(d, p.fields)), nextCursor };
     },
-    'tasks.history': (p) => readHistory(c, p),
-    'tasks.claim': async (p) => withResults(c, await lifecycle.claim(c, p)),
-    'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(c, p)),
+    'tasks.history': (p) => readHistory(collections, p),
+    'tasks.claim': async (p) => withResults(collections, await lifecycle.claim(collections, p)),
+    'tasks.heartbeat': async (p) => toWire(await lifecycle.heartbeat(collections, p)),
     'tasks.complete': async (p) => {
       const moved: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.complete(c, p, moved)), moved);
+      return withDependents(toWire(await lifecycle.complete(collections, p, moved)), moved);
     },
     'tasks.fail': async (p) => {
       const moved: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.fail(c, p, moved)), moved);
+      return withDependents(toWire(await lifecycle.fail(collections, p, moved)), moved);
     },
     'tasks.release': async (p) => {
       const moved: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.release(c, p, moved)), moved);
+      return withDependents(toWire(await lifecycle.release(collections, p, moved)), moved);
     },
     'tasks.cancel': async (p) => {
       const moved: TaskDoc[] = [];
-      return withDependents(toWire(await lifecycle.cancel(c, p, moved)), moved);
+      return withDependents(toWire(await lifecycle.cancel(collections, p, moved)), moved);
     },
     'tasks.retry': async (p) => {
       const moved: TaskDoc[] = [];
-      const doc = await lifecycle.retry(c, p, moved);
-      return withDependents(await withResults(c, doc), moved);
+      const doc = await lifecycle.retry(collections, p, moved);
+      return withDependents(await withResults(collections, doc), moved);
     },
     'tasks.bulkAction': async (p) => {
-      const page = await bulkAction(c, p);
+      const page = await bulkAction(collections, p);
       return withDependents(
         {
           matched: page.matched,
@@ -92,79 +92,97 @@ export function handlers(ctx: StoreContext & { counts: CountKeeper }): Handlers 
         page.dependents,
       );
     },
-    'tasks.markPublished': async (p) => ({ marked: await markPublished(c, p.tasks) }),
+    'tasks.markPublished': async (p) => ({ marked: await markPublished(collections, p.tasks) }),
     'tasks.listUnpublished': async (p) => ({
-      items: (await listUnpublished(c, p.olderThanMs ?? 10_000, p.limit ?? 100)).map((d) => toSummary(d)),
+      items: (await listUnpublished(collections, p.olderThanMs ?? 10_000, p.limit ?? 100)).map((d) =>
+        toSummary(d),
+      ),
     }),
     'tasks.listExpiredLeases': async (p) => ({
-      items: (await listExpiredLeases(c, p.limit ?? 100)).map((d) => toSummary(d)),
+      items: (await listExpiredLeases(collections, p.limit ?? 100)).map((d) => toSummary(d)),
     }),
     'tasks.requeueExpired': async (p) => {
       const moved: TaskDoc[] = [];
-      const items = await lifecycle.requeueExpired(c, p.limit ?? 100, p.by ?? 'lease-sweeper', moved);
+      const items = await lifecycle.requeueExpired(
+        collections,
+        p.limit ?? 100,
+        p.by ?? 'lease-sweeper',
+        moved,
+      );
       return withDependents({ items: items.map((d) => toSummary(d)) }, moved);
     },
     'tasks.listStale': async (p) => ({
-      items: (await listStale(c, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map((d) => toSummary(d)),
+      items: (await listStale(collections, p.type, p.olderThanMs ?? 60_000, p.limit ?? 100)).map((d) =>
+        toSummary(d),
+      ),
     }),
     'tasks.expireOverdue': async (p) => {
       const moved: TaskDoc[] = [];
-      const items = await expireOverdue(c, p.limit ?? 100, p.by ?? 'deadline-sweeper', moved);
+      const items = await expireOverdue(collections, p.limit ?? 100, p.by ?? 'deadline-sweeper', moved);
       return withDependents({ items: items.map((d) => toSummary(d)) }, moved);
     },
     'tasks.changes': (p) =>
-      changedSince(c, {
+      changedSince(collections, {
         since: new Date(p.since),
         seen: new Set(p.seen ?? []),
         limit: p.limit ?? 1000,
         ...(p.type !== undefined && { type: p.type }),
         ...(p.status !== undefined && { status: p.status }),
       }),
-    'tasks.stats': () => stats(c),
+    'tasks.stats': () => stats(collections),
     'tasks.recount': () => ctx.counts.recountNow(),
     'deadLetters.record': async (p) => {
-      const { doc, task } = await recordDeadLetter(c, p);
+      const { doc, task } = await recordDeadLetter(collections, p);
       return { deadLetter: deadLetterToWire(doc), task: task && toWire(task) };
     },
     'deadLetters.list': async (p) => {
-      const { count, docs } = await listDeadLetters(c, p.limit ?? 50);
+      const { count, docs } = await listDeadLetters(collections, p.limit ?? 50);
       return { count, items: docs.map(deadLetterToWire) };
     },
     'taskTypes.register': async (p) => ({ registered: await ctx.registry.register(p.workerId, p.types) }),
-    'taskTypes.list': async () => ({ items: await ctx.registry.list(), retention: { ...c.retention } }),
+    'taskTypes.list': async () => ({
+      items: await ctx.registry.list(),
+      retention: { ...collections.retention },
+    }),
     'taskTypes.getSettings': async (p) => {
       await registered(ctx, p.type);
-      return c.settings.read(p.type);
+      return collections.settings.read(p.type);
     },
     'taskTypes.updateSettings': async (p) => {
       await registered(ctx, p.type);
       const { type, by, ...change } = p;
-      const settings = await c.settings.update(type, change, by ?? 'api');
-      const released = await releaseAllowed(c, settings, RELEASE_PAGE);
+      const settings = await collections.settings.update(type, change, by ?? 'api');
+      const released = await releaseAllowed(collections, settings, RELEASE_PAGE);
       return { settings, released: released.map((d) => toSummary(d)) };
     },
-    'executors.heartbeat': (p) => executorHeartbeat(c, p),
+    'executors.heartbeat': (p) => executorHeartbeat(collections, p),
     'flows.create': async (p) => {
       const { flow, nodes, created, queued } = await createFlow(ctx, p);
       return { flow: flowToWire(flow, nodes), created, queued: queued.map((d) => toSummary(d)) };
     },
-    'flows.get': (p) => getFlow(c, p.id),
-    'flows.list': (p) => listFlows(c, p),
+    'flows.get': (p) => getFlow(collections, p.id),
+    'flows.list': (p) => listFlows(collections, p),
     'flows.cancel': async (p) => {
-      const { flow, cancelled } = await cancelFlow(c, p);
+      const { flow, cancelled } = await cancelFlow(collections, p);
       return { flow, cancelled: cancelled.map((d) => toSummary(d)) };
     },
     'schedules.create': (p) => createSchedule(ctx, p),
-    'schedules.get': (p) => getSchedule(c, p.id),
-    'schedules.list': async () => ({ items: await listSchedules(c) }),
+    'schedules.get': (p) => getSchedule(collections, p.id),
+    'schedules.list': async () => ({ items: await listSchedules(collections) }),
     'schedules.update': (p) => updateSchedule(ctx, p),
-    'schedules.delete': async (p) => ({ deleted: await deleteSchedule(c, p.id) }),
+    'schedules.delete': async (p) => ({ deleted: await deleteSchedule(collections, p.id) }),
     'webhooks.claimDue': async (p) => ({
-      items: await claimDue(c, { owner: p.owner, limit: p.limit ?? 10, leaseMs: p.leaseMs ?? 30_000 }),
+      items: await claimDue(collections, {
+        owner: p.owner,
+        limit: p.limit ?? 10,
+        leaseMs: p.leaseMs ?? 30_000,
+      }),
     }),
-    'webhooks.recordAttempt': (p) => recordAttempt(c, c.webhookPolicy, p),
-    'webhooks.list': async (p) => ({ items: await listDeliveries(c, c.webhookPolicy, p.taskId) }),
-    'webhooks.redeliver': (p) => redeliver(c, c.webhookPolicy, p.id),
+    'webhooks.recordAttempt': (p) => recordAttempt(collections, collections.webhookPolicy, p),
+    'webhooks.list': async (p) => ({
+      items: await listDeliveries(collections, collections.webhookPolicy, p.taskId),
+    }),
+    'webhooks.redeliver': (p) => redeliver(collections, collections.webhookPolicy, p.id),
   };
 }
 
@@ -188,7 +206,7 @@ function withDependents<T extends object>(answer: T, moved: TaskDoc[]): T & { de
 }
 
 /** A flow node once queued carries its dependencies' outcomes and results (read from them). */
-async function withResults(c: Collections, doc: TaskDoc): Promise<Task> {
-  const results = await dependencyResults(c, doc);
+async function withResults(collections: Collections, doc: TaskDoc): Promise<Task> {
+  const results = await dependencyResults(collections, doc);
   return results ? { ...toWire(doc), dependencyResults: results } : toWire(doc);
 }

@@ -24,14 +24,14 @@ const MAX_PASSES = 20;
 const PROGRESS_EVERY_MS = 5_000;
 
 /** Gives every task without list keys its bucket and hour; returns how many it wrote. */
-export async function backfillBuckets(c: Collections, log: Logger): Promise<number> {
-  if (await c.taskBuckets.findOne({ _id: MARKER })) return 0;
+export async function backfillBuckets(collections: Collections, log: Logger): Promise<number> {
+  if (await collections.taskBuckets.findOne({ _id: MARKER })) return 0;
   let written = 0;
   let lastLine = Date.now();
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     let skipped = 0;
     // Not an index-served query on FerretDB (a read of every task), but once per database.
-    const cursor = c.tasks.find(
+    const cursor = collections.tasks.find(
       { hour: { $exists: false } },
       { projection: { _id: 1, createdAt: 1, version: 1 }, batchSize: BATCH },
     );
@@ -39,8 +39,8 @@ export async function backfillBuckets(c: Collections, log: Logger): Promise<numb
       const batch: { _id: string; createdAt: Date; version: number }[] = [];
       while (batch.length < BATCH && (await cursor.hasNext())) batch.push((await cursor.next())!);
       if (batch.length === 0) break;
-      await c.buckets.record(batch.map((t) => t.createdAt.getTime()));
-      const done = await mapBounded(batch, WRITES_IN_FLIGHT, (t) => setBucket(c, t));
+      await collections.buckets.record(batch.map((t) => t.createdAt.getTime()));
+      const done = await mapBounded(batch, WRITES_IN_FLIGHT, (t) => setBucket(collections, t));
       written += done.filter(Boolean).length;
       skipped += done.filter((d) => !d).length;
       if (Date.now() - lastLine >= PROGRESS_EVERY_MS) {
@@ -50,7 +50,7 @@ export async function backfillBuckets(c: Collections, log: Logger): Promise<numb
     }
     await cursor.close();
     if (skipped === 0) {
-      await c.taskBuckets
+      await collections.taskBuckets
         .insertOne({ _id: MARKER, parent: MARKER, level: 'month', start: Date.now() })
         .catch((err: unknown) => {
           if (!isDuplicateKey(err)) throw err;
@@ -66,13 +66,13 @@ export async function backfillBuckets(c: Collections, log: Logger): Promise<numb
 
 /** Sets one task's bucket and hour under the fence of its version; false when another writer holds it. */
 async function setBucket(
-  c: Collections,
+  collections: Collections,
   t: { _id: string; createdAt: Date; version: number },
 ): Promise<boolean> {
   const fenceId = `${t._id}:${t.version}`;
   const keys = { bucket: bucketOf(t.createdAt.getTime()), hour: hourOf(t.createdAt.getTime()) };
   try {
-    await c.fences.insertOne({
+    await collections.fences.insertOne({
       _id: fenceId,
       taskId: t._id,
       version: t.version,
@@ -84,10 +84,10 @@ async function setBucket(
     throw err;
   }
   try {
-    await c.tasks.updateOne({ _id: t._id, version: t.version }, { $set: keys });
+    await collections.tasks.updateOne({ _id: t._id, version: t.version }, { $set: keys });
   } finally {
-    await c.fences.deleteOne({ _id: fenceId });
+    await collections.fences.deleteOne({ _id: fenceId });
   }
-  c.recent.forget(t._id);
+  collections.recent.forget(t._id);
   return true;
 }

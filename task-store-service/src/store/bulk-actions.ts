@@ -32,13 +32,13 @@ export interface BulkPage {
   dependents: TaskDoc[];
 }
 
-export async function bulkAction(c: Collections, p: BulkActionParams): Promise<BulkPage> {
+export async function bulkAction(collections: Collections, p: BulkActionParams): Promise<BulkPage> {
   const statuses = statusesOf(p);
   const { index, listCursor } = decodeBulkCursor(p.cursor, statuses.length);
   const { type, createdBefore, createdAfter, tag } = p.filter;
   const range = { type, createdBefore, createdAfter };
   const tags = tag === undefined ? undefined : typeof tag === 'string' ? [tag] : tag;
-  const page = await listTasks(c, {
+  const page = await listTasks(collections, {
     ...range,
     status: statuses[index],
     ...(tags && { tags }),
@@ -60,7 +60,7 @@ export async function bulkAction(c: Collections, p: BulkActionParams): Promise<B
   const worker = async () => {
     for (let doc = queue.shift(); doc; doc = queue.shift()) {
       const moved: TaskDoc[] = [];
-      const done = await changeOne(c, p.action, doc._id, by, moved);
+      const done = await changeOne(collections, p.action, doc._id, by, moved);
       if (done) changed.push(done);
       dependents.push(...moved);
     }
@@ -87,14 +87,16 @@ function applies(action: BulkActionParams['action'], doc: SummaryDoc): boolean {
 
 /** The task changed, or null when it has moved on (another status, or gone) since the page was read. */
 async function changeOne(
-  c: Collections,
+  collections: Collections,
   action: BulkActionParams['action'],
   id: string,
   by: string,
   moved: TaskDoc[],
 ): Promise<TaskDoc | null> {
   try {
-    return action === 'cancel' ? await cancel(c, { id, by }, moved) : await retry(c, { id, by }, moved);
+    return action === 'cancel'
+      ? await cancel(collections, { id, by }, moved)
+      : await retry(collections, { id, by }, moved);
   } catch (err) {
     if (isAppError(err) && (err.type === 'INVALID_TRANSITION' || err.type === 'TASK_NOT_FOUND')) return null;
     throw err;

@@ -84,7 +84,11 @@ export const DEFAULT_RETENTION: Readonly<RetentionDefaults> = Object.freeze({
   idempotencyKeyTtlSeconds: 86_400,
 });
 
-export function collections(
+/**
+ * The store's collections on `db`, with the in-process helpers in front of them (recent tasks,
+ * bucket tree, bulk inserts) and its policies. Opening them reads and writes nothing.
+ */
+export function openCollections(
   db: Db,
   recent: RecentTasksOptions = {},
   retention: Readonly<RetentionDefaults> = DEFAULT_RETENTION,
@@ -215,25 +219,25 @@ export const TASK_INDEXES: IndexDescription[] = [
  * this at start-up. Only missing indexes are created: FerretDB 1.24 drops the connection
  * (a panic, "slice bounds out of range") when createIndexes names compound indexes that exist.
  */
-export async function ensureIndexes(c: Collections): Promise<void> {
-  await createMissing(c.tasks, TASK_INDEXES);
-  await createMissing(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(c.fences, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(c.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
-  await createMissing(c.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
-  await createMissing(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
-  await createMissing(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
-  await createMissing(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
-  await createMissing(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(c.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
-  await createMissing(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
-  await createMissing(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
-  await createMissing(c.webhookDeliveries, [
+export async function ensureIndexes(collections: Collections): Promise<void> {
+  await createMissing(collections.tasks, TASK_INDEXES);
+  await createMissing(collections.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(collections.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(collections.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await createMissing(collections.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await createMissing(collections.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
+  await createMissing(collections.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
+  await createMissing(collections.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
+  await createMissing(collections.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(collections.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
+  await createMissing(collections.holds, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(collections.slots, [{ key: { type: 1 }, name: 'by_type' }]);
+  await createMissing(collections.webhookDeliveries, [
     { key: { taskId: 1 }, name: 'by_task' },
     { key: { state: 1, nextAttemptAt: 1 }, name: 'due' },
   ]);
-  await createMissing(c.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(c.rateSlots, [
+  await createMissing(collections.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(collections.rateSlots, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { key: 1, n: -1 }, name: 'latest_by_key' },
   ]);

@@ -41,7 +41,7 @@ export class CountKeeper {
   private recounting: Promise<RecountResult | null | 'unsettled'> | null = null;
 
   constructor(
-    private readonly c: Collections,
+    private readonly collections: Collections,
     private readonly log: Logger,
     options: CountKeeperOptions,
   ) {
@@ -50,7 +50,7 @@ export class CountKeeper {
 
   start(): void {
     const flushTimer = setInterval(() => {
-      if (this.c.countWriter.hasPending || performance.now() - this.lastFlush >= IDLE_FLUSH_MS)
+      if (this.collections.countWriter.hasPending || performance.now() - this.lastFlush >= IDLE_FLUSH_MS)
         this.flush().catch((err: unknown) => this.log.warn({ err }, 'task counts flush failed'));
     }, FLUSH_MS);
     const checkTimer = setInterval(() => {
@@ -64,12 +64,12 @@ export class CountKeeper {
   async flush(stopped = false): Promise<void> {
     while (this.flushing) await this.flushing.catch(() => undefined);
     this.flushing = (async () => {
-      const wanted = this.c.countWriter.takeRecountRequest();
+      const wanted = this.collections.countWriter.takeRecountRequest();
       if (wanted !== null) {
         this.log.warn({ reason: wanted }, 'task counts need a recount');
-        await requestRecount(this.c.taskCounts, wanted);
+        await requestRecount(this.collections.taskCounts, wanted);
       }
-      await this.c.countWriter.flush(this.c.taskCounts, stopped);
+      await this.collections.countWriter.flush(this.collections.taskCounts, stopped);
       this.lastFlush = performance.now();
     })();
     try {
@@ -83,7 +83,7 @@ export class CountKeeper {
     if (this.checking) return;
     this.checking = true;
     try {
-      const docs = await readCountDocs(this.c.taskCounts);
+      const docs = await readCountDocs(this.collections.taskCounts);
       this.watch.observe(docs.writers);
       await this.breakStaleFences(docs.fences, docs.writers);
       const retired = new Set(docs.base?.retired ?? []);
@@ -101,9 +101,9 @@ export class CountKeeper {
         if (r === null) {
           this.log.info({ reason }, 'task recount left to the holder of the counts fence');
           // The retention sweeper steps aside for a requested recount (docs/retention.md).
-          const now = await readCountDocs(this.c.taskCounts);
+          const now = await readCountDocs(this.collections.taskCounts);
           if (now.requests.length === 0 && now.fences.some((f) => f.purpose === 'removal'))
-            await requestRecount(this.c.taskCounts, reason);
+            await requestRecount(this.collections.taskCounts, reason);
         } else if (r === 'unsettled')
           this.log.info({ reason }, 'task recount put off: a writer has not passed the cut');
         else
@@ -114,7 +114,7 @@ export class CountKeeper {
         return;
       }
       const stopped = docs.writers.filter((w) => w.stopped && !retired.has(w._id));
-      if (stopped.length > 0) await absorbStopped(this.c, stopped);
+      if (stopped.length > 0) await absorbStopped(this.collections, stopped);
     } finally {
       this.checking = false;
     }
@@ -133,15 +133,17 @@ export class CountKeeper {
           { fence: fence._id, holder: fence.holder },
           'breaking a task counts fence left by a dead recount',
         );
-        await this.c.taskCounts.deleteOne({ _id: fence._id });
+        await this.collections.taskCounts.deleteOne({ _id: fence._id });
       }
     }
   }
 
   private recountOnce(): Promise<RecountResult | null | 'unsettled'> {
-    this.recounting ??= recount(this.c, this.watch, () => this.flush(), HISTORY_LIMIT).finally(() => {
-      this.recounting = null;
-    });
+    this.recounting ??= recount(this.collections, this.watch, () => this.flush(), HISTORY_LIMIT).finally(
+      () => {
+        this.recounting = null;
+      },
+    );
     return this.recounting;
   }
 

@@ -78,11 +78,11 @@ export type Fenced<T> = { done: true; value: T } | { done: false };
  * false`). Also what keeps a recount from counting while tasks are removed (docs/retention.md).
  */
 export async function withBaseFence<T>(
-  c: Collections,
+  collections: Collections,
   run: (base: CountBaseDoc | null) => Promise<T>,
   options: { purpose?: 'removal'; decline?: (docs: CountDocs) => boolean } = {},
 ): Promise<Fenced<T>> {
-  const coll = c.taskCounts;
+  const coll = collections.taskCounts;
   const docs = await readCountDocs(coll);
   if (options.decline?.(docs)) return { done: false };
   const { base } = docs;
@@ -92,7 +92,7 @@ export async function withBaseFence<T>(
     role: 'fence',
     version,
     at: new Date(),
-    holder: c.countWriter.id,
+    holder: collections.countWriter.id,
     ...(options.purpose && { purpose: options.purpose }),
   };
   try {
@@ -161,14 +161,14 @@ export interface RecountResult {
  * writer's deltas before the cut; retire dead writers. Null when another process holds the fence.
  */
 export async function recount(
-  c: Collections,
+  collections: Collections,
   watch: WriterWatch,
   flushOwn: () => Promise<void>,
   historyLimit: number,
 ): Promise<RecountResult | null | 'unsettled'> {
   const t0 = performance.now();
-  const coll = c.taskCounts;
-  const r = await withBaseFence(c, async (prior) => {
+  const coll = collections.taskCounts;
+  const r = await withBaseFence(collections, async (prior) => {
     const { requests } = await readCountDocs(coll);
     const cut = (Math.floor(Date.now() / 1000) + 1) * 1000;
     await new Promise((res) => setTimeout(res, Math.max(0, cut - Date.now() + 5)));
@@ -190,14 +190,14 @@ export async function recount(
     const before = cut - SKEW_MARGIN_MS;
     const counts = new Tally();
     let tasks = 0;
-    const all = c.tasks.find({}, { projection: { type: 1, status: 1, updatedAt: 1 } });
+    const all = collections.tasks.find({}, { projection: { type: 1, status: 1, updatedAt: 1 } });
     for await (const d of all) {
       if (d.updatedAt.getTime() < before) {
         counts.add(d.type, d.status, 1);
         tasks++;
         continue;
       }
-      const full = await c.tasks.findOne(
+      const full = await collections.tasks.findOne(
         { _id: d._id },
         { projection: { type: 1, status: 1, history: 1, historyOffset: 1 } },
       );
@@ -237,9 +237,9 @@ export async function recount(
 }
 
 /** Folds stopped writers (complete by construction) into the base without counting tasks. */
-export async function absorbStopped(c: Collections, stopped: CountWriterDoc[]): Promise<boolean> {
-  const coll = c.taskCounts;
-  const r = await withBaseFence(c, async (prior) => {
+export async function absorbStopped(collections: Collections, stopped: CountWriterDoc[]): Promise<boolean> {
+  const coll = collections.taskCounts;
+  const r = await withBaseFence(collections, async (prior) => {
     if (prior === null) return false;
     const counts = Tally.of(prior.counts);
     const folded = new Map(prior.folded.map((f) => [f.writer, f.counts]));

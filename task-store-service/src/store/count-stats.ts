@@ -11,12 +11,12 @@ import type { OutcomeBucket } from './documents.js';
 import { servedTypes } from './executors.js';
 import { scanStats } from './task-queries.js';
 
-export async function stats(c: Collections): Promise<Stats> {
-  const [docs, served] = await Promise.all([readCountDocs(c.taskCounts), servedTypes(c)]);
+export async function stats(collections: Collections): Promise<Stats> {
+  const [docs, served] = await Promise.all([readCountDocs(collections.taskCounts), servedTypes(collections)]);
   const { base } = docs;
   // Before the first recount (a new or upgraded database) the counts are taken the old way.
-  if (base === null) return scanStats(c);
-  const own = c.countWriter.id;
+  if (base === null) return scanStats(collections);
+  const own = collections.countWriter.id;
   const retired = new Set(base.retired);
   const folded = new Map(base.folded.map((f) => [f.writer, f.counts]));
   const counts = Tally.of(base.counts);
@@ -27,12 +27,12 @@ export async function stats(c: Collections): Promise<Stats> {
     outcomes.push(w.outcomes);
   }
   if (!retired.has(own)) {
-    const mine = c.countWriter.totals();
+    const mine = collections.countWriter.totals();
     counts.addTally(mine.counts).addRows(folded.get(own) ?? [], -1);
     outcomes.push([...mine.outcomes].map(([s, o]) => ({ s, ...o })));
   }
   const { byStatus, byType, negative } = toStatsCounts(counts);
-  if (negative) c.countWriter.requestRecount('a count fell below zero');
+  if (negative) collections.countWriter.requestRecount('a count fell below zero');
   const last = outcomesSince(outcomes.flat(), Math.floor((Date.now() - 60_000) / 1000));
   return {
     byStatus,

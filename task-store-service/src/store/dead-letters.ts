@@ -13,7 +13,7 @@ import { changeAndSettle } from './task-lifecycle.js';
 import { appendHistory } from './task-history.js';
 
 export async function recordDeadLetter(
-  c: Collections,
+  collections: Collections,
   p: DeadLetterParams,
 ): Promise<{ doc: DeadLetterDoc; task: TaskDoc | null }> {
   let task: TaskDoc | null = null;
@@ -22,7 +22,7 @@ export async function recordDeadLetter(
     let failedIt = false;
     try {
       task = await changeAndSettle(
-        c,
+        collections,
         p.taskId,
         (doc, now) => {
           failedIt = doc.status === 'queued' && doc.version === p.version;
@@ -65,24 +65,24 @@ export async function recordDeadLetter(
     outcome,
   };
   try {
-    await c.deadLetters.insertOne(doc);
+    await collections.deadLetters.insertOne(doc);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // A repeat (the first answer was lost): the first record stands.
-    return { doc: (await c.deadLetters.findOne({ _id: doc._id })) ?? doc, task };
+    return { doc: (await collections.deadLetters.findOne({ _id: doc._id })) ?? doc, task };
   }
   return { doc, task };
 }
 
 export async function listDeadLetters(
-  c: Collections,
+  collections: Collections,
   limit: number,
 ): Promise<{ count: number; docs: DeadLetterDoc[] }> {
   // The list first, then the count: dead letters are only ever added, so the count read after the
   // list is never below what the list shows (read together, a letter added between the two reads
   // could be listed but not counted).
-  const docs = await c.deadLetters.find({}).sort({ at: -1 }).limit(limit).toArray();
-  const count = await c.deadLetters.countDocuments({});
+  const docs = await collections.deadLetters.find({}).sort({ at: -1 }).limit(limit).toArray();
+  const count = await collections.deadLetters.countDocuments({});
   return { count, docs };
 }
 

@@ -10,7 +10,7 @@ import type { TaskDoc } from './documents.js';
 import { changeAndSettle, expiry, isOverdue } from './task-lifecycle.js';
 
 export async function expireOverdue(
-  c: Collections,
+  collections: Collections,
   limit: number,
   by: string,
   dependents: TaskDoc[] = [],
@@ -18,7 +18,7 @@ export async function expireOverdue(
   const now = new Date();
   const overdue: string[] = [];
   for (const status of ['queued', 'waiting'] as const) {
-    const docs = await c.tasks
+    const docs = await collections.tasks
       .find({ hasExpiry: true, status, expiresAt: { $lte: now } }, { projection: { _id: 1 } })
       .limit(limit - overdue.length)
       .toArray();
@@ -29,7 +29,7 @@ export async function expireOverdue(
   for (const id of overdue) {
     let touched = false;
     const doc = await changeAndSettle(
-      c,
+      collections,
       id,
       (d, at) => {
         touched = (d.status === 'queued' || d.status === 'waiting') && isOverdue(d, at);
@@ -39,7 +39,7 @@ export async function expireOverdue(
     );
     if (touched) {
       expired.push(doc);
-      await c.holds.deleteOne({ _id: doc._id });
+      await collections.holds.deleteOne({ _id: doc._id });
     }
   }
   return expired;

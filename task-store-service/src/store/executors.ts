@@ -9,12 +9,12 @@ import type { Collections } from './collections.js';
 export const EXECUTOR_LIVE_MS = 30_000;
 
 export async function executorHeartbeat(
-  c: Collections,
+  collections: Collections,
   p: { workerId: string; types: string[]; stopping?: boolean },
 ): Promise<{ liveForMs: number }> {
-  if (p.stopping) await c.executors.deleteOne({ _id: p.workerId });
+  if (p.stopping) await collections.executors.deleteOne({ _id: p.workerId });
   else
-    await c.executors.replaceOne(
+    await collections.executors.replaceOne(
       { _id: p.workerId },
       { types: p.types, lastSeen: new Date() },
       { upsert: true },
@@ -23,8 +23,8 @@ export async function executorHeartbeat(
 }
 
 /** Types served by at least one executor seen within EXECUTOR_LIVE_MS. */
-export async function servedTypes(c: Collections): Promise<Set<string>> {
-  const live = await c.executors
+export async function servedTypes(collections: Collections): Promise<Set<string>> {
+  const live = await collections.executors
     .find({ lastSeen: { $gte: new Date(Date.now() - EXECUTOR_LIVE_MS) } })
     .toArray();
   return new Set(live.flatMap((e) => e.types));

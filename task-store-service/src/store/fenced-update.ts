@@ -40,7 +40,7 @@ export interface ApplyOptions {
 }
 
 export async function applyChange(
-  c: Collections,
+  collections: Collections,
   id: string,
   decide: Decide,
   options: ApplyOptions = {},
@@ -48,21 +48,21 @@ export async function applyChange(
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   // First try the version this process wrote last, if it has one (see recent-tasks.ts); any
   // doubt about it (a refusal, a replay, a refused fence, no match) reads the task instead.
-  let remembered = c.recent.recall(id);
+  let remembered = collections.recent.recall(id);
   // The other writer's fence we are waiting on, and since when (our monotonic clock).
   let watching: { fenceId: string; since: number } | undefined;
   for (;;) {
     const guess = remembered !== undefined;
-    const doc = remembered ?? (await c.tasks.findOne({ _id: id }));
+    const doc = remembered ?? (await collections.tasks.findOne({ _id: id }));
     remembered = undefined;
     if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
     const now = new Date();
     const taken = performance.now();
     // The change is timed `now` for the counts (docs/stats.md) until its write is over.
-    const counted = c.countWriter.begin(now);
+    const counted = collections.countWriter.begin(now);
     let next: TaskDoc | 'again' | 'busy';
     try {
-      next = await writeOnce(c, doc, guess, decide, now, taken, options);
+      next = await writeOnce(collections, doc, guess, decide, now, taken, options);
     } finally {
       counted();
     }
@@ -71,13 +71,13 @@ export async function applyChange(
     if (Date.now() > deadline) throw new AppError('BUSY', `task ${id} is being changed; try again`, { id });
     const fenceId = `${id}:${doc.version}`;
     if (watching?.fenceId !== fenceId) watching = { fenceId, since: performance.now() };
-    await settle(c, fenceId, doc, performance.now() - watching.since);
+    await settle(collections, fenceId, doc, performance.now() - watching.since);
   }
 }
 
 /** One attempt: the next document, 'again' to read and decide again, or 'busy' (another writer's fence). */
 async function writeOnce(
-  c: Collections,
+  collections: Collections,
   doc: TaskDoc,
   guess: boolean,
   decide: Decide,
@@ -117,67 +117,79 @@ async function writeOnce(
   const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
   try {
     // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.
-    await c.inserts.fences.insert(fence);
+    await collections.inserts.fences.insert(fence);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     return guess ? 'again' : 'busy'; // a guess: the remembered version is not the current one
   }
   const next: TaskDoc = { ...doc, ...set };
   // History the change moves out of the task goes first: the task's new offset vouches for it.
-  if (set.historyOffset !== undefined) await writeMovedHistory(c, doc, set, now);
+  if (set.historyOffset !== undefined) await writeMovedHistory(collections, doc, set, now);
   await options.beforeWrite?.(next, doc);
   // A terminal version's webhook delivery (docs/webhooks.md), whatever call made it terminal.
-  await recordDelivery(c, doc, next);
-  const r = await c.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
+  await recordDelivery(collections, doc, next);
+  const r = await collections.tasks.updateOne({ _id: id, version: doc.version }, { $set: set });
   // No match: after STALE_FENCE_MS another caller may have rolled our fence forward (the change
   // is in, and counted by that caller); sooner than that, our read was older than a swept fence.
   if (r.matchedCount === 0 && performance.now() - taken < STALE_FENCE_MS) {
-    c.recent.forget(id);
+    collections.recent.forget(id);
     return 'again';
   }
-  if (r.matchedCount > 0) c.countWriter.changed(doc.type, doc.status, to, now);
-  c.recent.remember(next);
+  if (r.matchedCount > 0) collections.countWriter.changed(doc.type, doc.status, to, now);
+  collections.recent.remember(next);
   return next;
 }
 
 /** Another writer holds the fence: wait for it, or finish its write once we have watched it long enough. */
-async function settle(c: Collections, fenceId: string, doc: TaskDoc, watchedMs: number): Promise<void> {
-  const fence = await c.fences.findOne({ _id: fenceId });
+async function settle(
+  collections: Collections,
+  fenceId: string,
+  doc: TaskDoc,
+  watchedMs: number,
+): Promise<void> {
+  const fence = await collections.fences.findOne({ _id: fenceId });
   if (fence && watchedMs > STALE_FENCE_MS) {
     // Its writer may have died before writing the outbox entry a queued version needs.
     if (fence.set.status === 'queued') {
       const version = fence.version + 1;
-      await c.outbox
+      await collections.outbox
         .insertOne({ _id: `${fence.taskId}:${version}`, taskId: fence.taskId, version, at: new Date() })
         .catch((err: unknown) => {
           if (!isDuplicateKey(err)) throw err;
         });
     }
     // And before the history blocks the change moved out of the task (docs/history.md).
-    if (fence.set.historyOffset !== undefined) await writeMovedHistory(c, doc, fence.set, new Date());
+    if (fence.set.historyOffset !== undefined)
+      await writeMovedHistory(collections, doc, fence.set, new Date());
     // And before the wakeup entries of a flow node (its dependents told it ended, ...).
-    if (fence.set.version !== undefined) await recordWakeups(c, doc, { ...doc, ...fence.set });
+    if (fence.set.version !== undefined) await recordWakeups(collections, doc, { ...doc, ...fence.set });
     // And before its webhook delivery, when that version is terminal.
-    if (fence.set.version !== undefined) await recordDelivery(c, doc, { ...doc, ...fence.set });
+    if (fence.set.version !== undefined) await recordDelivery(collections, doc, { ...doc, ...fence.set });
     // The fence records absolute values, so applying it twice is harmless.
-    c.recent.forget(fence.taskId);
-    const r = await c.tasks.updateOne({ _id: fence.taskId, version: fence.version }, { $set: fence.set });
+    collections.recent.forget(fence.taskId);
+    const r = await collections.tasks.updateOne(
+      { _id: fence.taskId, version: fence.version },
+      { $set: fence.set },
+    );
     if (r.matchedCount > 0 && fence.set.status !== undefined && fence.set.updatedAt !== undefined) {
       // Timed by its dead writer, written now: a recount under way may have missed it (docs/stats.md).
-      c.countWriter.changed(doc.type, doc.status, fence.set.status, fence.set.updatedAt);
-      c.countWriter.requestRecount('a stale task fence was rolled forward');
+      collections.countWriter.changed(doc.type, doc.status, fence.set.status, fence.set.updatedAt);
+      collections.countWriter.requestRecount('a stale task fence was rolled forward');
     }
     // A fence that does not raise the version (the bucket backfill's) would stand in the way of
     // that version's next change until swept: once applied, it is removed.
     if (fence.set.version === undefined)
-      await c.fences.deleteOne({ _id: fenceId, 'set.version': { $exists: false } });
+      await collections.fences.deleteOne({ _id: fenceId, 'set.version': { $exists: false } });
     return;
   }
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
 }
 
 /** Fences are only needed until their version is written; old ones are swept. */
-export async function sweepFences(c: Collections, olderThanMs = FENCE_RETENTION_MS): Promise<number> {
-  const r = await c.fences.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
+export async function sweepFences(
+  collections: Collections,
+  olderThanMs = FENCE_RETENTION_MS,
+): Promise<number> {
+  const r = await collections.fences.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
   return r.deletedCount;
 }

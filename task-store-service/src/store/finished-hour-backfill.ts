@@ -16,9 +16,9 @@ const WRITES_IN_FLIGHT = 8;
  * Sets finishedHour on the type's finished tasks that have none; answers how many it wrote, or
  * null when some were being changed (the caller tries again on a later pass).
  */
-export async function backfillFinishedHours(c: Collections, type: string): Promise<number | null> {
+export async function backfillFinishedHours(collections: Collections, type: string): Promise<number | null> {
   // Not index-served beyond `type` on FerretDB (evaluated over the type's tasks), but once per type.
-  const docs = await c.tasks
+  const docs = await collections.tasks
     .find(
       { type, finishedHour: { $exists: false } },
       { projection: { _id: 1, status: 1, finishedAt: 1, version: 1 } },
@@ -29,17 +29,23 @@ export async function backfillFinishedHours(c: Collections, type: string): Promi
     const fenceId = `${t._id}:${t.version}`;
     const set = { finishedHour: hourOf(t.finishedAt!.getTime()) };
     try {
-      await c.fences.insertOne({ _id: fenceId, taskId: t._id, version: t.version, set, at: new Date() });
+      await collections.fences.insertOne({
+        _id: fenceId,
+        taskId: t._id,
+        version: t.version,
+        set,
+        at: new Date(),
+      });
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
     try {
-      await c.tasks.updateOne({ _id: t._id, version: t.version }, { $set: set });
+      await collections.tasks.updateOne({ _id: t._id, version: t.version }, { $set: set });
     } finally {
-      await c.fences.deleteOne({ _id: fenceId });
+      await collections.fences.deleteOne({ _id: fenceId });
     }
-    c.recent.forget(t._id);
+    collections.recent.forget(t._id);
     return true;
   });
   return done.every(Boolean) ? done.length : null;

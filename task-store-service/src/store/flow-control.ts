@@ -38,8 +38,8 @@ function byReleaseOrder(a: HoldDoc, b: HoldDoc): number {
  * hold entry, which whoever releases it finds by type. A crash between the two leaves the claim
  * unanswered; the executor's repeat (or the message's redelivery) holds it again and writes the entry.
  */
-export async function hold(c: Collections, id: string, reason: HoldReason): Promise<TaskDoc> {
-  const doc = await applyChange(c, id, (d) => {
+export async function hold(collections: Collections, id: string, reason: HoldReason): Promise<TaskDoc> {
+  const doc = await applyChange(collections, id, (d) => {
     if (d.status !== 'queued') {
       throw new AppError('INVALID_TRANSITION', `cannot hold a ${d.status} task`, { status: d.status, id });
     }
@@ -53,7 +53,7 @@ export async function hold(c: Collections, id: string, reason: HoldReason): Prom
     createdAt: doc.createdAt,
     at: new Date(),
   };
-  await c.holds.replaceOne({ _id: entry._id }, entry, { upsert: true });
+  await collections.holds.replaceOne({ _id: entry._id }, entry, { upsert: true });
   return doc;
 }
 
@@ -76,38 +76,38 @@ export function heldError(doc: TaskDoc, reason: HoldReason): AppError {
  * to publish now. Repeatable: a task that is no longer held just loses its entry.
  */
 export async function releaseHolds(
-  c: Collections,
+  collections: Collections,
   type: string,
   max: number,
   reason?: HoldReason,
 ): Promise<TaskDoc[]> {
   if (max <= 0) return [];
-  const entries = (await c.holds.find({ type }).toArray())
+  const entries = (await collections.holds.find({ type }).toArray())
     .filter((h) => reason === undefined || h.reason === reason)
     .sort(byReleaseOrder);
   const released: TaskDoc[] = [];
   // An entry whose task is no longer held (cancelled, expired) does not count: the next one goes.
   for (const h of entries) {
     if (released.length >= max) break;
-    const doc = await unhold(c, h._id);
+    const doc = await unhold(collections, h._id);
     if (doc) released.push(doc);
-    await c.holds.deleteOne({ _id: h._id });
+    await collections.holds.deleteOne({ _id: h._id });
   }
   return released;
 }
 
 /** The task made due again, or null when it is not held (any more). */
-async function unhold(c: Collections, id: string): Promise<TaskDoc | null> {
+async function unhold(collections: Collections, id: string): Promise<TaskDoc | null> {
   let changed = false;
   try {
     const doc = await applyChange(
-      c,
+      collections,
       id,
       (d) => {
         changed = d.status === 'queued' && Boolean(d.heldBy);
         return changed ? { heldBy: null } : null;
       },
-      writeOptions(c),
+      writeOptions(collections),
     );
     return changed ? doc : null;
   } catch (err) {
@@ -121,14 +121,14 @@ async function unhold(c: Collections, id: string): Promise<TaskDoc | null> {
  * repeated claim), or null when all are taken.
  */
 export async function takeSlot(
-  c: Collections,
+  collections: Collections,
   type: string,
   limit: number,
   taskId: string,
   leaseId: string,
 ): Promise<string | null> {
   for (let round = 0; round < SLOT_TRIES; round++) {
-    const taken = await c.slots.find({ type }).toArray();
+    const taken = await collections.slots.find({ type }).toArray();
     const mine = taken.find((s) => s.taskId === taskId && s.leaseId === leaseId);
     if (mine) return mine._id;
     const used = new Set(taken.map((s) => s._id));
@@ -139,7 +139,7 @@ export async function takeSlot(
     if (free.length === 0) return null;
     for (const _id of free) {
       try {
-        await c.slots.insertOne({ _id, type, taskId, leaseId, at: new Date() });
+        await collections.slots.insertOne({ _id, type, taskId, leaseId, at: new Date() });
         return _id;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -155,13 +155,13 @@ const slotId = (type: string, n: number): string => `${type}#${n}`;
  * Frees the slot a task's lease held, once its run is over, and releases the most urgent task
  * held for it (returned, for the caller to publish). Repeatable: a slot already freed frees nothing.
  */
-export async function freeSlot(c: Collections, doc: TaskDoc): Promise<TaskDoc[]> {
+export async function freeSlot(collections: Collections, doc: TaskDoc): Promise<TaskDoc[]> {
   if (!doc.slot || doc.status === 'running') return [];
-  const r = await c.slots.deleteOne({ _id: doc.slot, taskId: doc._id, leaseId: doc.leaseId ?? '' });
+  const r = await collections.slots.deleteOne({ _id: doc.slot, taskId: doc._id, leaseId: doc.leaseId ?? '' });
   if (r.deletedCount === 0) return [];
-  const rules = await c.settings.rules(doc.type);
+  const rules = await collections.settings.rules(doc.type);
   if (rules.paused) return [];
-  return releaseHolds(c, doc.type, 1, 'concurrency');
+  return releaseHolds(collections, doc.type, 1, 'concurrency');
 }
 
 /**
@@ -172,7 +172,7 @@ export async function freeSlot(c: Collections, doc: TaskDoc): Promise<TaskDoc[]>
  * latest taken start time instead of probing its way there.
  */
 export async function reserveStart(
-  c: Collections,
+  collections: Collections,
   type: string,
   ratePerSecond: number,
   taskId: string,
@@ -180,19 +180,19 @@ export async function reserveStart(
   const intervalMs = 1_000 / ratePerSecond;
   const key = `${type}@${ratePerSecond}`;
   const earliest = Math.floor(Date.now() / intervalMs) - rateBurst(ratePerSecond) + 1;
-  const hint = c.settings.nextStart.get(key);
-  let n = Math.max(hint ?? (await latestStart(c, key)) + 1, earliest);
+  const hint = collections.settings.nextStart.get(key);
+  let n = Math.max(hint ?? (await latestStart(collections, key)) + 1, earliest);
   for (let probe = 1; probe <= RATE_PROBES; probe++, n++) {
     const at = new Date(Math.ceil(n * intervalMs));
     try {
-      await c.rateSlots.insertOne({ _id: `${key}:${n}`, key, n, taskId, at });
-      c.settings.nextStart.set(key, n + 1);
+      await collections.rateSlots.insertOne({ _id: `${key}:${n}`, key, n, taskId, at });
+      collections.settings.nextStart.set(key, n + 1);
       return at;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
     // Another replica is taking them too: jump to the latest rather than probe one by one.
-    if (probe % RATE_REREAD_EVERY === 0) n = Math.max(n, await latestStart(c, key));
+    if (probe % RATE_REREAD_EVERY === 0) n = Math.max(n, await latestStart(collections, key));
   }
   throw new AppError('BUSY', `no start time of ${type} found after ${RATE_PROBES} tries; try again`, {
     id: taskId,
@@ -200,7 +200,7 @@ export async function reserveStart(
 }
 
 /** The highest start time index taken for a rate key (-Infinity when none). */
-async function latestStart(c: Collections, key: string): Promise<number> {
-  const [last] = await c.rateSlots.find({ key }).sort({ n: -1 }).limit(1).toArray();
+async function latestStart(collections: Collections, key: string): Promise<number> {
+  const [last] = await collections.rateSlots.find({ key }).sort({ n: -1 }).limit(1).toArray();
   return last?.n ?? -Infinity;
 }

@@ -63,7 +63,7 @@ export interface CreatedFlow {
 }
 
 export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promise<CreatedFlow> {
-  const { c } = ctx;
+  const { collections } = ctx;
   checkGraph(p.nodes);
   const now = new Date();
   const policy = p.failurePolicy ?? 'fail-fast';
@@ -72,11 +72,11 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
     bodyHash = sha256(canonicalJson(body));
-    const claimed = await claimFlowKey(c, idempotencyKey, flowId, bodyHash, now);
+    const claimed = await claimFlowKey(collections, idempotencyKey, flowId, bodyHash, now);
     if (claimed.existing) {
-      const prior = await c.flows.findOne({ _id: claimed.flowId });
+      const prior = await collections.flows.findOne({ _id: claimed.flowId });
       if (prior?.state === 'created') {
-        return { flow: prior, nodes: await nodesOf(c, prior), created: false, queued: [] };
+        return { flow: prior, nodes: await nodesOf(collections, prior), created: false, queued: [] };
       }
       flowId = claimed.flowId; // the first call stopped part way: this one finishes it
     }
@@ -101,42 +101,47 @@ export async function createFlow(ctx: StoreContext, p: CreateFlowParams): Promis
   };
   // First the wakeup: should this call stop part way, the flow keeper finishes or undoes it. A
   // repeat that finishes an earlier call's creation moves it to now: the keeper waits again.
-  await c.flowWakeups.replaceOne(
+  await collections.flowWakeups.replaceOne(
     { _id: `flow:${flowId}` },
     { kind: 'flow', ref: flowId, at: now },
     { upsert: true },
   );
-  await ignoreDuplicate(c.flows.insertOne(flow));
-  await c.buckets.record([now.getTime()]);
-  const counted = c.countWriter.begin(now);
+  await ignoreDuplicate(collections.flows.insertOne(flow));
+  await collections.buckets.record([now.getTime()]);
+  const counted = collections.countWriter.begin(now);
   try {
-    await c.tasks.insertMany(docs, { ordered: false });
-    for (const d of docs) c.countWriter.created(d.type, d.status, now);
+    await collections.tasks.insertMany(docs, { ordered: false });
+    for (const d of docs) collections.countWriter.created(d.type, d.status, now);
   } catch (err) {
     if (!onlyDuplicates(err)) throw err;
-    c.countWriter.requestRecount('a flow creation was finished by a repeat'); // which ones were in, only a count says
+    collections.countWriter.requestRecount('a flow creation was finished by a repeat'); // which ones were in, only a count says
   } finally {
     counted();
   }
-  const queued = await commit(c, flow);
-  return { flow: { ...flow, state: 'created' }, nodes: await nodesOf(c, flow), created: true, queued };
+  const queued = await commit(collections, flow);
+  return {
+    flow: { ...flow, state: 'created' },
+    nodes: await nodesOf(collections, flow),
+    created: true,
+    queued,
+  };
 }
 
 /** The flow exists from here on: its nodes without dependencies are queued, and the wakeup goes. */
-async function commit(c: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
+async function commit(collections: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
   // Conditional: once created, the flow document is written only by a cancel (cancelledAt).
-  await c.flows.updateOne({ _id: flow._id, state: 'creating' }, { $set: { state: 'created' } });
+  await collections.flows.updateOne({ _id: flow._id, state: 'creating' }, { $set: { state: 'created' } });
   // Undone meanwhile by the flow keeper (this call took longer than FLOW_CREATION_GRACE_MS):
   // nothing may be queued. A repeat with the same idempotency key creates it afresh.
-  if ((await c.flows.findOne({ _id: flow._id }))?.state !== 'created')
+  if ((await collections.flows.findOne({ _id: flow._id }))?.state !== 'created')
     throw new AppError('BUSY', 'the flow’s creation took too long and was undone; send it again');
   const queued: TaskDoc[] = [];
   for (const n of flow.nodes) {
     if (n.dependsOn.length > 0) continue;
-    const doc = await queueRoot(c, n.taskId);
+    const doc = await queueRoot(collections, n.taskId);
     if (doc.status === 'queued') queued.push(doc);
   }
-  await c.flowWakeups.deleteOne({ _id: `flow:${flow._id}` });
+  await collections.flowWakeups.deleteOne({ _id: `flow:${flow._id}` });
   return queued;
 }
 
@@ -145,35 +150,44 @@ async function commit(c: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
  * written, it is finished; otherwise what was written is removed, as if the call had never come.
  */
 export async function finishCreation(
-  c: Collections,
+  collections: Collections,
   flowId: string,
 ): Promise<'finished' | 'undone' | 'gone'> {
-  const flow = await c.flows.findOne({ _id: flowId });
+  const flow = await collections.flows.findOne({ _id: flowId });
   if (flow?.state === 'created') {
-    await commit(c, flow); // queues any root still waiting; repeatable
+    await commit(collections, flow); // queues any root still waiting; repeatable
     return 'finished';
   }
-  const written = flow ? await c.tasks.countDocuments({ flowId }) : 0;
+  const written = flow ? await collections.tasks.countDocuments({ flowId }) : 0;
   if (flow && written === flow.nodes.length) {
-    await commit(c, flow);
+    await commit(collections, flow);
     return 'finished';
   }
-  const removed = await c.tasks.deleteMany({ flowId, status: 'waiting' });
-  if (removed.deletedCount > 0) c.countWriter.requestRecount('an interrupted flow creation was undone');
-  await c.flows.deleteOne({ _id: flowId, state: 'creating' });
-  await c.flowWakeups.deleteOne({ _id: `flow:${flowId}` });
+  const removed = await collections.tasks.deleteMany({ flowId, status: 'waiting' });
+  if (removed.deletedCount > 0)
+    collections.countWriter.requestRecount('an interrupted flow creation was undone');
+  await collections.flows.deleteOne({ _id: flowId, state: 'creating' });
+  await collections.flowWakeups.deleteOne({ _id: `flow:${flowId}` });
   return flow ? 'undone' : 'gone';
 }
 
 async function claimFlowKey(
-  c: Collections,
+  collections: Collections,
   key: string,
   flowId: string,
   bodyHash: string,
   now: Date,
 ): Promise<{ existing: boolean; flowId: string }> {
-  const ttl = c.retention.idempotencyKeyTtlSeconds;
-  const prior = await claimKey(c.flowIdempotency, c.fences, key, flowId, bodyHash, now, ttl);
+  const ttl = collections.retention.idempotencyKeyTtlSeconds;
+  const prior = await claimKey(
+    collections.flowIdempotency,
+    collections.fences,
+    key,
+    flowId,
+    bodyHash,
+    now,
+    ttl,
+  );
   if (!prior) return { existing: false, flowId };
   if (prior.bodyHash !== bodyHash) {
     throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with a different body', {

@@ -29,11 +29,12 @@ const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
  * What every task change writes first: an outbox entry for a version that is queued, and the
  * wakeup entries of a flow node that ends, stops having ended, or waits again.
  */
-export function writeOptions(c: Collections): ApplyOptions {
+export function writeOptions(collections: Collections): ApplyOptions {
   return {
     beforeWrite: async (next, prev) => {
-      if (next.status === 'queued') await c.inserts.outbox.insert(outboxEntry(next, next.updatedAt));
-      if (next.flow) await recordWakeups(c, prev, next);
+      if (next.status === 'queued')
+        await collections.inserts.outbox.insert(outboxEntry(next, next.updatedAt));
+      if (next.flow) await recordWakeups(collections, prev, next);
     },
   };
 }
@@ -43,11 +44,15 @@ export function writeOptions(c: Collections): ApplyOptions {
  * them. Returns the nodes whose status this changed (queued, cancelled, waiting again), for the
  * caller to publish and announce. Repeatable: a tell that changes nothing writes nothing.
  */
-export async function settleDependents(c: Collections, doc: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
+export async function settleDependents(
+  collections: Collections,
+  doc: TaskDoc,
+  by = 'flow',
+): Promise<TaskDoc[]> {
   if (!doc.flow || doc.flow.dependents.length === 0) return [];
   const changed: TaskDoc[] = [];
-  for (const id of doc.flow.dependents) changed.push(...(await tell(c, id, doc, by)));
-  await c.flowWakeups.deleteOne({ _id: wakeupId(doc._id, doc.version) });
+  for (const id of doc.flow.dependents) changed.push(...(await tell(collections, id, doc, by)));
+  await collections.flowWakeups.deleteOne({ _id: wakeupId(doc._id, doc.version) });
   return changed;
 }
 
@@ -57,35 +62,36 @@ export async function settleDependents(c: Collections, doc: TaskDoc, by = 'flow'
  * dependency stands. A change of a dependency after this read tells it in turn, and a tell about
  * an older version is ignored, so none is lost. Finishes its `retell` wakeup entry.
  */
-export async function retell(c: Collections, node: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
+export async function retell(collections: Collections, node: TaskDoc, by = 'flow'): Promise<TaskDoc[]> {
   if (!node.flow) return [];
   const changed: TaskDoc[] = [];
   for (const d of node.flow.dependsOn) {
-    const dep = await c.tasks.findOne({ _id: d.taskId });
-    if (dep) changed.push(...(await tell(c, node._id, dep, by)));
+    const dep = await collections.tasks.findOne({ _id: d.taskId });
+    if (dep) changed.push(...(await tell(collections, node._id, dep, by)));
   }
-  await c.flowWakeups.deleteOne({ _id: retellId(node._id, node.version) });
+  await collections.flowWakeups.deleteOne({ _id: retellId(node._id, node.version) });
   return changed;
 }
 
 /** Tells node `id` how `dep` stands; then what follows from the node's own change, if any. */
-async function tell(c: Collections, id: string, dep: TaskDoc, by: string): Promise<TaskDoc[]> {
+async function tell(collections: Collections, id: string, dep: TaskDoc, by: string): Promise<TaskDoc[]> {
   let before: TaskStatus | undefined;
   const after = await applyChange(
-    c,
+    collections,
     id,
     (node, now) => {
       before = node.status;
       return decide(node, dep, by, now);
     },
-    writeOptions(c),
+    writeOptions(collections),
   );
   if (after.status === before) return [];
   const changed = [after];
   // Cancelled because of this one, or reopened: its own dependents are told in turn.
   if (isTerminal(after.status) !== isTerminal(before!))
-    changed.push(...(await settleDependents(c, after, by)));
-  if (waitsAgain({ ...after, status: before! }, after)) changed.push(...(await retell(c, after, by)));
+    changed.push(...(await settleDependents(collections, after, by)));
+  if (waitsAgain({ ...after, status: before! }, after))
+    changed.push(...(await retell(collections, after, by)));
   return changed;
 }
 
@@ -161,7 +167,7 @@ export function nextStatus(f: FlowNodeFields, told: DependencyState[]): 'waiting
  * task never changes). Undefined for a task outside a flow, or a node not queued yet.
  */
 export async function dependencyResults(
-  c: Collections,
+  collections: Collections,
   doc: TaskDoc,
 ): Promise<DependencyResults | undefined> {
   const queuedWith = doc.flow?.queuedWith;
@@ -172,8 +178,8 @@ export async function dependencyResults(
       .map(async (t) => {
         const result =
           t.status === 'succeeded'
-            ? ((await c.tasks.findOne({ _id: t.taskId }, { projection: { resultJson: 1 } }))?.resultJson ??
-              null)
+            ? ((await collections.tasks.findOne({ _id: t.taskId }, { projection: { resultJson: 1 } }))
+                ?.resultJson ?? null)
             : null;
         return [
           t.key,
@@ -190,9 +196,9 @@ export async function dependencyResults(
 }
 
 /** A node with no dependencies, just created: queued at once (waiting → queued). */
-export function queueRoot(c: Collections, id: string): Promise<TaskDoc> {
+export function queueRoot(collections: Collections, id: string): Promise<TaskDoc> {
   return applyChange(
-    c,
+    collections,
     id,
     (node, now) => {
       if (node.status !== 'waiting' || node.flow!.dependsOn.length > 0) return null;
@@ -203,18 +209,18 @@ export function queueRoot(c: Collections, id: string): Promise<TaskDoc> {
         ...appendHistory(node, { status: 'queued', at: now, by: 'flow', attempt: 0 }),
       };
     },
-    writeOptions(c),
+    writeOptions(collections),
   );
 }
 
 /** The flow keeper's step for a `dependents` entry: the task as it is now tells its dependents. */
-export async function settleById(c: Collections, id: string): Promise<TaskDoc[]> {
-  const doc = await c.tasks.findOne({ _id: id });
-  return doc ? settleDependents(c, doc) : [];
+export async function settleById(collections: Collections, id: string): Promise<TaskDoc[]> {
+  const doc = await collections.tasks.findOne({ _id: id });
+  return doc ? settleDependents(collections, doc) : [];
 }
 
 /** The flow keeper's step for a `retell` entry. */
-export async function retellById(c: Collections, id: string): Promise<TaskDoc[]> {
-  const doc = await c.tasks.findOne({ _id: id });
-  return doc?.status === 'waiting' ? retell(c, doc) : [];
+export async function retellById(collections: Collections, id: string): Promise<TaskDoc[]> {
+  const doc = await collections.tasks.findOne({ _id: id });
+  return doc?.status === 'waiting' ? retell(collections, doc) : [];
 }

@@ -14,9 +14,9 @@ import { finishCancel } from './flows.js';
 const DEPENDENTS_GRACE_MS = 5_000;
 const PER_PASS = 100;
 
-export async function finishFlowWork(c: Collections, log: Logger): Promise<number> {
+export async function finishFlowWork(collections: Collections, log: Logger): Promise<number> {
   const now = Date.now();
-  const entries = await c.flowWakeups
+  const entries = await collections.flowWakeups
     .find({ at: { $lt: new Date(now - DEPENDENTS_GRACE_MS) } })
     .sort({ at: 1 })
     .limit(PER_PASS)
@@ -27,17 +27,18 @@ export async function finishFlowWork(c: Collections, log: Logger): Promise<numbe
     try {
       if (e.kind === 'flow') {
         if (now - e.at.getTime() <= FLOW_CREATION_GRACE_MS) continue;
-        const outcome = await finishCreation(c, e.ref);
+        const outcome = await finishCreation(collections, e.ref);
         log.warn({ flowId: e.ref, outcome }, 'an interrupted flow creation was finished by the flow keeper');
       } else {
         if (e.kind === 'cancel') {
-          const n = await finishCancel(c, e.ref);
+          const n = await finishCancel(collections, e.ref);
           log.warn(
             { flowId: e.ref, cancelled: n },
             'an interrupted flow cancel was finished by the flow keeper',
           );
-        } else await (e.kind === 'dependents' ? settleById(c, e.ref) : retellById(c, e.ref));
-        await c.flowWakeups.deleteOne({ _id: e._id });
+        } else
+          await (e.kind === 'dependents' ? settleById(collections, e.ref) : retellById(collections, e.ref));
+        await collections.flowWakeups.deleteOne({ _id: e._id });
       }
       done++;
     } catch (err) {

@@ -31,7 +31,7 @@ export function waitsAgain(prev: TaskDoc, next: TaskDoc): boolean {
 }
 
 /** Writes the entries version `next` needs; a repeat (a rolled-forward fence) is harmless. */
-export async function recordWakeups(c: Collections, prev: TaskDoc, next: TaskDoc): Promise<void> {
+export async function recordWakeups(collections: Collections, prev: TaskDoc, next: TaskDoc): Promise<void> {
   const at = new Date();
   const entries = [
     ...(concernsDependents(prev, next)
@@ -42,7 +42,7 @@ export async function recordWakeups(c: Collections, prev: TaskDoc, next: TaskDoc
       : []),
   ];
   for (const e of entries) {
-    await c.flowWakeups.insertOne(e).catch((err: unknown) => {
+    await collections.flowWakeups.insertOne(e).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });
   }

@@ -11,8 +11,8 @@ import type { FlowDoc, TaskDoc } from './documents.js';
 import { topologicalOrder } from './flow-graph.js';
 import { cancel } from './task-lifecycle.js';
 
-export async function nodesOf(c: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
-  const docs = await c.tasks.find({ flowId: flow._id }).toArray();
+export async function nodesOf(collections: Collections, flow: FlowDoc): Promise<TaskDoc[]> {
+  const docs = await collections.tasks.find({ flowId: flow._id }).toArray();
   const byId = new Map(docs.map((d) => [d._id, d]));
   return flow.nodes.flatMap((n) => byId.get(n.taskId) ?? []);
 }
@@ -57,20 +57,20 @@ export function flowToWire(flow: FlowDoc, nodes: TaskDoc[]): Flow {
   };
 }
 
-async function findFlow(c: Collections, id: string): Promise<FlowDoc> {
-  const flow = await c.flows.findOne({ _id: id });
+async function findFlow(collections: Collections, id: string): Promise<FlowDoc> {
+  const flow = await collections.flows.findOne({ _id: id });
   if (!flow || flow.state !== 'created')
     throw new AppError('FLOW_NOT_FOUND', `no flow with id ${id}`, { id });
   return flow;
 }
 
-export async function getFlow(c: Collections, id: string): Promise<Flow> {
-  const flow = await findFlow(c, id);
-  return flowToWire(flow, await nodesOf(c, flow));
+export async function getFlow(collections: Collections, id: string): Promise<Flow> {
+  const flow = await findFlow(collections, id);
+  return flowToWire(flow, await nodesOf(collections, flow));
 }
 
 export async function listFlows(
-  c: Collections,
+  collections: Collections,
   p: { limit?: number; cursor?: string },
 ): Promise<{ items: FlowSummary[]; nextCursor: string | null }> {
   const limit = p.limit ?? 20;
@@ -84,7 +84,7 @@ export async function listFlows(
         ],
       }
     : { state: 'created' as const };
-  const flows = await c.flows
+  const flows = await collections.flows
     .find(filter)
     .sort({ createdAt: -1, _id: -1 })
     .limit(limit + 1)
@@ -92,9 +92,9 @@ export async function listFlows(
   const page = flows.slice(0, limit);
   const items: FlowSummary[] = [];
   for (const flow of page) {
-    const statuses = (await c.tasks.find({ flowId: flow._id }, { projection: { status: 1 } }).toArray()).map(
-      (d) => d.status,
-    );
+    const statuses = (
+      await collections.tasks.find({ flowId: flow._id }, { projection: { status: 1 } }).toArray()
+    ).map((d) => d.status);
     const byStatus: Partial<Record<TaskStatus, number>> = {};
     for (const s of statuses) byStatus[s] = (byStatus[s] ?? 0) + 1;
     items.push({
@@ -122,11 +122,11 @@ export async function listFlows(
  * succeeded or failed is refused (INVALID_TRANSITION): its nodes have all ended.
  */
 export async function cancelFlow(
-  c: Collections,
+  collections: Collections,
   p: { id: string; by?: string },
 ): Promise<{ flow: Flow; cancelled: TaskDoc[] }> {
-  const flow = await findFlow(c, p.id);
-  const current = flowToWire(flow, await nodesOf(c, flow));
+  const flow = await findFlow(collections, p.id);
+  const current = flowToWire(flow, await nodesOf(collections, flow));
   // A cancelled flow answers as it is (a repeat); one that ended otherwise has nothing to cancel.
   if (current.status === 'cancelled') return { flow: current, cancelled: [] };
   if (current.status !== 'running') {
@@ -137,28 +137,31 @@ export async function cancelFlow(
   }
   // Should this call stop part way, the flow keeper cancels what is left (cancelNodes).
   const wakeup = `cancel:${flow._id}`;
-  await c.flowWakeups.replaceOne(
+  await collections.flowWakeups.replaceOne(
     { _id: wakeup },
     { kind: 'cancel', ref: flow._id, at: new Date() },
     { upsert: true },
   );
   if (flow.cancelledAt === null) {
-    await c.flows.updateOne({ _id: flow._id, cancelledAt: null }, { $set: { cancelledAt: new Date() } });
+    await collections.flows.updateOne(
+      { _id: flow._id, cancelledAt: null },
+      { $set: { cancelledAt: new Date() } },
+    );
   }
-  const cancelled = await cancelNodes(c, flow, p.by ?? 'api');
-  await c.flowWakeups.deleteOne({ _id: wakeup });
-  const fresh = await findFlow(c, p.id);
-  return { flow: flowToWire(fresh, await nodesOf(c, fresh)), cancelled };
+  const cancelled = await cancelNodes(collections, flow, p.by ?? 'api');
+  await collections.flowWakeups.deleteOne({ _id: wakeup });
+  const fresh = await findFlow(collections, p.id);
+  return { flow: flowToWire(fresh, await nodesOf(collections, fresh)), cancelled };
 }
 
 /** Cancels every node of `flow` not yet ended, dependents first; returns those it cancelled. */
-export async function cancelNodes(c: Collections, flow: FlowDoc, by: string): Promise<TaskDoc[]> {
+export async function cancelNodes(collections: Collections, flow: FlowDoc, by: string): Promise<TaskDoc[]> {
   const order = topologicalOrder(flow.nodes) ?? flow.nodes.map((n) => n.key);
   const idOf = new Map(flow.nodes.map((n) => [n.key, n.taskId]));
   const cancelled: TaskDoc[] = [];
   for (const key of [...order].reverse()) {
     try {
-      cancelled.push(await cancel(c, { id: idOf.get(key)!, by, reason: 'its flow was cancelled' }));
+      cancelled.push(await cancel(collections, { id: idOf.get(key)!, by, reason: 'its flow was cancelled' }));
     } catch (err) {
       // Ended already (or gone): nothing to cancel.
       if (!(isAppError(err) && (err.type === 'INVALID_TRANSITION' || err.type === 'TASK_NOT_FOUND')))
@@ -169,7 +172,7 @@ export async function cancelNodes(c: Collections, flow: FlowDoc, by: string): Pr
 }
 
 /** The flow keeper's step for a `cancel` entry: a cancel that stopped part way is finished. */
-export async function finishCancel(c: Collections, flowId: string): Promise<number> {
-  const flow = await c.flows.findOne({ _id: flowId });
-  return flow ? (await cancelNodes(c, flow, 'flow-keeper')).length : 0;
+export async function finishCancel(collections: Collections, flowId: string): Promise<number> {
+  const flow = await collections.flows.findOne({ _id: flowId });
+  return flow ? (await cancelNodes(collections, flow, 'flow-keeper')).length : 0;
 }

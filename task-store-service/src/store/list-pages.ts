@@ -78,13 +78,13 @@ export interface ListPage {
   nextCursor: string | null;
 }
 
-export async function listTasks(c: Collections, p: ListParams): Promise<ListPage> {
+export async function listTasks(collections: Collections, p: ListParams): Promise<ListPage> {
   const limit = p.limit ?? 50;
   const options: FindOptions = { projection: summaryProjection(p.fields) };
   const docs =
-    (await walkBuckets(c, p, limit + 1, options)) ??
+    (await walkBuckets(collections, p, limit + 1, options)) ??
     // A rare filter: all its tasks are read at once instead of walking every bucket to find them.
-    (await c.tasks
+    (await collections.tasks
       .find(listFilter(p), options)
       .sort(NEWEST_FIRST)
       .limit(limit + 1)
@@ -99,11 +99,11 @@ export async function listTasks(c: Collections, p: ListParams): Promise<ListPage
 }
 
 /** Whether status/type/labels alone match at most SMALL_FILTER tasks: a bounded read of ids by equality. */
-async function matchesFew(c: Collections, p: ListParams): Promise<boolean> {
+async function matchesFew(collections: Collections, p: ListParams): Promise<boolean> {
   const equalities: Filter<TaskDoc> = labelFilter(listLabels(p));
   if (p.status) equalities.status = p.status;
   if (p.type) equalities.type = p.type;
-  const ids = await c.tasks
+  const ids = await collections.tasks
     .find(equalities, { projection: { _id: 1 } })
     .limit(SMALL_FILTER + 1)
     .toArray();
@@ -125,7 +125,7 @@ function newestFirst(a: SummaryDoc, b: SummaryDoc): number {
  * turns out to match few tasks in all.
  */
 async function walkBuckets(
-  c: Collections,
+  collections: Collections,
   p: ListParams,
   wanted: number,
   options: FindOptions,
@@ -134,21 +134,25 @@ async function walkBuckets(
   if (p.cursor) hi = Math.min(hi, decodeCursor(p.cursor).createdAt.getTime());
   const lo = p.createdAfter ? Date.parse(p.createdAfter) + 1 : -Infinity;
   const filtered = p.status !== undefined || p.type !== undefined || listLabels(p).length > 0;
-  const walk = new Walk(c, p, wanted, options, filtered);
+  const walk = new Walk(collections, p, wanted, options, filtered);
 
   let oldest = Infinity;
   const sparse = () =>
     filtered &&
     walk.bucketsRead >= JUDGE_AFTER_BUCKETS &&
     (walk.found.length / walk.bucketsRead) * BUCKETS_PER_HOUR <= HOUR_ROWS;
-  const ended = await walk.bucketRounds(c.buckets.bucketsDescending(hi, lo), sparse, (b) => (oldest = b));
+  const ended = await walk.bucketRounds(
+    collections.buckets.bucketsDescending(hi, lo),
+    sparse,
+    (b) => (oldest = b),
+  );
   if (ended === 'rare') return undefined;
   if (ended !== 'stopped') return walk.page();
 
   // Sparse: the rest of the hour of the oldest bucket read, then each older hour, one query each.
   const first = hourOf(oldest);
   if (oldest > first && (await walk.hour(first, oldest)) === 'rare') return undefined;
-  for await (const hour of c.buckets.hoursDescending(first - 1, lo)) {
+  for await (const hour of collections.buckets.hoursDescending(first - 1, lo)) {
     if (walk.full()) break;
     if ((await walk.hour(hour, hour + HOUR_MS)) === 'rare') return undefined;
   }
@@ -163,7 +167,7 @@ class Walk {
   private probed = false;
 
   constructor(
-    private readonly c: Collections,
+    private readonly collections: Collections,
     private readonly p: ListParams,
     private readonly wanted: number,
     private readonly options: FindOptions,
@@ -182,7 +186,7 @@ class Walk {
   private async rare(): Promise<boolean> {
     if (!this.filtered || this.probed || this.queries < PROBE_AFTER_QUERIES) return false;
     this.probed = true;
-    return matchesFew(this.c, this.p);
+    return matchesFew(this.collections, this.p);
   }
 
   /**
@@ -211,7 +215,7 @@ class Walk {
       const need = this.wanted - this.found.length;
       const parts = await Promise.all(
         round.map((bucket) =>
-          this.c.tasks
+          this.collections.tasks
             .find(bucketFilter(this.p, bucket), this.options)
             .sort(NEWEST_FIRST)
             .limit(need)
@@ -231,7 +235,7 @@ class Walk {
   async hour(hour: number, to: number): Promise<'read' | 'rare'> {
     if (await this.rare()) return 'rare';
     this.queries++;
-    const rows = await this.c.tasks
+    const rows = await this.collections.tasks
       .find(periodFilter(this.p, 'hour', hour, hour, to), this.options)
       .limit(HOUR_ROWS + 1)
       .toArray();
@@ -240,7 +244,10 @@ class Walk {
       return 'read';
     }
     const lo = this.p.createdAfter ? Math.max(hour, Date.parse(this.p.createdAfter) + 1) : hour;
-    const ended = await this.bucketRounds(this.c.buckets.bucketsDescending(to - 1, lo), () => false);
+    const ended = await this.bucketRounds(
+      this.collections.buckets.bucketsDescending(to - 1, lo),
+      () => false,
+    );
     return ended === 'rare' ? 'rare' : 'read';
   }
 }

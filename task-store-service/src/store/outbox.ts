@@ -14,10 +14,10 @@ import type { TaskDoc } from './documents.js';
 const ORPHAN_GRACE_MS = 15 * 60_000;
 
 export async function markPublished(
-  c: Collections,
+  collections: Collections,
   tasks: { id: string; version: number }[],
 ): Promise<number> {
-  const r = await c.outbox.deleteMany({ _id: { $in: tasks.map((t) => `${t.id}:${t.version}`) } });
+  const r = await collections.outbox.deleteMany({ _id: { $in: tasks.map((t) => `${t.id}:${t.version}`) } });
   return r.deletedCount;
 }
 
@@ -33,7 +33,7 @@ const LOOKUPS_IN_FLIGHT = 8;
  * writing its outbox entries) would otherwise hide every real entry behind it until the grace ends.
  */
 export async function listUnpublished(
-  c: Collections,
+  collections: Collections,
   olderThanMs: number,
   limit: number,
 ): Promise<TaskDoc[]> {
@@ -42,7 +42,7 @@ export async function listUnpublished(
   const returned = new Set<string>(); // a page boundary moved by concurrent writes must not repeat a task
   let passedOver = 0; // entries left in place and already seen: skipped on the next page
   for (let page = 0; page < MAX_PAGES && pending.length < limit; page++) {
-    const entries = await c.outbox
+    const entries = await collections.outbox
       .find({ at: { $lte: new Date(now - olderThanMs) } })
       .sort({ at: 1, _id: 1 })
       .skip(passedOver + pending.length)
@@ -50,7 +50,9 @@ export async function listUnpublished(
       .toArray();
     if (entries.length === 0) break;
     // One findOne by _id each, not one $in: FerretDB pushes only the equality down to its index.
-    const docs = await mapBounded(entries, LOOKUPS_IN_FLIGHT, (e) => c.tasks.findOne({ _id: e.taskId }));
+    const docs = await mapBounded(entries, LOOKUPS_IN_FLIGHT, (e) =>
+      collections.tasks.findOne({ _id: e.taskId }),
+    );
     const byId = new Map(docs.flatMap((d) => (d ? [[d._id, d] as const] : [])));
     const stale: string[] = [];
     for (const e of entries) {
@@ -67,7 +69,7 @@ export async function listUnpublished(
       }
     }
     // Entries whose version has moved on (claimed, cancelled) need no publication any more.
-    await mapBounded(stale, LOOKUPS_IN_FLIGHT, (id) => c.outbox.deleteOne({ _id: id }));
+    await mapBounded(stale, LOOKUPS_IN_FLIGHT, (id) => collections.outbox.deleteOne({ _id: id }));
     if (entries.length < limit) break;
   }
   return pending;

@@ -49,29 +49,31 @@ export class RetentionSweeper {
   private turn = 0;
 
   constructor(
-    private readonly c: Collections,
+    private readonly collections: Collections,
     private readonly options: SweepOptions,
   ) {}
 
   async sweep(nowMs = Date.now()): Promise<SweepReport> {
-    const { c } = this;
+    const { collections } = this;
     const report: SweepReport = { removed: {}, keys: 0, read: 0 };
-    const types = (await c.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((t) => t._id);
-    const settings = await c.settings.all();
-    const keyCutoff = nowMs - c.retention.idempotencyKeyTtlSeconds * 1000;
+    const types = (await collections.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map(
+      (t) => t._id,
+    );
+    const settings = await collections.settings.all();
+    const keyCutoff = nowMs - collections.retention.idempotencyKeyTtlSeconds * 1000;
     let budget = this.options.page;
     const start = this.turn++ % Math.max(1, types.length);
     for (let i = 0; i < types.length && budget > 0; i++) {
       const type = types[(start + i) % types.length]!;
-      const seconds = settings.get(type)?.retentionSeconds ?? c.retention.defaultSeconds;
+      const seconds = settings.get(type)?.retentionSeconds ?? collections.retention.defaultSeconds;
       const r = await this.sweepType(type, nowMs - seconds * 1000, keyCutoff, nowMs, budget);
       budget -= r.read;
       report.read += r.read;
       if (r.removed > 0) report.removed[type] = r.removed;
     }
     for (const [name, coll] of [
-      ['task_idempotency', c.idempotency],
-      ['flow_idempotency', c.flowIdempotency],
+      ['task_idempotency', collections.idempotency],
+      ['flow_idempotency', collections.flowIdempotency],
     ] as const)
       report.keys += await this.sweepKeys(name, coll, keyCutoff, nowMs);
     return report;
@@ -84,13 +86,13 @@ export class RetentionSweeper {
     nowMs: number,
     budget: number,
   ): Promise<{ read: number; removed: number }> {
-    const { c } = this;
+    const { collections } = this;
     const id = `tasks:${type}`;
     let hour = await this.cursor(id, nowMs, async () => {
       // Tasks finished before finishedHour existed get it first (once per type).
-      if ((await backfillFinishedHours(c, type)) === null)
+      if ((await backfillFinishedHours(collections, type)) === null)
         throw new Error(`tasks of ${type} changed during the finishedHour backfill; the next pass goes on`);
-      return c.tasks
+      return collections.tasks
         .find({ type, finishedHour: { $gte: 0 } }, { projection: { finishedHour: 1 } })
         .sort({ finishedHour: 1 })
         .limit(1)
@@ -102,13 +104,13 @@ export class RetentionSweeper {
     let removed = 0;
     while (hour <= hourOf(cutoff) && read < budget) {
       const limit = budget - read;
-      const docs = (await c.tasks
+      const docs = (await collections.tasks
         .find({ type, finishedHour: hour }, { projection: CANDIDATE_PROJECTION, limit })
         .toArray()) as RemovalCandidate[];
       read += docs.length;
       const verdicts = docs.map((d) => removability(d, cutoff, keyCutoff));
       const wanted = docs.filter((_, i) => verdicts[i] === 'removable');
-      const gone = await removeTasks(c, wanted, this.options.flushCounts, this.options.removers);
+      const gone = await removeTasks(collections, wanted, this.options.flushCounts, this.options.removers);
       removed += gone.length;
       const settled = gone.length === wanted.length && !verdicts.includes('not yet');
       if (docs.length === limit && settled && gone.length > 0) continue; // more in this hour
@@ -144,7 +146,7 @@ export class RetentionSweeper {
       const docs = await coll.find({ hour }, { limit }).toArray();
       read += docs.length;
       for (const d of docs.filter((k) => isExpiredKey(k, nowMs, ttlSeconds))) {
-        if ((await removeExpiredKey(coll, this.c.fences, d)) === 'removed') removed++;
+        if ((await removeExpiredKey(coll, this.collections.fences, d)) === 'removed') removed++;
       }
       if (docs.length === limit || hour + HOUR_MS > cutoff) break;
       hour += HOUR_MS;
@@ -158,7 +160,7 @@ export class RetentionSweeper {
    * type and database), or the current hour when there is none yet.
    */
   private async cursor(id: string, nowMs: number, oldest: () => Promise<number | null>): Promise<number> {
-    const doc = await this.c.retentionCursors.findOne({ _id: id });
+    const doc = await this.collections.retentionCursors.findOne({ _id: id });
     if (doc) return doc.hour;
     const hour = (await oldest()) ?? hourOf(nowMs);
     await this.advance(id, hour);
@@ -167,7 +169,11 @@ export class RetentionSweeper {
 
   /** Last writer wins: each value written is an hour its writer swept whole, so none skips work. */
   private async advance(id: string, hour: number): Promise<void> {
-    await this.c.retentionCursors.replaceOne({ _id: id }, { hour, at: new Date() }, { upsert: true });
+    await this.collections.retentionCursors.replaceOne(
+      { _id: id },
+      { hour, at: new Date() },
+      { upsert: true },
+    );
   }
 }
 

@@ -37,12 +37,12 @@ export interface KeeperOptions {
 /** One pass over every schedule; returns how many tasks it created. */
 export async function fireDueSchedules(ctx: StoreContext, options: KeeperOptions): Promise<number> {
   const { log, now = new Date(), onTick = () => undefined } = options;
-  const schedules = await ctx.c.schedules.find({}).toArray();
+  const schedules = await ctx.collections.schedules.find({}).toArray();
   const active = schedules.filter((s) => !s.paused);
   // Without an active schedule a pass is this one read. (A run state a delete raced with waits
   // for a pass with one: a small document.)
   if (active.length === 0) return 0;
-  const runs = await ctx.c.scheduleRuns.find({}).toArray();
+  const runs = await ctx.collections.scheduleRuns.find({}).toArray();
   const runOf = new Map(runs.map((r) => [r._id, r]));
   let created = 0;
   for (const schedule of active) {
@@ -59,7 +59,7 @@ export async function fireDueSchedules(ctx: StoreContext, options: KeeperOptions
   const ids = new Set(schedules.map((s) => s._id));
   for (const run of runs) {
     if (!ids.has(run._id) && now.getTime() - run.updatedAt.getTime() > ORPHAN_RUN_MS)
-      await ctx.c.scheduleRuns.deleteOne({ _id: run._id, version: run.version });
+      await ctx.collections.scheduleRuns.deleteOne({ _id: run._id, version: run.version });
   }
   return created;
 }
@@ -109,14 +109,14 @@ async function keep(
   }
   const doc: ScheduleRunDoc = { ...state, version: (run?.version ?? 0) + 1, updatedAt: now };
   // A lost race (another store wrote first) is harmless: that store handled the same ticks.
-  if (run === null) await ctx.c.scheduleRuns.insertOne(doc).catch(ignoreDuplicate);
-  else await ctx.c.scheduleRuns.replaceOne({ _id: run._id, version: run.version }, doc);
+  if (run === null) await ctx.collections.scheduleRuns.insertOne(doc).catch(ignoreDuplicate);
+  else await ctx.collections.scheduleRuns.replaceOne({ _id: run._id, version: run.version }, doc);
   return created;
 }
 
 /** Whether the task is still to end (a task that is gone has ended, for overlap). */
 async function running(ctx: StoreContext, taskId: string): Promise<boolean> {
-  const task = await ctx.c.tasks.findOne({ _id: taskId }, { projection: { status: 1 } });
+  const task = await ctx.collections.tasks.findOne({ _id: taskId }, { projection: { status: 1 } });
   return task !== null && !TERMINAL_STATUSES.includes(task.status);
 }
 

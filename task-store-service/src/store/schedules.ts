@@ -69,23 +69,26 @@ export async function createSchedule(ctx: StoreContext, p: CreateScheduleParams)
     updatedAt: now,
   };
   await check(ctx, doc, now);
-  await ctx.c.schedules.insertOne(doc);
+  await ctx.collections.schedules.insertOne(doc);
   return scheduleToWire(doc, null, now);
 }
 
-async function findSchedule(c: Collections, id: string): Promise<ScheduleDoc> {
-  const doc = await c.schedules.findOne({ _id: id });
+async function findSchedule(collections: Collections, id: string): Promise<ScheduleDoc> {
+  const doc = await collections.schedules.findOne({ _id: id });
   if (!doc) throw new AppError('SCHEDULE_NOT_FOUND', `no schedule with id ${id}`, { id });
   return doc;
 }
 
-export async function getSchedule(c: Collections, id: string): Promise<Schedule> {
-  const doc = await findSchedule(c, id);
-  return scheduleToWire(doc, await c.scheduleRuns.findOne({ _id: id }));
+export async function getSchedule(collections: Collections, id: string): Promise<Schedule> {
+  const doc = await findSchedule(collections, id);
+  return scheduleToWire(doc, await collections.scheduleRuns.findOne({ _id: id }));
 }
 
-export async function listSchedules(c: Collections): Promise<Schedule[]> {
-  const [docs, runs] = await Promise.all([c.schedules.find({}).toArray(), c.scheduleRuns.find({}).toArray()]);
+export async function listSchedules(collections: Collections): Promise<Schedule[]> {
+  const [docs, runs] = await Promise.all([
+    collections.schedules.find({}).toArray(),
+    collections.scheduleRuns.find({}).toArray(),
+  ]);
   const runOf = new Map(runs.map((r) => [r._id, r]));
   const now = new Date();
   return docs
@@ -100,7 +103,7 @@ export async function listSchedules(c: Collections): Promise<Schedule[]> {
 export async function updateSchedule(ctx: StoreContext, p: UpdateScheduleParams): Promise<Schedule> {
   const { id, task, ...fields } = p;
   for (let attempt = 1; ; attempt++) {
-    const prev = await findSchedule(ctx.c, id);
+    const prev = await findSchedule(ctx.collections, id);
     const now = new Date();
     const next: ScheduleDoc = {
       ...prev,
@@ -112,15 +115,16 @@ export async function updateSchedule(ctx: StoreContext, p: UpdateScheduleParams)
     const retimed = next.cron !== prev.cron || next.timezone !== prev.timezone;
     if (retimed || (prev.paused && !next.paused)) next.since = now;
     await check(ctx, next, now);
-    const r = await ctx.c.schedules.replaceOne({ _id: id, version: prev.version }, next);
-    if (r.matchedCount === 1) return scheduleToWire(next, await ctx.c.scheduleRuns.findOne({ _id: id }), now);
+    const r = await ctx.collections.schedules.replaceOne({ _id: id, version: prev.version }, next);
+    if (r.matchedCount === 1)
+      return scheduleToWire(next, await ctx.collections.scheduleRuns.findOne({ _id: id }), now);
     if (attempt === EDIT_ATTEMPTS)
       throw new AppError('BUSY', `schedule ${id} is being changed; try again`, { id });
   }
 }
 
-export async function deleteSchedule(c: Collections, id: string): Promise<boolean> {
-  const r = await c.schedules.deleteOne({ _id: id });
-  await c.scheduleRuns.deleteOne({ _id: id });
+export async function deleteSchedule(collections: Collections, id: string): Promise<boolean> {
+  const r = await collections.schedules.deleteOne({ _id: id });
+  await collections.scheduleRuns.deleteOne({ _id: id });
   return r.deletedCount > 0;
 }

@@ -34,7 +34,7 @@ export interface ChangesParams {
  * client must then reload its view instead of relying on the replay.
  */
 export async function changedSince(
-  c: Collections,
+  collections: Collections,
   p: ChangesParams,
   now = Date.now(),
 ): Promise<{ items: StatusEvent[]; complete: boolean }> {
@@ -50,7 +50,7 @@ export async function changedSince(
       const filter: Filter<TaskDoc> = { changedBucket: b };
       if (p.type) filter.type = p.type;
       if (p.status) filter.status = p.status;
-      return c.tasks.find(filter, { projection }).toArray();
+      return collections.tasks.find(filter, { projection }).toArray();
     });
     for (const d of pages.flat()) {
       if (d.updatedAt.getTime() >= since && !p.seen?.has(`${d._id}:${d.version}`)) changed.push(d);

@@ -20,7 +20,7 @@ import type { TaskTypeRegistry } from './task-type-registry.js';
 export type TaskCreation = CreateTaskParams & { scheduleId?: string };
 
 export interface StoreContext {
-  c: Collections;
+  collections: Collections;
   registry: TaskTypeRegistry;
 }
 
@@ -208,7 +208,7 @@ export async function createTask(
 ): Promise<{ doc: TaskDoc; created: boolean }> {
   const now = new Date();
   // Timed `now` for the counts (docs/stats.md) until the insert is over.
-  const counted = ctx.c.countWriter.begin(now);
+  const counted = ctx.collections.countWriter.begin(now);
   try {
     return await insertTask(ctx, p, now, traceparent);
   } finally {
@@ -228,10 +228,10 @@ async function insertTask(
   if (p.idempotencyKey !== undefined) {
     const { idempotencyKey, ...body } = p;
     const bodyHash = sha256(canonicalJson(body));
-    const ttl = ctx.c.retention.idempotencyKeyTtlSeconds;
+    const ttl = ctx.collections.retention.idempotencyKeyTtlSeconds;
     const prior = await claimKey(
-      ctx.c.idempotency,
-      ctx.c.fences,
+      ctx.collections.idempotency,
+      ctx.collections.fences,
       idempotencyKey,
       doc._id,
       bodyHash,
@@ -244,7 +244,7 @@ async function insertTask(
           taskId: prior.taskId,
         });
       }
-      const existing = await ctx.c.tasks.findOne({ _id: prior.taskId });
+      const existing = await ctx.collections.tasks.findOne({ _id: prior.taskId });
       if (existing) return { doc: existing, created: false };
       // The first call stopped between claiming the key and writing the task: finish its work.
       // (Not a removed task: a task is removed only once its key has expired, docs/retention.md.)
@@ -253,24 +253,24 @@ async function insertTask(
   }
 
   // The bucket tree first: a listed task's bucket is always reachable from the root.
-  await ctx.c.buckets.record([now.getTime()]);
+  await ctx.collections.buckets.record([now.getTime()]);
   // The outbox entry goes first: a task must never exist without one until it is published.
   // Both inserts are shared with concurrent creates (one insertMany each for all of them).
-  await ctx.c.inserts.outbox
+  await ctx.collections.inserts.outbox
     .insert(outboxEntry(doc, now, p.scheduleId !== undefined))
     .catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });
   try {
-    await ctx.c.inserts.tasks.insert(doc);
+    await ctx.collections.inserts.tasks.insert(doc);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    const existing = await ctx.c.tasks.findOne({ _id: doc._id });
+    const existing = await ctx.collections.tasks.findOne({ _id: doc._id });
     if (!existing) throw err;
     return { doc: existing, created: false };
   }
-  ctx.c.countWriter.created(doc.type, doc.status, now);
-  ctx.c.recent.remember(doc);
+  ctx.collections.countWriter.created(doc.type, doc.status, now);
+  ctx.collections.recent.remember(doc);
   return { doc, created: true };
 }
 
@@ -281,7 +281,7 @@ export async function createTasks(
   traceparent?: string,
 ): Promise<TaskDoc[]> {
   const now = new Date();
-  const counted = ctx.c.countWriter.begin(now);
+  const counted = ctx.collections.countWriter.begin(now);
   try {
     const docs: TaskDoc[] = [];
     for (const [i, p] of items.entries()) {
@@ -289,21 +289,21 @@ export async function createTasks(
       if (traceparent !== undefined) doc.traceparent = traceparent;
       docs.push(doc);
     }
-    await ctx.c.buckets.record([now.getTime()]);
-    await ctx.c.outbox.insertMany(
+    await ctx.collections.buckets.record([now.getTime()]);
+    await ctx.collections.outbox.insertMany(
       docs.map((d) => outboxEntry(d, now)),
       { ordered: false },
     );
     try {
-      await ctx.c.tasks.insertMany(docs, { ordered: false });
+      await ctx.collections.tasks.insertMany(docs, { ordered: false });
     } catch (err) {
       // Some may be in: which ones, only a count of the tasks can tell.
-      ctx.c.countWriter.requestRecount('a createMany failed part way');
+      ctx.collections.countWriter.requestRecount('a createMany failed part way');
       throw err;
     }
     for (const doc of docs) {
-      ctx.c.countWriter.created(doc.type, doc.status, now);
-      ctx.c.recent.remember(doc);
+      ctx.collections.countWriter.created(doc.type, doc.status, now);
+      ctx.collections.recent.remember(doc);
     }
     return docs;
   } finally {

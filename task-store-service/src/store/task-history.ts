@@ -67,7 +67,7 @@ export function blocksMoved(
 
 /** Writes the blocks a change moves out (idempotent: a block already there holds the same entries). */
 export async function writeMovedHistory(
-  c: Collections,
+  collections: Collections,
   prev: TaskDoc,
   next: Partial<Pick<TaskDoc, 'historyOffset'>>,
   at: Date,
@@ -75,7 +75,7 @@ export async function writeMovedHistory(
   const blocks = blocksMoved(prev, next, at);
   await Promise.all(
     blocks.map((b) =>
-      c.inserts.history.insert(b).catch((err: unknown) => {
+      collections.inserts.history.insert(b).catch((err: unknown) => {
         if (!isDuplicateKey(err)) throw err;
       }),
     ),
@@ -105,7 +105,7 @@ export function decodeHistoryCursor(text: string): number {
  * (the same cost on MongoDB and FerretDB however long the history is).
  */
 export async function readHistory(
-  c: Collections,
+  collections: Collections,
   p: { id: string; limit?: number; cursor?: string },
 ): Promise<Page<HistoryEntry>> {
   const limit = p.limit ?? HISTORY_PAGE_LIMITS.default;
@@ -115,7 +115,10 @@ export async function readHistory(
     });
   }
   const start = p.cursor === undefined ? 0 : decodeHistoryCursor(p.cursor);
-  const task = await c.tasks.findOne({ _id: p.id }, { projection: { history: 1, historyOffset: 1 } });
+  const task = await collections.tasks.findOne(
+    { _id: p.id },
+    { projection: { history: 1, historyOffset: 1 } },
+  );
   if (!task) throw new AppError('TASK_NOT_FOUND', `no task with id ${p.id}`, { id: p.id });
   const offset = task.historyOffset ?? 0;
   const total = offset + task.history.length;
@@ -127,11 +130,11 @@ export async function readHistory(
     const first = Math.floor(start / HISTORY_BLOCK);
     const last = Math.floor((Math.min(end, offset) - 1) / HISTORY_BLOCK);
     const ks = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    const blocks = await mapBounded(ks, 8, (k) => c.history.findOne({ _id: blockId(p.id, k) }));
+    const blocks = await mapBounded(ks, 8, (k) => collections.history.findOne({ _id: blockId(p.id, k) }));
     for (const [i, b] of blocks.entries()) {
       if (!b) {
         // Below the offset every block was written before the task: only a removal takes one away.
-        if (!(await c.tasks.findOne({ _id: p.id }, { projection: { _id: 1 } })))
+        if (!(await collections.tasks.findOne({ _id: p.id }, { projection: { _id: 1 } })))
           throw new AppError('TASK_NOT_FOUND', `no task with id ${p.id}`, { id: p.id });
         throw new Error(`history block ${blockId(p.id, ks[i]!)} is missing`);
       }
@@ -149,11 +152,11 @@ export async function readHistory(
  * blocks of a task already gone would be found by nothing. Idempotent; one `deleteMany` by
  * `taskId` (an equality FerretDB pushes down) per task.
  */
-export async function deleteHistoryOf(c: Collections, taskIds: string[]): Promise<number> {
+export async function deleteHistoryOf(collections: Collections, taskIds: string[]): Promise<number> {
   const counts = await mapBounded(
     taskIds,
     8,
-    async (taskId) => (await c.history.deleteMany({ taskId })).deletedCount,
+    async (taskId) => (await collections.history.deleteMany({ taskId })).deletedCount,
   );
   return counts.reduce((a, b) => a + b, 0);
 }

@@ -43,15 +43,15 @@ function endedLease(doc: TaskDoc, end: LeaseEnd, action: string): null {
  * the caller to publish (the queued ones) and announce.
  */
 export async function changeAndSettle(
-  c: Collections,
+  collections: Collections,
   id: string,
   decide: (doc: TaskDoc, now: Date) => Change | null,
   dependents: TaskDoc[],
 ): Promise<TaskDoc> {
-  const doc = await applyChange(c, id, decide, writeOptions(c));
-  dependents.push(...(await settleDependents(c, doc)));
+  const doc = await applyChange(collections, id, decide, writeOptions(collections));
+  dependents.push(...(await settleDependents(collections, doc)));
   // A run that ended frees its concurrency slot, and the most urgent task held for it is released.
-  dependents.push(...(await freeSlot(c, doc)));
+  dependents.push(...(await freeSlot(collections, doc)));
   return doc;
 }
 
@@ -89,33 +89,37 @@ export interface ClaimParams {
  * (TASK_NOT_DUE); past its expiresAt, it ends failed (TASK_EXPIRED, with the task and the flow
  * nodes that changed with it in the error's data).
  */
-export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[] = []): Promise<TaskDoc> {
+export async function claim(
+  collections: Collections,
+  p: ClaimParams,
+  dependents: TaskDoc[] = [],
+): Promise<TaskDoc> {
   const leaseId = p.leaseId ?? randomUUID();
-  const type = p.type ?? (await getOrThrow(c, p.id)).type;
-  const rules = await c.settings.rules(type);
+  const type = p.type ?? (await getOrThrow(collections, p.id)).type;
+  const rules = await collections.settings.rules(type);
   let slot: string | null = null;
   if (rules.paused || rules.concurrency !== null || rules.ratePerSecond !== null) {
-    const doc = await getOrThrow(c, p.id);
+    const doc = await getOrThrow(collections, p.id);
     const now = new Date();
     // Only a task that would start now meets the rules: a conflict or an expiry is answered by
     // the claim itself.
     const startable = doc.status === 'queued' && !isOverdue(doc, now);
-    if (startable && rules.paused) throw heldError(await hold(c, p.id, 'paused'), 'paused');
-    if (startable && rules.ratePerSecond !== null) await rateGate(c, doc, rules.ratePerSecond);
+    if (startable && rules.paused) throw heldError(await hold(collections, p.id, 'paused'), 'paused');
+    if (startable && rules.ratePerSecond !== null) await rateGate(collections, doc, rules.ratePerSecond);
     // A running task takes (or finds) a slot only when this claim may take it over: a repeat of
     // its own claim, or a lease that expired. Any other claim of it is a conflict, slot or not.
     const reclaim =
       doc.status === 'running' &&
       (doc.leaseId === leaseId || (doc.leaseExpiresAt !== null && doc.leaseExpiresAt <= now));
     if (rules.concurrency !== null && (startable || reclaim)) {
-      slot = await takeSlot(c, type, rules.concurrency, p.id, leaseId);
-      if (slot === null) throw heldError(await hold(c, p.id, 'concurrency'), 'concurrency');
+      slot = await takeSlot(collections, type, rules.concurrency, p.id, leaseId);
+      if (slot === null) throw heldError(await hold(collections, p.id, 'concurrency'), 'concurrency');
     }
   }
   let expired = false;
   let doc: TaskDoc;
   try {
-    doc = await applyChange(c, p.id, (d, now) => {
+    doc = await applyChange(collections, p.id, (d, now) => {
       expired = false;
       if (p.type !== undefined && d.type !== p.type) {
         throw new AppError('VALIDATION_FAILED', `task ${d._id} is of type ${d.type}, not ${p.type}`, {
@@ -156,12 +160,12 @@ export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[
       };
     });
   } catch (err) {
-    if (slot !== null) await c.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
+    if (slot !== null) await collections.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
     throw err;
   }
   if (!expired) return doc;
-  if (slot !== null) await c.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
-  dependents.push(...(await settleDependents(c, doc)));
+  if (slot !== null) await collections.slots.deleteOne({ _id: slot, taskId: p.id, leaseId });
+  dependents.push(...(await settleDependents(collections, doc)));
   throw new AppError('TASK_EXPIRED', `task ${doc._id} was not started by its expiresAt`, {
     status: doc.status,
     id: doc._id,
@@ -171,12 +175,12 @@ export async function claim(c: Collections, p: ClaimParams, dependents: TaskDoc[
 }
 
 /** The task as this process last wrote it, or read now (and remembered: the claim's change needs no second read). */
-async function getOrThrow(c: Collections, id: string): Promise<TaskDoc> {
-  const known = c.recent.recall(id);
+async function getOrThrow(collections: Collections, id: string): Promise<TaskDoc> {
+  const known = collections.recent.recall(id);
   if (known) return known;
-  const doc = await c.tasks.findOne({ _id: id });
+  const doc = await collections.tasks.findOne({ _id: id });
   if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
-  c.recent.remember(doc);
+  collections.recent.remember(doc);
   return doc;
 }
 
@@ -185,11 +189,11 @@ async function getOrThrow(c: Collections, id: string): Promise<TaskDoc> {
  * after it; without one (or later), it gets one, and one in the future becomes its runAt (TASK_NOT_DUE: the executor sends the message
  * through a delay queue, and the claim at that time starts it).
  */
-async function rateGate(c: Collections, doc: TaskDoc, ratePerSecond: number): Promise<void> {
+async function rateGate(collections: Collections, doc: TaskDoc, ratePerSecond: number): Promise<void> {
   if (doc.rateSlotAt && Date.now() - doc.rateSlotAt.getTime() <= START_GRACE_MS) return;
-  const at = await reserveStart(c, doc.type, ratePerSecond, doc._id);
+  const at = await reserveStart(collections, doc.type, ratePerSecond, doc._id);
   if (at.getTime() <= Date.now()) return;
-  await applyChange(c, doc._id, (d) => {
+  await applyChange(collections, doc._id, (d) => {
     if (d.status !== 'queued') throw conflict(d, 'claim');
     return { runAt: at, rateSlotAt: at };
   });
@@ -200,10 +204,10 @@ async function rateGate(c: Collections, doc: TaskDoc, ratePerSecond: number): Pr
 }
 
 export function heartbeat(
-  c: Collections,
+  collections: Collections,
   p: { id: string; leaseId: string; leaseMs: number; progress?: number; progressMessage?: string },
 ): Promise<TaskDoc> {
-  return applyChange(c, p.id, (doc, now) => {
+  return applyChange(collections, p.id, (doc, now) => {
     requireLease(doc, p.leaseId);
     if (doc.status !== 'running') throw conflict(doc, 'heartbeat');
     const change: Change = { leaseExpiresAt: new Date(now.getTime() + p.leaseMs) };
@@ -214,12 +218,12 @@ export function heartbeat(
 }
 
 export function complete(
-  c: Collections,
+  collections: Collections,
   p: { id: string; leaseId: string; result?: unknown },
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
-    c,
+    collections,
     p.id,
     (doc, now) => {
       requireLease(doc, p.leaseId);
@@ -246,12 +250,12 @@ export function complete(
 }
 
 export function fail(
-  c: Collections,
+  collections: Collections,
   p: { id: string; leaseId: string; error: TaskError },
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
-    c,
+    collections,
     p.id,
     (doc, now) => {
       requireLease(doc, p.leaseId);
@@ -281,12 +285,12 @@ export function fail(
 
 /** The holder gives the task back unfinished (shutdown): queued again, the interrupted attempt not counted. */
 export async function release(
-  c: Collections,
+  collections: Collections,
   p: { id: string; leaseId: string; reason?: string },
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   const doc = await applyChange(
-    c,
+    collections,
     p.id,
     (doc, now) => {
       requireLease(doc, p.leaseId);
@@ -312,19 +316,19 @@ export async function release(
         }),
       };
     },
-    writeOptions(c),
+    writeOptions(collections),
   );
-  dependents.push(...(await freeSlot(c, doc)));
+  dependents.push(...(await freeSlot(collections, doc)));
   return doc;
 }
 
 export function cancel(
-  c: Collections,
+  collections: Collections,
   p: { id: string; by?: string; reason?: string },
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   return changeAndSettle(
-    c,
+    collections,
     p.id,
     (doc, now) => {
       if (doc.status !== 'queued' && doc.status !== 'running' && doc.status !== 'waiting')
@@ -350,12 +354,12 @@ export function cancel(
  * because a dependency failed is retried by retrying that dependency (docs/flows.md).
  */
 export async function retry(
-  c: Collections,
+  collections: Collections,
   p: { id: string; by?: string },
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc> {
   const doc = await changeAndSettle(
-    c,
+    collections,
     p.id,
     (doc, now) => {
       if (doc.status !== 'failed' && doc.status !== 'cancelled') throw conflict(doc, 'retry');
@@ -391,7 +395,7 @@ export async function retry(
     dependents,
   );
   if (doc.status !== 'waiting') return doc;
-  const told = await retell(c, doc);
+  const told = await retell(collections, doc);
   dependents.push(...told);
   // Told how its dependencies stand, it may have moved on (queued, or cancelled): answer that.
   return [...told].reverse().find((t) => t._id === doc._id) ?? doc;
@@ -399,12 +403,12 @@ export async function retry(
 
 /** Running tasks whose lease expired go back to queued, or to failed when no attempt is left. */
 export async function requeueExpired(
-  c: Collections,
+  collections: Collections,
   limit: number,
   by: string,
   dependents: TaskDoc[] = [],
 ): Promise<TaskDoc[]> {
-  const expired = await c.tasks
+  const expired = await collections.tasks
     .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, { projection: { _id: 1 } })
     .limit(limit)
     .toArray();
@@ -412,7 +416,7 @@ export async function requeueExpired(
   for (const { _id } of expired) {
     let touched = false;
     const doc = await changeAndSettle(
-      c,
+      collections,
       _id,
       (d, now) => {
         touched = d.status === 'running' && d.leaseExpiresAt !== null && d.leaseExpiresAt <= now;

@@ -8,8 +8,8 @@ import type { SummaryDoc, TaskDoc } from './documents.js';
 import { servedTypes } from './executors.js';
 import { labelFilter, labelsOf } from './task-labels.js';
 
-export async function getTask(c: Collections, id: string): Promise<TaskDoc> {
-  const doc = await c.tasks.findOne({ _id: id });
+export async function getTask(collections: Collections, id: string): Promise<TaskDoc> {
+  const doc = await collections.tasks.findOne({ _id: id });
   if (!doc) throw new AppError('TASK_NOT_FOUND', `no task with id ${id}`, { id });
   return doc;
 }
@@ -49,8 +49,8 @@ export function listLabels(p: Pick<ListParams, 'tags' | 'metadata'>): string[] {
  * Stats by scanning every task: what tasks.stats did before the counts were kept (docs/stats.md),
  * now only until the first recount of a new or upgraded database has written the base.
  */
-export async function scanStats(c: Collections): Promise<Stats> {
-  const groups = await c.tasks
+export async function scanStats(collections: Collections): Promise<Stats> {
+  const groups = await collections.tasks
     .aggregate<{ _id: { status: TaskStatus; type: string }; n: number }>([
       { $group: { _id: { status: '$status', type: '$type' }, n: { $sum: 1 } } },
     ])
@@ -64,11 +64,11 @@ export async function scanStats(c: Collections): Promise<Stats> {
   }
   const since = new Date(Date.now() - 60_000);
   const finishedSince = (status: TaskStatus) =>
-    c.tasks.countDocuments({ status, finishedAt: { $gte: since } });
+    collections.tasks.countDocuments({ status, finishedAt: { $gte: since } });
   const [succeededLastMinute, failedLastMinute, served] = await Promise.all([
     finishedSince('succeeded'),
     finishedSince('failed'),
-    servedTypes(c),
+    servedTypes(collections),
   ]);
   const unservedTypes = Object.entries(byType)
     .filter(([type, counts]) => (counts.queued ?? 0) > 0 && !served.has(type))
@@ -85,8 +85,8 @@ export async function scanStats(c: Collections): Promise<Stats> {
 /** The sweeps' reads carry summaries: the dispatcher needs ids, versions and due times, never payloads. */
 const SUMMARY = { projection: { payloadJson: 0, resultJson: 0, history: 0 } } as const;
 
-export function listExpiredLeases(c: Collections, limit: number): Promise<SummaryDoc[]> {
-  return c.tasks
+export function listExpiredLeases(collections: Collections, limit: number): Promise<SummaryDoc[]> {
+  return collections.tasks
     .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } }, SUMMARY)
     .sort({ leaseExpiresAt: 1 })
     .limit(limit)
@@ -99,13 +99,13 @@ export function listExpiredLeases(c: Collections, limit: number): Promise<Summar
  * FerretDB pushes down to SQL); the rest is checked on the queued tasks of that one type.
  */
 export function listStale(
-  c: Collections,
+  collections: Collections,
   type: string,
   olderThanMs: number,
   limit: number,
 ): Promise<SummaryDoc[]> {
   const before = new Date(Date.now() - olderThanMs);
-  return c.tasks
+  return collections.tasks
     .find(
       // A held task has no message by design (flow-control.ts): it is published when released.
       {

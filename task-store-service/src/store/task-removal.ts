@@ -23,7 +23,7 @@ import { deleteDeliveriesOf } from './webhooks.js';
  * is gone, and a task the budget leaves in place keeps all of its data). Each must be repeatable:
  * a removal that stops part way is tried again on a later pass.
  */
-export type DependentDataRemover = (c: Collections, taskIds: string[]) => Promise<unknown>;
+export type DependentDataRemover = (collections: Collections, taskIds: string[]) => Promise<unknown>;
 
 /**
  * What goes with a removed task besides its document, idempotency key and counts: each per-task
@@ -80,19 +80,19 @@ export function removability(doc: RemovalCandidate, cutoffMs: number, keyCutoffM
  * process's count deltas before the base's fence is let go.
  */
 export async function removeTasks(
-  c: Collections,
+  collections: Collections,
   docs: readonly RemovalCandidate[],
   flushCounts: () => Promise<void>,
   removers: readonly DependentDataRemover[] = DEPENDENT_DATA_REMOVERS,
 ): Promise<RemovalCandidate[]> {
   if (docs.length === 0) return [];
   const r = await withBaseFence(
-    c,
+    collections,
     async () => {
       const removed: RemovalCandidate[] = [];
       try {
         for (let i = 0; i < docs.length; i += CHUNK)
-          removed.push(...(await removeChunk(c, docs.slice(i, i + CHUNK), removers)));
+          removed.push(...(await removeChunk(collections, docs.slice(i, i + CHUNK), removers)));
       } finally {
         if (removed.length > 0) await flushCounts();
       }
@@ -105,7 +105,7 @@ export async function removeTasks(
 }
 
 async function removeChunk(
-  c: Collections,
+  collections: Collections,
   docs: readonly RemovalCandidate[],
   removers: readonly DependentDataRemover[],
 ): Promise<RemovalCandidate[]> {
@@ -125,7 +125,7 @@ async function removeChunk(
         removal: true,
       };
       try {
-        await c.inserts.fences.insert(fence);
+        await collections.inserts.fences.insert(fence);
         return d;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -133,9 +133,9 @@ async function removeChunk(
       // A removal fence left by a pass that stopped (a killed store, the budget spent) would hold
       // the task until fences are swept: no other removal runs (we hold the base's fence), so it
       // is taken afresh. Any other fence: the task is being changed, a later pass sees the outcome.
-      const left = await c.fences.deleteOne({ _id: fence._id, removal: true });
+      const left = await collections.fences.deleteOne({ _id: fence._id, removal: true });
       if (left.deletedCount === 0) return null;
-      return c.fences.insertOne(fence).then(
+      return collections.fences.insertOne(fence).then(
         () => d,
         (err: unknown) => {
           if (isDuplicateKey(err)) return null;
@@ -152,8 +152,8 @@ async function removeChunk(
     mine.filter((d) => d.idempotencyKey !== null),
     IN_FLIGHT,
     async (d) => {
-      const key = await c.idempotency.findOne({ _id: d.idempotencyKey!, taskId: d._id });
-      if (key) await removeExpiredKey(c.idempotency, c.fences, key);
+      const key = await collections.idempotency.findOne({ _id: d.idempotencyKey!, taskId: d._id });
+      if (key) await removeExpiredKey(collections.idempotency, collections.fences, key);
     },
   );
   // Timed before any cut a later recount takes (clock skew included): the count it makes will not
@@ -163,11 +163,11 @@ async function removeChunk(
     if (performance.now() - taken > DELETE_BUDGET_MS) return false;
     // Its other data first, task by task: a task the budget leaves in place (a retry may get it
     // next) keeps everything, and a pass that stops between the two finds the task again.
-    for (const remove of removers) await remove(c, [d._id]);
-    const r = await c.tasks.deleteOne({ _id: d._id, version: d.version, status: d.status });
-    c.recent.forget(d._id);
+    for (const remove of removers) await remove(collections, [d._id]);
+    const r = await collections.tasks.deleteOne({ _id: d._id, version: d.version, status: d.status });
+    collections.recent.forget(d._id);
     if (r.deletedCount === 0) return false;
-    c.countWriter.removed(d.type, d.status, at);
+    collections.countWriter.removed(d.type, d.status, at);
     return true;
   });
   return mine.filter((_, i) => gone[i]);

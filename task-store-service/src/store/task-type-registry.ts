@@ -27,7 +27,7 @@ function compileUserSchema(schema: object): ValidateFunction {
 export class TaskTypeRegistry {
   private readonly cache = new Map<string, Entry>();
 
-  constructor(private readonly c: Collections) {}
+  constructor(private readonly collections: Collections) {}
 
   async register(workerId: string, types: TaskTypeDefinition[]): Promise<number> {
     const now = new Date();
@@ -58,7 +58,7 @@ export class TaskTypeRegistry {
       };
     });
     for (const doc of docs) {
-      await this.c.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
       this.cache.delete(doc._id);
     }
     return docs.length;
@@ -67,8 +67,8 @@ export class TaskTypeRegistry {
   /** Every registered type, with its settings (docs/flow-control.md). */
   async list(): Promise<TaskType[]> {
     const [docs, settings] = await Promise.all([
-      this.c.taskTypes.find().sort({ _id: 1 }).toArray(),
-      this.c.settings.all(),
+      this.collections.taskTypes.find().sort({ _id: 1 }).toArray(),
+      this.collections.settings.all(),
     ]);
     return docs.map((d) => toTaskType(d, settings.get(d._id)));
   }
@@ -77,9 +77,11 @@ export class TaskTypeRegistry {
   async get(type: string): Promise<Entry> {
     const cached = this.cache.get(type);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached;
-    const doc = await this.c.taskTypes.findOne({ _id: type });
+    const doc = await this.collections.taskTypes.findOne({ _id: type });
     if (!doc) {
-      const known = (await this.c.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+      const known = (await this.collections.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map(
+        (d) => d._id,
+      );
       throw new AppError('UNKNOWN_TASK_TYPE', `unknown task type "${type}"`, { known });
     }
     const reuse = cached && cached.doc.updatedAt.getTime() === doc.updatedAt.getTime();

@@ -27,23 +27,27 @@ const RELEASES_PER_PASS = 500;
  * Releases held tasks of a type that its settings let start now: none while paused; under a
  * concurrency limit, as many as slots are free; else up to `max`.
  */
-export async function releaseAllowed(c: Collections, s: TypeSettings, max: number): Promise<TaskDoc[]> {
+export async function releaseAllowed(
+  collections: Collections,
+  s: TypeSettings,
+  max: number,
+): Promise<TaskDoc[]> {
   if (s.paused) return [];
   const free =
-    s.concurrency === null ? max : s.concurrency - (await c.slots.countDocuments({ type: s.type }));
-  return releaseHolds(c, s.type, Math.min(free, max));
+    s.concurrency === null ? max : s.concurrency - (await collections.slots.countDocuments({ type: s.type }));
+  return releaseHolds(collections, s.type, Math.min(free, max));
 }
 
-export async function keepTypes(c: Collections, log: Logger): Promise<void> {
+export async function keepTypes(collections: Collections, log: Logger): Promise<void> {
   const now = Date.now();
-  const settings = await c.settings.all();
-  const holds = await c.holds.find({}, { projection: { type: 1, at: 1 } }).toArray();
+  const settings = await collections.settings.all();
+  const holds = await collections.holds.find({}, { projection: { type: 1, at: 1 } }).toArray();
   const waiting = new Set(holds.filter((h) => now - h.at.getTime() > HOLD_GRACE_MS).map((h) => h.type));
   for (const type of waiting) {
     try {
       const released = await releaseAllowed(
-        c,
-        settingsToWire(type, settings.get(type), c.settings.defaultRetentionSeconds),
+        collections,
+        settingsToWire(type, settings.get(type), collections.settings.defaultRetentionSeconds),
         RELEASES_PER_PASS,
       );
       if (released.length > 0)
@@ -52,12 +56,15 @@ export async function keepTypes(c: Collections, log: Logger): Promise<void> {
       log.warn({ err, type }, 'type keeper could not release held tasks; it tries again');
     }
   }
-  const slots = await c.slots.find({ at: { $lt: new Date(now - SLOT_GRACE_MS) } }).toArray();
+  const slots = await collections.slots.find({ at: { $lt: new Date(now - SLOT_GRACE_MS) } }).toArray();
   for (const slot of slots) {
-    const task = await c.tasks.findOne({ _id: slot.taskId }, { projection: { status: 1, leaseId: 1 } });
+    const task = await collections.tasks.findOne(
+      { _id: slot.taskId },
+      { projection: { status: 1, leaseId: 1 } },
+    );
     if (task?.status === 'running' && task.leaseId === slot.leaseId) continue;
-    await c.slots.deleteOne({ _id: slot._id, leaseId: slot.leaseId });
+    await collections.slots.deleteOne({ _id: slot._id, leaseId: slot.leaseId });
     log.warn({ slot: slot._id, taskId: slot.taskId }, 'a concurrency slot whose lease was over was freed');
   }
-  await c.rateSlots.deleteMany({ at: { $lt: new Date(now - RATE_SLOT_RETENTION_MS) } });
+  await collections.rateSlots.deleteMany({ at: { $lt: new Date(now - RATE_SLOT_RETENTION_MS) } });
 }

@@ -34,7 +34,7 @@ export function needsDelivery(prev: TaskDoc, next: TaskDoc): boolean {
  * Writes the delivery of version `next`, if it needs one. Called between the fence and the task
  * write, and again by whoever rolls a dead writer's fence forward: a repeat is harmless.
  */
-export async function recordDelivery(c: Collections, prev: TaskDoc, next: TaskDoc): Promise<void> {
+export async function recordDelivery(collections: Collections, prev: TaskDoc, next: TaskDoc): Promise<void> {
   if (!needsDelivery(prev, next)) return;
   const now = new Date();
   const doc: WebhookDeliveryDoc = {
@@ -59,7 +59,7 @@ export async function recordDelivery(c: Collections, prev: TaskDoc, next: TaskDo
     createdAt: now,
     updatedAt: now,
   };
-  await c.webhookDeliveries.insertOne(doc).catch((err: unknown) => {
+  await collections.webhookDeliveries.insertOne(doc).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err;
   });
 }
@@ -76,8 +76,8 @@ function webhookBody(task: TaskDoc): string {
  * its task"): `send`, `wait` (its writer may still write it, or a roll-forward will), or `void`
  * (that version was written with other content: its fence was swept and taken again).
  */
-async function verify(c: Collections, d: WebhookDeliveryDoc): Promise<'send' | 'wait' | 'void'> {
-  const task = await c.tasks.findOne({ _id: d.taskId });
+async function verify(collections: Collections, d: WebhookDeliveryDoc): Promise<'send' | 'wait' | 'void'> {
+  const task = await collections.tasks.findOne({ _id: d.taskId });
   if (!task) return 'send'; // removed after it ended (retention): the body says what happened
   if (task.version < d.version) return 'wait';
   const at = d.taskUpdatedAt.getTime();
@@ -94,24 +94,24 @@ async function verify(c: Collections, d: WebhookDeliveryDoc): Promise<'send' | '
  * by FerretDB); the due time is compared in the server over the pending ones only.
  */
 export async function claimDue(
-  c: Collections,
+  collections: Collections,
   p: { owner: string; limit: number; leaseMs: number },
 ): Promise<WebhookSend[]> {
   const now = new Date();
-  const due = await c.webhookDeliveries
+  const due = await collections.webhookDeliveries
     .find({ state: 'pending', nextAttemptAt: { $lte: now } })
     .sort({ nextAttemptAt: 1 })
     .limit(p.limit)
     .toArray();
   const claimed = await mapBounded(due, LOOKUPS_IN_FLIGHT, async (d): Promise<WebhookSend | null> => {
     if (!d.confirmed) {
-      const verdict = await verify(c, d);
+      const verdict = await verify(collections, d);
       if (verdict === 'void') {
-        await c.webhookDeliveries.deleteOne({ _id: d._id, confirmed: false });
+        await collections.webhookDeliveries.deleteOne({ _id: d._id, confirmed: false });
         return null;
       }
       if (verdict === 'wait') {
-        await c.webhookDeliveries.updateOne(
+        await collections.webhookDeliveries.updateOne(
           { _id: d._id, state: 'pending', leaseId: d.leaseId },
           { $set: { nextAttemptAt: new Date(now.getTime() + AHEAD_RECHECK_MS) } },
         );
@@ -123,12 +123,12 @@ export async function claimDue(
     // it: the claim is taken by inserting its fence first (atomic there too), as task changes are.
     const claims = d.claims ?? 0;
     try {
-      await c.webhookClaims.insertOne({ _id: `${d._id}#${claims}`, at: now });
+      await collections.webhookClaims.insertOne({ _id: `${d._id}#${claims}`, at: now });
     } catch (err) {
       if (isDuplicateKey(err)) return null; // another sender's, or our read was stale
       throw err;
     }
-    const r = await c.webhookDeliveries.updateOne(
+    const r = await collections.webhookDeliveries.updateOne(
       { _id: d._id, state: 'pending', leaseId: d.leaseId },
       {
         $set: {
@@ -159,11 +159,11 @@ export function webhookRetryDelayMs(policy: WebhookPolicy, attempt: number, rand
  * answers the delivery unchanged; a 2xx under a lease that was lost still counts as delivered.
  */
 export async function recordAttempt(
-  c: Collections,
+  collections: Collections,
   policy: WebhookPolicy,
   p: { id: string; leaseId: string; statusCode?: number; error?: string; ms?: number },
 ): Promise<WebhookDelivery> {
-  const d = await getDoc(c, p.id);
+  const d = await getDoc(collections, p.id);
   const ok = p.statusCode !== undefined && p.statusCode >= 200 && p.statusCode < 300;
   const now = new Date();
   if (d.leaseId !== p.leaseId) {
@@ -190,28 +190,32 @@ export async function recordAttempt(
     updatedAt: now,
     ...(ok && { deliveredAt: now }),
   };
-  const r = await c.webhookDeliveries.updateOne({ _id: d._id, leaseId: d.leaseId }, { $set: set });
-  if (r.matchedCount === 0) return deliveryToWire(await getDoc(c, p.id), policy);
+  const r = await collections.webhookDeliveries.updateOne({ _id: d._id, leaseId: d.leaseId }, { $set: set });
+  if (r.matchedCount === 0) return deliveryToWire(await getDoc(collections, p.id), policy);
   return deliveryToWire({ ...d, ...set }, policy);
 }
 
 /** A task's deliveries, oldest first. */
 export async function listDeliveries(
-  c: Collections,
+  collections: Collections,
   policy: WebhookPolicy,
   taskId: string,
 ): Promise<WebhookDelivery[]> {
   const [task, docs] = await Promise.all([
-    c.tasks.findOne({ _id: taskId }, { projection: { _id: 1 } }),
-    c.webhookDeliveries.find({ taskId }, { projection: { bodyJson: 0 } }).toArray(),
+    collections.tasks.findOne({ _id: taskId }, { projection: { _id: 1 } }),
+    collections.webhookDeliveries.find({ taskId }, { projection: { bodyJson: 0 } }).toArray(),
   ]);
   if (!task) throw new AppError('TASK_NOT_FOUND', `no task with id ${taskId}`, { id: taskId });
   return docs.sort((a, b) => a.version - b.version).map((d) => deliveryToWire(d, policy));
 }
 
 /** Due now again, attempts counted from 0 (the log is kept); the same id and body. */
-export async function redeliver(c: Collections, policy: WebhookPolicy, id: string): Promise<WebhookDelivery> {
-  const d = await getDoc(c, id);
+export async function redeliver(
+  collections: Collections,
+  policy: WebhookPolicy,
+  id: string,
+): Promise<WebhookDelivery> {
+  const d = await getDoc(collections, id);
   const now = new Date();
   const set: Partial<WebhookDeliveryDoc> = {
     state: 'pending',
@@ -221,27 +225,30 @@ export async function redeliver(c: Collections, policy: WebhookPolicy, id: strin
     leaseOwner: null,
     updatedAt: now,
   };
-  await c.webhookDeliveries.updateOne({ _id: id }, { $set: set });
+  await collections.webhookDeliveries.updateOne({ _id: id }, { $set: set });
   return deliveryToWire({ ...d, ...set }, policy);
 }
 
 /** Claim fences are needed only while their claim is made; old ones are swept (with the task fences). */
-export async function sweepWebhookClaims(c: Collections, olderThanMs = FENCE_RETENTION_MS): Promise<number> {
-  const r = await c.webhookClaims.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
+export async function sweepWebhookClaims(
+  collections: Collections,
+  olderThanMs = FENCE_RETENTION_MS,
+): Promise<number> {
+  const r = await collections.webhookClaims.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
   return r.deletedCount;
 }
 
 /** The deliveries of removed tasks (retention): one equality delete per task, pushed down by FerretDB. */
-export async function deleteDeliveriesOf(c: Collections, taskIds: string[]): Promise<number> {
+export async function deleteDeliveriesOf(collections: Collections, taskIds: string[]): Promise<number> {
   const counts = await mapBounded(taskIds, LOOKUPS_IN_FLIGHT, async (taskId) => {
-    const r = await c.webhookDeliveries.deleteMany({ taskId });
+    const r = await collections.webhookDeliveries.deleteMany({ taskId });
     return r.deletedCount;
   });
   return counts.reduce((a, b) => a + b, 0);
 }
 
-async function getDoc(c: Collections, id: string): Promise<WebhookDeliveryDoc> {
-  const d = await c.webhookDeliveries.findOne({ _id: id });
+async function getDoc(collections: Collections, id: string): Promise<WebhookDeliveryDoc> {
+  const d = await collections.webhookDeliveries.findOne({ _id: id });
   if (!d) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `no webhook delivery with id ${id}`, { id });
   return d;
 }

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { TaskStoreClient, type Task } from '@tasks/contracts';
 import { createLogger, loadConfig, startStoreService, type StoreService } from '../../src/index.js';
-import { collections, type Collections } from '../../src/store/collections.js';
+import { openCollections, type Collections } from '../../src/store/collections.js';
 import { createTask } from '../../src/store/task-creation.js';
 import { claim, complete } from '../../src/store/task-lifecycle.js';
 import { TaskTypeRegistry } from '../../src/store/task-type-registry.js';
@@ -32,26 +32,33 @@ describe('remembered task versions (integration)', () => {
     });
     afterEach(() => mongo.close());
 
-    const lifecycle = async (c: Collections, creator: Collections): Promise<number> => {
+    const lifecycle = async (collections: Collections, creator: Collections): Promise<number> => {
       const registry = new TaskTypeRegistry(creator);
-      const { doc } = await createTask({ c: creator, registry }, { type: noopType.type, payload: {} });
+      const { doc } = await createTask(
+        { collections: creator, registry },
+        { type: noopType.type, payload: {} },
+      );
       taskFinds.length = 0;
-      const claimed = await claim(c, { id: doc._id, workerId: 'w1', leaseMs: 30_000 });
-      const done = await complete(c, { id: doc._id, leaseId: claimed.leaseId!, result: { ok: true } });
+      const claimed = await claim(collections, { id: doc._id, workerId: 'w1', leaseMs: 30_000 });
+      const done = await complete(collections, {
+        id: doc._id,
+        leaseId: claimed.leaseId!,
+        result: { ok: true },
+      });
       expect(done).to.include({ status: 'succeeded', version: 3 });
-      const stored = await c.tasks.findOne({ _id: doc._id });
+      const stored = await collections.tasks.findOne({ _id: doc._id });
       expect(stored).to.deep.equal(done);
       return taskFinds.length - 1; // the findOne just above
     };
 
     it('when the process that created a task claims and completes it, then the task is never read back', async () => {
-      const c = collections(mongo.db(f.db.databaseName));
-      expect(await lifecycle(c, c)).to.equal(0);
+      const collections = openCollections(mongo.db(f.db.databaseName));
+      expect(await lifecycle(collections, collections)).to.equal(0);
     });
 
     it('when another process created the task, then only the claim reads it', async () => {
       const db = mongo.db(f.db.databaseName);
-      expect(await lifecycle(collections(db), collections(db))).to.equal(1); // complete remembers the claim
+      expect(await lifecycle(openCollections(db), openCollections(db))).to.equal(1); // complete remembers the claim
     });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { scheduleTickKey, type CreateScheduleParams, type TaskStatus } from '@tasks/contracts';
 import { createLogger } from '../../src/index.js';
-import { collections } from '../../src/store/collections.js';
+import { openCollections } from '../../src/store/collections.js';
 import type { ScheduleDoc, ScheduleRunDoc } from '../../src/store/documents.js';
 import { fireDueSchedules } from '../../src/store/schedule-keeper.js';
 import { TaskTypeRegistry } from '../../src/store/task-type-registry.js';
@@ -159,8 +159,8 @@ describe('schedules (integration)', () => {
   it('when a keeper tries ticks that fired already (its run state lost), even after the task was edited, then it creates nothing', async () => {
     const s = await f.client.call('schedules.create', everySecond);
     await f.stop(); // from here on, only this test's keeper fires (a second store, by hand, on its clock)
-    const c = collections(f.db);
-    const keeper = { c, registry: new TaskTypeRegistry(c) };
+    const collections = openCollections(f.db);
+    const keeper = { collections, registry: new TaskTypeRegistry(collections) };
     const log = createLogger('silent');
     const schedules = f.db.collection<ScheduleDoc>('schedules');
     const runs = f.db.collection<ScheduleRunDoc>('schedule_runs');
@@ -191,8 +191,8 @@ describe('schedules (integration)', () => {
     // Paused until the store is stopped: no tick can fire before this test's keeper runs.
     const s = await f.client.call('schedules.create', { ...everySecond, paused: true });
     await f.stop();
-    const c = collections(f.db);
-    const keeper = { c, registry: new TaskTypeRegistry(c) };
+    const collections = openCollections(f.db);
+    const keeper = { collections, registry: new TaskTypeRegistry(collections) };
     const schedules = f.db.collection<ScheduleDoc>('schedules');
     const { since } = (await schedules.findOne({ _id: s.id }))!;
     // As if the type had been registered again with a stricter schema.

@@ -1,7 +1,7 @@
 /** A task's whole history: kept in blocks beyond the latest entries, paged, crash-safe (docs/history.md). */
 import { expect } from 'chai';
 import { HISTORY_LIMIT, type HistoryEntry, type Task, type TaskStatus } from '@tasks/contracts';
-import { collections } from '../../src/store/collections.js';
+import { openCollections } from '../../src/store/collections.js';
 import type { FenceDoc, TaskDoc } from '../../src/store/documents.js';
 import {
   appendHistory,
@@ -221,9 +221,9 @@ describe('task history (integration)', () => {
       await cycle(b.id, n);
     }
     expect(await blocksOf(a.id)).to.have.length(1);
-    const c = collections(f.db);
-    expect(await deleteHistoryOf(c, [a.id, 'no-such-task'])).to.equal(1);
-    expect(await deleteHistoryOf(c, [a.id])).to.equal(0);
+    const collections = openCollections(f.db);
+    expect(await deleteHistoryOf(collections, [a.id, 'no-such-task'])).to.equal(1);
+    expect(await deleteHistoryOf(collections, [a.id])).to.equal(0);
     expect(await blocksOf(a.id)).to.deep.equal([]);
     expect(await blocksOf(b.id)).to.have.length(1);
   });

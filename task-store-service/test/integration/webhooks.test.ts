@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Task, WebhookDelivery } from '@tasks/contracts';
-import { collections } from '../../src/store/collections.js';
+import { openCollections } from '../../src/store/collections.js';
 import { deleteDeliveriesOf } from '../../src/store/webhooks.js';
 import { rejectsWith } from '../support/expect-store-error.js';
 import { startStore, type StoreFixture } from '@tasks/testkit';
@@ -184,7 +184,7 @@ describe('webhook deliveries (integration)', () => {
     const b = await create();
     await run(a.id);
     await run(b.id);
-    const removed = await deleteDeliveriesOf(collections(f.db), [a.id, 'no-such-task']);
+    const removed = await deleteDeliveriesOf(openCollections(f.db), [a.id, 'no-such-task']);
     expect(removed).to.equal(1);
     expect(await list(a.id)).to.deep.equal([]);
     expect(await list(b.id)).to.have.length(1);
