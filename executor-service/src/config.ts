@@ -25,13 +25,16 @@ export const ENV_SCHEMA = {
     METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     // the ops server (/healthz, /readyz, /metrics) answers scrapers only: tighter limits than the public services'
-    ...httpLimitsEnvSchema({
-      headersTimeoutMs: 5_000,
-      requestTimeoutMs: 10_000,
-      keepAliveTimeoutMs: 5_000,
-      maxHeaderBytes: 8_192,
-      maxHeadersCount: 50,
-    }),
+    ...httpLimitsEnvSchema(
+      {
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        maxHeaderBytes: 8_192,
+        maxHeadersCount: 50,
+      },
+      600_000,
+    ),
     WORKER_ID: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
     WEBHOOK_SECRET: { type: 'string', minLength: 32 },
     WEBHOOK_POLL_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 1_000 },

@@ -22,19 +22,24 @@ export interface HttpLimits {
 }
 
 /** The defaults of a public HTTP service (the gateway, the store); the executor's ops server takes smaller ones. */
-export const PUBLIC_HTTP_LIMITS: HttpLimits = {
+export const PUBLIC_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
   maxHeaderBytes: 16_384,
   maxHeadersCount: 100,
-};
+});
 
 /**
  * The five variables as JSON Schema entries with the given defaults, for each service to spread
- * into its own config schema (its envReader then types them for readHttpLimits).
+ * into its own config schema (its envReader then types them for readHttpLimits). A public
+ * service admits a request timeout of up to an hour (a slow upload); the executor's ops server,
+ * which only scrapers call, up to ten minutes.
  */
-export function httpLimitsEnvSchema(defaults: HttpLimits = PUBLIC_HTTP_LIMITS) {
+export function httpLimitsEnvSchema(
+  defaults: Readonly<HttpLimits> = PUBLIC_HTTP_LIMITS,
+  requestTimeoutMaxMs = 3_600_000,
+) {
   return {
     HEADERS_TIMEOUT_MS: {
       type: 'integer',
@@ -45,7 +50,7 @@ export function httpLimitsEnvSchema(defaults: HttpLimits = PUBLIC_HTTP_LIMITS) {
     REQUEST_TIMEOUT_MS: {
       type: 'integer',
       minimum: 100,
-      maximum: 3_600_000,
+      maximum: requestTimeoutMaxMs,
       default: defaults.requestTimeoutMs,
     },
     KEEP_ALIVE_TIMEOUT_MS: {

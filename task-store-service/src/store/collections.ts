@@ -33,7 +33,9 @@ import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from './webhook-policy.js'
  * The store's collections, the task versions this process wrote last (a read-saving guess), and
  * the inserts that concurrent calls share (one insertMany per turn of the event loop), this
  * process's share of the task counts (docs/stats.md), and the bucket tree list pages walk (with
- * the buckets this process knows exist).
+ * the buckets this process knows exist). Not every member is a collection: `settings`,
+ * `recent`, `buckets`, `inserts` and `countWriter` are in-process helpers in front of them, and
+ * `retention` and `webhookPolicy` are the store's policies, passed along with them.
  */
 export interface Collections {
   tasks: Collection<TaskDoc>;
