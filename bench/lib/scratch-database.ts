@@ -1,10 +1,12 @@
 /**
  * The frame of a store benchmark run as a child script: it provisions the MongoDB-wire server,
  * hands the body a fresh database and a client, then drops the database and stops the server
- * however the body ends. A failure is printed with its stack and sets the exit code.
+ * however the body ends. A failure is printed with its stack and sets the exit code. Also the
+ * task types those scripts register.
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
+import type { TaskStoreClient } from '@tasks/contracts';
 import { provisionMongo, type MongoHandle } from '@tasks/dev-mongo';
 
 export interface ScratchDatabase {
@@ -33,5 +35,19 @@ export function runWithScratchDatabase(prefix: string, body: (s: ScratchDatabase
   run().catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
+  });
+}
+
+/** Registers `types` as io types taking any object payload (5 s timeout, one attempt), as the scripts' worker. */
+export async function registerIoTypes(client: TaskStoreClient, types: readonly string[]): Promise<void> {
+  await client.call('taskTypes.register', {
+    workerId: 'bench',
+    types: types.map((type) => ({
+      type,
+      kind: 'io' as const,
+      payloadSchema: { type: 'object' },
+      timeoutMs: 5_000,
+      maxAttempts: 1,
+    })),
   });
 }

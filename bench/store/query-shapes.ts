@@ -9,7 +9,7 @@
  */
 import { TaskStoreClient } from '@tasks/contracts';
 import { prepareDatabase } from '@tasks/dev-mongo';
-import { runWithScratchDatabase } from '../lib/scratch-database.js';
+import { registerIoTypes, runWithScratchDatabase } from '../lib/scratch-database.js';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -50,16 +50,7 @@ runWithScratchDatabase('bench_shapes', async ({ handle, database, mongo }) => {
     createLogger('silent'),
   );
   const client = new TaskStoreClient({ url: store.url, retries: 0 });
-  await client.call('taskTypes.register', {
-    workerId: 'bench',
-    types: TYPES.map((type) => ({
-      type,
-      kind: 'io' as const,
-      payloadSchema: { type: 'object' },
-      timeoutMs: 5_000,
-      maxAttempts: 1,
-    })),
-  });
+  await registerIoTypes(client, TYPES);
   const ids: string[] = [];
   const t0 = performance.now();
   for (let n = 0; n < TASKS; n += 1_000) {

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { TaskStoreClient, type TaskStatus } from '@tasks/contracts';
 import { prepareDatabase } from '@tasks/dev-mongo';
-import { runWithScratchDatabase } from '../lib/scratch-database.js';
+import { registerIoTypes, runWithScratchDatabase } from '../lib/scratch-database.js';
 import {
   createLogger,
   EQUALITY_FILTERED_FIELDS,
@@ -123,16 +123,7 @@ runWithScratchDatabase('bench_stats', async ({ handle, database, mongo }) => {
   const kept = await timed(SAMPLES, () => client.call('tasks.stats', {}));
 
   // What keeping the counts writes while tasks change: create, claim and complete CHANGES tasks.
-  await client.call('taskTypes.register', {
-    workerId: 'bench',
-    types: TYPES.map((type) => ({
-      type,
-      kind: 'io' as const,
-      payloadSchema: { type: 'object' },
-      timeoutMs: 5_000,
-      maxAttempts: 1,
-    })),
-  });
+  await registerIoTypes(client, TYPES);
   const writerVersion = async () =>
     (await counts.find({ role: 'writer' }).toArray()).reduce((sum, w) => sum + w.version, 0);
   const v0 = await writerVersion();
