@@ -87,7 +87,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const amqpUrl = options.amqpUrl ?? AMQP_URL;
   const mongoUrl = options.mongoUrl ?? testMongoUrl();
   const prefix = `e2e-${randomUUID()}`;
-  const dbName = `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  // A caller may name the store's database (storeEnv.MONGO_DB); stop() reads its task types from it.
+  const dbName = options.storeEnv?.MONGO_DB ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const children = new Map<string, ChildProcess>();
   const specs = new Map<string, { entry: string; env: Record<string, string>; readyUrl: string }>();
   const start = (name: string, entry: string, env: Record<string, string>, readyUrl: string) => {
