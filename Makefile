@@ -32,7 +32,7 @@ lint: typecheck ## type-check, eslint, prettier and the import checks (no circle
 test: install ## run every test against real services (provisions MongoDB; see README)
 	npm test
 
-test-faults: install ## crashes, restarts and disconnects under load (13-25 minutes; docs/reliability.md)
+test-faults: install ## crashes, restarts and disconnects under load (11-25 minutes; docs/reliability.md)
 	npx mocha --config .mocharc.faults.cjs
 
 start: install ## run the whole system locally (EXECUTORS=N for more executors)
