@@ -47,6 +47,9 @@ async function waitPing(url: string, child: ChildProcess, timeoutMs = 15_000): P
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     const redis = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    // A refused connection is this probe's answer (the promise below); without a listener ioredis
+    // would also print it as an unhandled error event.
+    redis.on('error', () => undefined);
     const ok = await redis
       .connect()
       .then(() => redis.ping())
