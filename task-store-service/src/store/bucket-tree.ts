@@ -8,12 +8,14 @@
 import type { Collection } from 'mongodb';
 import { isDuplicateKey } from '../app-error.js';
 import { childLevel, nodeId, pathOf, periodStart, ROOT, type BucketLevel } from './list-buckets.js';
+import { SlotClock, type SlotNodeDoc } from './list-slots.js';
 
 export interface BucketNodeDoc {
   _id: string;
   /** The parent node's `_id` (`root` for months): the one field children are looked up by. */
   parent: string;
-  level: BucketLevel;
+  /** A period's level, or `slot` for a list slot (list-slots.ts, a SlotNodeDoc under its bucket). */
+  level: BucketLevel | 'slot';
   /** Epoch ms where the period starts. */
   start: number;
 }
@@ -23,25 +25,39 @@ const MAX_KNOWN = 20_000;
 
 export class BucketTree {
   private readonly known = new Set<string>();
+  /** This process's chain of list slots: the keys of the tasks it creates (list-slots.ts). */
+  readonly clock = new SlotClock();
+  private readonly slotNodes: Collection<SlotNodeDoc>;
 
-  constructor(readonly nodes: Collection<BucketNodeDoc>) {}
+  constructor(readonly nodes: Collection<BucketNodeDoc>) {
+    this.slotNodes = nodes as unknown as Collection<SlotNodeDoc>;
+  }
 
   /**
-   * Makes sure the nodes that tasks created at these times need exist. Costs nothing while the
-   * current bucket is known to this process: one insert per new bucket (every 10 s at most), a
-   * few more when an hour, a day or a month starts.
+   * Makes sure the nodes that tasks created at these times need exist, and then their list slots
+   * (under their buckets). Costs nothing while the current bucket and slot are known to this
+   * process: one insert per new bucket (every 10 s at most) and per SLOT_SIZE tasks, a few more
+   * when an hour, a day or a month starts.
    */
-  async record(times: readonly number[]): Promise<void> {
+  async record(times: readonly number[], slots: readonly SlotNodeDoc[] = []): Promise<void> {
     for (const time of new Set(times)) {
-      for (const node of pathOf(time)) {
-        if (this.known.has(node._id)) continue;
-        await this.nodes.insertOne(node).catch((err: unknown) => {
-          if (!isDuplicateKey(err)) throw err;
-        });
-        if (this.known.size >= MAX_KNOWN) this.known.clear();
-        this.known.add(node._id);
-      }
+      for (const node of pathOf(time)) await this.insertOnce(this.nodes, node);
     }
+    for (const slot of slots) await this.insertOnce(this.slotNodes, slot);
+  }
+
+  private async insertOnce<T extends { _id: string }>(into: Collection<T>, node: T): Promise<void> {
+    if (this.known.has(node._id)) return;
+    await into.insertOne(node as Parameters<Collection<T>['insertOne']>[0]).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+    if (this.known.size >= MAX_KNOWN) this.known.clear();
+    this.known.add(node._id);
+  }
+
+  /** The list slots of one bucket (none for a bucket whose tasks were all created before slots existed). */
+  async slotsOf(bucket: number): Promise<SlotNodeDoc[]> {
+    return this.slotNodes.find({ parent: nodeId('bucket', bucket) }).toArray();
   }
 
   /**

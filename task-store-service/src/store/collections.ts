@@ -147,7 +147,7 @@ export function openCollections(
  * itself speaks only MongoDB and never reads this.
  */
 export const EQUALITY_FILTERED_FIELDS = {
-  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket or hour
+  // getTask, applyChange, claims and outcomes by _id (+ version); list pages by bucket, list slot or hour
   // (and status/type), small filters and stale/lease sweeps by status/type, a flow's nodes by flowId
   // and the deadline sweep by status and hasExpiry; a tag or metadata filter by one label (an
   // array: `@>` matches an array holding the value, so the same GIN index serves it), a list page's
@@ -159,6 +159,7 @@ export const EQUALITY_FILTERED_FIELDS = {
     'type',
     'bucket',
     'hour',
+    'listSlot',
     'flowId',
     'hasExpiry',
     'labels',
@@ -203,6 +204,8 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { status: 1, createdAt: -1, _id: -1 }, name: 'list_by_status' },
   { key: { type: 1, createdAt: -1, _id: -1 }, name: 'list_by_type' },
   { key: { status: 1, type: 1, createdAt: -1, _id: -1 }, name: 'list_by_status_type' },
+  // A crowded bucket's page reads one list slot (at most SLOT_SIZE tasks) at a time.
+  { key: { listSlot: 1, createdAt: -1, _id: -1 }, name: 'list_by_slot' },
   { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
   { key: { status: 1, finishedAt: -1 }, name: 'recent_outcomes' },
   { key: { flowId: 1 }, name: 'flow_nodes' },

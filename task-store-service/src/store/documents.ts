@@ -58,6 +58,11 @@ export interface TaskDoc {
   bucket?: number;
   /** createdAt floored to the hour, never changed: the coarser key a sparse filter's page reads by. Absent like `bucket`. */
   hour?: number;
+  /**
+   * The list slot within its bucket (list-slots.ts), never changed: `s:<chain>:<seq>`, or `loose`
+   * for a task created outside a chain. Absent on tasks written before list slots existed.
+   */
+  listSlot?: string;
   updatedAt: Date;
   /**
    * updatedAt floored to BUCKET_MS, rewritten with every change: the key a resuming event stream

@@ -13,6 +13,8 @@ import type { Collections } from './collections.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SummaryDoc, TaskDoc } from './documents.js';
 import { BUCKET_MS, BUCKETS_PER_HOUR, HOUR_MS, hourOf } from './list-buckets.js';
+import { compareKeys, mergeSlots, newestFirst, spansOf, type ListKey } from './list-slot-merge.js';
+import { SLOT_SIZE } from './list-slots.js';
 import { hourLabelFilter, labelFilter } from './task-labels.js';
 import { listFilter, listLabels } from './task-queries.js';
 
@@ -30,6 +32,8 @@ export const HOUR_ROWS = 250;
 export const SMALL_FILTER = 100;
 /** Buckets read at once, at most: the first round reads one, each next round twice as many. */
 export const MAX_BUCKETS_IN_FLIGHT = 8;
+/** A bucket with at most this many list slots is read in one query; one with more, slot by slot. */
+export const READ_WHOLE_SLOTS = 2;
 
 const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
@@ -110,13 +114,6 @@ async function matchesFew(collections: Collections, p: ListParams): Promise<bool
   return ids.length <= SMALL_FILTER;
 }
 
-/** Newest first: createdAt descending, then _id descending (the order of the list indexes). */
-function newestFirst(a: SummaryDoc, b: SummaryDoc): number {
-  const t = b.createdAt.getTime() - a.createdAt.getTime();
-  if (t !== 0) return t;
-  return a._id < b._id ? 1 : a._id > b._id ? -1 : 0;
-}
-
 /**
  * Reads buckets newest first, in rounds of 1, 2, 4 … buckets at once, until `wanted` tasks are
  * found or the buckets run out. A filtered walk that, after JUDGE_AFTER_BUCKETS buckets, finds
@@ -165,6 +162,8 @@ class Walk {
   bucketsRead = 0;
   private queries = 0;
   private probed = false;
+  /** The page holds only tasks below this list key (its cursor, or createdBefore). */
+  private readonly upper: ListKey | undefined;
 
   constructor(
     private readonly collections: Collections,
@@ -172,7 +171,15 @@ class Walk {
     private readonly wanted: number,
     private readonly options: FindOptions,
     private readonly filtered: boolean,
-  ) {}
+  ) {
+    const keys: ListKey[] = [];
+    if (p.cursor) {
+      const cur = decodeCursor(p.cursor);
+      keys.push([cur.createdAt.getTime(), cur.id]);
+    }
+    if (p.createdBefore) keys.push([Date.parse(p.createdBefore), '']);
+    this.upper = keys.sort(compareKeys)[0];
+  }
 
   full(): boolean {
     return this.found.length >= this.wanted;
@@ -213,18 +220,37 @@ class Walk {
       this.bucketsRead += round.length;
       this.queries += round.length;
       const need = this.wanted - this.found.length;
-      const parts = await Promise.all(
-        round.map((bucket) =>
-          this.collections.tasks
-            .find(bucketFilter(this.p, bucket), this.options)
-            .sort(NEWEST_FIRST)
-            .limit(need)
-            .toArray(),
-        ),
-      );
+      const parts = await Promise.all(round.map((bucket) => this.bucket(bucket, need)));
       for (const part of parts) this.found.push(...part);
       onRound(round.at(-1)!);
     }
+  }
+
+  /** The `need` newest of the page's tasks in one bucket: one query, or slot by slot when the bucket is crowded. */
+  private async bucket(bucket: number, need: number): Promise<SummaryDoc[]> {
+    const filter = bucketFilter(this.p, bucket);
+    const slots = await this.collections.buckets.slotsOf(bucket);
+    if (slots.length <= READ_WHOLE_SLOTS) return this.sorted(filter, need);
+    this.queries++;
+    if (this.filtered) {
+      // A bounded unsorted read first (FerretDB stops at the limit): when the filter matches
+      // at most a slot's worth of the bucket, that is all of them, in one query.
+      this.queries++;
+      const rows = await this.collections.tasks
+        .find(filter, this.options)
+        .limit(SLOT_SIZE + 1)
+        .toArray();
+      if (rows.length <= SLOT_SIZE) return rows.sort(newestFirst).slice(0, need);
+    }
+    return mergeSlots(spansOf(slots, this.upper), need, (listSlot) => {
+      this.queries++;
+      return this.sorted({ ...filter, listSlot }, need);
+    });
+  }
+
+  /** One query sorted newest first by the server: the whole of what `filter` matches is read. */
+  private sorted(filter: Filter<TaskDoc>, need: number): Promise<SummaryDoc[]> {
+    return this.collections.tasks.find(filter, this.options).sort(NEWEST_FIRST).limit(need).toArray();
   }
 
   /**

@@ -13,6 +13,7 @@ import type { Collections } from './collections.js';
 import type { OutboxDoc, TaskDoc } from './documents.js';
 import { claimKey } from './idempotency-keys.js';
 import { bucketOf, hourOf } from './list-buckets.js';
+import { LOOSE_SLOT, type Keys, type TaskKey } from './list-slots.js';
 import { hourLabel, labelsOf } from './task-labels.js';
 import type { TaskTypeRegistry } from './task-type-registry.js';
 
@@ -25,7 +26,13 @@ export interface StoreContext {
 }
 
 /** Checks the type, kind and payload, and applies the type's defaults. Writes nothing. */
-export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, at = ''): Promise<TaskDoc> {
+export async function buildTask(
+  ctx: StoreContext,
+  p: TaskCreation,
+  now: Date,
+  at = '',
+  key?: TaskKey,
+): Promise<TaskDoc> {
   if (p.runAt !== undefined && Date.parse(p.runAt) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
     throw new AppError('VALIDATION_FAILED', 'runAt is too far ahead', {
       fields: [{ path: `${at}/runAt`, message: 'must be at most 366 days from now' }],
@@ -52,7 +59,8 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
   return {
     ...queuedTaskDoc(
       {
-        _id: randomUUID(),
+        _id: key?.id ?? randomUUID(),
+        listSlot: key?.listSlot ?? LOOSE_SLOT,
         type: p.type,
         kind: type.kind,
         payloadJson: JSON.stringify(payload),
@@ -75,6 +83,7 @@ export async function buildTask(ctx: StoreContext, p: TaskCreation, now: Date, a
 export type NewTaskFields = Pick<
   TaskDoc,
   | '_id'
+  | 'listSlot'
   | 'type'
   | 'kind'
   | 'payloadJson'
@@ -93,6 +102,7 @@ export type NewTaskFields = Pick<
 export function queuedTaskDoc(f: NewTaskFields, now: Date): TaskDoc {
   return {
     ...f,
+    listSlot: f.listSlot ?? LOOSE_SLOT,
     status: 'queued',
     attempts: 0,
     resultJson: null,
@@ -206,11 +216,13 @@ export async function createTask(
   p: TaskCreation,
   traceparent?: string,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
-  const now = new Date();
+  // The task's list key (createdAt, id) and slot, handed out in list order (list-slots.ts).
+  const keys = ctx.collections.buckets.clock.next(1);
+  const now = keys.now;
   // Timed `now` for the counts (docs/stats.md) until the insert is over.
   const counted = ctx.collections.countWriter.begin(now);
   try {
-    return await insertTask(ctx, p, now, traceparent);
+    return await insertTask(ctx, p, keys, traceparent);
   } finally {
     counted();
   }
@@ -219,10 +231,10 @@ export async function createTask(
 async function insertTask(
   ctx: StoreContext,
   p: TaskCreation,
-  now: Date,
+  { now, keys: [key], nodes }: Keys,
   traceparent: string | undefined,
 ): Promise<{ doc: TaskDoc; created: boolean }> {
-  const doc = await buildTask(ctx, p, now);
+  const doc = await buildTask(ctx, p, now, '', key);
   if (traceparent !== undefined) doc.traceparent = traceparent;
 
   if (p.idempotencyKey !== undefined) {
@@ -249,11 +261,13 @@ async function insertTask(
       // The first call stopped between claiming the key and writing the task: finish its work.
       // (Not a removed task: a task is removed only once its key has expired, docs/retention.md.)
       doc._id = prior.taskId;
+      // Its id was handed out earlier: out of this chain's order, so outside its slots.
+      doc.listSlot = LOOSE_SLOT;
     }
   }
 
-  // The bucket tree first: a listed task's bucket is always reachable from the root.
-  await ctx.collections.buckets.record([now.getTime()]);
+  // The bucket tree first: a listed task's bucket and slot are always reachable from the root.
+  await ctx.collections.buckets.record([now.getTime()], doc.listSlot === LOOSE_SLOT ? [] : nodes);
   // The outbox entry goes first: a task must never exist without one until it is published.
   // Both inserts are shared with concurrent creates (one insertMany each for all of them).
   await ctx.collections.inserts.outbox
@@ -280,16 +294,16 @@ export async function createTasks(
   items: Omit<CreateTaskParams, 'idempotencyKey'>[],
   traceparent?: string,
 ): Promise<TaskDoc[]> {
-  const now = new Date();
+  const { now, keys, nodes } = ctx.collections.buckets.clock.next(items.length);
   const counted = ctx.collections.countWriter.begin(now);
   try {
     const docs: TaskDoc[] = [];
     for (const [i, p] of items.entries()) {
-      const doc = await buildTask(ctx, p, now, `/tasks/${i}`);
+      const doc = await buildTask(ctx, p, now, `/tasks/${i}`, keys[i]);
       if (traceparent !== undefined) doc.traceparent = traceparent;
       docs.push(doc);
     }
-    await ctx.collections.buckets.record([now.getTime()]);
+    await ctx.collections.buckets.record([now.getTime()], nodes);
     await ctx.collections.outbox.insertMany(
       docs.map((d) => outboxEntry(d, now)),
       { ordered: false },

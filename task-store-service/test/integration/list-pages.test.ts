@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import type { ListParams } from '@tasks/contracts';
 import { bucketOf, createLogger, hourOf, loadConfig, nodesOf, startStoreService } from '../../src/index.js';
+import { READ_WHOLE_SLOTS } from '../../src/store/list-pages.js';
 import { pageAll, startStore, type StoreFixture, testMongoUrl } from '@tasks/testkit';
 
 interface Stored {
@@ -198,6 +199,55 @@ describe('list pages over the bucket tree (integration)', function () {
     }
   });
 
+  it('when batches from two store processes crowd one bucket, then pages read it slot by slot in brute-force order', async () => {
+    // A second store on the same database: a second chain of list slots (docs/list-pages.md).
+    const other = await startStore({}, { dbName: f.dbName });
+    try {
+      const batch = (n: number, offset: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          type: i % 3 === 0 ? 'test.other' : 'test.noop',
+          payload: { n: offset + i },
+        }));
+      await Promise.all([
+        f.client.call('tasks.createMany', { tasks: batch(230, 0) }),
+        other.client.call('tasks.createMany', { tasks: batch(170, 1000) }),
+        ...Array.from({ length: 12 }, (_, i) =>
+          f.client.call('tasks.create', { type: 'test.noop', payload: { n: 2000 + i } }),
+        ),
+      ]);
+      await f.client.call('tasks.createMany', { tasks: batch(120, 3000) });
+      await other.client.call('tasks.createMany', { tasks: batch(90, 4000) });
+      const docs = await stored(f);
+      for (const [i, d] of docs.entries())
+        if (i % 7 === 0) await f.client.call('tasks.cancel', { id: d._id });
+      const perBucket = new Map<string, number>();
+      for (const n of await f.db
+        .collection<{ parent: string }>('task_buckets')
+        .find({ level: 'slot' })
+        .toArray())
+        perBucket.set(n.parent, (perBucket.get(n.parent) ?? 0) + 1);
+      expect(Math.max(...perBucket.values()), 'a bucket read slot by slot').to.be.above(READ_WHOLE_SLOTS);
+      const after = await stored(f);
+      const middle = after.map((d) => d.createdAt.getTime()).sort((x, y) => x - y)[300]!;
+      const shapes: ListParams[] = [
+        {},
+        { status: 'cancelled' },
+        { type: 'test.other' },
+        { status: 'queued', type: 'test.noop' },
+        // Below a time inside the crowded bucket: the slots above it are left out.
+        { createdBefore: new Date(middle).toISOString() },
+      ];
+      for (const shape of shapes) {
+        for (const limit of [7, 50, 160]) {
+          const ids = (await pageAll(f, { ...shape, limit })).map((t) => t.id);
+          expect(ids, `${JSON.stringify(shape)} limit ${limit}`).to.deep.equal(bruteForce(after, shape));
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('when tasks were written before buckets existed, then after a restart the backfill lists them in order', async () => {
     const { tasks } = await f.client.call('tasks.createMany', {
       tasks: OFFSETS_MS.map((_, n) => ({ type: 'test.noop', payload: { n } })),
@@ -224,6 +274,34 @@ describe('list pages over the bucket tree (integration)', function () {
         expect(ids).to.deep.equal(bruteForce(docs, {}));
       }
       expect(await f.db.collection('task_fences').countDocuments(), 'backfill fences removed').to.equal(0);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('when a replica on the version before slots wrote into a bucket with slots, then the backfill makes its tasks loose and lists them', async () => {
+    const { tasks } = await f.client.call('tasks.createMany', {
+      tasks: Array.from({ length: 350 }, (_, n) => ({ type: 'test.noop', payload: { n } })),
+    });
+    // As an old replica writes them: no listSlot.
+    const old = [tasks[3]!.id, tasks[170]!.id, tasks[349]!.id];
+    await f.db
+      .collection<{ _id: string }>('tasks')
+      .updateMany({ _id: { $in: old } }, { $unset: { listSlot: '' } });
+    expect((await pageAll(f, { limit: 100 })).map((t) => t.id)).to.not.include.members(old);
+    // The documented step once every replica runs the new version: delete the marker, restart one.
+    await f.db.collection<{ _id: string }>('task_buckets').deleteOne({ _id: 'backfill-done' });
+    const restarted = await startStoreService(
+      loadConfig({ MONGO_URL: testMongoUrl(), MONGO_DB: f.db.databaseName, PORT: '0' }),
+      createLogger('silent'),
+    );
+    try {
+      expect(await f.db.collection('tasks').countDocuments({ listSlot: 'loose' })).to.equal(3);
+      const docs = await stored(f);
+      for (const limit of [30, 100]) {
+        const ids = (await pageAll(f, { limit })).map((t) => t.id);
+        expect(ids).to.deep.equal(bruteForce(docs, {}));
+      }
     } finally {
       await restarted.close();
     }
