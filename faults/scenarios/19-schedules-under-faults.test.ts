@@ -19,7 +19,10 @@ async function tasksOf(sys: RunningSystem, scheduleId: string): Promise<TaskSumm
     items.push(...(res.body.items as TaskSummary[]));
     cursor = res.body.nextCursor as string | null;
   } while (cursor);
-  return items.filter((t) => t.scheduleId === scheduleId).sort((a, b) => a.runAt.localeCompare(b.runAt));
+  // In tick order: the key holds the tick (the same ISO form for every tick, so text order is time order).
+  return items
+    .filter((t) => t.scheduleId === scheduleId)
+    .sort((a, b) => (a.idempotencyKey ?? '').localeCompare(b.idempotencyKey ?? ''));
 }
 
 /** SIGKILL, then wait until it is gone. */
@@ -74,15 +77,27 @@ describe('fault 19: schedules under faults', () => {
       const tasks = await tasksOf(sys, schedule.id);
       const keys = tasks.map((t) => t.idempotencyKey);
       expect(new Set(keys).size, 'ticks with two tasks').to.equal(keys.length);
+      const prefix = `schedule:${schedule.id}:`;
+      expect(
+        keys.filter((k) => !k?.startsWith(prefix)),
+        'keys not derived from the schedule',
+      ).to.deep.equal([]);
+      const ticks = keys.map((k) => Date.parse(k!.slice(prefix.length)));
       expect(keys, 'keys derived from schedule and tick').to.deep.equal(
-        tasks.map((t) => `schedule:${schedule.id}:${t.runAt}`),
+        ticks.map((tick) => `${prefix}${Number.isNaN(tick) ? 'NaN' : new Date(tick).toISOString()}`),
       );
+      // A task is due at its tick; one released or requeued since (its executor's store killed
+      // mid-run) is due again from then, later, never earlier.
+      expect(
+        tasks.filter((t, i) => Date.parse(t.runAt) < ticks[i]!).map((t) => t.id),
+        'tasks due before their tick',
+      ).to.deep.equal([]);
       // Every second of the window has its task: none lost to a kill, those of the outage fired late.
-      const seconds = tasks.map((t) => Date.parse(t.runAt) / 1000);
+      const seconds = ticks.map((tick) => tick / 1000);
       expect(seconds, 'one task per second, no gap').to.deep.equal(seconds.map((_, i) => seconds[0]! + i));
       expect(seconds[0]! * 1000 - Date.parse(schedule.createdAt), 'first tick').to.be.below(1_500);
       expect(Date.parse(paused.body.updatedAt) - seconds.at(-1)! * 1000, 'last tick').to.be.below(2_500);
-      const late = tasks.filter((t) => Date.parse(t.createdAt) - Date.parse(t.runAt) > 1_500).length;
+      const late = tasks.filter((t, i) => Date.parse(t.createdAt) - ticks[i]! > 1_500).length;
       expect(late, 'ticks of the outage, created late').to.be.at.least(2);
 
       // No tick's key was taken without its task being written (a kill between the two).
