@@ -60,7 +60,7 @@ export async function buildTask(
     ...queuedTaskDoc(
       {
         _id: key?.id ?? randomUUID(),
-        listSlot: key?.listSlot ?? LOOSE_SLOT,
+        listSlot: key?.listSlot, // loose without a key (queuedTaskDoc)
         type: p.type,
         kind: type.kind,
         payloadJson: JSON.stringify(payload),
