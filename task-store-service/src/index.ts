@@ -2,6 +2,7 @@ export { loadConfig, ConfigError, ENV_SCHEMA, type Config } from './config.js';
 export { createLogger } from './logger.js';
 export { startStoreService, type StoreService } from './store-service.js';
 export { EQUALITY_FILTERED_FIELDS, TASK_INDEXES } from './store/collections.js';
+export { FenceSweeper, fenceTimes } from './store/fence-sweep.js';
 export { BUCKET_MS, bucketOf, hourOf, nodesOf } from './store/list-buckets.js';
 export { createMetrics } from './metrics.js';
 // The stored documents' shapes and labels, for benchmarks and tools that write a history straight

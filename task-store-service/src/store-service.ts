@@ -17,7 +17,7 @@ import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
 import { keepTypes } from './store/type-keeper.js';
 import { fireDueSchedules } from './store/schedule-keeper.js';
-import { sweepFences } from './store/fenced-update.js';
+import { FenceSweeper } from './store/fence-sweep.js';
 import { RetentionSweeper } from './store/retention.js';
 import { sweepWebhookClaims } from './store/webhooks.js';
 import { TaskTypeRegistry } from './store/task-type-registry.js';
@@ -98,8 +98,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   });
   const port = (server.address() as AddressInfo).port;
 
+  const fenceSweeper = new FenceSweeper(collections.fences);
   const sweeper = setInterval(() => {
-    sweepFences(collections).catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
+    fenceSweeper.sweep().catch((err: unknown) => log.warn({ err }, 'fence sweep failed'));
     sweepWebhookClaims(collections).catch((err: unknown) => log.warn({ err }, 'webhook claim sweep failed'));
   }, FENCE_SWEEP_INTERVAL_MS);
   sweeper.unref();

@@ -17,6 +17,7 @@ import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import { LOOSE_SLOT } from './list-slots.js';
+import { fenceTimes } from './fence-sweep.js';
 
 const MARKER = 'backfill-done';
 const BATCH = 500;
@@ -106,7 +107,7 @@ async function setBucket(
       taskId: t._id,
       version: t.version,
       set: keys,
-      at: new Date(),
+      ...fenceTimes(),
     });
   } catch (err) {
     if (isDuplicateKey(err)) return false;

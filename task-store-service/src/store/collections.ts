@@ -169,7 +169,8 @@ export const EQUALITY_FILTERED_FIELDS = {
   ],
   // list pages walk the bucket tree by parent
   task_buckets: ['_id', 'parent'],
-  task_fences: ['_id'],
+  // fences by _id; the sweep by the minute they were taken (fence-sweep.ts)
+  task_fences: ['_id', 'sweepMinute'],
   // a page of one task's history reads its blocks by _id; retention removes them by taskId
   task_history: ['_id', 'taskId'],
   task_outbox: ['_id'],
@@ -227,7 +228,10 @@ export const TASK_INDEXES: IndexDescription[] = [
 export async function ensureIndexes(collections: Collections): Promise<void> {
   await createMissing(collections.tasks, TASK_INDEXES);
   await createMissing(collections.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(collections.fences, [{ key: { at: 1 }, name: 'by_age' }]);
+  await createMissing(collections.fences, [
+    { key: { at: 1 }, name: 'by_age' },
+    { key: { sweepMinute: 1 }, name: 'by_minute' },
+  ]);
   await createMissing(collections.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
   await createMissing(collections.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
   await createMissing(collections.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);

@@ -225,7 +225,7 @@ export interface HistoryBlockDoc {
   at: Date;
 }
 
-/** Fences are kept this long after they are taken (sweepFences); RecentTasks entries must live less. */
+/** Fences are kept this long after they are taken (fence-sweep.ts); RecentTasks entries must live less. */
 export const FENCE_RETENTION_MS = 10 * 60_000;
 
 /** A claim on one version of one task: whoever inserts it may write the next version (see docs/consistency.md). */
@@ -235,6 +235,8 @@ export interface FenceDoc {
   version: number;
   set: Partial<TaskDoc>;
   at: Date;
+  /** `at`'s minute since the epoch, by which the sweep removes fences (fence-sweep.ts); absent on old fences. */
+  sweepMinute?: number;
   /** Taken by the retention sweeper to remove this version (docs/retention.md). */
   removal?: true;
 }

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { TRANSITIONS } from '@tasks/contracts';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
-import { FENCE_RETENTION_MS, type FenceDoc, type TaskDoc } from './documents.js';
+import type { FenceDoc, TaskDoc } from './documents.js';
+import { fenceTimes } from './fence-sweep.js';
 import { recordWakeups } from './flow-wakeups.js';
 import { bucketOf, hourOf } from './list-buckets.js';
 import { writeMovedHistory } from './task-history.js';
@@ -114,7 +115,13 @@ async function writeOnce(
   // The retention sweeper reads finished tasks by the hour they ended (docs/retention.md).
   if (change.finishedAt !== undefined)
     set.finishedHour = change.finishedAt === null ? null : hourOf(change.finishedAt.getTime());
-  const fence: FenceDoc = { _id: `${id}:${doc.version}`, taskId: id, version: doc.version, set, at: now };
+  const fence: FenceDoc = {
+    _id: `${id}:${doc.version}`,
+    taskId: id,
+    version: doc.version,
+    set,
+    ...fenceTimes(now),
+  };
   try {
     // Shared with the fences of concurrent calls (a batch of claims): one insertMany for all.
     await collections.inserts.fences.insert(fence);
@@ -183,13 +190,4 @@ async function settle(
     return;
   }
   await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-}
-
-/** Fences are only needed until their version is written; old ones are swept. */
-export async function sweepFences(
-  collections: Collections,
-  olderThanMs = FENCE_RETENTION_MS,
-): Promise<number> {
-  const r = await collections.fences.deleteMany({ at: { $lt: new Date(Date.now() - olderThanMs) } });
-  return r.deletedCount;
 }

@@ -9,6 +9,7 @@ import { isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
 import { hourOf } from './list-buckets.js';
+import { fenceTimes } from './fence-sweep.js';
 
 const WRITES_IN_FLIGHT = 8;
 
@@ -34,7 +35,7 @@ export async function backfillFinishedHours(collections: Collections, type: stri
         taskId: t._id,
         version: t.version,
         set,
-        at: new Date(),
+        ...fenceTimes(),
       });
     } catch (err) {
       if (isDuplicateKey(err)) return false;

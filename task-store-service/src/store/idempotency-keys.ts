@@ -7,6 +7,7 @@ import type { Collection } from 'mongodb';
 import { AppError, isDuplicateKey } from '../app-error.js';
 import type { FenceDoc, IdempotencyDoc } from './documents.js';
 import { hourOf } from './list-buckets.js';
+import { fenceTimes } from './fence-sweep.js';
 
 /** Tries of the insert when keys vanish under it (expired ones replaced, removed ones swept). */
 const CLAIM_TRIES = 20;
@@ -66,7 +67,7 @@ export async function removeExpiredKey(
     taskId: prior.taskId,
     version: 0,
     set: {},
-    at: new Date(),
+    ...fenceTimes(),
   };
   try {
     await fences.insertOne(fence);

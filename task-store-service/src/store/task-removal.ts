@@ -16,6 +16,7 @@ import { SKEW_MARGIN_MS } from './count-recount.js';
 import type { FenceDoc, TaskDoc } from './documents.js';
 import { deleteHistoryOf } from './task-history.js';
 import { deleteDeliveriesOf } from './webhooks.js';
+import { fenceTimes } from './fence-sweep.js';
 
 /**
  * Data other parts of the store keep per task, removed with it: called with the id of a task whose
@@ -121,7 +122,7 @@ async function removeChunk(
         taskId: d._id,
         version: d.version,
         set: { finishedHour: d.finishedHour ?? null },
-        at: now,
+        ...fenceTimes(now),
         removal: true,
       };
       try {
