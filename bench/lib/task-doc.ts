@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import {
   bucketOf,
+  hourOf,
   nodesOf,
   queuedTaskDoc,
   type BucketNodeDoc,
@@ -58,6 +59,9 @@ export function endedDoc(
     error,
     startedAt: status === 'cancelled' ? null : started,
     finishedAt: finished,
+    // The retention sweeper's key: without it the store would backfill every history task
+    // (finished-hour-backfill.ts) in the middle of the measurement.
+    finishedHour: hourOf(finished.getTime()),
     updatedAt: finished,
     changedBucket: bucketOf(finished.getTime()),
     history: [
