@@ -11,3 +11,7 @@ export type { BucketNodeDoc } from './store/bucket-tree.js';
 export type { CountWriterDoc, TaskCountsDoc, TaskDoc } from './store/documents.js';
 export { hourLabel, labelsOf } from './store/task-labels.js';
 export { queuedTaskDoc, type NewTaskFields } from './store/task-creation.js';
+// For bench/store/retention-first-pass.ts: one sweeper pass on a database with history in it.
+export { ensureIndexes, openCollections } from './store/collections.js';
+export { RetentionSweeper } from './store/retention.js';
+export { FINISHED_HOUR_MARKER, markNewDatabase } from './store/finished-hour-backfill.js';

@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { handlers } from './rpc/handlers.js';
 import { createRpcServer } from './rpc/rpc-server.js';
 import { backfillBuckets } from './store/bucket-backfill.js';
+import { markNewDatabase } from './store/finished-hour-backfill.js';
 import { openCollections, ensureIndexes } from './store/collections.js';
 import { CountKeeper } from './store/count-keeper.js';
 import { finishFlowWork } from './store/flow-keeper.js';
@@ -70,6 +71,8 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
   await ensureIndexes(collections);
   // Before serving: tasks from before list buckets would be missing from list pages.
   await backfillBuckets(collections, log);
+  // A new database needs no finishedHour backfill: the retention sweeper may start at once.
+  await markNewDatabase(collections);
 
   if (config.rpcTokens.length > 0 && config.executorTokens.length === 0)
     log.warn('EXECUTOR_TOKEN is not set: every RPC_TOKEN holder may register task types');

@@ -73,12 +73,24 @@ export class BucketTree {
     return this.descend(ROOT, 'root', 'hour', hi, lo);
   }
 
+  /**
+   * The hour the oldest task was created in (null when no task was ever created): one equality
+   * query per level, months to hours, whatever the number of tasks. Every task's node exists
+   * (nodes are inserted before their tasks, and the start-up backfill gives older tasks theirs).
+   */
+  async oldestHour(): Promise<number | null> {
+    for await (const hour of this.descend(ROOT, 'root', 'hour', Infinity, -Infinity, 'oldest first'))
+      return hour;
+    return null;
+  }
+
   private async *descend(
     parent: string,
     level: BucketLevel | 'root',
     target: BucketLevel,
     hi: number,
     lo: number,
+    order: 'newest first' | 'oldest first' = 'newest first',
   ): AsyncGenerator<number> {
     const child = childLevel(level);
     if (!child) return;
@@ -87,10 +99,10 @@ export class BucketTree {
     const starts = (await this.nodes.find({ parent }, { projection: { start: 1 } }).toArray())
       .map((n) => n.start)
       .filter((s) => s <= hi && s >= first)
-      .sort((a, b) => b - a);
+      .sort((a, b) => (order === 'newest first' ? b - a : a - b));
     for (const start of starts) {
       if (child === target) yield start;
-      else yield* this.descend(nodeId(child, start), child, target, hi, lo);
+      else yield* this.descend(nodeId(child, start), child, target, hi, lo, order);
     }
   }
 }

@@ -10,7 +10,7 @@
 import type { Collection } from 'mongodb';
 import type { Collections } from './collections.js';
 import { FENCE_RETENTION_MS, type IdempotencyDoc } from './documents.js';
-import { backfillFinishedHours } from './finished-hour-backfill.js';
+import { backfillFinishedHours, finishedHoursDone } from './finished-hour-backfill.js';
 import { isExpiredKey, removeExpiredKey } from './idempotency-keys.js';
 import { HOUR_MS, hourOf } from './list-buckets.js';
 import {
@@ -27,6 +27,12 @@ import {
  * rolled forward (within the fences' 10 minutes) may still write a finish timed in it.
  */
 const SETTLE_MARGIN_MS = FENCE_RETENTION_MS;
+
+/**
+ * A type's first cursor starts this long before the hour the oldest task was created in: a task's
+ * finish is timed by the replica that recorded it, whose clock may lag the creating replica's.
+ */
+const CLOCK_SKEW_MARGIN_MS = HOUR_MS;
 
 export interface SweepOptions {
   /** Most tasks, and most keys, one pass reads. */
@@ -47,6 +53,8 @@ export interface SweepReport {
 export class RetentionSweeper {
   /** Which type this process's next pass starts with: every type gets its turn at the page. */
   private turn = 0;
+  /** Whether every finished task is known to have finishedHour (finished-hour-backfill.ts). */
+  private backfilled = false;
 
   constructor(
     private readonly collections: Collections,
@@ -56,9 +64,12 @@ export class RetentionSweeper {
   async sweep(nowMs = Date.now()): Promise<SweepReport> {
     const { collections } = this;
     const report: SweepReport = { removed: {}, keys: 0, read: 0 };
-    const types = (await collections.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map(
-      (t) => t._id,
-    );
+    // Tasks without finishedHour would be invisible to the cursors: none is swept until they have it.
+    this.backfilled ||=
+      (await finishedHoursDone(collections)) || (await backfillFinishedHours(collections)) !== null;
+    const types = !this.backfilled
+      ? []
+      : (await collections.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((t) => t._id);
     const settings = await collections.settings.all();
     const keyCutoff = nowMs - collections.retention.idempotencyKeyTtlSeconds * 1000;
     let budget = this.options.page;
@@ -67,7 +78,7 @@ export class RetentionSweeper {
       const type = types[(start + i) % types.length]!;
       const seconds = settings.get(type)?.retentionSeconds ?? collections.retention.defaultSeconds;
       const r = await this.sweepType(type, nowMs - seconds * 1000, keyCutoff, nowMs, budget);
-      budget -= r.read;
+      budget -= r.spent;
       report.read += r.read;
       if (r.removed > 0) report.removed[type] = r.removed;
     }
@@ -85,29 +96,27 @@ export class RetentionSweeper {
     keyCutoff: number,
     nowMs: number,
     budget: number,
-  ): Promise<{ read: number; removed: number }> {
+  ): Promise<{ read: number; spent: number; removed: number }> {
     const { collections } = this;
     const id = `tasks:${type}`;
+    // The first time: no task of any type finished before the oldest task was created. Not the
+    // type's oldest finishedHour, which FerretDB would sort from every task of the type.
     let hour = await this.cursor(id, nowMs, async () => {
-      // Tasks finished before finishedHour existed get it first (once per type).
-      if ((await backfillFinishedHours(collections, type)) === null)
-        throw new Error(`tasks of ${type} changed during the finishedHour backfill; the next pass goes on`);
-      return collections.tasks
-        .find({ type, finishedHour: { $gte: 0 } }, { projection: { finishedHour: 1 } })
-        .sort({ finishedHour: 1 })
-        .limit(1)
-        .next()
-        .then((d) => d?.finishedHour ?? null);
+      const oldest = await collections.buckets.oldestHour();
+      return oldest === null ? null : oldest - CLOCK_SKEW_MARGIN_MS;
     });
     const from = hour;
     let read = 0;
+    // The budget pays for tasks read and for hours found empty (one query each).
+    let spent = 0;
     let removed = 0;
-    while (hour <= hourOf(cutoff) && read < budget) {
-      const limit = budget - read;
+    while (hour <= hourOf(cutoff) && spent < budget) {
+      const limit = budget - spent;
       const docs = (await collections.tasks
         .find({ type, finishedHour: hour }, { projection: CANDIDATE_PROJECTION, limit })
         .toArray()) as RemovalCandidate[];
       read += docs.length;
+      spent += Math.max(1, docs.length);
       const verdicts = docs.map((d) => removability(d, cutoff, keyCutoff));
       const wanted = docs.filter((_, i) => verdicts[i] === 'removable');
       const gone = await removeTasks(collections, wanted, this.options.flushCounts, this.options.removers);
@@ -118,7 +127,7 @@ export class RetentionSweeper {
       hour += HOUR_MS;
     }
     if (hour !== from) await this.advance(id, hour);
-    return { read, removed };
+    return { read, spent, removed };
   }
 
   /** Expired keys, hour by hour; deleted under their fence, so a key taken again since stays. */

@@ -184,6 +184,8 @@ describe('retention: finished tasks removed after their type’s retention (task
     const t = await taskIn(old.client, 'failed');
     const live = await taskIn(old.client, 'queued');
     await old.db.collection<{ _id: string }>('tasks').updateMany({}, { $unset: { finishedHour: '' } });
+    // Nor had it the marker that the store writes at start-up on a database without tasks.
+    await old.db.collection<{ _id: string }>('retention_cursors').deleteMany({});
     await old.stop();
     f = await startStore(QUICK, { dbName: old.db.databaseName });
     try {
