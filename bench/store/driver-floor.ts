@@ -18,7 +18,11 @@ import { table } from '../lib/markdown.js';
 import { round } from '../lib/measure.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '8' } },
+  options: {
+    n: { type: 'string', default: '4000' },
+    concurrency: { type: 'string', default: '8' },
+    monitor: { type: 'boolean', default: false },
+  },
 });
 const N = Number(values.n);
 const C = Number(values.concurrency);
@@ -40,7 +44,9 @@ const mongo = await provisionMongo({ log: (l) => say(`dev-mongo: ${l}`) });
 const db = `driver_floor_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 await prepareDatabase(mongo, db, EQUALITY_FILTERED_FIELDS);
 // As the store's client: a bounded pool, nothing else.
-const client = new MongoClient(mongo.url, { maxPoolSize: 20 });
+const client = new MongoClient(mongo.url, { maxPoolSize: 20, monitorCommands: values.monitor });
+let commandsSeen = 0;
+if (values.monitor) client.on('commandStarted', () => commandsSeen++);
 const tasks = client.db(db).collection<Doc>('tasks');
 const doc = (i: number): Doc => ({
   _id: `task-${i}`,
