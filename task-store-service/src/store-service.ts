@@ -192,6 +192,8 @@ function commandLabels(e: CommandStartedEvent): { command: string; collection: s
 async function sweepRetention(sweeper: RetentionSweeper, metrics: Metrics, log: Logger): Promise<void> {
   const t0 = Date.now();
   const r = await sweeper.sweep();
+  if (r.backfilled !== undefined)
+    log.info({ written: r.backfilled, ms: Date.now() - t0 }, 'retention: finishedHour backfill done');
   let removed = 0;
   for (const [type, n] of Object.entries(r.removed)) {
     metrics.tasksRemoved.inc({ type }, n);

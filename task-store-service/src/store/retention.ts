@@ -28,12 +28,6 @@ import {
  */
 const SETTLE_MARGIN_MS = FENCE_RETENTION_MS;
 
-/**
- * A type's first cursor starts this long before the hour the oldest task was created in: a task's
- * finish is timed by the replica that recorded it, whose clock may lag the creating replica's.
- */
-const CLOCK_SKEW_MARGIN_MS = HOUR_MS;
-
 export interface SweepOptions {
   /** Most tasks, and most keys, one pass reads. */
   page: number;
@@ -48,6 +42,8 @@ export interface SweepReport {
   keys: number;
   /** Tasks read, removable or not. */
   read: number;
+  /** On the pass that did the database's finishedHour backfill: the tasks it wrote. */
+  backfilled?: number;
 }
 
 export class RetentionSweeper {
@@ -65,8 +61,11 @@ export class RetentionSweeper {
     const { collections } = this;
     const report: SweepReport = { removed: {}, keys: 0, read: 0 };
     // Tasks without finishedHour would be invisible to the cursors: none is swept until they have it.
-    this.backfilled ||=
-      (await finishedHoursDone(collections)) || (await backfillFinishedHours(collections)) !== null;
+    if (!this.backfilled && !(this.backfilled = await finishedHoursDone(collections))) {
+      const written = await backfillFinishedHours(collections);
+      this.backfilled = written !== null;
+      if (written !== null) report.backfilled = written;
+    }
     const types = !this.backfilled
       ? []
       : (await collections.taskTypes.find({}, { projection: { _id: 1 } }).toArray()).map((t) => t._id);
@@ -99,12 +98,11 @@ export class RetentionSweeper {
   ): Promise<{ read: number; spent: number; removed: number }> {
     const { collections } = this;
     const id = `tasks:${type}`;
-    // The first time: no task of any type finished before the oldest task was created. Not the
-    // type's oldest finishedHour, which FerretDB would sort from every task of the type.
-    let hour = await this.cursor(id, nowMs, async () => {
-      const oldest = await collections.buckets.oldestHour();
-      return oldest === null ? null : oldest - CLOCK_SKEW_MARGIN_MS;
-    });
+    // The first time: the hour the oldest task was created in, as no task finished before it. Not
+    // the type's oldest finishedHour, which FerretDB would sort from every task of the type. (Not
+    // an hour earlier either, for replicas' clocks: the cursor could then pass that empty hour only
+    // 10 minutes into the next, and a short retention would wait for it.)
+    let hour = await this.cursor(id, nowMs, () => collections.buckets.oldestHour());
     const from = hour;
     let read = 0;
     // The budget pays for tasks read and for hours found empty (one query each).

@@ -1,7 +1,7 @@
 /**
  * Where the retention sweeper starts a type (docs/retention.md), against the real MongoDB-wire
- * server: a type's first cursor comes from the bucket tree (an hour before the oldest task was
- * created), not from a sorted read of the type's tasks, which FerretDB would evaluate over every
+ * server: a type's first cursor comes from the bucket tree (the hour the oldest task was created
+ * in), not from a sorted read of the type's tasks, which FerretDB would evaluate over every
  * one of them; the finishedHour backfill runs once per database and never on one the store found
  * empty; hours found empty are paid for from the pass's page.
  */
@@ -40,6 +40,8 @@ describe('retention cursors (integration)', function () {
     await mongo.close();
   });
 
+  /** The tasks collection without the store's document type: these tests write partial documents. */
+  const rawTasks = () => db.collection<{ _id: string; [field: string]: unknown }>('tasks');
   const sweeper = (page = 500) => new RetentionSweeper(collections, { page, flushCounts: async () => {} });
   const cursorOf = async (type: string) =>
     (await collections.retentionCursors.findOne({ _id: `tasks:${type}` }))?.hour;
@@ -56,7 +58,7 @@ describe('retention cursors (integration)', function () {
       finishedAt,
       ...(!legacy && { finishedHour: hourOf(finishedAt.getTime()) }),
     };
-    await db.collection<Document>('tasks').insertOne(doc);
+    await rawTasks().insertOne(doc);
     return doc;
   };
 
@@ -70,7 +72,7 @@ describe('retention cursors (integration)', function () {
     expect(await collections.retentionCursors.findOne({ _id: FINISHED_HOUR_MARKER })).to.equal(null);
   });
 
-  it('when a type gets its first cursor, then it starts an hour before the oldest task’s hour and no task is read to place it', async () => {
+  it('when a type gets its first cursor, then it starts at the oldest task’s creation hour and no task is read to place it', async () => {
     await markNewDatabase(collections);
     const now = Date.now();
     const oldest = now - 30 * HOUR_MS;
@@ -80,28 +82,50 @@ describe('retention cursors (integration)', function () {
 
     await sweeper().sweep(now);
 
-    expect(await cursorOf(TYPE)).to.equal(hourOf(oldest) - HOUR_MS);
+    expect(await cursorOf(TYPE)).to.equal(hourOf(oldest));
     // Nothing is past the default retention (7 days): the pass walked no hour, so read no task.
     expect(onTasks.map((c) => c.name)).to.deep.equal([]);
+  });
+
+  it('when a type’s first cursor is made early in an hour, then the same pass reads that hour’s tasks (a short retention does not wait for the hour before to settle)', async () => {
+    await markNewDatabase(collections);
+    const hour = hourOf(Date.now()) - 2 * HOUR_MS;
+    // Two minutes into the hour, a task created a minute in: finished after the cutoff, not yet due.
+    const now = hour + 2 * 60_000;
+    await finished(hour + 60_000);
+    await db.collection<{ _id: string }>('task_type_settings').insertOne({
+      _id: TYPE,
+      paused: false,
+      concurrency: null,
+      ratePerSecond: null,
+      retentionSeconds: 60,
+      updatedAt: new Date(),
+      updatedBy: 'test',
+    } as never);
+    onTasks = [];
+
+    await sweeper().sweep(now);
+
+    const hoursRead = onTasks
+      .filter((c) => c.name === 'find')
+      .map((c) => (c.command.filter as { finishedHour?: number }).finishedHour);
+    expect(hoursRead).to.deep.equal([hour]);
+    expect(await cursorOf(TYPE)).to.equal(hour);
   });
 
   it('when the database predates the marker, then one pass gives finished tasks their finishedHour before any type is swept, and later passes do not read the tasks for it', async () => {
     const now = Date.now();
     const old = await finished(now - 3 * DAY_MS, true);
     const fresh = await finished(now - HOUR_MS);
-    await db
-      .collection<Document>('tasks')
-      .insertOne({ _id: randomUUID(), type: TYPE, status: 'queued', version: 1 });
+    await rawTasks().insertOne({ _id: randomUUID(), type: TYPE, status: 'queued', version: 1 });
 
     await sweeper().sweep(now);
 
-    const stored = await db.collection<Document>('tasks').findOne({ _id: old._id });
+    const stored = await rawTasks().findOne({ _id: old._id });
     expect(stored?.finishedHour).to.equal(hourOf(old.finishedAt.getTime()));
-    expect((await db.collection<Document>('tasks').findOne({ _id: fresh._id }))?.finishedHour).to.equal(
-      fresh.finishedHour,
-    );
+    expect((await rawTasks().findOne({ _id: fresh._id }))?.finishedHour).to.equal(fresh.finishedHour);
     expect(await collections.retentionCursors.findOne({ _id: FINISHED_HOUR_MARKER })).to.not.equal(null);
-    expect(await cursorOf(TYPE)).to.equal(hourOf(now - 3 * DAY_MS) - HOUR_MS);
+    expect(await cursorOf(TYPE)).to.equal(hourOf(now - 3 * DAY_MS));
 
     onTasks = [];
     await sweeper().sweep(now);
