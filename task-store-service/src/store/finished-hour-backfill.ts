@@ -7,10 +7,10 @@
  * (bucket-backfill.ts): the version stays, the fence goes right after.
  */
 import { TERMINAL_STATUSES } from '@tasks/contracts';
-import type { TaskDoc } from './documents.js';
 import { isDuplicateKey } from '../app-error.js';
 import { mapBounded } from './bounded-map.js';
 import type { Collections } from './collections.js';
+import type { TaskDoc } from './documents.js';
 import { hourOf } from './list-buckets.js';
 import { fenceTimes } from './fence-sweep.js';
 

@@ -61,7 +61,8 @@ export class RetentionSweeper {
     const { collections } = this;
     const report: SweepReport = { removed: {}, keys: 0, read: 0 };
     // Tasks without finishedHour would be invisible to the cursors: none is swept until they have it.
-    if (!this.backfilled && !(this.backfilled = await finishedHoursDone(collections))) {
+    if (!this.backfilled) this.backfilled = await finishedHoursDone(collections);
+    if (!this.backfilled) {
       const written = await backfillFinishedHours(collections);
       this.backfilled = written !== null;
       if (written !== null) report.backfilled = written;
