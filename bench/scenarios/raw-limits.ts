@@ -39,7 +39,7 @@ export const rawLimits: Scenario = {
     const { budget } = ctx;
     const stages = [
       amqpStage(ctx.amqpUrl),
-      mongoStage(ctx.mongo.url, ctx.mongo.ferretPid === undefined ? [] : [ctx.mongo.ferretPid]),
+      mongoStage(ctx.mongo, ctx.mongo.ferretPid === undefined ? [] : [ctx.mongo.ferretPid]),
       koaStage(),
       jaysonStage(),
     ];

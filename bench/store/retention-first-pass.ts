@@ -45,7 +45,7 @@ const serverPid = findChildServerPid();
 try {
   const db = client.db(dbName);
   const collections = openCollections(db);
-  await ensureIndexes(collections);
+  await ensureIndexes(collections, db);
   // What the store does at start-up on a database without tasks.
   await markNewDatabase(collections);
   const endMs = Date.now() - 60_000;

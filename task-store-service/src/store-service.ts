@@ -68,7 +68,9 @@ export async function startStoreService(config: Readonly<Config>, log: Logger): 
     },
     { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs },
   );
-  await ensureIndexes(collections);
+  const indexes = await ensureIndexes(collections, db);
+  if (indexes.created.length > 0 || indexes.dropped.length > 0)
+    log.info(indexes, 'indexes: created the missing ones (MongoDB), dropped the unusable ones (FerretDB)');
   // Before serving: tasks from before list buckets would be missing from list pages.
   await backfillBuckets(collections, log);
   // A new database needs no finishedHour backfill: the retention sweeper may start at once.

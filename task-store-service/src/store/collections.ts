@@ -219,54 +219,99 @@ export const TASK_INDEXES: IndexDescription[] = [
   { key: { type: 1, finishedHour: 1 }, name: 'retention' },
 ];
 
+/** What ensureIndexes found and did, for the start-up log. */
+export interface IndexReport {
+  /** FerretDB names itself in buildInfo (`ferretdbVersion`); anything else is taken for MongoDB. */
+  server: 'mongodb' | 'ferretdb';
+  created: string[];
+  dropped: string[];
+}
+
 /**
- * Indexes behind every query the store makes: list pages (newest first, optionally by status
- * and/or type), lease sweeps, recent outcomes, and the outbox/fence sweeps. Every replica runs
- * this at start-up. Only missing indexes are created: FerretDB 1.24 drops the connection
- * (a panic, "slice bounds out of range") when createIndexes names compound indexes that exist.
+ * The secondary indexes behind the store's queries (list pages newest first, optionally by
+ * status and/or type, lease sweeps, recent outcomes, the outbox and fence sweeps, ...), made
+ * where the server can use them. Every replica runs this at start-up.
+ *
+ * - **MongoDB:** the missing ones are created.
+ * - **FerretDB:** none is kept, and any an earlier version made is dropped. FerretDB 1.24 pushes
+ *   down only top-level equalities, as `_jsonb->'field' @> value`, and sorts in Go; the btree
+ *   indexes it builds for createIndexes cannot serve `@>`, so no query reads them, while
+ *   PostgreSQL updates every one of them on each write of a document (a task is written three to
+ *   five times). (On SQLite it pushes down even less.) The indexes FerretDB's SQL does use are dev-mongo's GIN indexes on
+ *   EQUALITY_FILTERED_FIELDS (docs/mongodb-provisioning.md). `_id`'s unique index is FerretDB's
+ *   own and stays.
+ *
+ * The queries are the same on both servers; only the set of indexes differs.
  */
-export async function ensureIndexes(collections: Collections): Promise<void> {
-  await createMissing(collections.tasks, TASK_INDEXES);
-  await createMissing(collections.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(collections.fences, [
+export async function ensureIndexes(collections: Collections, db: Db): Promise<IndexReport> {
+  const info = await db.command({ buildInfo: 1 });
+  const report: IndexReport = {
+    server: typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb',
+    created: [],
+    dropped: [],
+  };
+  const c = collections;
+  const apply = <T extends Document>(coll: Collection<T>, indexes: IndexDescription[]) =>
+    applyIndexes(coll, indexes, report);
+  await apply(c.tasks, TASK_INDEXES);
+  await apply(c.outbox, [{ key: { at: 1 }, name: 'by_age' }]);
+  await apply(c.fences, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { sweepMinute: 1 }, name: 'by_minute' },
   ]);
-  await createMissing(collections.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
-  await createMissing(collections.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
-  await createMissing(collections.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
-  await createMissing(collections.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
-  await createMissing(collections.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
-  await createMissing(collections.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(collections.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
-  await createMissing(collections.holds, [{ key: { type: 1 }, name: 'by_type' }]);
-  await createMissing(collections.slots, [{ key: { type: 1 }, name: 'by_type' }]);
-  await createMissing(collections.webhookDeliveries, [
+  await apply(c.idempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await apply(c.flowIdempotency, [{ key: { hour: 1 }, name: 'by_hour' }]);
+  await apply(c.deadLetters, [{ key: { at: -1 }, name: 'newest_first' }]);
+  await apply(c.taskBuckets, [{ key: { parent: 1 }, name: 'by_parent' }]);
+  await apply(c.flows, [{ key: { createdAt: -1, _id: -1 }, name: 'newest_first' }]);
+  await apply(c.flowWakeups, [{ key: { at: 1 }, name: 'by_age' }]);
+  await apply(c.history, [{ key: { taskId: 1 }, name: 'by_task' }]);
+  await apply(c.holds, [{ key: { type: 1 }, name: 'by_type' }]);
+  await apply(c.slots, [{ key: { type: 1 }, name: 'by_type' }]);
+  await apply(c.webhookDeliveries, [
     { key: { taskId: 1 }, name: 'by_task' },
     { key: { state: 1, nextAttemptAt: 1 }, name: 'due' },
   ]);
-  await createMissing(collections.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
-  await createMissing(collections.rateSlots, [
+  await apply(c.webhookClaims, [{ key: { at: 1 }, name: 'by_age' }]);
+  await apply(c.rateSlots, [
     { key: { at: 1 }, name: 'by_age' },
     { key: { key: 1, n: -1 }, name: 'latest_by_key' },
   ]);
+  return report;
 }
 
-async function createMissing<T extends Document>(
+/** Creates the missing `indexes` of `coll` on MongoDB; drops the present ones on FerretDB. */
+async function applyIndexes<T extends Document>(
   coll: Collection<T>,
-  wanted: IndexDescription[],
+  indexes: IndexDescription[],
+  report: IndexReport,
 ): Promise<void> {
-  const existing = await coll
+  const existing = await indexNames(coll);
+  if (report.server === 'mongodb') {
+    const missing = indexes.filter((i) => !existing.has(i.name!));
+    if (missing.length > 0) await coll.createIndexes(missing);
+    report.created.push(...missing.map((i) => `${coll.collectionName}.${i.name!}`));
+    return;
+  }
+  for (const { name } of indexes.filter((i) => existing.has(i.name!))) {
+    // Another replica starting at the same time may have dropped it first (IndexNotFound).
+    await coll.dropIndex(name!).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code !== 27) throw err;
+    });
+    report.dropped.push(`${coll.collectionName}.${name!}`);
+  }
+}
+
+/** The names of a collection's indexes; none when it does not exist yet (NamespaceNotFound). */
+async function indexNames<T extends Document>(coll: Collection<T>): Promise<Set<string>> {
+  return coll
     .listIndexes()
     .toArray()
     .then(
       (list) => new Set(list.map((i) => String((i as { name?: unknown }).name))),
-      // A collection that does not exist yet has no indexes (MongoDB answers NamespaceNotFound).
       (err: unknown) => {
         if ((err as { code?: unknown }).code === 26) return new Set<string>();
         throw err;
       },
     );
-  const missing = wanted.filter((i) => !existing.has(i.name!));
-  if (missing.length > 0) await coll.createIndexes(missing);
 }

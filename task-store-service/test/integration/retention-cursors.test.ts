@@ -28,7 +28,7 @@ describe('retention cursors (integration)', function () {
     mongo = new MongoClient(testMongoUrl(), { monitorCommands: true });
     db = mongo.db(`test_${randomUUID().replaceAll('-', '').slice(0, 20)}`);
     collections = openCollections(db);
-    await ensureIndexes(collections);
+    await ensureIndexes(collections, db);
     await db.collection<{ _id: string }>('task_types').insertOne({ _id: TYPE });
     onTasks = [];
     mongo.on('commandStarted', (e) => {
