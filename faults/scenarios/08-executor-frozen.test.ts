@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TaskStoreClient } from '@tasks/contracts';
 import { checkInvariants } from '../support/checks.js';
-import { submit, type Load } from '../support/load.js';
+import { freshRunsOf, submit, type Load } from '../support/load.js';
 import { finishedCount, metric, scenario, sleep, until } from '../support/scenario.js';
 
 const FROZEN = 'frozen-executor';
@@ -33,18 +33,7 @@ describe('fault 8: an executor frozen past its lease', () => {
       let held: string[] = [];
       await until(
         'the executor to be frozen in the middle of long runs',
-        async () => {
-          const { items } = await store.call('tasks.list', {
-            status: 'running',
-            type: 'faults.record',
-            limit: 500,
-          });
-          held = items
-            .filter((t) => longIds.has(t.id) && t.leaseOwner === FROZEN)
-            .filter((t) => Date.now() - Date.parse(t.startedAt!) < 2_000)
-            .map((t) => t.id);
-          return held.length > 0;
-        },
+        async () => (held = await freshRunsOf(store, longIds, FROZEN)).length > 0,
         60_000,
       );
       sys.children.get(name)!.kill('SIGSTOP');

@@ -4,7 +4,7 @@ import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { TaskStoreClient, topology } from '@tasks/contracts';
 import { allTasks, checkInvariants } from '../support/checks.js';
-import { submit, type Load } from '../support/load.js';
+import { freshRunsOf, submit, type Load } from '../support/load.js';
 import { finishedCount, scenario, sleep, until } from '../support/scenario.js';
 
 const STOPPING = 'stopping-executor';
@@ -50,19 +50,7 @@ describe('fault 15: SIGTERM to an executor, then a broker connection drop during
       let held: string[] = [];
       await until(
         'the stopping executor in the middle of long runs',
-        async () => {
-          const { items } = await store.call('tasks.list', {
-            status: 'running',
-            type: 'faults.record',
-            limit: 500,
-          });
-          // Started in the last 2 s: each still has most of its run ahead when the drop comes.
-          held = items
-            .filter((t) => longIds.has(t.id) && t.leaseOwner === STOPPING)
-            .filter((t) => Date.now() - Date.parse(t.startedAt!) < 2_000)
-            .map((t) => t.id);
-          return held.length >= 2;
-        },
+        async () => (held = await freshRunsOf(store, longIds, STOPPING)).length >= 2,
         60_000,
       );
 

@@ -1,5 +1,6 @@
 /** Load for the fault scenarios: mixed cpu/io tasks through the gateway, and who accepted what. */
 import { randomUUID } from 'node:crypto';
+import type { TaskStoreClient } from '@tasks/contracts';
 
 export interface Load {
   /** Ids of the tasks the gateway answered 2xx for. */
@@ -125,4 +126,22 @@ export async function submit(gatewayUrl: string, n: number, load: Load, opts: Su
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 16 }, client));
+}
+
+/**
+ * Of the long runs `ids` (io tasks submitted with `ioMs`), those the executor `owner` holds that
+ * started less than `withinMs` ago: each still has most of its run ahead, so a fault that comes
+ * now lands in the middle of it.
+ */
+export async function freshRunsOf(
+  store: TaskStoreClient,
+  ids: ReadonlySet<string>,
+  owner: string,
+  withinMs = 2_000,
+): Promise<string[]> {
+  const { items } = await store.call('tasks.list', { status: 'running', type: 'faults.record', limit: 500 });
+  return items
+    .filter((t) => ids.has(t.id) && t.leaseOwner === owner)
+    .filter((t) => Date.now() - Date.parse(t.startedAt!) < withinMs)
+    .map((t) => t.id);
 }
