@@ -1,6 +1,6 @@
 /** Registered task types, with their payload validators compiled once and cached briefly. */
 import { createAjv, type TaskType, type TaskTypeDefinition, type ValidateFunction } from '@tasks/contracts';
-import { AppError } from '../app-error.js';
+import { AppError, isDuplicateKey } from '../app-error.js';
 import type { Collections } from './collections.js';
 import type { TaskTypeDoc, TypeSettingsDoc } from './documents.js';
 import { linearRegExp } from './linear-regexp.js';
@@ -58,10 +58,23 @@ export class TaskTypeRegistry {
       };
     });
     for (const doc of docs) {
-      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+      await this.upsert(doc);
       this.cache.delete(doc._id);
     }
     return docs.length;
+  }
+
+  /**
+   * Executors of a new version start together: their upserts of a new type all miss, all insert,
+   * and all but one fail on `_id`. The type exists by then, so the loser's second try replaces it.
+   */
+  private async upsert(doc: TaskTypeDoc): Promise<void> {
+    try {
+      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    }
   }
 
   /** Every registered type, with its settings (docs/flow-control.md). */

@@ -234,6 +234,32 @@ describe('creating and listing tasks (integration)', () => {
     expect(items[0]!.payloadSchema).to.deep.equal({ type: 'object', $id: 'x' });
   });
 
+  it('when executors register the same new types at once, then every registration succeeds and each type is stored once', async () => {
+    // Rolling deploys start executors of a new version together: each registration misses the
+    // new types, and each upsert tries to insert them. Several rounds, since the race is a race.
+    const workers = Array.from({ length: 8 }, (_, i) => `exec-${i}`);
+    const refused: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const types = Array.from({ length: 3 }, (_, i) => ({
+        type: `deploy-${round}.new-${i}`,
+        kind: 'io' as const,
+        payloadSchema: { type: 'object' },
+        timeoutMs: 1_000,
+        maxAttempts: 1,
+      }));
+      const answers = await Promise.allSettled(
+        workers.map((workerId) => f.client.call('taskTypes.register', { workerId, types })),
+      );
+      for (const a of answers) if (a.status === 'rejected') refused.push(String(a.reason));
+    }
+    expect(refused, 'refused registrations').to.deep.equal([]);
+    const { items } = await f.client.call('taskTypes.list', {});
+    const stored = items.filter((t) => t.type.startsWith('deploy-'));
+    expect(stored, 'types stored').to.have.length(30);
+    expect(new Set(stored.map((t) => t.type)).size, 'distinct types stored').to.equal(30);
+    for (const t of stored) expect(workers).to.include(t.registeredBy);
+  });
+
   it('when a type schema is not valid JSON Schema, then registration is refused', async () => {
     await rejectsWith(
       f.client.call('taskTypes.register', {
