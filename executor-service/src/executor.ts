@@ -61,6 +61,8 @@ export class Executor {
   /** Attempts in progress by task id: a set, since this executor may re-claim its own expired lease. */
   private readonly running = new Map<string, Set<Attempt>>();
   private readonly pending = new Set<Promise<void>>();
+  /** Claims sent and not yet answered (retries included): the only claims that may land after shutdown began. */
+  private claimsUnanswered = 0;
   private readonly slots: Record<TaskKind, RunSlots>;
   private stopping = false;
   /** Settles once the consumers are cancelled at shutdown: nothing more will be delivered. */
@@ -203,6 +205,14 @@ export class Executor {
     return this.pending.size;
   }
 
+  /**
+   * Claims sent and not yet answered. None is sent once shutdown began, so at the `shutting down`
+   * line this bounds the claims the store may still record for this executor.
+   */
+  get claimsInFlight(): number {
+    return this.claimsUnanswered;
+  }
+
   private track(p: Promise<void>): void {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
@@ -314,6 +324,7 @@ export class Executor {
     try {
       // Our own lease id makes the claim repeatable: a retry after a lost answer gets this lease
       // back instead of a conflict that would leave the task running until its lease expired.
+      this.claimsUnanswered++;
       task = await untilRecorded(
         this.batched,
         'tasks.claim',
@@ -325,7 +336,7 @@ export class Executor {
           leaseId: randomUUID(),
         },
         this.callOpts(log, requestId),
-      );
+      ).finally(() => this.claimsUnanswered--);
     } catch (err) {
       if (isStoreError(err, 'TASK_NOT_DUE')) {
         // Not due: back through the delay queue. If that publish fails, the message itself goes back.

@@ -17,7 +17,10 @@ runService({
     return {
       stop: () => running.stop(),
       ready: { message: 'executor ready', fields: { ops: running.opsUrl } },
-      stoppingFields: () => ({ inFlight: running.executor.inFlight }),
+      stoppingFields: () => ({
+        inFlight: running.executor.inFlight,
+        claimsInFlight: running.executor.claimsInFlight,
+      }),
     };
   },
 });

@@ -12,12 +12,17 @@ const GRACE_MS = 20_000;
 // rabbitmqctl takes seconds to start its Erlang VM: the runs must outlast SIGTERM, drop and reconnect.
 const LONG_MS = 15_000;
 
-/** Whether the executor's log (pino, one JSON object a line) has a line with `msg` after one with `after`. */
-function logged(logFile: string, msg: string, after?: string): boolean {
-  const msgs = readFileSync(logFile, 'utf8')
+/** The executor's log lines (pino, one JSON object a line). */
+function logLines(logFile: string): Array<Record<string, unknown> & { msg?: string }> {
+  return readFileSync(logFile, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => (JSON.parse(l) as { msg?: string }).msg);
+    .map((l) => JSON.parse(l) as Record<string, unknown> & { msg?: string });
+}
+
+/** Whether the executor's log has a line with `msg` after one with `after`. */
+function logged(logFile: string, msg: string, after?: string): boolean {
+  const msgs = logLines(logFile).map((l) => l.msg);
   const from = after === undefined ? -1 : msgs.indexOf(after);
   if (after !== undefined && from < 0) return false;
   return msgs.indexOf(msg, from + 1) >= 0;
@@ -61,6 +66,11 @@ describe('fault 15: SIGTERM to an executor, then a broker connection drop during
       const termAt = Date.now();
       child.kill('SIGTERM');
       await until('the executor to begin its shutdown', () => logged(logFile, 'shutting down'), 10_000);
+      // Claims it had sent and not seen answered when the signal came: the store may record those
+      // after the drop (under this load an answer can take a while), and nothing else.
+      const stoppingLine = logLines(logFile).find((l) => l.msg === 'shutting down')!;
+      const claimsInFlight = stoppingLine.claimsInFlight;
+      expect(claimsInFlight, 'claimsInFlight on the shutting-down line').to.be.a('number');
       // The drop comes after the shutdown began, so the reconnect happens while it is stopping.
       const dropAt = Date.now();
       await node.closeAllConnections();
@@ -90,9 +100,9 @@ describe('fault 15: SIGTERM to an executor, then a broker connection drop during
       expect(samples, 'consumer counts sampled while it lived after the reconnect').to.be.greaterThan(0);
       expect(mostConsumers, 'consumers of a type queue after the reconnect').to.equal(1);
 
-      // The store's record: no attempt claimed by the stopping executor after the drop (claims sent
-      // just before the SIGTERM was handled may land a few ms after it, so the line is the drop),
-      // and the long runs it held finished during the grace, across the drop.
+      // The store's record: after the drop, no claim by the stopping executor beyond those it had
+      // in flight at the signal (the drop follows the shutting-down line, after which it sends
+      // none), and the long runs it held finished during the grace, across the drop.
       await submitting;
       const summary = await checkInvariants(sys.storeUrl, node, sys.prefix, load, runLog);
       const tasks = await allTasks(store);
@@ -100,7 +110,9 @@ describe('fault 15: SIGTERM to an executor, then a broker connection drop during
         [...tasks.values()].flatMap((t) =>
           t.history.filter((h) => h.status === 'running' && h.by === STOPPING && Date.parse(h.at) > from),
         ).length;
-      expect(claims(dropAt), 'claims by the stopping executor after the drop').to.equal(0);
+      expect(claims(dropAt), 'claims by the stopping executor after the drop').to.be.at.most(
+        claimsInFlight as number,
+      );
       const finishedByIt = held.filter((id) =>
         tasks
           .get(id)!
@@ -109,8 +121,8 @@ describe('fault 15: SIGTERM to an executor, then a broker connection drop during
       expect(finishedByIt, 'long runs it held, finished by it after the drop').to.have.members(held);
       return (
         `exited 0 ${(exitMs / 1000).toFixed(1)} s after SIGTERM; reconnected during its grace and consumed nothing ` +
-        `(1 consumer per type queue, the other executor's, in ${samples} samples after the reconnect; ${claims(termAt)} claims recorded ` +
-        `between SIGTERM and the drop, none after); the ${held.length} long runs it held finished during the grace; ${summary}`
+        `(1 consumer per type queue, the other executor's, in ${samples} samples after the reconnect; ${claims(termAt) - claims(dropAt)} claims recorded ` +
+        `between SIGTERM and the drop, ${claims(dropAt)} after it, of the ${String(claimsInFlight)} in flight at the signal); the ${held.length} long runs it held finished during the grace; ${summary}`
       );
     },
   );

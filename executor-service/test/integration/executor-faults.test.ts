@@ -2,43 +2,83 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import amqplib from 'amqplib';
 import { expect } from 'chai';
 import {
   createLogger as storeLogger,
   loadConfig as storeConfig,
   startStoreService,
 } from '@tasks/task-store-service';
-import { dispatchOnce, startExecutorHarness, type ExecutorHarness, testMongoUrl } from '@tasks/testkit';
+import {
+  AMQP_URL,
+  dispatchOnce,
+  startExecutorHarness,
+  startTcpProxy,
+  type ExecutorHarness,
+  testMongoUrl,
+} from '@tasks/testkit';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 type Call = { method: string; params?: { stopping?: boolean } };
 
-/**
- * An HTTP hop in front of the store that holds each periodic heartbeat for `holdMs` and tells the
- * executor to beat every 100 ms: a heartbeat is always in flight when the executor stops.
- */
-async function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server & { url: string }> {
+interface StoreHopHooks {
+  /** Sees each request's calls before it is forwarded; may hold it there. */
+  before?(calls: Call[]): Promise<void> | void;
+  /** May change the store's answer to them. */
+  rewrite?(calls: Call[], answer: string): string;
+}
+
+/** An HTTP hop in front of the store, for a test to hold or change what passes. */
+async function storeHop(storeUrl: string, hooks: StoreHopHooks): Promise<Server & { url: string }> {
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString();
     const parsed = JSON.parse(body) as Call | Call[];
-    const periodic = (Array.isArray(parsed) ? parsed : [parsed]).some(
-      (c) => c.method === 'executors.heartbeat' && !c.params?.stopping,
-    );
-    if (periodic) await new Promise((r) => setTimeout(r, holdMs));
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    await hooks.before?.(calls);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     for (const h of ['authorization', 'x-request-id'])
       if (req.headers[h]) headers[h] = String(req.headers[h]);
     const upstream = await fetch(storeUrl, { method: 'POST', headers, body });
-    let answer = await upstream.text();
-    if (periodic) answer = answer.replace(/"liveForMs":\d+/, '"liveForMs":300');
-    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(answer);
+    const answer = await upstream.text();
+    res
+      .writeHead(upstream.status, { 'content-type': 'application/json' })
+      .end(hooks.rewrite ? hooks.rewrite(calls, answer) : answer);
   };
   const server = createServer((req, res) => void forward(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return Object.assign(server, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+}
+
+/**
+ * A hop that holds each periodic heartbeat for `holdMs` and tells the executor to beat every
+ * 100 ms: a heartbeat is always in flight when the executor stops.
+ */
+function slowHeartbeats(storeUrl: string, holdMs: number): Promise<Server & { url: string }> {
+  const periodic = (calls: Call[]) =>
+    calls.some((c) => c.method === 'executors.heartbeat' && !c.params?.stopping);
+  return storeHop(storeUrl, {
+    before: async (calls) => {
+      if (periodic(calls)) await new Promise((r) => setTimeout(r, holdMs));
+    },
+    rewrite: (calls, answer) =>
+      periodic(calls) ? answer.replace(/"liveForMs":\d+/, '"liveForMs":300') : answer,
+  });
+}
+
+/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('executor under faults (integration)', function () {
@@ -168,6 +208,77 @@ describe('executor under faults (integration)', function () {
       expect(unservedTypes.map((u) => u.type)).to.include('test.sleep');
     } finally {
       hop.close();
+    }
+  });
+  it('when a stopping executor loses its broker connection, then it reconnects without consuming, and the store records only the claims it had sent', async () => {
+    // The executor's broker connection goes through a proxy this test can reset; its store calls
+    // through a hop that holds every claim until the test lets them go.
+    const broker = new URL(AMQP_URL);
+    const amqpProxy = await startTcpProxy(Number(broker.port || 5672), broker.hostname);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let claimsSeen = 0;
+    const hop = await storeHop(sys.storeService.url, {
+      before: async (calls) => {
+        const claims = calls.filter((c) => c.method === 'tasks.claim').length;
+        if (claims === 0) return;
+        claimsSeen += claims;
+        await gate;
+      },
+    });
+    const via = new URL(AMQP_URL);
+    via.hostname = '127.0.0.1';
+    via.port = String(amqpProxy.port);
+    let conn: amqplib.ChannelModel | undefined;
+    try {
+      const ex = await sys.startExecutor({
+        WORKER_ID: 'stopping',
+        STORE_URL: hop.url,
+        AMQP_URL: via.toString(),
+        SHUTDOWN_GRACE_MS: '10000',
+      });
+      const sent = [await sys.submit('test.sleep', { ms: 50 }), await sys.submit('test.sleep', { ms: 50 })];
+      await until('both claims held in the hop', () => claimsSeen === 2);
+      const stopped = ex.stop();
+      expect(ex.executor.claimsInFlight, 'claims sent and unanswered when shutdown began').to.equal(2);
+
+      const connections = amqpProxy.accepted;
+      amqpProxy.reset();
+      await until('the executor to reconnect to the broker', () => amqpProxy.accepted > connections);
+      // Its channels are set up again now. (Before the reset, a queue's consumer count is no
+      // witness: a quorum queue counts a cancelled consumer while it holds unacked deliveries.)
+      const later = [];
+      for (let i = 0; i < 3; i++) later.push(await sys.submit('test.sleep', { ms: 50 }));
+      // A consumer set up again would take them within milliseconds, and claim them through the hop.
+      const queue = sys.topo.typeQueue('test.sleep');
+      const ch = await (conn = await amqplib.connect(AMQP_URL)).createChannel();
+      for (const t0 = Date.now(); Date.now() - t0 < 1_500;) {
+        const { consumerCount } = await ch.checkQueue(queue);
+        expect(consumerCount, 'consumers of the queue after the reconnect').to.equal(0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(claimsSeen, 'claims sent after shutdown began').to.equal(2);
+      // The three new ones, and the two whose deliveries the reset returned to the queue.
+      expect(await sys.queueDepth(queue), 'messages waiting in the queue').to.equal(5);
+
+      release();
+      await stopped;
+      for (const t of sent) {
+        const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+        expect(done.history.filter((h) => h.status === 'running').map((h) => h.by)).to.deep.equal([
+          'stopping',
+        ]);
+      }
+      await sys.startExecutor({ WORKER_ID: 'next' });
+      for (const t of later) {
+        const done = await sys.waitFor(t.id, (x) => x.status === 'succeeded');
+        expect(done.history.filter((h) => h.status === 'running').map((h) => h.by)).to.deep.equal(['next']);
+      }
+    } finally {
+      release();
+      await conn?.close();
+      hop.close();
+      await amqpProxy.close();
     }
   });
 });
