@@ -19,6 +19,8 @@ export class CountWriter {
   private version = 0;
   private flushed = new Deltas();
   private pending = new Deltas();
+  /** The deltas a flush is writing: in neither `flushed` nor `pending` until the write is over. */
+  private writing: Deltas | null = null;
   /** Times of transitions under way (taken, not yet written or failed), by count. */
   private readonly inFlight = new Map<number, number>();
   private wanted: string | null = null;
@@ -72,7 +74,12 @@ export class CountWriter {
 
   /** Everything this writer applied, flushed or not. */
   totals(): Deltas {
-    return new Deltas().merge(this.flushed).merge(this.pending);
+    // While a flush writes, its deltas are in neither of the other two: without them, stats read
+    // meanwhile missed them (a task created before the flush but claimed after read as -1 queued,
+    // and every such read requested a recount, a scan of every task).
+    const all = new Deltas().merge(this.flushed);
+    if (this.writing) all.merge(this.writing);
+    return all.merge(this.pending);
   }
 
   /**
@@ -96,6 +103,7 @@ export class CountWriter {
       stopped,
       ...next.toDoc(),
     };
+    this.writing = snapshot;
     try {
       if (this.version === 0) await coll.insertOne(doc);
       else {
@@ -111,6 +119,8 @@ export class CountWriter {
     } catch (err) {
       this.pending = snapshot.merge(this.pending);
       throw err;
+    } finally {
+      this.writing = null;
     }
     this.version = doc.version;
     this.flushed = next;

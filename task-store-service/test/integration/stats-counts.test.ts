@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { TASK_STATUSES, type Stats, type TaskStoreClient } from '@tasks/contracts';
 import type { Db } from 'mongodb';
 import { noopType, startStore, type StoreFixture } from '@tasks/testkit';
+import { CountWriter } from '../../src/store/count-writer.js';
+import type { TaskCountsDoc } from '../../src/store/documents.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,6 +115,29 @@ describe('stats from kept counts (integration)', function () {
     const s = await expectExact(f.client, f.db);
     expect(s.succeededLastMinute).to.equal(succeeded);
     await f.close();
+  });
+
+  it("when a flush is writing, then the writer's totals still hold what it writes (no count dips below zero meanwhile)", async () => {
+    const f = await start();
+    const w = new CountWriter();
+    const coll = f.db.collection<TaskCountsDoc>('task_counts');
+    w.created('t', 'queued', new Date(), 3);
+    await w.flush(coll);
+    w.created('t', 'queued', new Date(), 2); // in the next flush
+    const writing = w.flush(coll); // runs up to its write: those two are on their way
+    w.changed('t', 'queued', 'running', new Date()); // claimed while the flush writes
+    w.changed('t', 'queued', 'running', new Date());
+    const during = w.totals().counts.rows();
+    await writing;
+    const after = w.totals().counts.rows();
+    const want = [
+      { type: 't', status: 'queued', n: 3 },
+      { type: 't', status: 'running', n: 2 },
+    ];
+    expect(during, 'totals while the flush writes').to.have.deep.members(want);
+    expect(after, 'totals once it wrote').to.have.deep.members(want);
+    await w.flush(coll);
+    expect(w.totals().counts.rows(), 'totals after the next flush').to.have.deep.members(want);
   });
 
   it('when a store died with unflushed deltas and its recount fence held, then another store recounts and stats are exact again', async () => {
