@@ -322,9 +322,9 @@ export class Executor {
     const { store, config, metrics } = this.deps;
     let task: Task;
     try {
+      this.claimsUnanswered++;
       // Our own lease id makes the claim repeatable: a retry after a lost answer gets this lease
       // back instead of a conflict that would leave the task running until its lease expired.
-      this.claimsUnanswered++;
       task = await untilRecorded(
         this.batched,
         'tasks.claim',

@@ -69,11 +69,12 @@ export class TaskTypeRegistry {
    * and all but one fail on `_id`. The type exists by then, so the loser's second try replaces it.
    */
   private async upsert(doc: TaskTypeDoc): Promise<void> {
+    const replace = () => this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
     try {
-      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+      await replace();
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      await this.collections.taskTypes.replaceOne({ _id: doc._id }, doc, { upsert: true });
+      await replace();
     }
   }
 
